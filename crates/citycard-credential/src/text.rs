@@ -1,0 +1,127 @@
+//! The QR text: `CC1` followed by the COSE bytes written in decimal.
+//!
+//! Every 7-byte group (big-endian) becomes exactly 17 digits; a final group of
+//! k < 7 bytes becomes exactly 3, 5, 8, 10, 13 or 15 digits. Digits survive
+//! keyboard-wedge scanners on every layout and fill a QR code in numeric mode.
+
+use crate::error::Malformed;
+
+/// The prefix, in its canonical (upper) case.
+pub const PREFIX: &str = "CC1";
+/// Largest COSE object a decoder accepts, in bytes.
+pub const MAX_COSE_BYTES: usize = 1024;
+
+const GROUP_BYTES: usize = 7;
+const GROUP_DIGITS: usize = 17;
+/// Digits for a final group of k bytes, indexed by k (0 unused).
+const TAIL_DIGITS: [usize; GROUP_BYTES] = [0, 3, 5, 8, 10, 13, 15];
+
+/// Encodes COSE bytes as QR text.
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(PREFIX.len() + bytes.len().div_ceil(7) * GROUP_DIGITS);
+    out.push_str(PREFIX);
+    for chunk in bytes.chunks(GROUP_BYTES) {
+        let value = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let width = if chunk.len() == GROUP_BYTES {
+            GROUP_DIGITS
+        } else {
+            TAIL_DIGITS
+                .get(chunk.len())
+                .copied()
+                .unwrap_or(GROUP_DIGITS)
+        };
+        out.push_str(&format!("{value:0width$}"));
+    }
+    out
+}
+
+/// Number of bytes that `digits` digits encode, if the count is valid.
+fn byte_count(digits: usize) -> Option<usize> {
+    let full = digits / GROUP_DIGITS;
+    let rest = digits % GROUP_DIGITS;
+    let tail = TAIL_DIGITS.iter().position(|&d| d == rest)?;
+    Some(full * GROUP_BYTES + tail)
+}
+
+/// Decodes QR text into COSE bytes. Leading and trailing ASCII whitespace
+/// (the Enter a USB scanner types) is ignored; the prefix may be in any case.
+pub fn decode(text: &str) -> Result<Vec<u8>, Malformed> {
+    let text = text.trim_ascii();
+    let (prefix, digits) = text
+        .split_at_checked(PREFIX.len())
+        .ok_or(Malformed::Prefix)?;
+    if !prefix.eq_ignore_ascii_case(PREFIX) {
+        return Err(Malformed::Prefix);
+    }
+    let digits = digits.as_bytes();
+    if let Some(offset) = digits.iter().position(|b| !b.is_ascii_digit()) {
+        return Err(Malformed::NotDigit {
+            offset: offset + PREFIX.len(),
+        });
+    }
+    let total = byte_count(digits.len()).ok_or(Malformed::DigitCount)?;
+    if total > MAX_COSE_BYTES {
+        return Err(Malformed::TooLarge);
+    }
+    if total == 0 {
+        return Err(Malformed::DigitCount);
+    }
+    let mut out = Vec::with_capacity(total);
+    let mut rest = digits;
+    let mut group = 0usize;
+    while !rest.is_empty() {
+        let width = rest.len().min(GROUP_DIGITS);
+        let (head, tail) = rest.split_at(width);
+        let nbytes = if width == GROUP_DIGITS {
+            GROUP_BYTES
+        } else {
+            TAIL_DIGITS
+                .iter()
+                .position(|&d| d == width)
+                .ok_or(Malformed::DigitCount)?
+        };
+        let value = head
+            .iter()
+            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        if nbytes < 8 && value >> (8 * nbytes) != 0 {
+            return Err(Malformed::GroupOverflow { group });
+        }
+        let be = value.to_be_bytes();
+        out.extend_from_slice(be.get(8 - nbytes..).ok_or(Malformed::DigitCount)?);
+        rest = tail;
+        group += 1;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors() {
+        assert_eq!(encode(&[]), "CC1");
+        assert_eq!(encode(&[0xFF]), "CC1255");
+        assert_eq!(encode(&[0x01, 0x02]), "CC100258");
+        assert_eq!(encode(&[0xFF; 7]), "CC172057594037927935");
+        assert_eq!(encode(&[0; 8]), "CC100000000000000000000");
+        let bytes: Vec<u8> = (0u8..=20).collect();
+        assert_eq!(decode(&encode(&bytes)), Ok(bytes));
+    }
+
+    #[test]
+    fn decode_is_strict() {
+        assert_eq!(decode("cc1255"), Ok(vec![0xFF]));
+        assert_eq!(decode(" CC1255\r\n"), Ok(vec![0xFF]));
+        assert_eq!(decode("CC1256"), Err(Malformed::GroupOverflow { group: 0 }));
+        assert_eq!(decode("CC12555"), Err(Malformed::DigitCount));
+        assert_eq!(decode("CC1"), Err(Malformed::DigitCount));
+        assert_eq!(decode("CC2255"), Err(Malformed::Prefix));
+        assert_eq!(decode("C"), Err(Malformed::Prefix));
+        assert_eq!(decode("CC12a5"), Err(Malformed::NotDigit { offset: 4 }));
+        assert_eq!(decode("CC1٢٥٥"), Err(Malformed::NotDigit { offset: 3 }));
+        let big = encode(&[0u8; MAX_COSE_BYTES + 1]);
+        assert_eq!(decode(&big), Err(Malformed::TooLarge));
+        assert!(decode(&encode(&[0u8; MAX_COSE_BYTES])).is_ok());
+    }
+}
