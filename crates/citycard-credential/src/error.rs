@@ -72,7 +72,7 @@ impl fmt::Display for NameProblem {
 }
 
 /// Why a QR text or COSE object is malformed. Each is a stable, documented
-/// reason (see `docs/card-format.md` §8).
+/// reason (see `docs/card-format.md` §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Malformed {
