@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the Rust workspace (unit, integration,
+# vectors, property tests, CLI and printing tests), the desk verifier's
+# JavaScript tests, and the browser tests against a running `citycard serve`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== Rust workspace tests"
+cargo test --workspace --locked
+
+if [ -f tests/desk/package.json ] || [ -d tests/desk ]; then
+  echo "== desk verifier: JavaScript tests (node --test)"
+  node --test tests/desk/
+fi
+
+if [ -f tests/browser/package.json ]; then
+  echo "== desk verifier: browser tests"
+  cargo build --locked --bin citycard
+  (cd tests/browser && npm ci --no-audit --no-fund && npm test)
+fi
