@@ -100,9 +100,17 @@ pub fn private_from_pem(pem: &str) -> Result<SigningKey> {
 }
 
 /// Writes a private key as unencrypted PKCS#8 PEM. The string is zeroized on drop.
+///
+/// The key is written as PKCS#8 v1 (RFC 5208, no embedded public key), the
+/// form `openssl genpkey` writes: OpenSSL 3.0 refuses v2 (RFC 5958) Ed25519
+/// keys.
 pub fn private_to_pem(key: &SigningKey) -> Result<zeroize::Zeroizing<String>> {
-    key.to_pkcs8_pem(LineEnding::LF)
-        .map_err(|_| Error::Key("could not encode private key"))
+    ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(LineEnding::LF)
+    .map_err(|_| Error::Key("could not encode private key"))
 }
 
 /// A new key from the operating system's random generator.

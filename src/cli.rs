@@ -1,0 +1,102 @@
+//! The `citycard` command line: one [`Command`] enum, one module per area.
+
+mod card;
+mod keys;
+mod verify;
+
+use anyhow::Result;
+use citycard_credential::{Date, date};
+use clap::Parser;
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success (for `verify`: the card is valid; warnings are allowed)
+  1  `verify` only: the card is NOT valid (expired, revoked, forged, malformed, …)
+  2  the command could not run: bad flags, unreadable files, a bad or badly
+     signed trust list or revocation list, or input that breaks the rules
+
+Dates are calendar days written YYYY-MM-DD; \"today\" is today in UTC.";
+
+/// City Card: issue and check ID cards for every resident.
+#[derive(Debug, Parser)]
+#[command(name = "citycard", version, after_help = AFTER_HELP, propagate_version = true)]
+pub enum Command {
+    /// Key ceremony: root and office keys, trust list, revocation list.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Sign a card by hand (for tests, vectors and offline emergencies).
+    #[command(subcommand)]
+    Card(card::CardCommand),
+    /// Check a scanned card offline against the trust list (and revocation list).
+    Verify(verify::VerifyArgs),
+}
+
+impl Command {
+    fn run(self) -> Result<ExitCode> {
+        match self {
+            Command::Keys(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+            Command::Card(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+            Command::Verify(args) => args.run(),
+        }
+    }
+}
+
+/// Parses the command line, runs the command and maps errors to exit status 2.
+pub fn main() -> ExitCode {
+    match Command::parse().run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `YYYY-MM-DD` for clap.
+fn parse_date(text: &str) -> Result<Date, String> {
+    date::parse(text).map_err(|e| format!("{e} (for example 2026-12-31)"))
+}
+
+/// The latest date the format supports.
+fn max_date() -> Date {
+    date::from_days(date::MAX_DAYS).unwrap_or(Date::MAX)
+}
+
+/// `d` plus `days` days, capped at the latest supported date.
+fn add_days(d: Date, days: i64) -> Date {
+    d.checked_add(time::Duration::days(days))
+        .unwrap_or(Date::MAX)
+        .min(max_date())
+}
+
+/// The same day `years` years later (29 February becomes 28 February),
+/// capped at the latest supported date.
+fn add_years(d: Date, years: i32) -> Date {
+    let year = d.year().saturating_add(years);
+    d.replace_year(year)
+        .or_else(|_| d.replace_day(28).and_then(|d28| d28.replace_year(year)))
+        .unwrap_or(Date::MAX)
+        .min(max_date())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Command::command().debug_assert();
+    }
+
+    #[test]
+    fn date_arithmetic() {
+        let d = |s| date::parse(s).unwrap();
+        assert_eq!(add_years(d("2028-02-29"), 2), d("2030-02-28"));
+        assert_eq!(add_years(d("2026-03-01"), 10), d("2036-03-01"));
+        assert_eq!(add_years(d("2190-01-01"), 20), d("2199-12-31"));
+        assert_eq!(add_days(d("2026-12-25"), 30), d("2027-01-24"));
+        assert!(parse_date("2026-13-01").is_err());
+    }
+}
