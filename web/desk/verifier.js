@@ -973,3 +973,6 @@ export async function createVerifier({ trustList, rootPublicKey, rootFingerprint
   const rev = revocations ? await loadRevocationList(revocations, trust) : null;
   return new Verifier(trust, rev);
 }
+
+/** Internals for the unit tests only. */
+export const __test = Object.freeze({ scalarMult, encodePoint, verifyFallback, BASE, L, P, mod });

@@ -1,0 +1,64 @@
+// Runs every vector in tests/vectors/*.json through the desk verifier and
+// checks the same outcome, card fields and warnings as the Rust verifier.
+// Run: node --test web/desk/test/*.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import * as v from '../verifier.js';
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../tests/vectors');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+test('there are at least 20 vectors', () => {
+  assert.ok(files.length >= 20, `only ${files.length} vectors in ${dir}`);
+});
+
+/** Runs one vector; `pin` is 'key' or 'fingerprint'. */
+export async function runVector(vec, pin) {
+  const trustList = v.fromHex(vec.trust_list);
+  const root = pin === 'key'
+    ? { rootPublicKey: v.fromHex(vec.root_public_key) }
+    : { rootFingerprint: vec.root_fingerprint };
+  const verifier = await v.createVerifier({
+    trustList,
+    ...root,
+    revocations: vec.revocations === null ? null : v.fromHex(vec.revocations),
+  });
+  return verifier.verify(vec.text, vec.date);
+}
+
+for (const mode of ['webcrypto', 'js']) {
+  for (const pin of ['key', 'fingerprint']) {
+    test(`vectors (${mode} Ed25519, root pinned by ${pin})`, async (t) => {
+      v.setEd25519Mode(mode);
+      try {
+        for (const file of files) {
+          const vec = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+          await t.test(file, async () => {
+            const got = await runVector(vec, pin);
+            assert.equal(got.outcome, vec.expected.outcome, `${file}: ${vec.description} (reason: ${got.reason})`);
+            assert.deepEqual(got.card, vec.expected.card, file);
+            assert.deepEqual(got.warnings, vec.expected.warnings, file);
+            if (got.card === null) assert.equal(got.office, null);
+            else assert.equal(typeof got.office, 'string');
+          });
+        }
+      } finally {
+        v.setEd25519Mode('auto');
+      }
+    });
+  }
+}
+
+test('cose_hex matches the decoded text', () => {
+  for (const file of files) {
+    const vec = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    if (vec.cose_hex === null) {
+      assert.throws(() => v.decodeText(vec.text), v.FormatError, file);
+    } else {
+      assert.equal(v.toHex(v.decodeText(vec.text)), vec.cose_hex, file);
+    }
+  }
+});
