@@ -1,0 +1,1084 @@
+//! End-to-end tests of the `citycard` command line.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "test passphrase 123";
+
+/// A temporary directory with a root key, two office keys and a trust list.
+struct Setup {
+    dir: TempDir,
+    root_fingerprint: String,
+    mitte_kid: String,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_citycard"));
+    cmd.current_dir(dir)
+        .env_remove("CITYCARD_ROOT_PASSPHRASE")
+        .write_stdin("");
+    cmd
+}
+
+/// Runs `citycard ARGS` in `dir` with empty stdin.
+fn run(dir: &Path, args: &[&str]) -> Run {
+    command(dir).args(args).output().unwrap().into()
+}
+
+/// Runs and expects exit status 0.
+fn ok(dir: &Path, args: &[&str]) -> Run {
+    let r = run(dir, args);
+    assert_eq!(
+        r.code, 0,
+        "citycard {args:?} failed:\n{}\n{}",
+        r.stdout, r.stderr
+    );
+    r
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let root_fingerprint = ok(d, &["keys", "init-root", "--out", "root.key"])
+            .stdout
+            .trim()
+            .to_owned();
+        let mitte_kid = ok(
+            d,
+            &[
+                "keys",
+                "new-office",
+                "--office",
+                "Bürgeramt Mitte",
+                "--out",
+                "mitte.key",
+            ],
+        )
+        .stdout
+        .trim()
+        .to_owned();
+        ok(
+            d,
+            &[
+                "keys",
+                "new-office",
+                "--office",
+                "Nord",
+                "--out",
+                "nord.key",
+            ],
+        );
+        ok(
+            d,
+            &[
+                "keys",
+                "trust-list",
+                "--root",
+                "root.key",
+                "--office",
+                "mitte.pub",
+                "--office-name",
+                "Bürgeramt Mitte",
+                "--office",
+                "nord.pub",
+                "--office-name",
+                "Bürgeramt Nord",
+                "--issuer",
+                "bern",
+                "--city-name",
+                "Stadt Bern",
+                "--issued",
+                "2026-01-01",
+                "--next-update",
+                "2027-12-31",
+                "--sign-from",
+                "2026-01-01",
+                "--sign-until",
+                "2027-12-31",
+                "--out",
+                "trust-list.cose",
+            ],
+        );
+        Setup {
+            dir,
+            root_fingerprint,
+            mitte_kid,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.path().join(name)
+    }
+
+    /// Signs a card with the Mitte key; extra flags are appended.
+    fn sign(&self, extra: &[&str]) -> String {
+        let mut args = vec![
+            "card",
+            "sign",
+            "--key",
+            "mitte.key",
+            "--given-names",
+            "Zoë  Anna",
+            "--family-name",
+            "Ünal-Łukasiewicz",
+            "--expires",
+            "2031-06-30",
+            "--dob",
+            "1990-02-03",
+            "--issuer",
+            "bern",
+        ];
+        if !extra.contains(&"--issued") {
+            args.extend_from_slice(&["--issued", "2026-07-01"]);
+        }
+        args.extend_from_slice(extra);
+        ok(self.path(), &args).stdout.trim().to_owned()
+    }
+
+    /// `citycard verify --trust-list … --root root.pub --date 2027-01-15 EXTRA…`.
+    fn verify(&self, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-15",
+        ];
+        args.extend_from_slice(extra);
+        run(self.path(), &args)
+    }
+
+    fn verify_json(&self, extra: &[&str]) -> (i32, serde_json::Value) {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(extra);
+        let r = self.verify(&args);
+        let json = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+        (r.code, json)
+    }
+}
+
+#[test]
+fn round_trip_valid_card() {
+    let s = Setup::new();
+    assert_eq!(
+        s.root_fingerprint.split(' ').count(),
+        16,
+        "{}",
+        s.root_fingerprint
+    );
+    assert_eq!(s.mitte_kid.len(), 16);
+    let text = s.sign(&["--card-number", "0000 0000 0000"]);
+    assert!(text.starts_with("CC1"), "{text}");
+    assert!(text[3..].bytes().all(|b| b.is_ascii_digit()));
+
+    let r = s.verify(&[&text]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("VALID"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Zoë Anna"),
+        "names are normalised: {}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Ünal-Łukasiewicz"));
+    assert!(r.stdout.contains("0000 0000 0000"));
+    assert!(r.stdout.contains("2031-06-30"));
+    assert!(r.stdout.contains("Bürgeramt Mitte"));
+    assert!(r.stdout.contains("WARNING: no revocation list"));
+
+    let (code, json) = s.verify_json(&[&text]);
+    assert_eq!(code, 0);
+    let obj = json.as_object().unwrap();
+    for key in ["outcome", "card", "warnings"] {
+        assert!(obj.contains_key(key), "missing {key}: {json}");
+    }
+    assert_eq!(json["outcome"], "valid");
+    assert_eq!(json["warnings"], serde_json::json!(["no_revocation_list"]));
+    assert_eq!(json["office"], "Bürgeramt Mitte");
+    assert_eq!(
+        json["card"],
+        serde_json::json!({
+            "issuer": "bern",
+            "card_number": "000000000000",
+            "given_names": "Zoë Anna",
+            "family_name": "Ünal-Łukasiewicz",
+            "issued": "2026-07-01",
+            "expires": "2031-06-30",
+            "date_of_birth": "1990-02-03",
+        })
+    );
+
+    // The fingerprint pins the root as well as the .pub file does.
+    let r = run(
+        s.path(),
+        &[
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root-fingerprint",
+            &s.root_fingerprint,
+            "--date",
+            "2027-01-15",
+            &text,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // `-` reads the text from stdin (with the Enter a scanner types).
+    let r: Run = command(s.path())
+        .args([
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-15",
+            "-",
+        ])
+        .write_stdin(format!("{text}\r\n"))
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn card_without_date_of_birth_and_random_number() {
+    let s = Setup::new();
+    let r = ok(
+        s.path(),
+        &[
+            "card",
+            "sign",
+            "--key",
+            "nord.key",
+            "--given-names",
+            "",
+            "--family-name",
+            "王小明",
+            "--expires",
+            "2030-01-01",
+            "--issuer",
+            "bern",
+            "--issued",
+            "2026-02-01",
+        ],
+    );
+    let (code, json) = s.verify_json(&[r.stdout.trim()]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["card"]["date_of_birth"], serde_json::Value::Null);
+    assert_eq!(json["card"]["given_names"], "");
+    assert_eq!(json["office"], "Bürgeramt Nord");
+    let number = json["card"]["card_number"].as_str().unwrap();
+    assert_eq!(number.len(), 12);
+    assert!(
+        r.stderr.contains(&format!(
+            "{} {} {}",
+            &number[..4],
+            &number[4..8],
+            &number[8..]
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn tampered_text_is_not_valid() {
+    let s = Setup::new();
+    let text = s.sign(&[]);
+
+    // One digit changed in the middle of the text: whatever it hits, the
+    // card is refused with exit status 1.
+    let mut bytes = text.clone().into_bytes();
+    let mid = bytes.len() / 2;
+    bytes[mid] = if bytes[mid] == b'5' { b'6' } else { b'5' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    let (code, json) = s.verify_json(&[&tampered]);
+    assert_eq!(code, 1, "{json}");
+    let outcome = json["outcome"].as_str().unwrap();
+    assert!(["bad_signature", "malformed"].contains(&outcome), "{json}");
+
+    // A digit inside the signature (the last 64 bytes), lowered by one so
+    // that its group cannot overflow: exactly bad_signature, and no card.
+    let cose = citycard_credential::text::decode(&text).unwrap();
+    let signature_start = cose.len() - 64;
+    let group = signature_start.div_ceil(7) + 1;
+    let last_digit = 3 + group * 17 + 16;
+    let mut bytes = text.into_bytes();
+    bytes[last_digit] = if bytes[last_digit] == b'0' {
+        b'1'
+    } else {
+        bytes[last_digit] - 1
+    };
+    let tampered = String::from_utf8(bytes).unwrap();
+    let (code, json) = s.verify_json(&[&tampered]);
+    assert_eq!(code, 1);
+    assert_eq!(json["outcome"], "bad_signature", "{json}");
+    assert_eq!(json["card"], serde_json::Value::Null);
+    let r = s.verify(&[&tampered]);
+    assert!(
+        r.stdout.starts_with("NOT VALID (bad_signature)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("Ünal"),
+        "no fields of a forged card: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn garbage_is_malformed() {
+    let s = Setup::new();
+    for garbage in ["hello", "CC1", "CC12a5", "CC1123", "https://example.org"] {
+        let (code, json) = s.verify_json(&[garbage]);
+        assert_eq!(code, 1, "{garbage}: {json}");
+        assert_eq!(json["outcome"], "malformed", "{garbage}");
+        assert_eq!(json["card"], serde_json::Value::Null);
+    }
+    let r = s.verify(&["nonsense"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.starts_with("NOT VALID (malformed)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn expired_and_not_yet_valid() {
+    let s = Setup::new();
+    let text = s.sign(&[]);
+    let at = |date: &str| {
+        let r = run(
+            s.path(),
+            &[
+                "verify",
+                "--trust-list",
+                "trust-list.cose",
+                "--root",
+                "root.pub",
+                "--json",
+                "--date",
+                date,
+                &text,
+            ],
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        (r.code, json["outcome"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(at("2031-06-30"), (0, "valid".to_owned()));
+    assert_eq!(at("2031-07-01"), (1, "expired".to_owned()));
+    assert_eq!(at("2026-06-30"), (1, "not_yet_valid".to_owned()));
+}
+
+#[test]
+fn revoked_card() {
+    let s = Setup::new();
+    let text = s.sign(&["--card-number", "0000-0000-0000"]);
+    let other = s.sign(&[]);
+    std::fs::write(
+        s.file("revoked.txt"),
+        "# revoked cards\n\n000000000000   # lost\n",
+    )
+    .unwrap();
+    let r = ok(
+        s.path(),
+        &[
+            "keys",
+            "revocations",
+            "--root",
+            "root.key",
+            "--revoked",
+            "revoked.txt",
+            "--trust-list",
+            "trust-list.cose",
+            "--issued",
+            "2027-01-01",
+            "--out",
+            "revocations.cose",
+        ],
+    );
+    assert!(r.stdout.contains("1 number(s)"), "{}", r.stdout);
+    let at = |date: &str, list: &str, card: &str| {
+        let r = run(
+            s.path(),
+            &[
+                "verify",
+                "--trust-list",
+                "trust-list.cose",
+                "--root",
+                "root.pub",
+                "--revocations",
+                list,
+                "--date",
+                date,
+                "--json",
+                card,
+            ],
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        (r.code, json)
+    };
+    let (code, json) = at("2027-01-05", "revocations.cose", &text);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["outcome"], "revoked");
+    assert_eq!(json["warnings"], serde_json::json!([]));
+    let r = s.verify(&["--revocations", "revocations.cose", &text]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("NOT VALID (revoked)"), "{}", r.stdout);
+    let (code, json) = at("2027-01-05", "revocations.cose", &other);
+    assert_eq!((code, &json["outcome"]), (0, &serde_json::json!("valid")));
+    // Past its next update (default: issued + 7 days) the list gives a warning.
+    let (code, json) = at("2027-01-09", "revocations.cose", &other);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json["warnings"],
+        serde_json::json!(["revocation_list_stale"])
+    );
+
+    // An office key with usage "all" may sign revocation lists too.
+    ok(
+        s.path(),
+        &[
+            "keys",
+            "revocations",
+            "--key",
+            "mitte.key",
+            "--revoked",
+            "revoked.txt",
+            "--trust-list",
+            "trust-list.cose",
+            "--issued",
+            "2027-01-01",
+            "--out",
+            "revocations-mitte.cose",
+        ],
+    );
+    let (code, json) = at("2027-01-05", "revocations-mitte.cose", &text);
+    assert_eq!((code, &json["outcome"]), (1, &serde_json::json!("revoked")));
+}
+
+#[test]
+fn bad_numbers_file_names_the_line() {
+    let s = Setup::new();
+    std::fs::write(s.file("revoked.txt"), "000000000000\n\n# x\n000000000001\n").unwrap();
+    let r = run(
+        s.path(),
+        &[
+            "keys",
+            "revocations",
+            "--root",
+            "root.key",
+            "--revoked",
+            "revoked.txt",
+            "--issuer",
+            "bern",
+            "--out",
+            "revocations.cose",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("revoked.txt line 4"), "{}", r.stderr);
+    assert!(r.stderr.contains("check digit"), "{}", r.stderr);
+    assert!(!s.file("revocations.cose").exists());
+}
+
+#[test]
+fn wrong_root_is_exit_2() {
+    let s = Setup::new();
+    let text = s.sign(&[]);
+    let wrong = "0".repeat(64);
+    let r = run(
+        s.path(),
+        &[
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root-fingerprint",
+            &wrong,
+            &text,
+        ],
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("fingerprint"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+
+    // Another root's public key.
+    ok(s.path(), &["keys", "init-root", "--out", "other-root.key"]);
+    let r = run(
+        s.path(),
+        &[
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "other-root.pub",
+            &text,
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("trust-list.cose cannot be used"),
+        "{}",
+        r.stderr
+    );
+
+    // A private key where the public key belongs.
+    let r = run(
+        s.path(),
+        &[
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.key",
+            &text,
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is a private key"), "{}", r.stderr);
+}
+
+#[test]
+fn missing_files_and_bad_flags_are_exit_2() {
+    let s = Setup::new();
+    let text = s.sign(&[]);
+    let r = run(
+        s.path(),
+        &[
+            "verify",
+            "--trust-list",
+            "missing.cose",
+            "--root",
+            "root.pub",
+            &text,
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("could not read the trust list file missing.cose"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+
+    // A revocation list that is not one.
+    let r = s.verify(&["--revocations", "trust-list.cose", &text]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("revocation list"), "{}", r.stderr);
+
+    // Bad flags: clap's usage errors exit with 2 as well.
+    assert_eq!(run(s.path(), &["verify", "--trust-list", "x"]).code, 2);
+    assert_eq!(
+        run(
+            s.path(),
+            &[
+                "verify",
+                "--trust-list",
+                "t",
+                "--root",
+                "r",
+                "--date",
+                "2026-02-30",
+                "x"
+            ]
+        )
+        .code,
+        2
+    );
+    assert_eq!(run(s.path(), &["frobnicate"]).code, 2);
+}
+
+#[test]
+fn image_round_trip() {
+    let s = Setup::new();
+    let text = s.sign(&["--png", "card.png"]);
+    let (code, json) = s.verify_json(&["--image", "card.png"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["outcome"], "valid");
+    let (_, direct) = s.verify_json(&[&text]);
+    assert_eq!(json, direct);
+
+    // Not an image: the command cannot run.
+    let r = s.verify(&["--image", "root.pub"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // An image without a QR code.
+    image::GrayImage::from_pixel(64, 64, image::Luma([255]))
+        .save(s.file("blank.png"))
+        .unwrap();
+    let r = s.verify(&["--image", "blank.png"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no QR code found"), "{}", r.stderr);
+}
+
+#[test]
+fn encrypted_root_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    let fp = ok(
+        d,
+        &[
+            "keys",
+            "init-root",
+            "--out",
+            "root.key",
+            "--encrypt",
+            "--passphrase-file",
+            "pass.txt",
+        ],
+    )
+    .stdout;
+    let pem = std::fs::read_to_string(d.join("root.key")).unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{pem}"
+    );
+    ok(
+        d,
+        &[
+            "keys",
+            "new-office",
+            "--office",
+            "Mitte",
+            "--out",
+            "office.key",
+        ],
+    );
+    let trust_list = |extra: &[&str]| {
+        let mut args = vec![
+            "keys",
+            "trust-list",
+            "--root",
+            "root.key",
+            "--office",
+            "office.pub",
+            "--office-name",
+            "Mitte",
+            "--issuer",
+            "bern",
+            "--city-name",
+            "Bern",
+            "--issued",
+            "2026-01-01",
+            "--out",
+            "trust-list.cose",
+        ];
+        args.extend_from_slice(extra);
+        run(d, &args)
+    };
+    // No passphrase and no terminal: a clear error, nothing written.
+    let r = trust_list(&[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("root.key is encrypted"), "{}", r.stderr);
+    assert!(r.stderr.contains("--passphrase-file"), "{}", r.stderr);
+    assert!(!d.join("trust-list.cose").exists());
+    // A wrong passphrase.
+    let r: Run = command(d)
+        .args([
+            "keys",
+            "trust-list",
+            "--root",
+            "root.key",
+            "--office",
+            "office.pub",
+            "--office-name",
+            "Mitte",
+            "--issuer",
+            "bern",
+            "--city-name",
+            "Bern",
+            "--out",
+            "trust-list.cose",
+        ])
+        .env("CITYCARD_ROOT_PASSPHRASE", "not it")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("wrong passphrase"), "{}", r.stderr);
+    assert!(!r.stderr.contains("not it"));
+    // From the file, then from the environment.
+    let r = trust_list(&["--passphrase-file", "pass.txt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(fp.trim()), "{}", r.stdout);
+    let r: Run = command(d)
+        .args([
+            "keys",
+            "revocations",
+            "--root",
+            "root.key",
+            "--revoked",
+            "pass.txt",
+            "--issuer",
+            "bern",
+            "--out",
+            "revocations.cose",
+        ])
+        .env("CITYCARD_ROOT_PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap()
+        .into();
+    // The passphrase file is not a numbers file, and its content is not echoed.
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("pass.txt line 1"), "{}", r.stderr);
+    assert!(!r.stderr.contains(PASSPHRASE));
+    std::fs::write(d.join("none.txt"), "").unwrap();
+    let r: Run = command(d)
+        .args([
+            "keys",
+            "revocations",
+            "--root",
+            "root.key",
+            "--revoked",
+            "none.txt",
+            "--issuer",
+            "bern",
+            "--out",
+            "revocations.cose",
+        ])
+        .env("CITYCARD_ROOT_PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // set-passphrase: decrypt to a plain copy and encrypt it again.
+    ok(
+        d,
+        &[
+            "keys",
+            "set-passphrase",
+            "--key",
+            "root.key",
+            "--passphrase-file",
+            "pass.txt",
+            "--remove",
+            "--out",
+            "plain.key",
+        ],
+    );
+    let plain = std::fs::read_to_string(d.join("plain.key")).unwrap();
+    assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----"));
+    ok(
+        d,
+        &[
+            "keys",
+            "set-passphrase",
+            "--key",
+            "plain.key",
+            "--new-passphrase-file",
+            "pass.txt",
+            "--out",
+            "again.key",
+        ],
+    );
+    let show = ok(
+        d,
+        &["keys", "show", "again.key", "--passphrase-file", "pass.txt"],
+    );
+    assert!(show.stdout.contains(fp.trim()), "{}", show.stdout);
+    openssl_reads(d, "root.key", Some(PASSPHRASE));
+    openssl_reads(d, "again.key", Some(PASSPHRASE));
+}
+
+#[test]
+fn key_files_are_private_and_never_overwritten() {
+    let s = Setup::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["root.key", "mitte.key", "nord.key"] {
+            let mode = std::fs::metadata(s.file(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
+        let mode = std::fs::metadata(s.file("root.pub"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+    let before = std::fs::read(s.file("root.key")).unwrap();
+    let r = run(s.path(), &["keys", "init-root", "--out", "root.key"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    assert_eq!(std::fs::read(s.file("root.key")).unwrap(), before);
+    // Only the .pub exists: still refused, and no .key appears.
+    std::fs::write(s.file("x.pub"), "x").unwrap();
+    let r = run(
+        s.path(),
+        &["keys", "new-office", "--office", "X", "--out", "x.key"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(!s.file("x.key").exists());
+    // --force replaces both, still with mode 0600.
+    ok(
+        s.path(),
+        &["keys", "init-root", "--out", "root.key", "--force"],
+    );
+    assert_ne!(std::fs::read(s.file("root.key")).unwrap(), before);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.file("root.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn show_every_file_type() {
+    let s = Setup::new();
+    let text = s.sign(&["--card-number", "000000000000"]);
+    assert!(!text.is_empty());
+    std::fs::write(s.file("revoked.txt"), "000000000000\n").unwrap();
+    ok(
+        s.path(),
+        &[
+            "keys",
+            "revocations",
+            "--root",
+            "root.key",
+            "--revoked",
+            "revoked.txt",
+            "--issuer",
+            "bern",
+            "--issued",
+            "2027-01-01",
+            "--next-update",
+            "2027-02-01",
+            "--out",
+            "revocations.cose",
+        ],
+    );
+
+    let r = ok(s.path(), &["keys", "show", "root.key"]);
+    assert!(r.stdout.contains("private key"), "{}", r.stdout);
+    assert!(r.stdout.contains("not encrypted"));
+    assert!(r.stdout.contains(&s.root_fingerprint));
+    let pem = std::fs::read_to_string(s.file("root.key")).unwrap();
+    for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!r.stdout.contains(line), "the secret must never be shown");
+    }
+
+    let r = ok(s.path(), &["keys", "show", "mitte.pub"]);
+    assert!(r.stdout.contains("public key"), "{}", r.stdout);
+    assert!(r.stdout.contains(&s.mitte_kid));
+
+    let r = ok(s.path(), &["keys", "show", "trust-list.cose"]);
+    assert!(r.stdout.contains("trust list"), "{}", r.stdout);
+    assert!(r.stdout.contains("SIGNATURE NOT CHECKED"));
+    assert!(r.stdout.contains("Stadt Bern"));
+    assert!(r.stdout.contains("bern"));
+    assert!(r.stdout.contains(&s.root_fingerprint));
+    assert!(r.stdout.contains(&s.mitte_kid));
+    assert!(r.stdout.contains("Bürgeramt Mitte"));
+    assert!(r.stdout.contains("Bürgeramt Nord"));
+    assert!(
+        r.stdout.contains("2026-01-01 to 2027-12-31"),
+        "{}",
+        r.stdout
+    );
+    // Default verify-until: sign-until + 10 years + 1 day.
+    assert!(r.stdout.contains("until 2038-01-01"), "{}", r.stdout);
+    assert!(r.stdout.contains("cards, revocations"));
+
+    let r = ok(s.path(), &["keys", "show", "revocations.cose"]);
+    assert!(r.stdout.contains("revocation list"), "{}", r.stdout);
+    assert!(r.stdout.contains("SIGNATURE NOT CHECKED"));
+    assert!(r.stdout.contains("Revoked card numbers: 1"));
+    assert!(r.stdout.contains("0000 0000 0000"));
+    assert!(r.stdout.contains("2027-02-01"));
+
+    std::fs::write(s.file("junk.bin"), [0u8, 1, 2, 3]).unwrap();
+    let r = run(s.path(), &["keys", "show", "junk.bin"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("not a key, trust list or revocation list")
+    );
+}
+
+#[test]
+fn card_sign_refuses_bad_input_without_echoing_it() {
+    let s = Setup::new();
+    let r = run(
+        s.path(),
+        &[
+            "card",
+            "sign",
+            "--key",
+            "mitte.key",
+            "--given-names",
+            "Secret\u{202E}Name",
+            "--family-name",
+            "Doe",
+            "--expires",
+            "2030-01-01",
+            "--issuer",
+            "bern",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("given names"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Secret"), "{}", r.stderr);
+    let r = run(
+        s.path(),
+        &[
+            "card",
+            "sign",
+            "--key",
+            "mitte.key",
+            "--given-names",
+            "A",
+            "--family-name",
+            "B",
+            "--expires",
+            "2030-01-01",
+            "--issuer",
+            "bern",
+            "--card-number",
+            "000000000001",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("check digit"), "{}", r.stderr);
+    // The root key is not in the trust list: unknown_key.
+    let r = ok(
+        s.path(),
+        &[
+            "card",
+            "sign",
+            "--key",
+            "root.key",
+            "--given-names",
+            "A",
+            "--family-name",
+            "B",
+            "--expires",
+            "2030-01-01",
+            "--issuer",
+            "bern",
+            "--issued",
+            "2026-07-01",
+        ],
+    );
+    let (code, json) = s.verify_json(&[r.stdout.trim()]);
+    assert_eq!(
+        (code, &json["outcome"]),
+        (1, &serde_json::json!("unknown_key"))
+    );
+    // Signed outside the key's window (it may sign until 2027-12-31).
+    let text = s.sign(&["--issued", "2028-01-05"]);
+    let r = run(
+        s.path(),
+        &[
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2028-02-01",
+            "--json",
+            &text,
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (r.code, &json["outcome"]),
+        (1, &serde_json::json!("key_not_allowed"))
+    );
+}
+
+#[test]
+fn openssl_reads_key_files() {
+    let s = Setup::new();
+    openssl_reads(s.path(), "mitte.key", None);
+    openssl_reads(s.path(), "root.key", None);
+}
+
+/// Checks with `openssl pkey` that a private key and its .pub are readable,
+/// and that openssl derives the same public key.
+fn openssl_reads(dir: &Path, key: &str, passphrase: Option<&str>) {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        // Written to stderr directly, past the test harness's capture, so
+        // that the skip shows in every run.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: openssl not installed: key files not checked with openssl ***\n"
+        );
+        return;
+    }
+    let mut args = vec!["pkey", "-in", key, "-pubout"];
+    let pass;
+    if let Some(p) = passphrase {
+        pass = format!("pass:{p}");
+        args.extend(["-passin", &pass]);
+    }
+    let out = std::process::Command::new("openssl")
+        .args(&args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl pkey -in {key}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = key.strip_suffix(".key").unwrap().to_owned() + ".pub";
+    if dir.join(&public).exists() && key != "again.key" {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            std::fs::read_to_string(dir.join(&public)).unwrap(),
+            "openssl derives another public key for {key}"
+        );
+        let out = std::process::Command::new("openssl")
+            .args(["pkey", "-pubin", "-in", &public, "-noout"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl pkey -pubin -in {public}");
+    }
+}
