@@ -1067,8 +1067,11 @@ fn openssl_reads(dir: &Path, key: &str, passphrase: Option<&str>) {
         "openssl pkey -in {key}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let public = key.strip_suffix(".key").unwrap().to_owned() + ".pub";
-    if dir.join(&public).exists() && key != "again.key" {
+    let public = match key {
+        "root.encrypted.key" => "root.pub".to_owned(),
+        _ => key.strip_suffix(".key").unwrap().to_owned() + ".pub",
+    };
+    if dir.join(&public).exists() {
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             std::fs::read_to_string(dir.join(&public)).unwrap(),
@@ -1081,4 +1084,109 @@ fn openssl_reads(dir: &Path, key: &str, passphrase: Option<&str>) {
             .unwrap();
         assert!(out.status.success(), "openssl pkey -pubin -in {public}");
     }
+}
+
+#[test]
+fn keys_example_is_consistent() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("keys.example");
+    // The trust list verifies against root.pub and the revocation list loads.
+    let text = ok(
+        &dir,
+        &[
+            "card",
+            "sign",
+            "--key",
+            "office-mitte.key",
+            "--given-names",
+            "Erika",
+            "--family-name",
+            "Mustermann",
+            "--expires",
+            "2029-12-31",
+            "--issuer",
+            "example",
+            "--issued",
+            "2026-06-01",
+            "--card-number",
+            "1234 5678 9018",
+        ],
+    )
+    .stdout;
+    let verify = |card: &str| {
+        let r = run(
+            &dir,
+            &[
+                "verify",
+                "--trust-list",
+                "trust-list.cose",
+                "--root",
+                "root.pub",
+                "--revocations",
+                "revocations.cose",
+                "--date",
+                "2027-01-01",
+                "--json",
+                card,
+            ],
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+        (r.code, json)
+    };
+    let (code, json) = verify(text.trim());
+    assert_eq!((code, &json["outcome"]), (1, &serde_json::json!("revoked")));
+    let text = ok(
+        &dir,
+        &[
+            "card",
+            "sign",
+            "--key",
+            "office-nord.key",
+            "--given-names",
+            "Erika",
+            "--family-name",
+            "Mustermann",
+            "--expires",
+            "2029-12-31",
+            "--issuer",
+            "example",
+            "--issued",
+            "2026-06-01",
+        ],
+    )
+    .stdout;
+    let (code, json) = verify(text.trim());
+    assert_eq!((code, &json["outcome"]), (0, &serde_json::json!("valid")));
+    assert_eq!(json["warnings"], serde_json::json!([]));
+    assert_eq!(json["office"], "Office Nord");
+
+    // The encrypted root key is the same key, with the passphrase example-only.
+    let plain = ok(&dir, &["keys", "show", "root.key"]).stdout;
+    let fingerprint = plain
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fingerprint (as the root key):"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let r: Run = command(&dir)
+        .args(["keys", "show", "root.encrypted.key"])
+        .env("CITYCARD_ROOT_PASSPHRASE", "example-only")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(&fingerprint), "{}", r.stdout);
+    let shown = ok(&dir, &["keys", "show", "trust-list.cose"]).stdout;
+    assert!(shown.contains(&fingerprint));
+    assert!(shown.contains("Example City"));
+    assert!(shown.contains("2026-01-01 to 2029-12-31, cards verifiable until 2040-01-01"));
+    assert!(
+        ok(&dir, &["keys", "show", "revocations.cose"])
+            .stdout
+            .contains("Revoked card numbers: 2")
+    );
+    for key in ["root.key", "office-mitte.key", "office-nord.key"] {
+        openssl_reads(&dir, key, None);
+    }
+    openssl_reads(&dir, "root.encrypted.key", Some("example-only"));
 }
