@@ -1,7 +1,9 @@
 //! The `citycard` command line: one [`Command`] enum, one module per area.
 
 mod card;
+mod desk;
 mod keys;
+mod serve;
 mod verify;
 
 use anyhow::Result;
@@ -30,6 +32,11 @@ pub enum Command {
     Card(card::CardCommand),
     /// Check a scanned card offline against the trust list (and revocation list).
     Verify(verify::VerifyArgs),
+    /// Run the server: the desk page (/verify/) and the published lists.
+    Serve(serve::ServeArgs),
+    /// The desk verifier page.
+    #[command(subcommand)]
+    Desk(desk::DeskCommand),
 }
 
 impl Command {
@@ -38,6 +45,8 @@ impl Command {
             Command::Keys(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Card(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Verify(args) => args.run(),
+            Command::Serve(args) => args.run().map(|()| ExitCode::SUCCESS),
+            Command::Desk(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod keys;
 mod qr;
+mod web;
 
 fn main() -> std::process::ExitCode {
     cli::main()
