@@ -189,7 +189,7 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> R
                 target.display()
             )
         } else {
-            anyhow!("could not create {}: {e}", target.display())
+            anyhow!("could not create {}: {e}", path.display())
         }
     })?;
     // The umask may have removed bits but never adds any; set the mode
@@ -202,7 +202,7 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> R
     }
     file.write_all(contents)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("could not write {}", target.display()))?;
+        .with_context(|| format!("could not write {}", path.display()))?;
     if force {
         fs::rename(&target, path)
             .with_context(|| format!("could not replace {}", path.display()))?;

@@ -188,6 +188,12 @@ mod tests {
         let img = image::open(&path).unwrap();
         let side = (u32::try_from(code.width()).unwrap() + 8) * MODULE_PIXELS;
         assert_eq!((img.width(), img.height()), (side, side));
+        // A JPEG (lossy, as from a phone) decodes too.
+        let jpeg = dir.path().join("card.jpg");
+        render(&code, 4)
+            .save_with_format(&jpeg, image::ImageFormat::Jpeg)
+            .unwrap();
+        assert_eq!(decode_image(&jpeg).unwrap(), text);
     }
 
     #[test]
