@@ -1,2 +1,275 @@
-//! Benchmarks.
-fn main() {}
+//! Benchmarks for the credential (`docs/performance.md`, section Credential).
+//!
+//! ```text
+//! cargo bench -p citycard-credential
+//! ```
+//!
+//! - `verify/full`: `Verifier::verify` of a scanned text against a 20-key trust
+//!   list and a 50,000-number revocation list, next to
+//! - `verify/bare_verify_strict`: `VerifyingKey::verify_strict` alone over the
+//!   same Sig_structure (the floor: the signature check a verifier cannot skip);
+//! - `sign/sign_card_text`: claims → signed COSE → QR text, per card;
+//! - `revocations/load_50k` and `revocations/load_50k_and_check`:
+//!   `Verifier::load_revocations` of the signed 50,000-number list (signature
+//!   check included), then one lookup.
+//!
+//! After criterion's runs it prints the sizes and an interleaved
+//! full-vs-bare ratio measured in the same process.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use citycard_credential::{
+    CardClaims, CardNumber, KeyUsage, RevocationList, SigningKey, TrustList, TrustedKey, Verifier,
+    sign_card_text, text,
+};
+use coset::{CoseSign1, TaggedCborSerializable};
+use criterion::{Criterion, Throughput, black_box, criterion_group};
+use ed25519_dalek::Signature;
+use std::time::{Duration, Instant};
+use time::macros::date;
+
+const OFFICE_KEYS: u8 = 20;
+const POPULATION: u64 = 1_000_000;
+const REVOKED: usize = 50_000;
+const TODAY: time::Date = date!(2026 - 06 - 15);
+
+/// SplitMix64: a fixed-seed generator, so every run measures the same data.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+fn number(body: u64) -> CardNumber {
+    (0..10)
+        .find_map(|d| CardNumber::from_u64(body * 10 + d).ok())
+        .unwrap()
+}
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+struct Setup {
+    verifier: Verifier,
+    trust_cose: Vec<u8>,
+    revocations_cose: Vec<u8>,
+    office: SigningKey,
+    claims: CardClaims,
+    text: String,
+    /// Sig_structure and signature of the card, for the bare check.
+    tbs: Vec<u8>,
+    signature: Signature,
+    population: Vec<CardNumber>,
+}
+
+fn setup() -> Setup {
+    let root = key(1);
+    let keys: Vec<TrustedKey> = (0..OFFICE_KEYS)
+        .map(|i| {
+            TrustedKey::new(
+                key(10 + i).verifying_key(),
+                format!("Bürgerbüro {}", i + 1),
+                date!(2026 - 01 - 01),
+                date!(2027 - 12 - 31),
+                date!(2033 - 12 - 31),
+                KeyUsage::CARDS,
+            )
+        })
+        .collect();
+    let trust = TrustList {
+        issuer: "bern".into(),
+        name: "Stadt Bern".into(),
+        issued: date!(2026 - 01 - 01),
+        next_update: date!(2027 - 01 - 01),
+        root: root.verifying_key(),
+        keys,
+    };
+    let trust_cose = trust.sign(&root).unwrap();
+
+    // A population of 1,000,000 random card numbers; 50,000 of them revoked.
+    let mut rng = SplitMix(0x00C1_7CA2_D000_0001);
+    let population: Vec<CardNumber> = (0..POPULATION)
+        .map(|_| number(rng.next() % 100_000_000_000))
+        .collect();
+    let mut revoked: Vec<CardNumber> = Vec::with_capacity(REVOKED);
+    let mut i = 0usize;
+    while revoked.len() < REVOKED {
+        // Every 20th card, shifted pseudo-randomly: 5 % of the population.
+        let at = i * 20 + (rng.next() % 20) as usize;
+        revoked.push(population[at]);
+        i += 1;
+    }
+    let list = RevocationList::new(
+        "bern",
+        date!(2026 - 06 - 01),
+        date!(2026 - 07 - 01),
+        revoked.iter().copied(),
+    );
+    let revocations_cose = list.sign(&root).unwrap();
+
+    // The scanned card: signed by the 15th office key, not revoked.
+    let office = key(10 + 14);
+    let card_number = population
+        .iter()
+        .copied()
+        .find(|n| !list.contains(*n))
+        .unwrap();
+    let claims = CardClaims {
+        issuer: "bern".into(),
+        card_number,
+        given_names: "Maximiliane Alexandra".into(),
+        family_name: "Oberhollenzer-Wyss".into(),
+        issued: date!(2026 - 03 - 01),
+        expires: date!(2031 - 02 - 28),
+        date_of_birth: Some(date!(1990 - 01 - 01)),
+    };
+    let text = sign_card_text(&office, &claims).unwrap();
+
+    let mut verifier = Verifier::new(&trust_cose, &root.verifying_key()).unwrap();
+    verifier.load_revocations(&revocations_cose).unwrap();
+    let check = verifier.verify(&text, TODAY);
+    assert!(check.outcome.is_valid(), "{:?}", check.reason);
+    assert!(check.warnings.is_empty());
+
+    let sign1 = CoseSign1::from_tagged_slice(&text::decode(&text).unwrap()).unwrap();
+    let tbs = sign1.tbs_data(b"");
+    let signature = Signature::from_slice(&sign1.signature).unwrap();
+    Setup {
+        verifier,
+        trust_cose,
+        revocations_cose,
+        office,
+        claims,
+        text,
+        tbs,
+        signature,
+        population,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let s = setup();
+    let office_public = s.office.verifying_key();
+
+    let mut g = c.benchmark_group("verify");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("full", |b| {
+        b.iter(|| s.verifier.verify(black_box(&s.text), black_box(TODAY)))
+    });
+    g.bench_function("bare_verify_strict", |b| {
+        b.iter(|| {
+            office_public
+                .verify_strict(black_box(&s.tbs), black_box(&s.signature))
+                .unwrap()
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("sign");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("sign_card_text", |b| {
+        b.iter(|| sign_card_text(black_box(&s.office), black_box(&s.claims)).unwrap())
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("revocations");
+    g.sample_size(30);
+    let mut v = s.verifier.clone();
+    g.bench_function("load_50k", |b| {
+        b.iter(|| {
+            v.load_revocations(black_box(&s.revocations_cose))
+                .unwrap()
+                .len()
+        })
+    });
+    let probe = s.population[123_457];
+    g.bench_function("load_50k_and_check", |b| {
+        b.iter(|| {
+            v.load_revocations(black_box(&s.revocations_cose))
+                .unwrap()
+                .contains(black_box(probe))
+        })
+    });
+    g.finish();
+}
+
+/// Full verify and bare verify_strict, interleaved in blocks so that both
+/// see the same machine state; returns (full, bare) per call.
+fn interleaved(s: &Setup) -> (Duration, Duration) {
+    let public = s.office.verifying_key();
+    let (mut full, mut bare) = (Duration::ZERO, Duration::ZERO);
+    const BLOCK: u32 = 200;
+    for _ in 0..20 {
+        let t = Instant::now();
+        for _ in 0..BLOCK {
+            black_box(s.verifier.verify(black_box(&s.text), TODAY));
+        }
+        full += t.elapsed();
+        let t = Instant::now();
+        for _ in 0..BLOCK {
+            public
+                .verify_strict(black_box(&s.tbs), black_box(&s.signature))
+                .unwrap();
+        }
+        bare += t.elapsed();
+    }
+    (full / (20 * BLOCK), bare / (20 * BLOCK))
+}
+
+fn summary() {
+    let s = setup();
+    let cose = text::decode(&s.text).unwrap();
+    let (full, bare) = interleaved(&s);
+    println!();
+    println!("== credential summary ==");
+    println!(
+        "trust list: {} keys, {} bytes signed",
+        OFFICE_KEYS,
+        s.trust_cose.len()
+    );
+    println!(
+        "revocation list: {} numbers out of {} cards, {} bytes signed ({:.1} KB)",
+        REVOKED,
+        POPULATION,
+        s.revocations_cose.len(),
+        s.revocations_cose.len() as f64 / 1000.0
+    );
+    println!(
+        "scanned card: COSE {} bytes, text {} characters",
+        cose.len(),
+        s.text.len()
+    );
+    println!(
+        "interleaved: full verify {:.2} µs, bare verify_strict {:.2} µs, ratio {:.3}",
+        full.as_secs_f64() * 1e6,
+        bare.as_secs_f64() * 1e6,
+        full.as_secs_f64() / bare.as_secs_f64()
+    );
+}
+
+criterion_group! {
+    name = group;
+    config = Criterion::default().measurement_time(Duration::from_secs(5));
+    targets = benches
+}
+
+fn main() {
+    group();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo test --benches` runs this binary with `--bench` absent: keep it quick.
+    if std::env::args().any(|a| a == "--bench") {
+        summary();
+    }
+}

@@ -3,10 +3,12 @@
 //! Parsing is strict; verification runs over the protected-header bytes
 //! exactly as received.
 
+use crate::cbor;
 use crate::error::{Error, Malformed, Result};
 use crate::keys::{KID_LEN, Kid};
+use ciborium::Value;
 use coset::{
-    CborSerializable, CoseError, CoseSign1, CoseSign1Builder, Header, HeaderBuilder,
+    AsCborValue, CborSerializable, CoseSign1, CoseSign1Builder, Header, HeaderBuilder,
     TaggedCborSerializable, iana,
 };
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -40,14 +42,19 @@ pub fn sign(
     content_type: Option<&str>,
     payload: Vec<u8>,
 ) -> Result<Vec<u8>> {
+    let protected = protected_bytes(kid, content_type)?;
+    let signature = key.sign(&sig_structure(&protected, &payload));
     CoseSign1Builder::new()
         .protected(protected_header(kid, content_type))
         .payload(payload)
-        .create_signature(b"", |tbs| key.sign(tbs).to_bytes().to_vec())
+        .signature(signature.to_bytes().to_vec())
         .build()
         .to_tagged_vec()
         .map_err(|_| Error::Encode)
 }
+
+/// CBOR tag of a COSE_Sign1 (RFC 9052).
+const TAG_SIGN1: u64 = 18;
 
 /// A strictly parsed COSE_Sign1 whose signature is not yet checked.
 #[derive(Debug)]
@@ -66,17 +73,59 @@ impl Parsed {
     /// Checks the signature with `verify_strict` over the Sig_structure built
     /// from the protected-header bytes as received.
     pub fn verify(&self, key: &VerifyingKey) -> Result<()> {
-        self.sign1.verify_signature(b"", |sig, tbs| {
-            let sig = Signature::from_slice(sig).map_err(|_| Error::BadSignature)?;
-            key.verify_strict(tbs, &sig)
-                .map_err(|_| Error::BadSignature)
-        })
+        let sig = Signature::from_slice(&self.sign1.signature).map_err(|_| Error::BadSignature)?;
+        let protected = self
+            .sign1
+            .protected
+            .original_data
+            .as_deref()
+            .unwrap_or_default();
+        key.verify_strict(&sig_structure(protected, self.payload()), &sig)
+            .map_err(|_| Error::BadSignature)
     }
 
     /// Gives the payload, for callers that have verified the signature.
     pub fn into_payload(self) -> Vec<u8> {
         self.sign1.payload.unwrap_or_default()
     }
+}
+
+/// The `Sig_structure` of a COSE_Sign1 with empty external AAD (RFC 9052
+/// §4.4): `["Signature1", protected, h'', payload]` in deterministic CBOR,
+/// `protected` being the protected-header bytes as received. The same bytes
+/// as coset's `tbs_data`, without its copies of the header and payload.
+pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    const CONTEXT: &[u8] = b"Signature1";
+    let mut out = Vec::with_capacity(24 + protected.len() + payload.len());
+    out.push(0x84); // array of 4
+    push_string(&mut out, cbor::MAJOR_TEXT, CONTEXT);
+    push_string(&mut out, cbor::MAJOR_BYTES, protected);
+    push_string(&mut out, cbor::MAJOR_BYTES, b"");
+    push_string(&mut out, cbor::MAJOR_BYTES, payload);
+    out
+}
+
+/// Appends a byte or text string (`major` 2 or 3) with its shortest head.
+fn push_string(out: &mut Vec<u8>, major: u8, content: &[u8]) {
+    let (head, n) = cbor::head(major, content.len() as u64);
+    out.extend_from_slice(head.get(..n).unwrap_or_default());
+    out.extend_from_slice(content);
+}
+
+/// The protected header bytes that [`protected_bytes`] makes, written
+/// directly: `{1: -8, 4: kid}` or `{1: -8, 3: content_type, 4: kid}` in
+/// deterministic CBOR. (Parsing compares against these on every scan.)
+fn expected_protected(kid: &Kid, content_type: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + content_type.map_or(0, str::len));
+    out.push(if content_type.is_some() { 0xA3 } else { 0xA2 });
+    out.extend_from_slice(&[0x01, 0x27]); // 1 (alg): -8 (EdDSA)
+    if let Some(ct) = content_type {
+        out.push(0x03); // 3 (content type)
+        push_string(&mut out, cbor::MAJOR_TEXT, ct.as_bytes());
+    }
+    out.push(0x04); // 4 (kid)
+    push_string(&mut out, cbor::MAJOR_BYTES, kid);
+    out
 }
 
 /// Parses a tagged COSE_Sign1 under the rules of `docs/card-format.md` §6.
@@ -89,10 +138,14 @@ pub fn parse(
     if bytes.len() > max_len {
         return Err(Malformed::TooLarge);
     }
-    let sign1 = CoseSign1::from_tagged_slice(bytes).map_err(|e| match e {
-        CoseError::ExtraneousData => Malformed::TrailingBytes,
-        _ => Malformed::NotCoseSign1,
-    })?;
+    // As `CoseSign1::from_tagged_slice`, with our own CBOR reader (which
+    // reports trailing bytes as such).
+    let sign1 = match cbor::from_slice(bytes, Malformed::NotCoseSign1)? {
+        Value::Tag(TAG_SIGN1, inner) => {
+            CoseSign1::from_cbor_value(*inner).map_err(|_| Malformed::NotCoseSign1)?
+        }
+        _ => return Err(Malformed::NotCoseSign1),
+    };
     let kid: Kid = sign1
         .protected
         .header
@@ -100,7 +153,11 @@ pub fn parse(
         .as_slice()
         .try_into()
         .map_err(|_| Malformed::ProtectedHeader)?;
-    let expected = protected_bytes(&kid, content_type).map_err(|_| Malformed::ProtectedHeader)?;
+    let expected = expected_protected(&kid, content_type);
+    debug_assert_eq!(
+        protected_bytes(&kid, content_type).ok().as_ref(),
+        Some(&expected)
+    );
     if sign1.protected.original_data.as_deref() != Some(expected.as_slice()) {
         return Err(Malformed::ProtectedHeader);
     }
@@ -115,10 +172,89 @@ pub fn parse(
     }
     // The outer structure must be in deterministic encoding too: no
     // over-long lengths, no indefinite-length items.
-    match sign1.clone().to_tagged_vec() {
-        Ok(again) if again == bytes => {}
-        _ => return Err(Malformed::NotDeterministic),
+    let deterministic = is_deterministic(bytes, &sign1);
+    debug_assert_eq!(
+        deterministic,
+        matches!(sign1.clone().to_tagged_vec(), Ok(again) if again == bytes),
+        "the determinism check disagrees with re-encoding"
+    );
+    if !deterministic {
+        return Err(Malformed::NotDeterministic);
     }
     debug_assert_eq!(kid.len(), KID_LEN);
     Ok(Parsed { kid, sign1 })
+}
+
+/// Whether `bytes` is the deterministic encoding of `sign1`, whose headers
+/// have been checked: the protected header is exactly the bytes we expect,
+/// the unprotected header is empty, the payload is present. Its deterministic
+/// encoding is then `D2 84 <bstr protected> A0 <bstr payload> <bstr
+/// signature>` with every byte-string head in its shortest form, so comparing
+/// against that is the same as re-encoding and comparing, without the copies.
+fn is_deterministic(bytes: &[u8], sign1: &CoseSign1) -> bool {
+    let protected = sign1.protected.original_data.as_deref().unwrap_or_default();
+    let payload = sign1.payload.as_deref().unwrap_or_default();
+    let mut rest = bytes;
+    take(&mut rest, &[0xD2, 0x84])
+        && take_bstr(&mut rest, protected)
+        && take(&mut rest, &[0xA0])
+        && take_bstr(&mut rest, payload)
+        && take_bstr(&mut rest, &sign1.signature)
+        && rest.is_empty()
+}
+
+/// Consumes `expected` from the front of `rest`, if it is there.
+fn take(rest: &mut &[u8], expected: &[u8]) -> bool {
+    match rest.strip_prefix(expected) {
+        Some(tail) => {
+            *rest = tail;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Consumes a byte string holding `content`, with its shortest head.
+fn take_bstr(rest: &mut &[u8], content: &[u8]) -> bool {
+    let (head, n) = cbor::head(cbor::MAJOR_BYTES, content.len() as u64);
+    head.get(..n).is_some_and(|h| take(rest, h)) && take(rest, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_written_structures_match_coset() {
+        let key = SigningKey::from_bytes(&[2; 32]);
+        let kid = crate::keys::kid(&key.verifying_key());
+        for ct in [
+            None,
+            Some(CONTENT_TYPE_TRUST_LIST),
+            Some(CONTENT_TYPE_REVOCATIONS),
+        ] {
+            assert_eq!(
+                protected_bytes(&kid, ct).ok(),
+                Some(expected_protected(&kid, ct))
+            );
+            for payload in [vec![], vec![7u8; 30], vec![9u8; 300], vec![1u8; 70_000]] {
+                let bytes = sign(&key, &kid, ct, payload).unwrap_or_default();
+                let parsed = parse(&bytes, usize::MAX, ct).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    sig_structure(
+                        parsed
+                            .sign1
+                            .protected
+                            .original_data
+                            .as_deref()
+                            .unwrap_or_default(),
+                        parsed.payload()
+                    ),
+                    parsed.sign1.tbs_data(b"")
+                );
+                assert!(is_deterministic(&bytes, &parsed.sign1));
+                assert_eq!(parsed.verify(&key.verifying_key()), Ok(()));
+            }
+        }
+    }
 }

@@ -18,10 +18,11 @@ const TAIL_DIGITS: [usize; GROUP_BYTES] = [0, 3, 5, 8, 10, 13, 15];
 
 /// Encodes COSE bytes as QR text.
 pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(PREFIX.len() + bytes.len().div_ceil(7) * GROUP_DIGITS);
-    out.push_str(PREFIX);
+    let mut out = Vec::with_capacity(PREFIX.len() + bytes.len().div_ceil(7) * GROUP_DIGITS);
+    out.extend_from_slice(PREFIX.as_bytes());
+    let mut group = [0u8; GROUP_DIGITS];
     for chunk in bytes.chunks(GROUP_BYTES) {
-        let value = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let mut value = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let width = if chunk.len() == GROUP_BYTES {
             GROUP_DIGITS
         } else {
@@ -30,9 +31,16 @@ pub fn encode(bytes: &[u8]) -> String {
                 .copied()
                 .unwrap_or(GROUP_DIGITS)
         };
-        out.push_str(&format!("{value:0width$}"));
+        // The digits of `value`, zero-padded to `width` (which always holds
+        // them: 256^k - 1 has at most TAIL_DIGITS[k] digits).
+        for slot in group.iter_mut().take(width).rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        out.extend_from_slice(group.get(..width).unwrap_or_default());
     }
-    out
+    // Only ASCII was written, so this never fails.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Number of bytes that `digits` digits encode, if the count is valid.
@@ -54,7 +62,15 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Malformed> {
         return Err(Malformed::Prefix);
     }
     let digits = digits.as_bytes();
-    if let Some(offset) = digits.iter().position(|b| !b.is_ascii_digit()) {
+    // One pass without early exit (cheap), the search only on the error path.
+    if digits
+        .iter()
+        .fold(false, |bad, b| bad | !b.is_ascii_digit())
+    {
+        let offset = digits
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or_default();
         return Err(Malformed::NotDigit {
             offset: offset + PREFIX.len(),
         });
@@ -67,29 +83,23 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Malformed> {
         return Err(Malformed::DigitCount);
     }
     let mut out = Vec::with_capacity(total);
-    let mut rest = digits;
-    let mut group = 0usize;
-    while !rest.is_empty() {
-        let width = rest.len().min(GROUP_DIGITS);
-        let (head, tail) = rest.split_at(width);
-        let nbytes = if width == GROUP_DIGITS {
+    for (group, chunk) in digits.chunks(GROUP_DIGITS).enumerate() {
+        let nbytes = if chunk.len() == GROUP_DIGITS {
             GROUP_BYTES
         } else {
             TAIL_DIGITS
                 .iter()
-                .position(|&d| d == width)
+                .position(|&d| d == chunk.len())
                 .ok_or(Malformed::DigitCount)?
         };
-        let value = head
+        let value = chunk
             .iter()
             .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-        if nbytes < 8 && value >> (8 * nbytes) != 0 {
+        if value >> (8 * nbytes) != 0 {
             return Err(Malformed::GroupOverflow { group });
         }
         let be = value.to_be_bytes();
         out.extend_from_slice(be.get(8 - nbytes..).ok_or(Malformed::DigitCount)?);
-        rest = tail;
-        group += 1;
     }
     Ok(out)
 }
