@@ -3,6 +3,7 @@
 mod card;
 mod desk;
 mod keys;
+mod print;
 mod serve;
 mod verify;
 
@@ -32,6 +33,11 @@ pub enum Command {
     Card(card::CardCommand),
     /// Check a scanned card offline against the trust list (and revocation list).
     Verify(verify::VerifyArgs),
+    /// Print cards as a PDF from a card template.
+    Print(print::PrintArgs),
+    /// Card templates.
+    #[command(subcommand)]
+    Templates(print::TemplatesCommand),
     /// Run the server: the desk page (/verify/) and the published lists.
     Serve(serve::ServeArgs),
     /// The desk verifier page.
@@ -45,6 +51,8 @@ impl Command {
             Command::Keys(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Card(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Verify(args) => args.run(),
+            Command::Print(args) => args.run().map(|()| ExitCode::SUCCESS),
+            Command::Templates(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Serve(args) => args.run().map(|()| ExitCode::SUCCESS),
             Command::Desk(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         }

@@ -1,0 +1,149 @@
+//! The holder's photo: JPEG or PNG, size-limited before decoding, turned
+//! upright (EXIF orientation), cropped to the template's box, resampled to
+//! 300 dpi and re-encoded as a baseline JPEG, which drops every piece of
+//! metadata the original carried (EXIF, GPS, XMP, ICC, comments).
+
+use super::PrintError;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, imageops::FilterType};
+use std::io::Cursor;
+
+/// Largest photo file accepted.
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+/// Largest photo accepted, in pixels.
+pub const MAX_PHOTO_PIXELS: u64 = 40_000_000;
+/// Resolution the photo is embedded at.
+pub const DPI: f32 = 300.0;
+/// Below this effective resolution the photo is refused as too small.
+pub const MIN_DPI: f32 = 150.0;
+
+const JPEG_QUALITY: u8 = 90;
+
+/// A photo ready for the PDF: a baseline JPEG of exactly the box's ratio.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// JPEG bytes (no metadata).
+    pub jpeg: Vec<u8>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+fn bad(problem: impl Into<String>) -> PrintError {
+    PrintError::Photo {
+        problem: problem.into(),
+    }
+}
+
+/// Prepares `bytes` for a box of `w_mm` × `h_mm`.
+pub fn prepare(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<Prepared, PrintError> {
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(bad(format!(
+            "the photo file is {:.1} MB; at most {} MB are accepted",
+            bytes.len() as f64 / 1_048_576.0,
+            MAX_PHOTO_BYTES / 1_048_576
+        )));
+    }
+    let format = image::guess_format(bytes)
+        .map_err(|_| bad("the photo is neither a JPEG nor a PNG file"))?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
+        return Err(bad("the photo is neither a JPEG nor a PNG file"));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let decoder = reader
+        .into_decoder()
+        .map_err(|_| bad("the photo file is damaged or not a valid image"))?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PHOTO_PIXELS {
+        return Err(bad(format!(
+            "the photo has {:.1} megapixels; at most {} are accepted",
+            f64::from(w) * f64::from(h) / 1e6,
+            MAX_PHOTO_PIXELS / 1_000_000
+        )));
+    }
+    let mut decoder = decoder;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder)
+        .map_err(|_| bad("the photo file is damaged or not a valid image"))?;
+    img.apply_orientation(orientation);
+    let img = DynamicImage::ImageRgb8(img.to_rgb8());
+
+    // Crop to the box's ratio, centred.
+    let (iw, ih) = (img.width() as f32, img.height() as f32);
+    let ratio = w_mm / h_mm;
+    let (cw, ch) = if iw / ih > ratio {
+        ((ih * ratio).round(), ih)
+    } else {
+        (iw, (iw / ratio).round())
+    };
+    let (cw, ch) = (cw.max(1.0) as u32, ch.max(1.0) as u32);
+    let x = (img.width().saturating_sub(cw)) / 2;
+    let y = (img.height().saturating_sub(ch)) / 2;
+    let cropped = img.crop_imm(x, y, cw, ch);
+
+    // Resample to 300 dpi at the box size.
+    let tw = (w_mm / 25.4 * DPI).ceil() as u32;
+    let th = (h_mm / 25.4 * DPI).ceil() as u32;
+    let min_w = (w_mm / 25.4 * MIN_DPI).ceil() as u32;
+    if cw < min_w {
+        return Err(bad(format!(
+            "the photo is too small: after cropping it is {cw} × {ch} pixels; \
+             at least {min_w} × {} are needed",
+            (h_mm / 25.4 * MIN_DPI).ceil() as u32
+        )));
+    }
+    let resized = cropped.resize_exact(tw, th, FilterType::Lanczos3);
+    let mut jpeg = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY);
+    resized
+        .write_with_encoder(encoder)
+        .map_err(|_| bad("the photo could not be re-encoded"))?;
+    Ok(Prepared {
+        jpeg,
+        width: tw,
+        height: th,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
+        let mut out = Vec::new();
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn crops_and_resamples_to_300_dpi() {
+        let p = prepare(&png(600, 600), 24.0, 30.0).unwrap();
+        assert_eq!((p.width, p.height), (284, 355));
+        let back = image::load_from_memory(&p.jpeg).unwrap();
+        assert_eq!((back.width(), back.height()), (284, 355));
+        // A JPEG without APP1 (EXIF/XMP) segments.
+        assert!(!p.jpeg.windows(2).any(|w| w == [0xFF, 0xE1]));
+    }
+
+    #[test]
+    fn refuses_bad_photos() {
+        let msg = |r: Result<Prepared, PrintError>| r.unwrap_err().to_string();
+        assert!(msg(prepare(b"not an image", 24.0, 30.0)).contains("neither"));
+        let mut broken = png(300, 300);
+        broken.truncate(100);
+        assert!(msg(prepare(&broken, 24.0, 30.0)).contains("damaged"));
+        assert!(msg(prepare(&png(60, 60), 24.0, 30.0)).contains("too small"));
+        let big = vec![0u8; MAX_PHOTO_BYTES + 1];
+        assert!(msg(prepare(&big, 24.0, 30.0)).contains("at most 10 MB"));
+    }
+}

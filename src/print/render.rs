@@ -1,0 +1,569 @@
+//! Drawing card sides as PDF operations and assembling the document.
+
+use super::fonts::Face;
+use super::logo::Logo;
+use super::sheet::{BLEED_MM, Layout, PER_SHEET, SheetGeometry};
+use super::template::{Rgb, Side, Template, TextBox, parse_colour};
+use super::text::{Fitted, fit};
+use super::{CardData, PrintError, photo, qr_draw};
+use printpdf::{
+    Codepoint, Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, FontId, Line,
+    LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point,
+    Polygon, PolygonRing, Pt, Px, RawImage, RawImageData, RawImageFormat, Rect, TextItem,
+    TextMatrix, WindingOrder, XObjectId, XObjectTransform,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+
+fn pt(mm: f32) -> Pt {
+    Pt(mm * PT_PER_MM)
+}
+
+fn colour(value: &str) -> Color {
+    let Rgb(r, g, b) = parse_colour(value).unwrap_or(Rgb(0.0, 0.0, 0.0));
+    rgb(Rgb(r, g, b))
+}
+
+fn rgb(c: Rgb) -> Color {
+    Color::Rgb(printpdf::Rgb {
+        r: c.0,
+        g: c.1,
+        b: c.2,
+        icc_profile: None,
+    })
+}
+
+fn fill_rect(ops: &mut Vec<Op>, x: f32, y: f32, w: f32, h: f32) {
+    ops.push(Op::DrawRectangle {
+        rectangle: Rect {
+            x: Pt(x),
+            y: Pt(y),
+            width: Pt(w),
+            height: Pt(h),
+            mode: Some(PaintMode::Fill),
+            winding_order: Some(WindingOrder::NonZero),
+        },
+    });
+}
+
+/// UTF-16BE with a byte-order mark: a PDF text string.
+fn pdf_text_string(s: &str) -> Vec<u8> {
+    let mut out = vec![0xFE, 0xFF];
+    for unit in s.encode_utf16() {
+        out.extend_from_slice(&unit.to_be_bytes());
+    }
+    out
+}
+
+/// A PDF being built.
+pub struct Document<'t> {
+    template: &'t Template,
+    layout: Layout,
+    doc: PdfDocument,
+    fonts: HashMap<usize, FontId>,
+    /// Text for extraction per (face, glyph): the first one given wins, so
+    /// the ToUnicode map stays consistent across the document.
+    glyph_text: HashMap<(usize, u16), String>,
+    logos: [Option<XObjectId>; 2],
+    pages: Vec<PdfPage>,
+    /// Sheet mode: the sides of the cards waiting for a full sheet.
+    pending: Vec<Vec<Vec<Op>>>,
+    sheet: Option<SheetGeometry>,
+    error: Option<PrintError>,
+}
+
+impl<'t> Document<'t> {
+    pub fn new(template: &'t Template, layout: Layout) -> Self {
+        let card = template.file.card;
+        let sheet = SheetGeometry::new(card.width, card.height);
+        let error = (layout == Layout::SheetA4 && sheet.is_none()).then(|| {
+            PrintError::Pdf("ten cards of this template's size do not fit on an A4 sheet".into())
+        });
+        let mut doc = PdfDocument::new("City Card");
+        doc.metadata.info.creator = "citycard".into();
+        doc.metadata.info.producer = "citycard".into();
+        Document {
+            template,
+            layout,
+            doc,
+            fonts: HashMap::new(),
+            glyph_text: HashMap::new(),
+            logos: [None, None],
+            pages: Vec::new(),
+            pending: Vec::new(),
+            sheet,
+            error,
+        }
+    }
+
+    /// Draws one card and adds its pages (or queues it for a sheet).
+    pub fn add_card(&mut self, card: &CardData) -> Result<(), PrintError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        card.validate()?;
+        let template = self.template;
+        let bleed = self.layout == Layout::SheetA4;
+        let mut sides = Vec::new();
+        for (i, (_, side)) in template.sides().into_iter().enumerate() {
+            sides.push(self.side(i, side, card, bleed)?);
+        }
+        match self.layout {
+            Layout::CardPrinter => {
+                let size = template.file.card;
+                for ops in sides {
+                    self.pages
+                        .push(PdfPage::new(Mm(size.width), Mm(size.height), ops));
+                }
+            }
+            Layout::SheetA4 => {
+                self.pending.push(sides);
+                if self.pending.len() == PER_SHEET {
+                    self.flush_sheet();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_sheet(&mut self) {
+        let Some(geometry) = self.sheet else { return };
+        let cards = std::mem::take(&mut self.pending);
+        if cards.is_empty() {
+            return;
+        }
+        let side_count = cards.first().map_or(0, Vec::len);
+        let card_h = self.template.file.card.height;
+        for side in 0..side_count {
+            let back = side % 2 == 1;
+            let mut ops = Vec::new();
+            for (slot, sides) in cards.iter().enumerate() {
+                let Some(side_ops) = sides.get(side) else {
+                    continue;
+                };
+                let (x, y) = geometry.slot(slot, back);
+                ops.push(Op::SaveGraphicsState);
+                ops.push(Op::SetTransformationMatrix {
+                    matrix: CurTransMat::Translate(
+                        pt(x),
+                        pt(super::sheet::A4_HEIGHT_MM - y - card_h),
+                    ),
+                });
+                ops.extend(side_ops.iter().cloned());
+                ops.push(Op::RestoreGraphicsState);
+            }
+            ops.push(Op::SetOutlineColor {
+                col: rgb(Rgb(0.0, 0.0, 0.0)),
+            });
+            ops.push(Op::SetOutlineThickness { pt: Pt(0.25) });
+            for ((x1, y1), (x2, y2)) in geometry.crop_marks() {
+                let p = |x: f32, y: f32| LinePoint {
+                    p: Point {
+                        x: pt(x),
+                        y: pt(super::sheet::A4_HEIGHT_MM - y),
+                    },
+                    bezier: false,
+                };
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points: vec![p(x1, y1), p(x2, y2)],
+                        is_closed: false,
+                    },
+                });
+            }
+            self.pages.push(PdfPage::new(
+                Mm(super::sheet::A4_WIDTH_MM),
+                Mm(super::sheet::A4_HEIGHT_MM),
+                ops,
+            ));
+        }
+    }
+
+    /// Serialises the document (fonts subset once for all cards).
+    pub fn finish(mut self) -> Result<Vec<u8>, PrintError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.flush_sheet();
+        if self.pages.is_empty() {
+            return Err(PrintError::Pdf("no cards to print".into()));
+        }
+        let pages = std::mem::take(&mut self.pages);
+        self.doc.with_pages(pages);
+        let mut warnings = Vec::new();
+        let opts = PdfSaveOptions {
+            image_optimization: None,
+            ..PdfSaveOptions::default()
+        };
+        Ok(self.doc.save(&opts, &mut warnings))
+    }
+
+    fn font_id(&mut self, face: &Arc<Face>) -> Result<FontId, PrintError> {
+        if let Some(id) = self.fonts.get(&face.id) {
+            return Ok(id.clone());
+        }
+        let id = self.doc.add_font(face.pdf_font()?);
+        self.fonts.insert(face.id, id.clone());
+        Ok(id)
+    }
+
+    fn side(
+        &mut self,
+        index: usize,
+        side: &Side,
+        card: &CardData,
+        bleed: bool,
+    ) -> Result<Vec<Op>, PrintError> {
+        let template = self.template;
+        let size = template.file.card;
+        let (cw, ch) = (size.width, size.height);
+        let mut ops = Vec::new();
+        let b = if bleed { BLEED_MM } else { 0.0 };
+        // Background.
+        if parse_colour(&side.background) != Some(Rgb(1.0, 1.0, 1.0)) {
+            ops.push(Op::SetFillColor {
+                col: colour(&side.background),
+            });
+            fill_rect(
+                &mut ops,
+                pt(-b).0,
+                pt(-b).0,
+                pt(cw + 2.0 * b).0,
+                pt(ch + 2.0 * b).0,
+            );
+        }
+        // Colour bands; those touching an edge bleed past it on sheets.
+        for r in &side.rects {
+            let mut x0 = r.x;
+            let mut y0 = r.y;
+            let mut x1 = r.x + r.w;
+            let mut y1 = r.y + r.h;
+            if bleed {
+                if x0 <= 0.01 {
+                    x0 -= b;
+                }
+                if y0 <= 0.01 {
+                    y0 -= b;
+                }
+                if x1 >= cw - 0.01 {
+                    x1 += b;
+                }
+                if y1 >= ch - 0.01 {
+                    y1 += b;
+                }
+            }
+            ops.push(Op::SetFillColor {
+                col: colour(&r.colour),
+            });
+            fill_rect(
+                &mut ops,
+                pt(x0).0,
+                pt(ch - y1).0,
+                pt(x1 - x0).0,
+                pt(y1 - y0).0,
+            );
+        }
+        if let Some(spec) = &side.logo {
+            self.logo(&mut ops, index, spec.at())?;
+        }
+        if let Some(spec) = &side.photo {
+            match &card.photo {
+                Some(bytes) => {
+                    let prepared = photo::prepare(bytes, spec.w, spec.h)?;
+                    let id = self.doc.add_xobject(&jpeg_xobject(&prepared));
+                    place_image(&mut ops, id, spec.at(), ch);
+                }
+                None if spec.optional => {}
+                None => {
+                    return Err(PrintError::PhotoMismatch(
+                        "this template needs a photo and the card has none",
+                    ));
+                }
+            }
+        }
+        for t in &side.texts {
+            let fitted = fit(
+                &template.fonts,
+                t.text.as_deref().unwrap_or(""),
+                t,
+                "fixed text",
+            )?;
+            self.text(&mut ops, &fitted, t, ch)?;
+        }
+        let date = |d: citycard_credential::Date| {
+            d.format(&template.date_format).map_err(|_| {
+                PrintError::Pdf("the template's date format cannot print this date".into())
+            })
+        };
+        let fields: [(&'static str, &Option<TextBox>, Option<String>); 5] = [
+            (
+                "family name",
+                &side.family_name,
+                Some(card.family_name.clone()),
+            ),
+            (
+                "given names",
+                &side.given_names,
+                Some(card.given_names.clone()).filter(|g| !g.is_empty()),
+            ),
+            (
+                "card number",
+                &side.card_number,
+                Some(card.card_number.to_string()),
+            ),
+            ("valid until", &side.valid_until, Some(date(card.expires)?)),
+            (
+                "date of birth",
+                &side.date_of_birth,
+                card.date_of_birth.map(date).transpose()?,
+            ),
+        ];
+        for (field, style, value) in fields {
+            if let (Some(style), Some(value)) = (style, value) {
+                let fitted = fit(&template.fonts, &value, style, field)?;
+                self.text(&mut ops, &fitted, style, ch)?;
+            }
+        }
+        if let Some(q) = &side.qr {
+            let code = qr_draw::code_for_box(&card.qr_text, q.size)?;
+            draw_qr(&mut ops, &code, q.x, q.y, q.size, ch);
+        }
+        Ok(ops)
+    }
+
+    fn logo(
+        &mut self,
+        ops: &mut Vec<Op>,
+        index: usize,
+        at: super::template::BoxMm,
+    ) -> Result<(), PrintError> {
+        let template = self.template;
+        let Some(logo) = template.logos.get(index).and_then(Option::as_ref) else {
+            return Ok(());
+        };
+        let ch = template.file.card.height;
+        // Keep the aspect ratio, centred in the box.
+        let aspect = logo.aspect();
+        let (w, h) = if at.w / at.h > aspect {
+            (at.h * aspect, at.h)
+        } else {
+            (at.w, at.w / aspect)
+        };
+        let placed = super::template::BoxMm {
+            x: at.x + (at.w - w) / 2.0,
+            y: at.y + (at.h - h) / 2.0,
+            w,
+            h,
+        };
+        match logo {
+            Logo::Raster {
+                width,
+                height,
+                rgba,
+            } => {
+                let id = match self.logos.get(index).cloned().flatten() {
+                    Some(id) => id,
+                    None => {
+                        let id = self.doc.add_image(&RawImage {
+                            pixels: RawImageData::U8(rgba.clone()),
+                            width: *width as usize,
+                            height: *height as usize,
+                            data_format: RawImageFormat::RGBA8,
+                            tag: Vec::new(),
+                        });
+                        if let Some(slot) = self.logos.get_mut(index) {
+                            *slot = Some(id.clone());
+                        }
+                        id
+                    }
+                };
+                place_image(ops, id, placed, ch);
+            }
+            Logo::Vector { view_box, shapes } => {
+                let s = placed.w / view_box.2;
+                for shape in shapes {
+                    ops.push(Op::SetFillColor {
+                        col: rgb(shape.fill),
+                    });
+                    let rings = shape
+                        .rings
+                        .iter()
+                        .map(|ring| PolygonRing {
+                            points: ring
+                                .iter()
+                                .map(|&(x, y, bezier)| LinePoint {
+                                    p: Point {
+                                        x: pt(placed.x + (x - view_box.0) * s),
+                                        y: pt(ch - (placed.y + (y - view_box.1) * s)),
+                                    },
+                                    bezier,
+                                })
+                                .collect(),
+                        })
+                        .collect();
+                    ops.push(Op::DrawPolygon {
+                        polygon: Polygon {
+                            rings,
+                            mode: PaintMode::Fill,
+                            winding_order: WindingOrder::NonZero,
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws fitted text: every glyph placed absolutely (the PDF writer
+    /// merges each baseline into one text run), each line marked with its
+    /// text as typed (`/ActualText`) so that copying and `pdftotext` give
+    /// back the name in logical order.
+    fn text(
+        &mut self,
+        ops: &mut Vec<Op>,
+        fitted: &Fitted,
+        style: &TextBox,
+        ch: f32,
+    ) -> Result<(), PrintError> {
+        let left = pt(style.x).0;
+        let top = pt(ch - style.y).0;
+        ops.push(Op::SetFillColor {
+            col: colour(&style.colour),
+        });
+        ops.push(Op::StartTextSection);
+        let mut current: Option<usize> = None;
+        for (x, y, line) in fitted.place(style) {
+            ops.push(Op::BeginMarkedContentWithProperties {
+                tag: "Span".into(),
+                properties: DictItem::Dict {
+                    map: BTreeMap::from([(
+                        "ActualText".to_string(),
+                        DictItem::String {
+                            data: pdf_text_string(&line.text),
+                            literal: false,
+                        },
+                    )]),
+                },
+            });
+            for g in &line.glyphs {
+                if current != Some(g.face.id) {
+                    let id = self.font_id(&g.face)?;
+                    ops.push(Op::SetFont {
+                        font: PdfFontHandle::External(id),
+                        size: Pt(fitted.size),
+                    });
+                    current = Some(g.face.id);
+                }
+                let text = self
+                    .glyph_text
+                    .entry((g.face.id, g.gid))
+                    .or_insert_with(|| g.text.clone())
+                    .clone();
+                ops.push(Op::SetTextMatrix {
+                    matrix: TextMatrix::Translate(
+                        Pt(left + x + g.x * fitted.size),
+                        Pt(top + y + g.y * fitted.size),
+                    ),
+                });
+                ops.push(Op::ShowText {
+                    items: vec![TextItem::GlyphIds(vec![Codepoint {
+                        gid: g.gid,
+                        offset: 0.0,
+                        cid: (!text.is_empty()).then_some(text),
+                    }])],
+                });
+            }
+            ops.push(Op::EndMarkedContentWithProperties);
+            current = None;
+        }
+        ops.push(Op::EndTextSection);
+        Ok(())
+    }
+}
+
+fn jpeg_xobject(p: &photo::Prepared) -> ExternalXObject {
+    let dict = BTreeMap::from([
+        ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
+        ("Subtype".to_string(), DictItem::Name(b"Image".to_vec())),
+        ("Width".to_string(), DictItem::Int(i64::from(p.width))),
+        ("Height".to_string(), DictItem::Int(i64::from(p.height))),
+        (
+            "ColorSpace".to_string(),
+            DictItem::Name(b"DeviceRGB".to_vec()),
+        ),
+        ("BitsPerComponent".to_string(), DictItem::Int(8)),
+        ("Filter".to_string(), DictItem::Name(b"DCTDecode".to_vec())),
+    ]);
+    ExternalXObject {
+        stream: ExternalStream {
+            dict,
+            content: p.jpeg.clone(),
+            compress: false,
+        },
+        width: Some(Px(p.width as usize)),
+        height: Some(Px(p.height as usize)),
+        dpi: Some(photo::DPI),
+    }
+}
+
+/// Draws an image XObject filling `at` (mm from the card's top-left).
+fn place_image(ops: &mut Vec<Op>, id: XObjectId, at: super::template::BoxMm, ch: f32) {
+    ops.push(Op::SaveGraphicsState);
+    ops.push(Op::SetTransformationMatrix {
+        matrix: CurTransMat::Raw([
+            pt(at.w).0,
+            0.0,
+            0.0,
+            pt(at.h).0,
+            pt(at.x).0,
+            pt(ch - at.y - at.h).0,
+        ]),
+    });
+    ops.push(Op::UseXobject {
+        id,
+        transform: XObjectTransform {
+            no_auto_scale: true,
+            ..XObjectTransform::default()
+        },
+    });
+    ops.push(Op::RestoreGraphicsState);
+}
+
+/// The QR code: a white square (quiet zone included), then the dark
+/// modules as one filled path of horizontal runs.
+fn draw_qr(ops: &mut Vec<Op>, code: &qrcode::QrCode, x: f32, y: f32, size: f32, ch: f32) {
+    let n = code.width() + 2 * qr_draw::QUIET;
+    let module = size / n as f32;
+    ops.push(Op::SetFillColor {
+        col: rgb(Rgb(1.0, 1.0, 1.0)),
+    });
+    fill_rect(ops, pt(x).0, pt(ch - y - size).0, pt(size).0, pt(size).0);
+    let rings = qr_draw::runs(code)
+        .into_iter()
+        .map(|(row, col, len)| {
+            let x0 = pt(x + (col + qr_draw::QUIET) as f32 * module).0;
+            let x1 = pt(x + (col + qr_draw::QUIET + len) as f32 * module).0;
+            let y_top = pt(ch - (y + (row + qr_draw::QUIET) as f32 * module)).0;
+            let y_bot = pt(ch - (y + (row + qr_draw::QUIET + 1) as f32 * module)).0;
+            let p = |x: f32, y: f32| LinePoint {
+                p: Point { x: Pt(x), y: Pt(y) },
+                bezier: false,
+            };
+            PolygonRing {
+                points: vec![p(x0, y_bot), p(x1, y_bot), p(x1, y_top), p(x0, y_top)],
+            }
+        })
+        .collect();
+    ops.push(Op::SetFillColor {
+        col: rgb(Rgb(0.0, 0.0, 0.0)),
+    });
+    ops.push(Op::DrawPolygon {
+        polygon: Polygon {
+            rings,
+            mode: PaintMode::Fill,
+            winding_order: WindingOrder::NonZero,
+        },
+    });
+}
