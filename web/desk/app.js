@@ -69,11 +69,13 @@ const STRINGS = {
     list_fetched: 'Last downloaded {when}.',
     list_stale: 'OUT OF DATE',
     list_refused: 'The {list} from the office was refused and not used: {why}',
+    list_names: { trust_list: 'trust list', revocation_list: 'revocation list' },
     offline_ready: 'Ready: this page works without a network.',
     offline_not_ready: 'Not yet available offline.',
     offline_unsupported: 'This browser cannot keep the page for offline use.',
     root_changed: 'WARNING: the office now presents a different root key ({new}). This desk keeps the key it pinned ({old}). Do not rely on new lists until the office confirms the change.',
     root_missing: 'No root key fingerprint is known. Load this page once from the office.',
+    repin_button: 'The office confirmed a new root key …',
     repin_prompt: 'Only if the office told you about a new root key: type the first 8 characters of the new fingerprint the office gave you.',
     repin_mismatch: 'That does not match. Nothing was changed.',
     pinned_on: 'pinned {date}',
@@ -130,11 +132,13 @@ const STRINGS = {
     list_fetched: 'Zuletzt heruntergeladen {when}.',
     list_stale: 'VERALTET',
     list_refused: 'Die {list} des Amts wurde abgelehnt und nicht verwendet: {why}',
+    list_names: { trust_list: 'Vertrauensliste', revocation_list: 'Sperrliste' },
     offline_ready: 'Bereit: diese Seite funktioniert ohne Netz.',
     offline_not_ready: 'Noch nicht offline verfügbar.',
     offline_unsupported: 'Dieser Browser kann die Seite nicht für den Offline-Betrieb speichern.',
     root_changed: 'WARNUNG: das Amt zeigt jetzt einen anderen Stammschlüssel ({new}). Dieser Schalter behält den gespeicherten Schlüssel ({old}). Neuen Listen erst vertrauen, wenn das Amt den Wechsel bestätigt.',
     root_missing: 'Kein Fingerabdruck des Stammschlüssels bekannt. Diese Seite einmal vom Amt laden.',
+    repin_button: 'Das Amt hat einen neuen Stammschlüssel bestätigt …',
     repin_prompt: 'Nur wenn das Amt einen neuen Stammschlüssel angekündigt hat: die ersten 8 Zeichen des neuen Fingerabdrucks eingeben, den das Amt ausgegeben hat.',
     repin_mismatch: 'Das passt nicht. Es wurde nichts geändert.',
     pinned_on: 'gespeichert am {date}',
@@ -311,7 +315,9 @@ async function loadList(url, name, verify) {
         await keep(url, fresh, now);
       }
     } catch (e) {
-      state.refused.push({ list: name, why: e.message || String(e) });
+      // The message without its "trust list: " prefix (the alarm names the list).
+      const why = e instanceof V.ListError ? e.message.replace(/^[^:]*: /, '') : (e.message || String(e));
+      state.refused.push({ list: name, why });
     }
   } else if (fresh && best) {
     best.fetchedAt = now;
@@ -472,7 +478,7 @@ function renderStatus() {
     $('root-alarm').hidden = true;
   }
   const listAlarm = $('list-alarm');
-  const messages = state.refused.map((r) => fill(tr('list_refused'), { list: tr(r.list), why: r.why }));
+  const messages = state.refused.map((r) => fill(tr('list_refused'), { list: tr(`list_names.${r.list}`), why: r.why }));
   if (!state.pinned) messages.unshift(tr('root_missing'));
   else if (!state.verifier) messages.unshift(tr('reason.unavailable'));
   listAlarm.replaceChildren(...messages.map((m) => el('p', {}, m)));
@@ -485,7 +491,7 @@ function applyLanguage() {
   document.title = tr('title');
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = tr(node.dataset.i18n);
   const other = lang === 'de' ? 'en' : 'de';
-  $('lang').textContent = STRINGS[other].other_language;
+  $('lang').textContent = STRINGS[lang].other_language;
   $('lang').lang = other;
   $('camera-button').textContent = camera.stream ? tr('camera_stop') : tr('camera_start');
   if (camera.messageKey) $('camera-message').textContent = tr(camera.messageKey);

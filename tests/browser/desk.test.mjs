@@ -1,0 +1,296 @@
+// The desk page in a real browser (Debian's chromium, headless), against a
+// running `citycard serve`:
+//   1. load /verify/, wait until the service worker and the lists are cached;
+//   2. cut the network, reload (the page comes from the service worker);
+//   3. scan a valid, a tampered, a revoked and an expired card and garbage,
+//      asserting data-outcome each time, that no request is made during the
+//      scans, and saving a screenshot of each result in test-artifacts/;
+//   4. run every tests/vectors/*.json through the page's own verifier module;
+//   5. check that a trust list from another root key is refused loudly.
+//
+// Needs `cargo build -p citycard` first (it builds nothing itself).
+// Run: npm ci --prefix tests/browser && npm --prefix tests/browser test
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { damm, decodeText, encodeText } from '../../web/desk/verifier.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.CITYCARD_CHROMIUM || '/usr/bin/chromium';
+const BIN = path.join(REPO, 'target/debug/citycard');
+const ARTIFACTS = path.join(REPO, 'test-artifacts');
+const VECTORS = path.join(REPO, 'tests/vectors');
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.log(`SKIPPED: chromium not installed (${CHROMIUM}); apt-get install -y chromium`);
+
+// ───────────── helpers ─────────────
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function citycard(...args) {
+  return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** A valid card number from 11 digits. */
+function cardNumber(body) {
+  for (let c = 0; c < 10; c++) if (damm(body + c) === 0) return body + c;
+  throw new Error('unreachable');
+}
+
+const isoDay = (offsetDays) => new Date(Date.now() + offsetDays * 86400000).toISOString().slice(0, 10);
+
+async function startServer(dataDir, port) {
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`citycard serve exited: ${log}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) return { child, base, log: () => log };
+    } catch { /* not yet listening */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`citycard serve did not start: ${log}`);
+}
+
+async function stopServer(server) {
+  if (!server || server.child.exitCode !== null) return;
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+// ───────────── the run ─────────────
+
+let tmp;
+let server;
+let port;
+let browser;
+let context;
+let page;
+let requests = [];
+const pageErrors = [];
+const cards = {};
+
+before(async () => {
+  if (!haveChromium) return;
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`cargo build -p citycard\` first`);
+  tmp = mkdtempSync(path.join(tmpdir(), 'citycard-desk-'));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  port = await freePort();
+  const data = path.join(tmp, 'data');
+  server = await startServer(data, port);
+  assert.match(server.log(), /DEVELOPMENT KEYS/);
+
+  // Cards signed by the development office key the server made.
+  const key = path.join(data, 'keys/office.key');
+  const sign = (opts) => citycard('card', 'sign', '--key', key, '--issuer', 'dev',
+    '--given-names', opts.given, '--family-name', opts.family,
+    '--issued', opts.issued, '--expires', opts.expires, '--card-number', opts.number);
+  const numbers = { valid: cardNumber('10000000001'), revoked: cardNumber('20000000002'), expired: cardNumber('30000000003') };
+  cards.valid = sign({ given: 'Zoë', family: 'Ünal-Łukasiewicz', issued: isoDay(-1), expires: isoDay(5 * 365), number: numbers.valid });
+  cards.revoked = sign({ given: 'Ravi', family: 'Revoked', issued: isoDay(-1), expires: isoDay(5 * 365), number: numbers.revoked });
+  cards.expired = sign({ given: 'Erika', family: 'Expired', issued: isoDay(-3 * 365), expires: isoDay(-2), number: numbers.expired });
+  // Tampered: one letter of the family name changed after signing.
+  const bytes = decodeText(cards.valid);
+  const at = Buffer.from(bytes).indexOf(Buffer.from('nal-', 'utf8'));
+  assert.ok(at > 0);
+  bytes[at] = 'm'.charCodeAt(0);
+  cards.tampered = encodeText(bytes);
+  cards.garbage = 'HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH';
+  // Revoke one number; the server reads the list from disk at each request.
+  writeFileSync(path.join(data, 'revoked.txt'), `${numbers.revoked}\n`);
+  citycard('keys', 'revocations', '--key', path.join(data, 'keys/root.key'), '--trust-list', path.join(data, 'trust-list.cose'),
+    '--revoked', path.join(data, 'revoked.txt'), '--out', path.join(data, 'revocations.cose'));
+
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  context = await browser.newContext({ locale: 'en-GB', viewport: { width: 900, height: 1000 } });
+  page = await context.newPage();
+  const record = (where) => (req) => requests.push(`${where} ${req.method()} ${req.url()}`);
+  page.on('request', record('page'));
+  context.on('request', record('context'));
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+});
+
+after(async () => {
+  if (haveChromium) assert.deepEqual(pageErrors, [], 'no script errors in the page');
+  await browser?.close();
+  await stopServer(server);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const skip = haveChromium ? false : 'chromium not installed';
+
+async function waitReady() {
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 15000 });
+}
+
+async function scan(text) {
+  await page.evaluate(() => { document.getElementById('result').dataset.outcome = 'none'; });
+  await page.focus('#scan');
+  // A USB scanner is a keyboard: it types the text and presses Enter.
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#result:not([data-outcome="none"])', { timeout: 10000 });
+  assert.equal(await page.inputValue('#scan'), '', 'the field is cleared for the next scan');
+  return page.getAttribute('#result', 'data-outcome');
+}
+
+test('the page installs itself for offline use', { skip }, async () => {
+  await page.goto(`${server.base}/verify`);
+  assert.equal(new URL(page.url()).pathname, '/verify/');
+  await waitReady();
+  await page.waitForSelector('body[data-offline="ready"]', { timeout: 15000 });
+  await page.waitForFunction(async () => {
+    if (!navigator.serviceWorker.controller) return false;
+    const data = await caches.open('citycard-data');
+    const keys = (await data.keys()).map((r) => new URL(r.url).pathname);
+    return keys.includes('/.well-known/citycard/trust-list') && keys.includes('/.well-known/citycard/revocations');
+  }, null, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'scan', 'the input has the focus');
+  const untranslated = await page.evaluate(() => [...document.querySelectorAll('[data-i18n]')]
+    .filter((n) => n.textContent === n.dataset.i18n).map((n) => n.dataset.i18n));
+  assert.deepEqual(untranslated, [], 'every string is in the catalog');
+  assert.equal(await page.textContent('#lang'), 'Deutsch');
+  const fingerprint = await page.textContent('#fingerprint');
+  const served = await (await fetch(`${server.base}/verify/config.json`)).json();
+  assert.equal(fingerprint.replace(/ /g, ''), served.root_fingerprint);
+  assert.match(await page.textContent('#revocation-status'), /1 revoked card/);
+});
+
+test('offline: valid, tampered, revoked, expired and garbage', { skip }, async () => {
+  await context.setOffline(true);
+  await page.reload();
+  await waitReady();
+  assert.equal(await page.isVisible('#network'), true, 'shows that it is offline');
+  assert.match(await page.textContent('#trust-status'), /Development City/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-offline-start.png'), fullPage: true });
+
+  requests = [];
+  const expected = { valid: 'valid', tampered: 'bad_signature', revoked: 'revoked', expired: 'expired', garbage: 'malformed' };
+  for (const [name, outcome] of Object.entries(expected)) {
+    assert.equal(await scan(cards[name]), outcome, name);
+    const text = await page.textContent('#result');
+    if (['valid', 'revoked', 'expired'].includes(name)) {
+      assert.match(text, /Card number/, `${name}: shows the card`);
+    } else {
+      assert.doesNotMatch(text, /Card number/, `${name}: shows nothing of the payload`);
+    }
+    await page.screenshot({ path: path.join(ARTIFACTS, `desk-${name}.png`), fullPage: true });
+  }
+  // Letters in either case, and the scanner's whitespace.
+  assert.equal(await scan(cards.valid.toLowerCase()), 'valid');
+  assert.match(await page.textContent('#result'), /VALID/);
+  assert.match(await page.textContent('#result'), /Zoë Ünal-Łukasiewicz/);
+  assert.deepEqual(requests, [], 'no network request during the scans');
+
+  // German.
+  await page.click('#lang');
+  assert.equal(await page.textContent('#lang'), 'English');
+  const untranslated = await page.evaluate(() => [...document.querySelectorAll('[data-i18n]')]
+    .filter((n) => n.textContent === n.dataset.i18n).map((n) => n.dataset.i18n));
+  assert.deepEqual(untranslated, [], 'every string is in the German catalog');
+  assert.equal(await scan(cards.expired), 'expired');
+  assert.match(await page.textContent('#result'), /UNGÜLTIG/);
+  assert.match(await page.textContent('#result'), /Abgelaufen/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-expired-de.png'), fullPage: true });
+  await page.click('#lang');
+  assert.deepEqual(requests, [], 'no network request during the scans');
+});
+
+test('every test vector gives the Rust outcome in the browser', { skip }, async () => {
+  const files = readdirSync(VECTORS).filter((f) => f.endsWith('.json')).sort();
+  assert.ok(files.length >= 20, `only ${files.length} vectors`);
+  const vectors = files.map((f) => ({ file: f, ...JSON.parse(readFileSync(path.join(VECTORS, f), 'utf8')) }));
+  const results = await page.evaluate(async (vecs) => {
+    const V = await import('./verifier.js');
+    const out = [];
+    for (const mode of ['webcrypto', 'js']) {
+      V.setEd25519Mode(mode);
+      for (const vec of vecs) {
+        for (const pin of ['key', 'fingerprint']) {
+          try {
+            const verifier = await V.createVerifier({
+              trustList: V.fromHex(vec.trust_list),
+              ...(pin === 'key' ? { rootPublicKey: V.fromHex(vec.root_public_key) } : { rootFingerprint: vec.root_fingerprint }),
+              revocations: vec.revocations === null ? null : V.fromHex(vec.revocations),
+            });
+            const r = await verifier.verify(vec.text, vec.date);
+            out.push({ file: vec.file, mode, pin, outcome: r.outcome, card: r.card, warnings: r.warnings });
+          } catch (e) {
+            out.push({ file: vec.file, mode, pin, error: String(e) });
+          }
+        }
+      }
+    }
+    V.setEd25519Mode('auto');
+    return { out, implementation: await V.ed25519Implementation() };
+  }, vectors);
+  assert.equal(results.implementation, 'webcrypto', 'this chromium verifies Ed25519 with WebCrypto');
+  assert.equal(results.out.length, vectors.length * 4);
+  for (const r of results.out) {
+    const vec = vectors.find((v) => v.file === r.file);
+    const label = `${r.file} (${r.mode}, ${r.pin})`;
+    assert.equal(r.error, undefined, label);
+    assert.equal(r.outcome, vec.expected.outcome, label);
+    assert.deepEqual(r.card, vec.expected.card, label);
+    assert.deepEqual(r.warnings, vec.expected.warnings, label);
+  }
+});
+
+test('the result disappears after 30 seconds', { skip }, async () => {
+  await page.clock.install();
+  assert.equal(await scan(cards.valid), 'valid');
+  await page.clock.runFor(29000);
+  assert.equal(await page.getAttribute('#result', 'data-outcome'), 'valid');
+  await page.clock.runFor(2000);
+  assert.equal(await page.getAttribute('#result', 'data-outcome'), 'none');
+  assert.equal(await page.textContent('#result-body'), '');
+});
+
+test('a trust list from another root key is refused, loudly', { skip }, async () => {
+  // The office now presents another root key and a trust list signed by it.
+  const other = path.join(tmp, 'other');
+  const s2 = await startServer(other, await freePort());
+  await stopServer(s2);
+  await stopServer(server);
+  const data = path.join(tmp, 'data');
+  copyFileSync(path.join(other, 'keys/root.pub'), path.join(data, 'keys/root.pub'));
+  copyFileSync(path.join(other, 'trust-list.cose'), path.join(data, 'trust-list.cose'));
+  server = await startServer(data, port);
+
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await context.setOffline(false);
+  await page.goto(`${server.base}/verify/`);
+  await page.waitForSelector('#root-alarm:not([hidden])', { timeout: 15000 });
+  assert.match(await page.textContent('#root-alarm'), /different root key/);
+  assert.match(await page.textContent('#list-alarm'), /trust list .* was refused/i);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'desk-root-changed.png'), fullPage: true });
+  // The desk keeps the pinned root and its last good trust list.
+  await waitReady();
+  assert.equal(await scan(cards.valid), 'valid');
+});
