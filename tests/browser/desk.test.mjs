@@ -6,7 +6,9 @@
 //      asserting data-outcome each time, that no request is made during the
 //      scans, and saving a screenshot of each result in test-artifacts/;
 //   4. run every tests/vectors/*.json through the page's own verifier module;
-//   5. check that a trust list from another root key is refused loudly.
+//   5. the same with the page exported by `citycard desk export` on a plain
+//      static web server;
+//   6. check that a trust list from another root key is refused loudly.
 //
 // Needs `cargo build -p citycard` first (it builds nothing itself).
 // Run: npm ci --prefix tests/browser && npm --prefix tests/browser test
@@ -269,6 +271,55 @@ test('the result disappears after 30 seconds', { skip }, async () => {
   await page.clock.runFor(2000);
   assert.equal(await page.getAttribute('#result', 'data-outcome'), 'none');
   assert.equal(await page.textContent('#result-body'), '');
+});
+
+test('citycard desk export: the static copy works offline too', { skip }, async () => {
+  const out = path.join(tmp, 'public');
+  citycard('desk', 'export', out, '--data-dir', path.join(tmp, 'data'));
+  // Any static web server will do; this one sends the recommended headers.
+  const csp = (await fetch(`${server.base}/verify/`)).headers.get('content-security-policy');
+  const types = {
+    '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
+    '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml', '.cose': 'application/octet-stream',
+  };
+  const http = await import('node:http');
+  const web = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    const name = url.pathname === '/desk/' ? 'index.html' : url.pathname.replace(/^\/desk\//, '');
+    const file = path.join(out, name);
+    if (!url.pathname.startsWith('/desk/') || name.includes('/') || name.startsWith('.') || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(name)] || 'application/octet-stream', 'cache-control': 'no-cache', 'content-security-policy': csp });
+    res.end(readFileSync(file));
+  });
+  const webPort = await freePort();
+  await new Promise((r) => web.listen(webPort, '127.0.0.1', r));
+  try {
+    await context.setOffline(false);
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${webPort}/desk/`);
+    await waitReady();
+    await page.waitForSelector('body[data-offline="ready"]', { timeout: 15000 });
+    await page.waitForFunction(async () => {
+      if (!navigator.serviceWorker.controller) return false;
+      const keys = (await (await caches.open('citycard-data')).keys()).map((r) => new URL(r.url).pathname);
+      return keys.includes('/desk/trust-list.cose') && keys.includes('/desk/revocations.cose');
+    }, null, { timeout: 15000 });
+    await context.setOffline(true);
+    await page.reload();
+    await waitReady();
+    requests = [];
+    assert.equal(await scan(cards.valid), 'valid');
+    assert.equal(await scan(cards.revoked), 'revoked');
+    assert.deepEqual(requests, [], 'no network request during the scans');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desk-export-valid.png'), fullPage: true });
+  } finally {
+    await context.setOffline(false);
+    await new Promise((r) => web.close(r));
+  }
 });
 
 test('a trust list from another root key is refused, loudly', { skip }, async () => {
