@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 const PT_PER_MM: f32 = 72.0 / 25.4;
+/// Most copies of one font in a document (see [`Document::font_id`]).
+const MAX_FONT_VARIANTS: u8 = 4;
 
 fn pt(mm: f32) -> Pt {
     Pt(mm * PT_PER_MM)
@@ -48,24 +50,14 @@ fn fill_rect(ops: &mut Vec<Op>, x: f32, y: f32, w: f32, h: f32) {
     });
 }
 
-/// UTF-16BE with a byte-order mark: a PDF text string.
-fn pdf_text_string(s: &str) -> Vec<u8> {
-    let mut out = vec![0xFE, 0xFF];
-    for unit in s.encode_utf16() {
-        out.extend_from_slice(&unit.to_be_bytes());
-    }
-    out
-}
-
 /// A PDF being built.
 pub struct Document<'t> {
     template: &'t Template,
     layout: Layout,
     doc: PdfDocument,
-    fonts: HashMap<usize, FontId>,
-    /// Text for extraction per (face, glyph): the first one given wins, so
-    /// the ToUnicode map stays consistent across the document.
-    glyph_text: HashMap<(usize, u16), String>,
+    fonts: HashMap<(usize, u8), FontId>,
+    /// Text for extraction per (face, variant, glyph), see [`Document::font_id`].
+    glyph_text: HashMap<(usize, u8, u16), String>,
     logos: [Option<XObjectId>; 2],
     pages: Vec<PdfPage>,
     /// Sheet mode: the sides of the cards waiting for a full sheet.
@@ -200,13 +192,34 @@ impl<'t> Document<'t> {
         Ok(self.doc.save(&opts, &mut warnings))
     }
 
-    fn font_id(&mut self, face: &Arc<Face>) -> Result<FontId, PrintError> {
-        if let Some(id) = self.fonts.get(&face.id) {
+    /// The font resource for a face. A face can be embedded more than once
+    /// (`variant`) because ToUnicode maps each glyph to one text per font
+    /// resource: the space glyph that stands for a ZWNJ in a Persian name
+    /// must map to U+200C there and to a space elsewhere.
+    fn font_id(&mut self, face: &Arc<Face>, variant: u8) -> Result<FontId, PrintError> {
+        if let Some(id) = self.fonts.get(&(face.id, variant)) {
             return Ok(id.clone());
         }
         let id = self.doc.add_font(face.pdf_font()?);
-        self.fonts.insert(face.id, id.clone());
+        self.fonts.insert((face.id, variant), id.clone());
         Ok(id)
+    }
+
+    /// The variant of `face` whose ToUnicode entry for `gid` is `text`
+    /// (registering it where the glyph is still free).
+    fn variant_for(&mut self, face: &Arc<Face>, gid: u16, text: &str) -> u8 {
+        for variant in 0..MAX_FONT_VARIANTS {
+            match self.glyph_text.get(&(face.id, variant, gid)) {
+                None => {
+                    self.glyph_text
+                        .insert((face.id, variant, gid), text.to_string());
+                    return variant;
+                }
+                Some(t) if t == text => return variant,
+                Some(_) => {}
+            }
+        }
+        0
     }
 
     fn side(
@@ -416,10 +429,13 @@ impl<'t> Document<'t> {
         Ok(())
     }
 
-    /// Draws fitted text: every glyph placed absolutely (the PDF writer
-    /// merges each baseline into one text run), each line marked with its
-    /// text as typed (`/ActualText`) so that copying and `pdftotext` give
-    /// back the name in logical order.
+    /// Draws fitted text: every glyph placed absolutely in visual order (the
+    /// PDF writer merges each baseline into one text run). Each glyph maps
+    /// back to its characters through the font's ToUnicode table, so text
+    /// extraction (poppler's bidi reordering) gives back the name as typed.
+    ///
+    /// No `/ActualText`: poppler treats it as visual-order text and returns
+    /// right-to-left names reversed.
     fn text(
         &mut self,
         ops: &mut Vec<Op>,
@@ -433,34 +449,19 @@ impl<'t> Document<'t> {
             col: colour(&style.colour),
         });
         ops.push(Op::StartTextSection);
-        let mut current: Option<usize> = None;
+        let mut current: Option<(usize, u8)> = None;
         for (x, y, line) in fitted.place(style) {
-            ops.push(Op::BeginMarkedContentWithProperties {
-                tag: "Span".into(),
-                properties: DictItem::Dict {
-                    map: BTreeMap::from([(
-                        "ActualText".to_string(),
-                        DictItem::String {
-                            data: pdf_text_string(&line.text),
-                            literal: false,
-                        },
-                    )]),
-                },
-            });
             for g in &line.glyphs {
-                if current != Some(g.face.id) {
-                    let id = self.font_id(&g.face)?;
+                let variant = self.variant_for(&g.face, g.gid, &g.text);
+                if current != Some((g.face.id, variant)) {
+                    let id = self.font_id(&g.face, variant)?;
                     ops.push(Op::SetFont {
                         font: PdfFontHandle::External(id),
                         size: Pt(fitted.size),
                     });
-                    current = Some(g.face.id);
+                    current = Some((g.face.id, variant));
                 }
-                let text = self
-                    .glyph_text
-                    .entry((g.face.id, g.gid))
-                    .or_insert_with(|| g.text.clone())
-                    .clone();
+                let text = g.text.clone();
                 ops.push(Op::SetTextMatrix {
                     matrix: TextMatrix::Translate(
                         Pt(left + x + g.x * fitted.size),
@@ -475,7 +476,6 @@ impl<'t> Document<'t> {
                     }])],
                 });
             }
-            ops.push(Op::EndMarkedContentWithProperties);
             current = None;
         }
         ops.push(Op::EndTextSection);

@@ -297,7 +297,14 @@ fn shape_piece(
                 }
             }
         } else if let Some(slot) = members.first().and_then(|&m| texts.get_mut(m)) {
-            *slot = t.to_string();
+            // A ligature in right-to-left text (Arabic lam-alef): text
+            // extractors read the glyph's characters in visual order and
+            // reverse them, so store them reversed to get them back as typed.
+            *slot = if rtl {
+                t.chars().rev().collect()
+            } else {
+                t.to_string()
+            };
         }
     }
     for ((info, pos), text) in infos.iter().zip(positions).zip(texts) {
