@@ -28,11 +28,32 @@ pub fn from_slice(bytes: &[u8], bad: Malformed) -> Result<Value, Malformed> {
     Ok(value)
 }
 
-/// Checks that `bytes` is the deterministic encoding of `value`.
+/// Checks that `bytes` is the deterministic encoding of `value`, by encoding
+/// `value` again and comparing as it is written (no copy is made).
 pub fn check_deterministic(value: &Value, bytes: &[u8]) -> Result<(), Malformed> {
-    match to_vec(value) {
-        Ok(again) if again == bytes => Ok(()),
+    let mut rest = Compare(bytes);
+    match ciborium::into_writer(value, &mut rest) {
+        Ok(()) if rest.0.is_empty() => Ok(()),
         _ => Err(Malformed::NotDeterministic),
+    }
+}
+
+/// A writer that accepts only the bytes it expects, in order.
+struct Compare<'a>(&'a [u8]);
+
+impl std::io::Write for Compare<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.strip_prefix(buf) {
+            Some(rest) => {
+                self.0 = rest;
+                Ok(buf.len())
+            }
+            None => Err(std::io::ErrorKind::InvalidData.into()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -133,5 +154,29 @@ mod tests {
         }
         assert_eq!(head(0, 0x1_0000_0000), ([0x1B, 0, 0, 0, 1, 0, 0, 0, 0], 9));
         assert_eq!(head(3, 10).1, 1);
+    }
+
+    #[test]
+    fn determinism_check_compares_every_byte() {
+        let value = Value::Map(vec![
+            (key(1), Value::Text("bern".into())),
+            (key(2), key(500)),
+        ]);
+        let bytes = to_vec(&value).unwrap_or_default();
+        assert_eq!(check_deterministic(&value, &bytes), Ok(()));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(check_deterministic(&value, &longer).is_err());
+        assert!(check_deterministic(&value, &bytes[..bytes.len() - 1]).is_err());
+        let mut changed = bytes.clone();
+        changed[3] ^= 1;
+        assert!(check_deterministic(&value, &changed).is_err());
+        // 500 written as a 4-byte integer instead of 2.
+        let overlong = [
+            0xA2, 0x01, 0x64, b'b', b'e', b'r', b'n', 0x02, 0x1A, 0, 0, 0x01, 0xF4,
+        ];
+        let parsed = from_slice(&overlong, Malformed::Claims).unwrap_or(Value::Null);
+        assert_eq!(parsed, value);
+        assert!(check_deterministic(&parsed, &overlong).is_err());
     }
 }

@@ -8,8 +8,8 @@ use crate::error::{Error, Malformed, Result};
 use crate::keys::{KID_LEN, Kid};
 use ciborium::Value;
 use coset::{
-    AsCborValue, CborSerializable, CoseSign1, CoseSign1Builder, Header, HeaderBuilder,
-    TaggedCborSerializable, iana,
+    CborSerializable, CoseSign1, CoseSign1Builder, Header, HeaderBuilder, TaggedCborSerializable,
+    iana,
 };
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
@@ -61,32 +61,28 @@ const TAG_SIGN1: u64 = 18;
 pub struct Parsed {
     /// The key identifier from the protected header.
     pub kid: Kid,
-    sign1: CoseSign1,
+    protected: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
 }
 
 impl Parsed {
     /// The payload bytes (not yet authenticated).
     pub fn payload(&self) -> &[u8] {
-        self.sign1.payload.as_deref().unwrap_or_default()
+        &self.payload
     }
 
     /// Checks the signature with `verify_strict` over the Sig_structure built
     /// from the protected-header bytes as received.
     pub fn verify(&self, key: &VerifyingKey) -> Result<()> {
-        let sig = Signature::from_slice(&self.sign1.signature).map_err(|_| Error::BadSignature)?;
-        let protected = self
-            .sign1
-            .protected
-            .original_data
-            .as_deref()
-            .unwrap_or_default();
-        key.verify_strict(&sig_structure(protected, self.payload()), &sig)
+        let sig = Signature::from_slice(&self.signature).map_err(|_| Error::BadSignature)?;
+        key.verify_strict(&sig_structure(&self.protected, &self.payload), &sig)
             .map_err(|_| Error::BadSignature)
     }
 
     /// Gives the payload, for callers that have verified the signature.
     pub fn into_payload(self) -> Vec<u8> {
-        self.sign1.payload.unwrap_or_default()
+        self.payload
     }
 }
 
@@ -138,68 +134,109 @@ pub fn parse(
     if bytes.len() > max_len {
         return Err(Malformed::TooLarge);
     }
-    // As `CoseSign1::from_tagged_slice`, with our own CBOR reader (which
-    // reports trailing bytes as such).
-    let sign1 = match cbor::from_slice(bytes, Malformed::NotCoseSign1)? {
-        Value::Tag(TAG_SIGN1, inner) => {
-            CoseSign1::from_cbor_value(*inner).map_err(|_| Malformed::NotCoseSign1)?
-        }
-        _ => return Err(Malformed::NotCoseSign1),
+    let result = parse_strict(bytes, content_type);
+    debug_assert!(
+        result
+            .as_ref()
+            .map_or(true, |p| agrees_with_coset(bytes, p)),
+        "coset reads this COSE_Sign1 differently"
+    );
+    result
+}
+
+fn parse_strict(bytes: &[u8], content_type: Option<&str>) -> Result<Parsed, Malformed> {
+    const BAD: Malformed = Malformed::NotCoseSign1;
+    // COSE_Sign1 = #6.18([protected: bstr, unprotected: map, payload: bstr / nil,
+    // signature: bstr]), read with ciborium. The headers are not decoded
+    // further: the protected header must be byte for byte the one this format
+    // allows, which ends with the kid, and the unprotected one must be empty.
+    let Value::Tag(TAG_SIGN1, inner) = cbor::from_slice(bytes, BAD)? else {
+        return Err(BAD);
     };
-    let kid: Kid = sign1
-        .protected
-        .header
-        .key_id
-        .as_slice()
-        .try_into()
-        .map_err(|_| Malformed::ProtectedHeader)?;
+    let Value::Array(items) = *inner else {
+        return Err(BAD);
+    };
+    let [protected, unprotected, payload, signature]: [Value; 4] =
+        items.try_into().map_err(|_| BAD)?;
+    let (Value::Bytes(protected), Value::Map(unprotected), Value::Bytes(signature)) =
+        (protected, unprotected, signature)
+    else {
+        return Err(BAD);
+    };
+    let payload = match payload {
+        Value::Bytes(p) => Some(p),
+        Value::Null => None,
+        _ => return Err(BAD),
+    };
+    let kid: Kid = protected
+        .len()
+        .checked_sub(KID_LEN)
+        .and_then(|at| protected.get(at..))
+        .and_then(|k| k.try_into().ok())
+        .ok_or(Malformed::ProtectedHeader)?;
     let expected = expected_protected(&kid, content_type);
     debug_assert_eq!(
         protected_bytes(&kid, content_type).ok().as_ref(),
         Some(&expected)
     );
-    if sign1.protected.original_data.as_deref() != Some(expected.as_slice()) {
+    if protected != expected {
         return Err(Malformed::ProtectedHeader);
     }
-    if !sign1.unprotected.is_empty() {
+    if !unprotected.is_empty() {
         return Err(Malformed::UnprotectedHeader);
     }
-    if sign1.payload.is_none() {
-        return Err(Malformed::MissingPayload);
-    }
-    if sign1.signature.len() != 64 {
+    let payload = payload.ok_or(Malformed::MissingPayload)?;
+    if signature.len() != 64 {
         return Err(Malformed::SignatureLength);
     }
+    let parsed = Parsed {
+        kid,
+        protected,
+        payload,
+        signature,
+    };
     // The outer structure must be in deterministic encoding too: no
     // over-long lengths, no indefinite-length items.
-    let deterministic = is_deterministic(bytes, &sign1);
-    debug_assert_eq!(
-        deterministic,
-        matches!(sign1.clone().to_tagged_vec(), Ok(again) if again == bytes),
-        "the determinism check disagrees with re-encoding"
-    );
-    if !deterministic {
+    if !is_deterministic(bytes, &parsed) {
         return Err(Malformed::NotDeterministic);
     }
-    debug_assert_eq!(kid.len(), KID_LEN);
-    Ok(Parsed { kid, sign1 })
+    Ok(parsed)
 }
 
-/// Whether `bytes` is the deterministic encoding of `sign1`, whose headers
+/// Debug builds (tests, property tests, fuzzing) check every accepted object
+/// against coset: it must read the same headers, payload and signature, and
+/// re-encoding it must give the same bytes.
+fn agrees_with_coset(bytes: &[u8], parsed: &Parsed) -> bool {
+    match CoseSign1::from_tagged_slice(bytes) {
+        Ok(sign1) => {
+            sign1.protected.original_data.as_deref() == Some(parsed.protected.as_slice())
+                && sign1.protected.header.key_id == parsed.kid
+                && sign1.protected.header.alg
+                    == Some(coset::RegisteredLabelWithPrivate::Assigned(
+                        iana::Algorithm::EdDSA,
+                    ))
+                && sign1.unprotected.is_empty()
+                && sign1.payload.as_deref() == Some(parsed.payload.as_slice())
+                && sign1.signature == parsed.signature
+                && sign1.to_tagged_vec().ok().as_deref() == Some(bytes)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Whether `bytes` is the deterministic encoding of `parsed`, whose headers
 /// have been checked: the protected header is exactly the bytes we expect,
 /// the unprotected header is empty, the payload is present. Its deterministic
 /// encoding is then `D2 84 <bstr protected> A0 <bstr payload> <bstr
 /// signature>` with every byte-string head in its shortest form, so comparing
 /// against that is the same as re-encoding and comparing, without the copies.
-fn is_deterministic(bytes: &[u8], sign1: &CoseSign1) -> bool {
-    let protected = sign1.protected.original_data.as_deref().unwrap_or_default();
-    let payload = sign1.payload.as_deref().unwrap_or_default();
+fn is_deterministic(bytes: &[u8], parsed: &Parsed) -> bool {
     let mut rest = bytes;
     take(&mut rest, &[0xD2, 0x84])
-        && take_bstr(&mut rest, protected)
+        && take_bstr(&mut rest, &parsed.protected)
         && take(&mut rest, &[0xA0])
-        && take_bstr(&mut rest, payload)
-        && take_bstr(&mut rest, &sign1.signature)
+        && take_bstr(&mut rest, &parsed.payload)
+        && take_bstr(&mut rest, &parsed.signature)
         && rest.is_empty()
 }
 
@@ -240,19 +277,13 @@ mod tests {
             for payload in [vec![], vec![7u8; 30], vec![9u8; 300], vec![1u8; 70_000]] {
                 let bytes = sign(&key, &kid, ct, payload).unwrap_or_default();
                 let parsed = parse(&bytes, usize::MAX, ct).unwrap_or_else(|e| panic!("{e}"));
+                let sign1 = CoseSign1::from_tagged_slice(&bytes).unwrap_or_default();
                 assert_eq!(
-                    sig_structure(
-                        parsed
-                            .sign1
-                            .protected
-                            .original_data
-                            .as_deref()
-                            .unwrap_or_default(),
-                        parsed.payload()
-                    ),
-                    parsed.sign1.tbs_data(b"")
+                    sig_structure(&parsed.protected, parsed.payload()),
+                    sign1.tbs_data(b"")
                 );
-                assert!(is_deterministic(&bytes, &parsed.sign1));
+                assert!(is_deterministic(&bytes, &parsed));
+                assert!(agrees_with_coset(&bytes, &parsed));
                 assert_eq!(parsed.verify(&key.verifying_key()), Ok(()));
             }
         }
