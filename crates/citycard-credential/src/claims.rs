@@ -75,6 +75,13 @@ impl CardClaims {
         names::check(NameField::FamilyName, &self.family_name, false)?;
         date::check_range(self.issued, "issue date")?;
         date::check_range(self.expires, "expiry date")?;
+        // `exp` is the day after the last valid day; it must be in range too.
+        self.expires
+            .next_day()
+            .ok_or(Error::DateRange {
+                what: "expiry date",
+            })
+            .and_then(|exp| date::check_range(exp, "expiry date"))?;
         if self.expires < self.issued {
             return Err(Error::DateOrder {
                 earlier: "issue date",

@@ -72,6 +72,10 @@ pub fn public_from_bytes(bytes: &[u8]) -> Result<VerifyingKey> {
     if key.is_weak() {
         return Err(Error::Key("weak (small-order) public key"));
     }
+    // Only the canonical encoding (y < p, no negative zero) is accepted.
+    if key.to_edwards().compress().as_bytes() != raw {
+        return Err(Error::Key("public key is not canonically encoded"));
+    }
     Ok(key)
 }
 
@@ -166,5 +170,11 @@ mod tests {
         );
         assert!(private_from_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----").is_err());
         assert!(parse_fingerprint("abc").is_err());
+        // y = p (non-canonical encoding of y = 0, a point of order 4 anyway),
+        // and y = p + 2 (non-canonical encoding of y = 2, not small order if valid).
+        let mut y_p = [0xffu8; 32];
+        y_p[0] = 0xed;
+        y_p[31] = 0x7f;
+        assert!(public_from_bytes(&y_p).is_err());
     }
 }
