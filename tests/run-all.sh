@@ -8,10 +8,8 @@ cd "$(dirname "$0")/.."
 echo "== Rust workspace tests"
 cargo test --workspace --locked
 
-if [ -f tests/desk/package.json ] || [ -d tests/desk ]; then
-  echo "== desk verifier: JavaScript tests (node --test)"
-  node --test tests/desk/
-fi
+echo "== desk verifier: JavaScript unit tests and every vector (node --test)"
+node --test tests/desk/*.test.mjs
 
 if [ -f tests/browser/package.json ]; then
   echo "== desk verifier: browser tests"

@@ -2,7 +2,7 @@
 //! (`/.well-known/citycard/…`), served from assets compiled into the binary,
 //! and `export`, which writes the same page with the lists as static files.
 //!
-//! The page itself is plain JavaScript in `web/desk/` (no build step); see
+//! The page itself is plain JavaScript in `src/web/desk/` (no build step); see
 //! `docs/desk-verifier.md`.
 
 use actix_web::http::header::{self, HeaderValue};
@@ -28,42 +28,42 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "index.html",
         content_type: "text/html; charset=utf-8",
-        body: include_bytes!("../../web/desk/index.html"),
+        body: include_bytes!("desk/index.html"),
     },
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../web/desk/app.js"),
+        body: include_bytes!("desk/app.js"),
     },
     Asset {
         name: "verifier.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../web/desk/verifier.js"),
+        body: include_bytes!("desk/verifier.js"),
     },
     Asset {
         name: "style.css",
         content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../web/desk/style.css"),
+        body: include_bytes!("desk/style.css"),
     },
     Asset {
         name: SW_NAME,
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../web/desk/sw.js"),
+        body: include_bytes!("desk/sw.js"),
     },
     Asset {
         name: "manifest.webmanifest",
         content_type: "application/manifest+json",
-        body: include_bytes!("../../web/desk/manifest.webmanifest"),
+        body: include_bytes!("desk/manifest.webmanifest"),
     },
     Asset {
         name: "icon.svg",
         content_type: "image/svg+xml",
-        body: include_bytes!("../../web/desk/icon.svg"),
+        body: include_bytes!("desk/icon.svg"),
     },
     Asset {
         name: "icon-maskable.svg",
         content_type: "image/svg+xml",
-        body: include_bytes!("../../web/desk/icon-maskable.svg"),
+        body: include_bytes!("desk/icon-maskable.svg"),
     },
 ];
 

@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { damm, decodeText, encodeText } from '../../web/desk/verifier.js';
+import { damm, decodeText, encodeText } from '../../src/web/desk/verifier.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CITYCARD_CHROMIUM || '/usr/bin/chromium';

@@ -1,14 +1,14 @@
 // Runs every vector in tests/vectors/*.json through the desk verifier and
 // checks the same outcome, card fields and warnings as the Rust verifier.
-// Run: node --test web/desk/test/*.test.mjs
+// Run: node --test tests/desk/*.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import * as v from '../verifier.js';
+import * as v from '../../src/web/desk/verifier.js';
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../tests/vectors');
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 test('there are at least 20 vectors', () => {

@@ -1,9 +1,9 @@
 // Unit tests of the desk verifier, with cards and lists made here by Node's
-// crypto (independently of the Rust crate). Run: node --test web/desk/test/
+// crypto (independently of the Rust crate). Run: node --test tests/desk/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import * as v from '../verifier.js';
+import * as v from '../../src/web/desk/verifier.js';
 import * as t from './issue.mjs';
 
 const hex = v.fromHex;

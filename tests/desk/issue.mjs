@@ -2,7 +2,7 @@
 // crypto, independently of the Rust crate, following docs/card-format.md.
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { encodeCbor, CborMap, CborTag, protectedHeader, sigStructure, kidOf, encodeText, isoToDay,
-  CONTENT_TYPE_TRUST_LIST, CONTENT_TYPE_REVOCATIONS, damm } from '../verifier.js';
+  CONTENT_TYPE_TRUST_LIST, CONTENT_TYPE_REVOCATIONS, damm } from '../../src/web/desk/verifier.js';
 
 /** An Ed25519 key pair from a 32-byte seed. */
 export function keyFromSeed(seed) {
