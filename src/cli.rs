@@ -1,5 +1,6 @@
 //! The `citycard` command line: one [`Command`] enum, one module per area.
 
+mod admin;
 mod card;
 mod desk;
 mod keys;
@@ -43,6 +44,12 @@ pub enum Command {
     /// The desk verifier page.
     #[command(subcommand)]
     Desk(desk::DeskCommand),
+    /// User accounts of the issuing office (works without the server).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// The office's audit log: check the hash chain, export as CSV.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
 }
 
 impl Command {
@@ -55,6 +62,8 @@ impl Command {
             Command::Templates(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Serve(args) => args.run().map(|()| ExitCode::SUCCESS),
             Command::Desk(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+            Command::Admin(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
+            Command::Audit(cmd) => cmd.run(),
         }
     }
 }

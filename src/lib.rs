@@ -2,6 +2,25 @@
 //!
 //! - [`print`]: card templates and PDF cards for card printers and A4 sheets.
 //! - [`qr`]: making and reading the card's QR code.
+//! - The issuing office's domain layer (issue 3), which the web layer and
+//!   the CLI call: [`config`] (one `Config` value), [`db`] (SQLite or
+//!   PostgreSQL through one diesel `MultiConnection`), [`vault`] (personal
+//!   data sealed at rest), [`office`] (the `Office` handle), [`accounts`]
+//!   (users, roles, login throttling, sessions, API tokens), [`issuance`]
+//!   (the card lifecycle), [`audit`] (the hash-chained audit log), [`error`].
+//! - [`keys`]: key files on disk.
 
+pub mod accounts;
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod issuance;
+pub mod keys;
+pub mod office;
 pub mod print;
 pub mod qr;
+pub mod vault;
+
+pub use error::{Error, Result};
+pub use office::Office;

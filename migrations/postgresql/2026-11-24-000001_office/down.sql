@@ -1,0 +1,10 @@
+DROP TABLE office_meta;
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE cards;
+DROP TABLE residents;
+DROP TABLE login_throttle;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE users;

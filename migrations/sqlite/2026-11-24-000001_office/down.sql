@@ -1,0 +1,11 @@
+DROP TABLE office_meta;
+DROP TABLE audit_head;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE cards;
+DROP TABLE residents;
+DROP TABLE login_throttle;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE users;

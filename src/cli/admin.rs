@@ -1,0 +1,234 @@
+//! `citycard admin …` and `citycard audit …`: user accounts and the audit
+//! log, straight on the database (the server need not run).
+
+use anyhow::{Context, Result, bail};
+use citycard::accounts::{Actor, Role};
+use citycard::config::Config;
+use citycard::{Office, audit};
+use clap::{Args, Subcommand};
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zeroize::Zeroizing;
+
+/// Where the configuration comes from.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The configuration file [default: ./citycard.toml when it exists;
+    /// CITYCARD_* environment variables override it].
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    fn office(&self) -> Result<Office> {
+        let config = Config::load(self.config.as_deref()).context("configuration")?;
+        Office::open(&config).context("could not open the office database")
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user.
+    CreateUser(CreateUser),
+    /// Set a user's password (also unlocks the account and ends its sessions).
+    SetPassword(SetPassword),
+    /// Disable a user: ends their sessions and revokes their API tokens.
+    DisableUser(UserArg),
+    /// Enable a disabled user again.
+    EnableUser(UserArg),
+    /// List the users.
+    ListUsers(ListUsers),
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of standard input (otherwise
+    /// it is asked for, twice, when standard input is a terminal).
+    #[arg(long)]
+    password_stdin: bool,
+    /// Make it a one-time password that must be changed at the first login.
+    #[arg(long)]
+    one_time: bool,
+}
+
+impl PasswordArgs {
+    fn read(&self) -> Result<SecretString> {
+        if self.password_stdin {
+            let mut line = Zeroizing::new(String::new());
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("could not read the password from standard input")?;
+            let trimmed = line.trim_end_matches(['\n', '\r']);
+            if trimmed.is_empty() {
+                bail!("standard input held no password");
+            }
+            return Ok(SecretString::from(trimmed.to_owned()));
+        }
+        if !std::io::stdin().is_terminal() {
+            bail!("give the password on standard input with --password-stdin");
+        }
+        let first = Zeroizing::new(
+            rpassword::prompt_password("New password: ").context("could not read the password")?,
+        );
+        let again = Zeroizing::new(
+            rpassword::prompt_password("Type it again: ").context("could not read the password")?,
+        );
+        if *first != *again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(SecretString::from(first.to_string()))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    /// The user name (a-z, 0-9, '.', '_', '-').
+    #[arg(long, value_name = "U")]
+    username: String,
+    /// admin, supervisor, clerk or auditor.
+    #[arg(long, value_name = "R")]
+    role: String,
+    #[command(flatten)]
+    password: PasswordArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPassword {
+    /// The user name.
+    #[arg(long, value_name = "U")]
+    username: String,
+    #[command(flatten)]
+    password: PasswordArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArg {
+    /// The user name.
+    #[arg(long, value_name = "U")]
+    username: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListUsers {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+impl AdminCommand {
+    pub fn run(self) -> Result<()> {
+        match self {
+            AdminCommand::CreateUser(a) => {
+                let role: Role = a.role.parse()?;
+                let password = a.password.read()?;
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                office.create_user(&actor, &a.username, role, &password, a.password.one_time)?;
+                eprintln!(
+                    "Created the user {} ({role}).",
+                    a.username.trim().to_lowercase()
+                );
+            }
+            AdminCommand::SetPassword(a) => {
+                let password = a.password.read()?;
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                office.set_password(&actor, &a.username, &password, a.password.one_time)?;
+                eprintln!("Set the password of {}.", a.username.trim().to_lowercase());
+            }
+            AdminCommand::DisableUser(a) => {
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                office.set_user_disabled(&actor, &a.username, true)?;
+                eprintln!("Disabled {}; their sessions have ended.", a.username);
+            }
+            AdminCommand::EnableUser(a) => {
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                office.set_user_disabled(&actor, &a.username, false)?;
+                eprintln!("Enabled {}.", a.username);
+            }
+            AdminCommand::ListUsers(a) => {
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                let mut out = std::io::stdout().lock();
+                for u in office.list_users(&actor)? {
+                    let mut flags = Vec::new();
+                    if u.disabled {
+                        flags.push("disabled");
+                    }
+                    if u.must_change_password {
+                        flags.push("one-time password");
+                    }
+                    if u.locked_until.is_some_and(|t| t > citycard::db::now()) {
+                        flags.push("locked");
+                    }
+                    writeln!(out, "{}\t{}\t{}", u.username, u.role, flags.join(", "))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; names the first broken entry (exit status 1).
+    Verify(AuditVerify),
+    /// Write the whole audit log as CSV.
+    Export(Export),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerify {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct Export {
+    /// The CSV file to write ("-" for standard output).
+    #[arg(long, value_name = "FILE.csv")]
+    out: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+impl AuditCommand {
+    pub fn run(self) -> Result<ExitCode> {
+        match self {
+            AuditCommand::Verify(a) => {
+                let office = a.config.office()?;
+                let report = audit::verify(office.db())?;
+                println!("{report}");
+                Ok(if report.first_broken.is_some() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                })
+            }
+            AuditCommand::Export(a) => {
+                let office = a.config.office()?;
+                let n = if a.out.as_os_str() == "-" {
+                    let mut out = std::io::stdout().lock();
+                    audit::write_csv(office.db(), &mut out)?
+                } else {
+                    let file = std::fs::File::create(&a.out)
+                        .with_context(|| format!("could not create {}", a.out.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    audit::write_csv(office.db(), &mut out)?
+                };
+                eprintln!("Wrote {n} audit entries.");
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! The database: one diesel [`DbConnection`] over SQLite and PostgreSQL, an
+//! r2d2 pool, the embedded migrations, and transactions that keep the audit
+//! chain linear.
+//!
+//! - The backend is chosen by the URL scheme ([`DatabaseUrl`]); the pool's
+//!   manager opens exactly that backend, never "whichever accepts the URL".
+//! - SQLite connections get WAL, foreign keys, a busy timeout and
+//!   `secure_delete` (erased data is overwritten in the file, not just
+//!   unlinked).
+//! - Every function here blocks. The web layer runs them in
+//!   `actix_web::web::block`; the CLI and tests call them directly.
+//! - Every writing transaction goes through [`Db::write`], which first updates
+//!   the audit chain's head row. That takes the write lock at once on SQLite
+//!   (so a transaction never fails half-way when upgrading a read lock) and a
+//!   row lock on PostgreSQL, so writers are serialised and the chain stays a
+//!   single line even with several servers on one database.
+
+pub mod schema;
+
+use crate::config::{Config, DatabaseUrl};
+use crate::error::{Error, Result};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// The migrations of each backend, compiled into the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// See [`SQLITE_MIGRATIONS`].
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgresql");
+
+/// How long a SQLite connection waits for a lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+/// How long to wait for a free pooled connection.
+const POOL_TIMEOUT: Duration = Duration::from_secs(20);
+/// The PostgreSQL advisory lock held while migrating (any constant).
+const MIGRATION_LOCK: i64 = 0x6369_7479_6361_7264; // "citycard"
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// SQLite (bundled).
+    Sqlite(diesel::SqliteConnection),
+    /// PostgreSQL (libpq).
+    Pg(diesel::PgConnection),
+}
+
+/// Which backend a [`Db`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The r2d2 manager: opens the backend the URL names, and sets up SQLite.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConnection, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite { path } => {
+                let path = path.to_str().ok_or_else(|| {
+                    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                        "the SQLite path is not valid UTF-8".to_owned(),
+                    ))
+                })?;
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA secure_delete = ON;"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres { url } => diesel::PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), Self::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+/// A pooled connection.
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// The database handle: a connection pool. Cheap to clone; blocking.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens the configured database: checks and creates the directories
+    /// ([`Config::prepare_dirs`]), connects, and runs pending migrations.
+    pub fn open(config: &Config) -> Result<Db> {
+        config.prepare_dirs()?;
+        Self::connect(&config.database, config.db_pool_size)
+    }
+
+    /// Connects to a database and runs pending migrations.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db> {
+        let backend = match url {
+            DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
+            DatabaseUrl::Postgres { .. } => Backend::Postgres,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(POOL_TIMEOUT)
+            .build(Manager { url: url.clone() })
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        let db = Db { pool, backend };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection from the pool.
+    pub fn conn(&self) -> Result<PooledConnection> {
+        self.pool
+            .get()
+            .map_err(|e| Error::Unavailable(e.to_string()))
+    }
+
+    /// Runs the embedded migrations that have not run yet.
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| Error::Migration(e.to_string());
+        match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(failed)?;
+            }
+            DbConnection::Pg(c) => {
+                // Several servers may start at once on one database.
+                c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                result.map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in a writing transaction: the audit head row is locked
+    /// first (see the module documentation), then `f` runs; any error rolls
+    /// everything back.
+    pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(|c| {
+            lock_for_writing(c)?;
+            f(c)
+        })
+    }
+
+    /// Runs `f` in a transaction that only reads (a consistent snapshot).
+    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(f)
+    }
+
+    /// For tests and operations: SQLite writes the WAL back into the main
+    /// file and truncates it. Does nothing on PostgreSQL.
+    pub fn checkpoint(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        if let DbConnection::Sqlite(c) = &mut *conn {
+            c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        }
+        Ok(())
+    }
+}
+
+/// Takes the writers' lock: a no-op update of the audit head row.
+fn lock_for_writing(conn: &mut DbConnection) -> Result<()> {
+    use schema::audit_head::dsl as h;
+    let n = diesel::update(h::audit_head.filter(h::id.eq(1)))
+        .set(h::seq.eq(h::seq))
+        .execute(conn)?;
+    if n != 1 {
+        return Err(Error::Integrity("the audit head row is missing"));
+    }
+    Ok(())
+}
+
+/// The current time in UTC, to the second (what every timestamp column holds).
+pub fn now() -> PrimitiveDateTime {
+    let t = OffsetDateTime::now_utc();
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    PrimitiveDateTime::new(t.date(), t.time())
+}
+
+/// `t` plus `d` (saturating at the largest time).
+pub fn later(t: PrimitiveDateTime, d: Duration) -> PrimitiveDateTime {
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    t.checked_add(time::Duration::seconds(secs))
+        .unwrap_or(PrimitiveDateTime::MAX)
+}
+
+/// `t` minus `d` (saturating at the smallest time).
+pub fn earlier(t: PrimitiveDateTime, d: Duration) -> PrimitiveDateTime {
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    t.checked_sub(time::Duration::seconds(secs))
+        .unwrap_or(PrimitiveDateTime::MIN)
+}
+
+/// One column as the schema test compares it across backends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnShape {
+    /// Table name.
+    pub table: String,
+    /// Column name.
+    pub column: String,
+    /// `int`, `text`, `bytes`, `bool`, `date` or `timestamp` (or the raw
+    /// type name in brackets when it is none of those).
+    pub kind: String,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+}
+
+#[derive(QueryableByName)]
+struct SqliteTable {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct SqliteColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "type")]
+    type_name: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    notnull: i32,
+}
+
+#[derive(QueryableByName)]
+struct PgColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    data_type: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    is_nullable: String,
+}
+
+/// Maps a backend's type name to the common vocabulary.
+fn kind_of(type_name: &str) -> String {
+    let t = type_name.trim().to_ascii_lowercase();
+    match t.as_str() {
+        "integer" | "bigint" | "int" | "int4" | "int8" | "smallint" => "int",
+        "text" | "character varying" | "varchar" => "text",
+        "blob" | "bytea" => "bytes",
+        "boolean" | "bool" => "bool",
+        "date" => "date",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        _ => return format!("[{t}]"),
+    }
+    .to_owned()
+}
+
+/// The tables and columns of the connected database in the common
+/// vocabulary, sorted; diesel's own bookkeeping table is left out.
+pub fn schema_shape(db: &Db) -> Result<Vec<ColumnShape>> {
+    let mut conn = db.conn()?;
+    let mut out = Vec::new();
+    match &mut *conn {
+        DbConnection::Sqlite(c) => {
+            let tables: Vec<SqliteTable> = diesel::sql_query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+            )
+            .load(c)?;
+            for t in tables {
+                if !t
+                    .name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                {
+                    return Err(Error::Integrity("unexpected table name"));
+                }
+                let cols: Vec<SqliteColumn> =
+                    diesel::sql_query(format!("PRAGMA table_info(\"{}\")", t.name)).load(c)?;
+                for col in cols {
+                    out.push(ColumnShape {
+                        table: t.name.clone(),
+                        column: col.name,
+                        kind: kind_of(&col.type_name),
+                        nullable: col.notnull == 0,
+                    });
+                }
+            }
+        }
+        DbConnection::Pg(c) => {
+            let cols: Vec<PgColumn> = diesel::sql_query(
+                "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+                 data_type::text AS data_type, is_nullable::text AS is_nullable \
+                 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name <> '__diesel_schema_migrations'",
+            )
+            .load(c)?;
+            for col in cols {
+                out.push(ColumnShape {
+                    table: col.table_name,
+                    column: col.column_name,
+                    kind: kind_of(&col.data_type),
+                    nullable: col.is_nullable == "YES",
+                });
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,332 @@
+//! The issuing office as one handle: configuration, database, the vault of
+//! personal-data keys and the signing keys. The web layer keeps one
+//! [`Office`] in its app data and calls its (blocking) methods inside
+//! `web::block`; the CLI and tests call them directly.
+//!
+//! The methods live by topic: accounts and sessions in
+//! [`crate::accounts`], the card lifecycle in [`crate::issuance`], the audit
+//! log in [`crate::audit`].
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::schema::office_meta;
+use crate::error::{Error, Result};
+use crate::vault::Vault;
+use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
+use citycard_credential::{SigningKey, keys as ckeys};
+use diesel::prelude::*;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const KEY_CHECK: &str = "key_check";
+
+/// The signing keys and what the trust list says about them.
+pub(crate) struct Signing {
+    /// Signs cards.
+    pub(crate) card_key: SigningKey,
+    /// The card key's trust list entry.
+    pub(crate) card_entry: TrustedKey,
+    /// Signs revocation lists (the office key itself, or `revocations.key`).
+    pub(crate) revocation_key: SigningKey,
+    /// The revocation key's trust list entry.
+    pub(crate) revocation_entry: TrustedKey,
+    /// The issuer identifier.
+    pub(crate) issuer: String,
+    /// The city's name.
+    pub(crate) city_name: String,
+    /// The trust list's root key fingerprint, as desks pin it.
+    pub(crate) root_fingerprint: String,
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    vault: Vault,
+    signing: std::result::Result<Signing, String>,
+    office_name: String,
+    publish_lock: Mutex<()>,
+}
+
+/// The office: cheap to clone (one shared inner value), safe to share
+/// between threads.
+#[derive(Clone)]
+pub struct Office {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Office {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Office")
+            .field("office", &self.inner.office_name)
+            .field("db", &self.inner.db)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the keys page and the start-up banner show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyStatus {
+    /// The issuer identifier.
+    pub issuer: String,
+    /// The city's name.
+    pub city_name: String,
+    /// The office name.
+    pub office: String,
+    /// The card-signing key's kid (hex).
+    pub card_kid: String,
+    /// First day the card key may sign.
+    pub sign_from: citycard_credential::Date,
+    /// Last day the card key may sign.
+    pub sign_until: citycard_credential::Date,
+    /// The revocation-signing key's kid (hex).
+    pub revocation_kid: String,
+    /// The root key fingerprint desks pin (16 groups of 4 hex digits).
+    pub root_fingerprint: String,
+}
+
+impl Office {
+    /// Opens the office: database (migrations run), vault (keys made on the
+    /// first start only), signing keys. Missing or unusable signing keys do
+    /// not stop accounts and the audit log from working (`citycard admin`
+    /// needs none); [`Office::key_status`] reports them and issuing fails
+    /// until they are fixed.
+    pub fn open(config: &Config) -> Result<Office> {
+        let db = Db::open(config)?;
+        let vault = open_vault(config, &db)?;
+        let signing = load_signing(config);
+        let office_name = config
+            .office_name
+            .clone()
+            .or_else(|| signing.as_ref().ok().map(|s| s.card_entry.office.clone()))
+            .unwrap_or_else(|| "Office".to_owned());
+        Ok(Office {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                db,
+                vault,
+                signing,
+                office_name,
+                publish_lock: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The personal-data keys.
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+
+    /// This office's name (cards, audit log).
+    pub fn office_name(&self) -> &str {
+        &self.inner.office_name
+    }
+
+    pub(crate) fn signing(&self) -> Result<&Signing> {
+        self.inner
+            .signing
+            .as_ref()
+            .map_err(|problem| Error::Keys(problem.clone()))
+    }
+
+    pub(crate) fn publish_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner
+            .publish_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The signing keys, or why the office cannot issue cards.
+    pub fn key_status(&self) -> Result<KeyStatus> {
+        let s = self.signing()?;
+        Ok(KeyStatus {
+            issuer: s.issuer.clone(),
+            city_name: s.city_name.clone(),
+            office: self.office_name().to_owned(),
+            card_kid: ckeys::to_hex(&s.card_entry.kid),
+            sign_from: s.card_entry.sign_from,
+            sign_until: s.card_entry.sign_until,
+            revocation_kid: ckeys::to_hex(&s.revocation_entry.kid),
+            root_fingerprint: s.root_fingerprint.clone(),
+        })
+    }
+
+    /// Daily upkeep: deletes photos whose retention has passed, ended
+    /// sessions and old throttle rows, and re-signs the revocation list.
+    pub fn maintenance(&self) -> Result<crate::issuance::Maintenance> {
+        let photos_deleted = self.purge_photos()?;
+        let sessions_purged = self.purge_sessions()?;
+        let revocations = self.publish_revocations()?;
+        Ok(crate::issuance::Maintenance {
+            photos_deleted,
+            sessions_purged,
+            revocations,
+        })
+    }
+}
+
+/// Opens the vault. On the first start (no key check value in the
+/// database) missing key files are made and the check value stored; after
+/// that the keys must exist and match.
+fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
+    let mut conn = db.conn()?;
+    let stored: Option<Vec<u8>> = office_meta::table
+        .find(KEY_CHECK)
+        .select(office_meta::value)
+        .first(&mut *conn)
+        .optional()?;
+    drop(conn);
+    if let Some(value) = stored {
+        let vault = Vault::open(config, false)?;
+        vault.check(&value)?;
+        return Ok(vault);
+    }
+    let vault = Vault::open(config, true)?;
+    let value = vault.key_check_value()?;
+    let existing = db.write(|c| {
+        let existing: Option<Vec<u8>> = office_meta::table
+            .find(KEY_CHECK)
+            .select(office_meta::value)
+            .first(c)
+            .optional()?;
+        if existing.is_none() {
+            diesel::insert_into(office_meta::table)
+                .values((
+                    office_meta::name.eq(KEY_CHECK),
+                    office_meta::value.eq(&value),
+                ))
+                .execute(c)?;
+        }
+        Ok(existing)
+    })?;
+    // Another server got there first: its keys must be ours.
+    if let Some(v) = existing {
+        vault.check(&v)?;
+    }
+    Ok(vault)
+}
+
+fn read_text(path: &Path, what: &str) -> std::result::Result<String, String> {
+    let bytes = crate::keys::read_limited(path, 300 * 1024)
+        .map_err(|e| format!("could not read the {what} {}: {e:#}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("the {what} {} is not text", path.display()))
+}
+
+fn read_private(path: &Path) -> std::result::Result<SigningKey, String> {
+    let pem = zeroize::Zeroizing::new(read_text(path, "key")?);
+    if pem.contains("ENCRYPTED PRIVATE KEY") {
+        return Err(format!(
+            "{} is encrypted; the server needs its signing key unencrypted (mode 0600)",
+            path.display()
+        ));
+    }
+    ckeys::private_from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Loads the office key and the trust list, and checks they fit together.
+fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
+    let card_key = read_private(&config.office_key_path())?;
+    let list_path = config.trust_list_path();
+    let bytes =
+        crate::keys::read_limited(&list_path, citycard_credential::MAX_TRUST_LIST_BYTES as u64)
+            .map_err(|e| {
+                format!(
+                    "could not read the trust list {}: {e:#}",
+                    list_path.display()
+                )
+            })?;
+    let root_pub = config.root_public_key_path();
+    let trust = if root_pub.exists() {
+        let root = crate::keys::read_public_key(&root_pub).map_err(|e| format!("{e:#}"))?;
+        TrustList::verify(&bytes, &root)
+    } else {
+        TrustList::inspect(&bytes).map(|(list, _)| list)
+    }
+    .map_err(|e| format!("the trust list {}: {e}", list_path.display()))?;
+    let card_kid = ckeys::kid(&card_key.verifying_key());
+    let card_entry = trust
+        .key(&card_kid)
+        .filter(|k| k.public_key == card_key.verifying_key())
+        .ok_or_else(|| {
+            format!(
+                "the office key {} (kid {}) is not in the trust list",
+                config.office_key_path().display(),
+                ckeys::to_hex(&card_kid)
+            )
+        })?
+        .clone();
+    if !card_entry.usage.allows(KeyUsage::CARDS) {
+        return Err("the trust list does not allow the office key to sign cards".to_owned());
+    }
+    let (revocation_key, revocation_entry) = if card_entry.usage.allows(KeyUsage::REVOCATIONS) {
+        (card_key.clone(), card_entry.clone())
+    } else {
+        let path = config.revocations_key_path();
+        if !path.exists() {
+            return Err(format!(
+                "the office key may not sign revocation lists, and there is no {}",
+                path.display()
+            ));
+        }
+        let key = read_private(&path)?;
+        let entry = trust
+            .key(&ckeys::kid(&key.verifying_key()))
+            .filter(|k| {
+                k.public_key == key.verifying_key() && k.usage.allows(KeyUsage::REVOCATIONS)
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{} is not in the trust list as a revocation-signing key",
+                    path.display()
+                )
+            })?
+            .clone();
+        (key, entry)
+    };
+    if let Some(issuer) = &config.issuer
+        && *issuer != trust.issuer
+    {
+        return Err(format!(
+            "the configured issuer \"{issuer}\" differs from the trust list's \"{}\"",
+            trust.issuer
+        ));
+    }
+    Ok(Signing {
+        card_key,
+        card_entry,
+        revocation_key,
+        revocation_entry,
+        issuer: trust.issuer.clone(),
+        city_name: config
+            .city_name
+            .clone()
+            .unwrap_or_else(|| trust.name.clone()),
+        root_fingerprint: ckeys::fingerprint_display(&trust.root),
+    })
+}
+
+/// For tests: counts rows (used to check that nothing was half-written).
+pub fn count_rows(db: &Db) -> Result<(i64, i64, i64)> {
+    use crate::db::schema::{audit_log, cards, residents};
+    db.read(|c| {
+        Ok((
+            residents::table.count().get_result(c)?,
+            cards::table.count().get_result(c)?,
+            audit_log::table.count().get_result(c)?,
+        ))
+    })
+}
+
+/// Shorthand used by the other modules.
+pub(crate) fn today() -> citycard_credential::Date {
+    citycard_credential::date::today_utc()
+}
