@@ -6,7 +6,7 @@
 //! with its place (`file: field`).
 
 use super::fonts::{FontChain, FontLibrary, Weight};
-use super::{PrintError, logo, qr_draw};
+use super::{PrintError, logo, qr_draw, text};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -583,9 +583,9 @@ pub fn check_dir(dir: &Path, fonts: &FontLibrary) -> Vec<Problem> {
             Err(p) => out.push(p),
             Ok(t) => {
                 for (side_name, side) in t.sides() {
-                    for (i, text) in side.texts.iter().enumerate() {
-                        let value = text.text.as_deref().unwrap_or("");
-                        if let Err(e) = super::text::fit(&t.fonts, value, text, "fixed text") {
+                    for (i, text_box) in side.texts.iter().enumerate() {
+                        let value = text_box.text.as_deref().unwrap_or("");
+                        if let Err(e) = text::fit(&t.fonts, value, text_box, "fixed text") {
                             out.push(Problem {
                                 place: format!("{toml_place}: {side_name}.texts[{i}]"),
                                 message: e.to_string(),
@@ -635,6 +635,30 @@ fn check_side(
             problem(
                 &format!("{field}.min_size"),
                 "must be positive and at most `size`".into(),
+            );
+        }
+        // The box must hold one line at the minimum size, and a wrapping
+        // field two lines, or long names would be refused.
+        let pt_per_mm = 72.0 / 25.4;
+        let lines = if t.wrap && t.text.is_none() {
+            text::LINE_EM + text::LEADING_EM
+        } else {
+            text::LINE_EM
+        };
+        let needed = t.min_size() * lines / pt_per_mm;
+        if t.h + 1e-3 < needed {
+            problem(
+                &format!("{field}.h"),
+                format!(
+                    "{:.2} mm is too low for {} at min_size {:.1} pt (needs {needed:.2} mm)",
+                    t.h,
+                    if lines > text::LINE_EM {
+                        "two lines"
+                    } else {
+                        "one line"
+                    },
+                    t.min_size()
+                ),
             );
         }
         placed.push((field, t.at()));
