@@ -1,0 +1,252 @@
+//! DESIGN.md §1 rule 3: a full dump of the database alone reveals no name.
+//! Issues a card to a resident with a distinctive name and birth date and
+//! searches the SQLite files (WAL included) and a `pg_dump` for them in
+//! several encodings; then erases the resident and checks that even the
+//! sealed blobs are gone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod office_support;
+
+use citycard::accounts::Role;
+use citycard::config::DatabaseUrl;
+use citycard::issuance::{Attestation, EnrolOutcome, Enrolment};
+use citycard_credential::{date, text};
+use office_support::*;
+
+const GIVEN: &str = "Xylophonia";
+const FAMILY: &str = "Quetzalcoatlova";
+const DOB: &str = "1987-06-05";
+const PHOTO_MARKER: &str = "QZX-PHOTO-SENTINEL-4711";
+
+fn utf16(s: &str, big_endian: bool) -> Vec<u8> {
+    s.encode_utf16()
+        .flat_map(|u| {
+            if big_endian {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            }
+        })
+        .collect()
+}
+
+/// Everything that must not appear, as (description, bytes).
+fn forbidden(qr_text: &str) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for word in [GIVEN, FAMILY, PHOTO_MARKER] {
+        for form in [
+            word.to_owned(),
+            word.to_lowercase(),
+            word.to_uppercase(),
+            format!("{GIVEN} {FAMILY}"),
+        ] {
+            out.push((format!("text {form:?}"), form.clone().into_bytes()));
+            out.push((
+                format!("hex of {form:?}"),
+                citycard_credential::keys::to_hex(form.as_bytes()).into_bytes(),
+            ));
+        }
+        out.push((format!("UTF-16LE {word:?}"), utf16(word, false)));
+        out.push((format!("UTF-16BE {word:?}"), utf16(word, true)));
+    }
+    for form in [DOB, "19870605", "05.06.1987", "06/05/1987", "1987-6-5"] {
+        out.push((format!("date {form:?}"), form.as_bytes().to_vec()));
+    }
+    // The QR text holds the name in its signed payload: neither the text
+    // nor its COSE bytes may be stored unsealed.
+    out.push(("QR text".to_owned(), qr_text.as_bytes().to_vec()));
+    let cose = text::decode(qr_text).unwrap();
+    out.push(("COSE bytes".to_owned(), cose.clone()));
+    out.push((
+        "COSE bytes in hex".to_owned(),
+        citycard_credential::keys::to_hex(&cose).into_bytes(),
+    ));
+    out
+}
+
+/// The birth date as a day count (what the card's CBOR holds), as a whole
+/// decimal number.
+fn dob_days() -> String {
+    date::to_days(date::parse(DOB).unwrap()).to_string()
+}
+
+/// Removes PostgreSQL bytea literals (`\x…` hex), in which any short digit
+/// string can appear by chance.
+fn without_bytea_hex(dump: &str) -> String {
+    let mut out = String::with_capacity(dump.len());
+    let mut chars = dump.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'x') {
+            chars.next();
+            while chars.peek().is_some_and(char::is_ascii_hexdigit) {
+                chars.next();
+            }
+            out.push_str("<bytea>");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn assert_absent(haystack: &[u8], qr_text: &str, where_: &str) {
+    for (what, needle) in forbidden(qr_text) {
+        assert!(!contains(haystack, &needle), "{what} found in {where_}");
+    }
+}
+
+#[test]
+fn no_name_or_birth_date_in_the_database_files_or_dump() {
+    on_both(|t| {
+        let clerk = t.user("clerk1", Role::Clerk);
+        let supervisor = t.user("super1", Role::Supervisor);
+        let outcome = t
+            .office
+            .enrol_and_issue(
+                &clerk,
+                Enrolment {
+                    given_names: GIVEN.to_owned(),
+                    family_name: FAMILY.to_owned(),
+                    date_of_birth: Some(date::parse(DOB).unwrap()),
+                    photo: Some(photo(PHOTO_MARKER)),
+                    attestation: Attestation::BOTH,
+                    confirm_duplicate: false,
+                },
+            )
+            .unwrap();
+        let EnrolOutcome::Issued(card) = outcome else {
+            panic!("expected a card");
+        };
+        // The card really carries the name (so the test looks for the right thing).
+        let verifier = citycard_credential::Verifier::new(
+            &std::fs::read(t.config.trust_list_path()).unwrap(),
+            &root_key(&t),
+        )
+        .unwrap();
+        let v = verifier.verify(&card.qr_text, date::today_utc());
+        assert!(v.outcome.is_valid(), "{:?}", v.outcome);
+        let claims = v.card.unwrap();
+        assert_eq!(claims.family_name, FAMILY);
+        assert_eq!(claims.date_of_birth, date::parse(DOB).ok());
+        // Look at it, search for it, renew it: more rows, more chances to leak.
+        let details = t.office.get_card(&clerk, card.card_number).unwrap();
+        assert_eq!(details.resident.as_ref().unwrap().family_name, FAMILY);
+        let found = t
+            .office
+            .search_by_name_and_dob(&clerk, GIVEN, FAMILY, date::parse(DOB).ok())
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        t.office.mark_printed(&clerk, card.card_number).unwrap();
+        let renewed = t
+            .office
+            .renew(&clerk, card.card_number, Default::default())
+            .err();
+        assert!(renewed.is_some(), "renewing without attestation must fail");
+        let renewed = t
+            .office
+            .renew(
+                &clerk,
+                card.card_number,
+                citycard::issuance::NewCardRequest {
+                    attestation: Attestation::BOTH,
+                    photo: Some(photo(PHOTO_MARKER)),
+                },
+            )
+            .unwrap();
+
+        let days = dob_days();
+        match t.backend {
+            Backend::Sqlite => {
+                let DatabaseUrl::Sqlite { path } = &t.config.database else {
+                    panic!("sqlite expected");
+                };
+                // Before a checkpoint the new pages are in the -wal file.
+                let bytes = sqlite_bytes(path);
+                // Positive controls: the search does see what is stored in the clear.
+                assert!(contains(&bytes, OFFICE.as_bytes()));
+                assert!(contains(&bytes, b"card_renewed"));
+                assert_absent(&bytes, &card.qr_text, "the SQLite files");
+                assert_absent(&bytes, &renewed.qr_text, "the SQLite files");
+                assert!(
+                    !contains_number(&bytes, &days),
+                    "day count in the SQLite files"
+                );
+                t.office.db().checkpoint().unwrap();
+                let bytes = sqlite_bytes(path);
+                assert_absent(&bytes, &card.qr_text, "the checkpointed SQLite file");
+                assert!(!contains_number(&bytes, &days));
+            }
+            Backend::Postgres => {
+                let dump = pg_dump(&t.pg.as_ref().unwrap().url);
+                assert!(dump.contains("COPY public.cards"), "the dump has the data");
+                assert!(dump.contains(OFFICE) && dump.contains("card_renewed"));
+                assert_absent(dump.as_bytes(), &card.qr_text, "pg_dump");
+                assert_absent(dump.as_bytes(), &renewed.qr_text, "pg_dump");
+                let plain = without_bytea_hex(&dump);
+                assert!(
+                    !contains_number(plain.as_bytes(), &days),
+                    "day count in pg_dump"
+                );
+            }
+        }
+
+        // Erase: the sealed blobs themselves disappear.
+        let sealed = sealed_blobs(&t);
+        assert!(
+            sealed.len() >= 3,
+            "record, photo and QR texts are stored sealed"
+        );
+        let erased = t.office.erase(&supervisor, renewed.card_number).unwrap();
+        assert_eq!(erased.cards.len(), 2);
+        assert!(
+            sealed_blobs(&t).is_empty(),
+            "no sealed data left after erasure"
+        );
+        match t.backend {
+            Backend::Sqlite => {
+                t.office.db().checkpoint().unwrap();
+                let DatabaseUrl::Sqlite { path } = &t.config.database else {
+                    panic!("sqlite expected");
+                };
+                let bytes = sqlite_bytes(path);
+                for blob in &sealed {
+                    // secure_delete overwrites freed content.
+                    assert!(
+                        !contains(&bytes, &blob[13..]),
+                        "a sealed blob survived erasure"
+                    );
+                }
+            }
+            Backend::Postgres => {
+                let dump = pg_dump(&t.pg.as_ref().unwrap().url);
+                for blob in &sealed {
+                    let hex = citycard_credential::keys::to_hex(blob);
+                    assert!(!dump.contains(&hex), "a sealed blob is still in the dump");
+                }
+            }
+        }
+    });
+}
+
+/// Every sealed blob in the database.
+fn sealed_blobs(t: &TestOffice) -> Vec<Vec<u8>> {
+    use citycard::db::schema::{cards, residents};
+    use diesel::prelude::*;
+    let mut conn = t.office.db().conn().unwrap();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    type Blobs = (Option<Vec<u8>>, Option<Vec<u8>>);
+    let rows: Vec<Blobs> = residents::table
+        .select((residents::sealed_record, residents::sealed_photo))
+        .load(&mut *conn)
+        .unwrap();
+    for (a, b) in rows {
+        out.extend(a);
+        out.extend(b);
+    }
+    let qrs: Vec<Option<Vec<u8>>> = cards::table
+        .select(cards::sealed_qr)
+        .load(&mut *conn)
+        .unwrap();
+    out.extend(qrs.into_iter().flatten());
+    out
+}
