@@ -330,3 +330,15 @@ pub fn count_rows(db: &Db) -> Result<(i64, i64, i64)> {
 pub(crate) fn today() -> citycard_credential::Date {
     citycard_credential::date::today_utc()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn office_can_move_to_blocking_threads() {
+        fn send_sync_static<T: Send + Sync + 'static>() {}
+        send_sync_static::<Office>();
+        send_sync_static::<Error>();
+    }
+}
