@@ -62,6 +62,8 @@ pub struct Document<'t> {
     pages: Vec<PdfPage>,
     /// Sheet mode: the sides of the cards waiting for a full sheet.
     pending: Vec<Vec<Vec<Op>>>,
+    /// Per side: the operations every card shares (drawn once).
+    statics: Vec<Option<Vec<Op>>>,
     sheet: Option<SheetGeometry>,
     error: Option<PrintError>,
 }
@@ -85,6 +87,7 @@ impl<'t> Document<'t> {
             logos: [None, None],
             pages: Vec::new(),
             pending: Vec::new(),
+            statics: vec![None, None],
             sheet,
             error,
         }
@@ -230,6 +233,103 @@ impl<'t> Document<'t> {
         bleed: bool,
     ) -> Result<Vec<Op>, PrintError> {
         let template = self.template;
+        let ch = template.file.card.height;
+        // What every card shares is drawn once per document.
+        let mut ops = match self.statics.get(index).cloned().flatten() {
+            Some(ops) => ops,
+            None => {
+                let ops = self.static_ops(index, side, bleed)?;
+                if let Some(slot) = self.statics.get_mut(index) {
+                    *slot = Some(ops.clone());
+                }
+                ops
+            }
+        };
+        if let Some(spec) = &side.photo {
+            match &card.photo {
+                Some(bytes) => {
+                    let prepared = photo::prepare(bytes, spec.w, spec.h)?;
+                    let id = self.doc.add_xobject(&jpeg_xobject(&prepared));
+                    place_image(&mut ops, id, spec.at(), ch);
+                }
+                None if spec.optional => {}
+                None => {
+                    return Err(PrintError::PhotoMismatch(
+                        "this template needs a photo and the card has none",
+                    ));
+                }
+            }
+        }
+        let date = |d: citycard_credential::Date| {
+            d.format(&template.date_format).map_err(|_| {
+                PrintError::Pdf("the template's date format cannot print this date".into())
+            })
+        };
+        let fields: [(&'static str, &Option<TextBox>, Option<String>); 5] = [
+            (
+                "family name",
+                &side.family_name,
+                Some(card.family_name.clone()),
+            ),
+            (
+                "given names",
+                &side.given_names,
+                Some(card.given_names.clone()).filter(|g| !g.is_empty()),
+            ),
+            (
+                "card number",
+                &side.card_number,
+                Some(card.card_number.to_string()),
+            ),
+            ("valid until", &side.valid_until, Some(date(card.expires)?)),
+            (
+                "date of birth",
+                &side.date_of_birth,
+                card.date_of_birth.map(date).transpose()?,
+            ),
+        ];
+        for (field, style, value) in fields {
+            if let (Some(style), Some(value)) = (style, value) {
+                let fitted = fit(&template.fonts, &value, style, field)?;
+                self.text(&mut ops, &fitted, style, ch)?;
+            }
+        }
+        if let Some(q) = &side.qr {
+            let code = qr_draw::code_for_box(&card.qr_text, q.size)?;
+            let modules = code.width() + 2 * qr_draw::QUIET;
+            let id = self.doc.add_xobject(&qr_xobject(&code));
+            let module = pt(q.size).0 / modules as f32;
+            ops.push(Op::SaveGraphicsState);
+            ops.push(Op::SetTransformationMatrix {
+                matrix: CurTransMat::Raw([
+                    module,
+                    0.0,
+                    0.0,
+                    module,
+                    pt(q.x).0,
+                    pt(ch - q.y - q.size).0,
+                ]),
+            });
+            ops.push(Op::UseXobject {
+                id,
+                transform: XObjectTransform {
+                    no_auto_scale: true,
+                    ..XObjectTransform::default()
+                },
+            });
+            ops.push(Op::RestoreGraphicsState);
+        }
+        Ok(ops)
+    }
+
+    /// Background, colour bands, logo and fixed texts: the same on every card.
+    fn static_ops(
+        &mut self,
+        index: usize,
+        side: &Side,
+        bleed: bool,
+    ) -> Result<Vec<Op>, PrintError> {
+        let template = self.template;
         let size = template.file.card;
         let (cw, ch) = (size.width, size.height);
         let mut ops = Vec::new();
@@ -281,21 +381,6 @@ impl<'t> Document<'t> {
         if let Some(spec) = &side.logo {
             self.logo(&mut ops, index, spec.at())?;
         }
-        if let Some(spec) = &side.photo {
-            match &card.photo {
-                Some(bytes) => {
-                    let prepared = photo::prepare(bytes, spec.w, spec.h)?;
-                    let id = self.doc.add_xobject(&jpeg_xobject(&prepared));
-                    place_image(&mut ops, id, spec.at(), ch);
-                }
-                None if spec.optional => {}
-                None => {
-                    return Err(PrintError::PhotoMismatch(
-                        "this template needs a photo and the card has none",
-                    ));
-                }
-            }
-        }
         for t in &side.texts {
             let fitted = fit(
                 &template.fonts,
@@ -304,44 +389,6 @@ impl<'t> Document<'t> {
                 "fixed text",
             )?;
             self.text(&mut ops, &fitted, t, ch)?;
-        }
-        let date = |d: citycard_credential::Date| {
-            d.format(&template.date_format).map_err(|_| {
-                PrintError::Pdf("the template's date format cannot print this date".into())
-            })
-        };
-        let fields: [(&'static str, &Option<TextBox>, Option<String>); 5] = [
-            (
-                "family name",
-                &side.family_name,
-                Some(card.family_name.clone()),
-            ),
-            (
-                "given names",
-                &side.given_names,
-                Some(card.given_names.clone()).filter(|g| !g.is_empty()),
-            ),
-            (
-                "card number",
-                &side.card_number,
-                Some(card.card_number.to_string()),
-            ),
-            ("valid until", &side.valid_until, Some(date(card.expires)?)),
-            (
-                "date of birth",
-                &side.date_of_birth,
-                card.date_of_birth.map(date).transpose()?,
-            ),
-        ];
-        for (field, style, value) in fields {
-            if let (Some(style), Some(value)) = (style, value) {
-                let fitted = fit(&template.fonts, &value, style, field)?;
-                self.text(&mut ops, &fitted, style, ch)?;
-            }
-        }
-        if let Some(q) = &side.qr {
-            let code = qr_draw::code_for_box(&card.qr_text, q.size)?;
-            draw_qr(&mut ops, &code, q.x, q.y, q.size, ch);
         }
         Ok(ops)
     }
@@ -531,39 +578,41 @@ fn place_image(ops: &mut Vec<Op>, id: XObjectId, at: super::template::BoxMm, ch:
     ops.push(Op::RestoreGraphicsState);
 }
 
-/// The QR code: a white square (quiet zone included), then the dark
-/// modules as one filled path of horizontal runs.
-fn draw_qr(ops: &mut Vec<Op>, code: &qrcode::QrCode, x: f32, y: f32, size: f32, ch: f32) {
+/// The QR code as a form XObject in module units: a white square (quiet
+/// zone included), then the dark modules as one path of rectangles, one per
+/// horizontal run, filled once (no seams between modules). DeviceGray 0 is
+/// pure black, which card printer drivers put on the resin black panel.
+fn qr_xobject(code: &qrcode::QrCode) -> ExternalXObject {
+    use std::fmt::Write;
     let n = code.width() + 2 * qr_draw::QUIET;
-    let module = size / n as f32;
-    ops.push(Op::SetFillColor {
-        col: rgb(Rgb(1.0, 1.0, 1.0)),
-    });
-    fill_rect(ops, pt(x).0, pt(ch - y - size).0, pt(size).0, pt(size).0);
-    let rings = qr_draw::runs(code)
-        .into_iter()
-        .map(|(row, col, len)| {
-            let x0 = pt(x + (col + qr_draw::QUIET) as f32 * module).0;
-            let x1 = pt(x + (col + qr_draw::QUIET + len) as f32 * module).0;
-            let y_top = pt(ch - (y + (row + qr_draw::QUIET) as f32 * module)).0;
-            let y_bot = pt(ch - (y + (row + qr_draw::QUIET + 1) as f32 * module)).0;
-            let p = |x: f32, y: f32| LinePoint {
-                p: Point { x: Pt(x), y: Pt(y) },
-                bezier: false,
-            };
-            PolygonRing {
-                points: vec![p(x0, y_bot), p(x1, y_bot), p(x1, y_top), p(x0, y_top)],
-            }
-        })
-        .collect();
-    ops.push(Op::SetFillColor {
-        col: rgb(Rgb(0.0, 0.0, 0.0)),
-    });
-    ops.push(Op::DrawPolygon {
-        polygon: Polygon {
-            rings,
-            mode: PaintMode::Fill,
-            winding_order: WindingOrder::NonZero,
+    let mut content = format!("1 g 0 0 {n} {n} re f 0 g\n");
+    for (row, col, len) in qr_draw::runs(code) {
+        let y = n - qr_draw::QUIET - row - 1;
+        let _ = writeln!(content, "{} {y} {len} 1 re", col + qr_draw::QUIET);
+    }
+    content.push_str("f\n");
+    let side = i64::try_from(n).unwrap_or(0);
+    let dict = BTreeMap::from([
+        ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
+        ("Subtype".to_string(), DictItem::Name(b"Form".to_vec())),
+        (
+            "BBox".to_string(),
+            DictItem::Array(vec![
+                DictItem::Int(0),
+                DictItem::Int(0),
+                DictItem::Int(side),
+                DictItem::Int(side),
+            ]),
+        ),
+    ]);
+    ExternalXObject {
+        stream: ExternalStream {
+            dict,
+            content: content.into_bytes(),
+            compress: true,
         },
-    });
+        width: None,
+        height: None,
+        dpi: None,
+    }
 }
