@@ -71,7 +71,23 @@ pub fn prepare(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<Prepared, PrintErro
     let mut img = DynamicImage::from_decoder(decoder)
         .map_err(|_| bad("the photo file is damaged or not a valid image"))?;
     img.apply_orientation(orientation);
-    let img = DynamicImage::ImageRgb8(img.to_rgb8());
+    // Transparent parts of a PNG become white, not black.
+    let img = if img.color().has_alpha() {
+        let rgba = img.to_rgba8();
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(
+            rgba.width(),
+            rgba.height(),
+            |x, y| {
+                let [r, g, b, a] = rgba.get_pixel(x, y).0;
+                let over = |c: u8| {
+                    ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8
+                };
+                image::Rgb([over(r), over(g), over(b)])
+            },
+        ))
+    } else {
+        DynamicImage::ImageRgb8(img.to_rgb8())
+    };
 
     // Crop to the box's ratio, centred.
     let (iw, ih) = (img.width() as f32, img.height() as f32);
@@ -133,6 +149,18 @@ mod tests {
         assert_eq!((back.width(), back.height()), (284, 355));
         // A JPEG without APP1 (EXIF/XMP) segments.
         assert!(!p.jpeg.windows(2).any(|w| w == [0xFF, 0xE1]));
+    }
+
+    #[test]
+    fn transparency_becomes_white() {
+        let img = image::RgbaImage::from_pixel(400, 400, image::Rgba([0, 0, 0, 0]));
+        let mut png = Vec::new();
+        DynamicImage::ImageRgba8(img)
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        let p = prepare(&png, 20.0, 20.0).unwrap();
+        let back = image::load_from_memory(&p.jpeg).unwrap().to_rgb8();
+        assert!(back.get_pixel(10, 10).0.iter().all(|&c| c > 250));
     }
 
     #[test]
