@@ -137,7 +137,7 @@ fn run_tool(tool: &str, args: &[&str]) -> String {
 }
 
 /// `pdftotext` of one page, without the bidi marks poppler adds around
-/// right-to-left text, spaces normalised.
+/// right-to-left text, all white space (line breaks too) as single spaces.
 fn page_text(pdf: &Path, page: usize) -> String {
     let p = page.to_string();
     let raw = run_tool(
@@ -147,10 +147,9 @@ fn page_text(pdf: &Path, page: usize) -> String {
     raw.chars()
         .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{200E}' | '\u{200F}'))
         .collect::<String>()
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .split_whitespace()
         .collect::<Vec<_>>()
-        .join("\n")
+        .join(" ")
 }
 
 fn page_size(pdf: &Path) -> (usize, String) {

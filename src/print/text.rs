@@ -12,11 +12,11 @@ use std::sync::Arc;
 use unicode_bidi::ParagraphBidiInfo;
 
 /// Height of one line, in em, for fitting.
-pub const LINE_EM: f32 = 1.2;
+pub const LINE_EM: f32 = 1.25;
 /// Distance between two baselines, in em.
 pub const LEADING_EM: f32 = 1.15;
 /// Distance from the top of the box to the first baseline, in em.
-pub const ASCENT_EM: f32 = 0.95;
+pub const ASCENT_EM: f32 = 1.0;
 
 const PT_PER_MM: f32 = 72.0 / 25.4;
 
