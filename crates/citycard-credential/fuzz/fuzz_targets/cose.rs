@@ -1,0 +1,27 @@
+//! Any bytes as a COSE_Sign1 and as a claims set.
+#![no_main]
+
+use citycard_credential::cose::{self, CONTENT_TYPE_REVOCATIONS, CONTENT_TYPE_TRUST_LIST};
+use citycard_credential::{CardClaims, text};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    for ct in [
+        None,
+        Some(CONTENT_TYPE_TRUST_LIST),
+        Some(CONTENT_TYPE_REVOCATIONS),
+    ] {
+        if let Ok(parsed) = cose::parse(data, usize::MAX, ct) {
+            let _ = CardClaims::from_cbor(parsed.payload());
+        }
+    }
+    if let Ok(claims) = CardClaims::from_cbor(data) {
+        // A claims set that parses is valid and encodes back to the same bytes.
+        assert_eq!(claims.validate(), Ok(()));
+        assert_eq!(claims.to_cbor().as_deref(), Ok(data));
+    }
+    // The bytes as a card in a QR text.
+    if data.len() <= text::MAX_COSE_BYTES && !data.is_empty() {
+        assert_eq!(text::decode(&text::encode(data)).as_deref(), Ok(data));
+    }
+});

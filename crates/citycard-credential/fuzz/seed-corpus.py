@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Seeds the fuzz corpora from the test vectors in tests/vectors/.
+
+Usage (from crates/citycard-credential/fuzz): python3 seed-corpus.py
+Writes corpus/<target>/<vector> files; existing corpus files are kept.
+"""
+import json
+import pathlib
+
+here = pathlib.Path(__file__).resolve().parent
+vectors = here.parent.parent.parent / "tests" / "vectors"
+corpus = here / "corpus"
+
+
+
+def bstr(data, at):
+    """Reads a definite-length CBOR byte string at `at`: (content, next offset)."""
+    info = data[at] & 0x1F
+    if info < 24:
+        return data[at + 1 : at + 1 + info], at + 1 + info
+    size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+    n = int.from_bytes(data[at + 1 : at + 1 + size], "big")
+    start = at + 1 + size
+    return data[start : start + n], start + n
+
+
+def payload(cose):
+    """The payload of a well-formed tagged COSE_Sign1 (D2 84 ...)."""
+    _, at = bstr(cose, 2)  # protected header
+    return bstr(cose, at + 1)[0]  # skip the empty unprotected map (A0)
+
+
+count = 0
+for path in sorted(vectors.glob("*.json")):
+    v = json.loads(path.read_text(encoding="utf-8"))
+    seeds = {
+        "qr_text": v["text"].encode("utf-8"),
+        "trust_list": bytes.fromhex(v["trust_list"]),
+    }
+    if v["cose_hex"]:
+        seeds["cose"] = bytes.fromhex(v["cose_hex"])
+    if v["inputs"]["payload_hex"]:
+        seeds["cose-payload"] = bytes.fromhex(v["inputs"]["payload_hex"])
+    seeds["trust_list-payload"] = payload(seeds["trust_list"])
+    if v["revocations"]:
+        seeds["revocation_list"] = bytes.fromhex(v["revocations"])
+        seeds["revocation_list-payload"] = payload(seeds["revocation_list"])
+    for target, data in seeds.items():
+        name, _, suffix = target.partition("-")
+        folder = corpus / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{path.stem}{'-' + suffix if suffix else ''}").write_bytes(data)
+        count += 1
+print(f"wrote {count} seed files under {corpus}")
