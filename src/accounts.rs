@@ -562,6 +562,8 @@ impl Office {
         let hash = hash_password(&password)?;
         let office = self.office_name().to_owned();
         let created = self.db().write(|c| {
+            // Several servers may start at once: one of them makes the admin.
+            db::lock_for_writing(c)?;
             let count: i64 = users::table.count().get_result(c)?;
             if count > 0 {
                 return Ok(false);

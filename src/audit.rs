@@ -170,8 +170,11 @@ impl AuditEntry {
     }
 }
 
-/// Appends an entry. Must run inside [`Db::write`] (which holds the head
-/// row's lock), in the same transaction as the change it records.
+/// Appends an entry. Must run inside [`Db::write`], in the same
+/// transaction as the change it records, AFTER that transaction's other
+/// writes: it locks the head row until the transaction ends, and taking it
+/// after every row lock is what keeps PostgreSQL transactions from
+/// deadlocking.
 pub fn append(
     conn: &mut DbConnection,
     actor: &str,
@@ -180,6 +183,7 @@ pub fn append(
     card: Option<CardNumber>,
     detail: &str,
 ) -> Result<i64> {
+    db::lock_for_writing(conn)?;
     let (seq, prev): (i64, Vec<u8>) = audit_head::table
         .find(1)
         .select((audit_head::seq, audit_head::hash))

@@ -532,20 +532,26 @@ fn resident_cards(c: &mut DbConnection, id: i64) -> Result<Vec<CardRow>> {
         .load(c)?)
 }
 
+/// Revokes an active card; refuses when it is not active (any more: on
+/// PostgreSQL another transaction may have revoked it meanwhile).
 fn revoke_row(
     c: &mut DbConnection,
     number: i64,
     reason: RevocationReason,
     now: PrimitiveDateTime,
 ) -> Result<()> {
-    diesel::update(cards::table.find(number))
+    let n = diesel::update(cards::table.find(number).filter(cards::status.eq("active")))
         .set((
             cards::status.eq("revoked"),
             cards::revocation_reason.eq(Some(reason.as_str())),
             cards::revoked_at.eq(Some(now)),
         ))
         .execute(c)?;
-    Ok(())
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Error::InvalidState("the card is already revoked"))
+    }
 }
 
 /// A name as typed, normalised (NFC, spaces collapsed) and checked.
@@ -1011,33 +1017,46 @@ impl Office {
             let now = db::now();
             let all = resident_cards(c, rid)?;
             let mut numbers = Vec::with_capacity(all.len());
+            let mut revoked = Vec::new();
             for r in &all {
                 let n = from_i64(r.card_number)?;
                 numbers.push(n);
                 if r.is_active() {
                     revoke_row(c, r.card_number, RevocationReason::Erased, now)?;
-                    audit::append(
-                        c,
-                        &actor.username,
-                        &actor.office,
-                        AuditAction::CardRevoked,
-                        Some(n),
-                        "reason=erased",
-                    )?;
+                    revoked.push(n);
                 }
             }
             diesel::update(cards::table.filter(cards::resident_id.eq(rid)))
                 .set(cards::sealed_qr.eq(None::<Vec<u8>>))
                 .execute(c)?;
-            diesel::update(residents::table.find(rid))
-                .set((
-                    residents::sealed_record.eq(None::<Vec<u8>>),
-                    residents::sealed_photo.eq(None::<Vec<u8>>),
-                    residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
-                    residents::dedup_hmac.eq(None::<Vec<u8>>),
-                    residents::erased_at.eq(Some(now)),
-                ))
-                .execute(c)?;
+            let n = diesel::update(
+                residents::table
+                    .find(rid)
+                    .filter(residents::erased_at.is_null()),
+            )
+            .set((
+                residents::sealed_record.eq(None::<Vec<u8>>),
+                residents::sealed_photo.eq(None::<Vec<u8>>),
+                residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
+                residents::dedup_hmac.eq(None::<Vec<u8>>),
+                residents::erased_at.eq(Some(now)),
+            ))
+            .execute(c)?;
+            if n != 1 {
+                return Err(Error::InvalidState("the resident was already erased"));
+            }
+            // The audit entries come last: on PostgreSQL the chain's lock is
+            // taken after every row lock, so transactions cannot deadlock.
+            for n in revoked {
+                audit::append(
+                    c,
+                    &actor.username,
+                    &actor.office,
+                    AuditAction::CardRevoked,
+                    Some(n),
+                    "reason=erased",
+                )?;
+            }
             audit::append(
                 c,
                 &actor.username,
@@ -1068,9 +1087,16 @@ impl Office {
                 return Err(Error::InvalidState("the card is already marked printed"));
             }
             let now = db::now();
-            diesel::update(cards::table.find(row.card_number))
-                .set(cards::printed_at.eq(Some(now)))
-                .execute(c)?;
+            let n = diesel::update(
+                cards::table
+                    .find(row.card_number)
+                    .filter(cards::printed_at.is_null()),
+            )
+            .set(cards::printed_at.eq(Some(now)))
+            .execute(c)?;
+            if n != 1 {
+                return Err(Error::InvalidState("the card is already marked printed"));
+            }
             if let Some(rid) = row.resident_id {
                 match retention {
                     PhotoRetention::AfterPrinting => {

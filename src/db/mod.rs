@@ -9,11 +9,12 @@
 //!   unlinked).
 //! - Every function here blocks. The web layer runs them in
 //!   `actix_web::web::block`; the CLI and tests call them directly.
-//! - Every writing transaction goes through [`Db::write`], which first updates
-//!   the audit chain's head row. That takes the write lock at once on SQLite
-//!   (so a transaction never fails half-way when upgrading a read lock) and a
-//!   row lock on PostgreSQL, so writers are serialised and the chain stays a
-//!   single line even with several servers on one database.
+//! - Every writing transaction goes through [`Db::write`]. On SQLite it
+//!   first takes the write lock (a no-op update of the audit head row), so a
+//!   transaction never fails half-way when upgrading a read lock. Appending
+//!   to the audit log locks the head row on both backends (on PostgreSQL a
+//!   row lock, taken as late as possible in the transaction), so the chain
+//!   stays a single line even with several servers on one database.
 
 pub mod schema;
 
@@ -176,14 +177,17 @@ impl Db {
         Ok(())
     }
 
-    /// Runs `f` in a writing transaction: the audit head row is locked
-    /// first (see the module documentation), then `f` runs; any error rolls
-    /// everything back.
+    /// Runs `f` in a writing transaction (on SQLite the write lock is taken
+    /// first; see the module documentation); any error rolls everything
+    /// back.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
+        let sqlite = self.backend == Backend::Sqlite;
         conn.transaction(|c| {
-            lock_for_writing(c)?;
+            if sqlite {
+                lock_for_writing(c)?;
+            }
             f(c)
         })
     }
@@ -206,8 +210,9 @@ impl Db {
     }
 }
 
-/// Takes the writers' lock: a no-op update of the audit head row.
-fn lock_for_writing(conn: &mut DbConnection) -> Result<()> {
+/// Takes the writers' lock: a no-op update of the audit head row (held
+/// until the transaction ends).
+pub(crate) fn lock_for_writing(conn: &mut DbConnection) -> Result<()> {
     use schema::audit_head::dsl as h;
     let n = diesel::update(h::audit_head.filter(h::id.eq(1)))
         .set(h::seq.eq(h::seq))
