@@ -28,6 +28,9 @@
 //! | `[login] address_max_failures` | `CITYCARD_LOGIN_ADDRESS_MAX_FAILURES` | `20` |
 //! | `[login] window_minutes` | `CITYCARD_LOGIN_WINDOW_MINUTES` | `15` |
 //! | `[login] lockout_minutes` | `CITYCARD_LOGIN_LOCKOUT_MINUTES` | `15` |
+//! | `trusted_proxies` | `CITYCARD_TRUSTED_PROXIES` (comma-separated) | none: `X-Forwarded-For` is ignored |
+//! | `templates_dir` | `CITYCARD_TEMPLATES` | `card-templates` |
+//! | `card_template` | `CITYCARD_CARD_TEMPLATE` | `bilingual-photo` (the PDF's default template) |
 //!
 //! Relative paths are relative to the working directory. Unknown keys in the
 //! file are errors (a typo must not be ignored); `CITYCARD_*` variables that
@@ -47,6 +50,10 @@ use std::time::Duration;
 pub const DEFAULT_DATA_DIR: &str = "./citycard-data";
 /// The default listening address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default folder of card templates.
+pub const DEFAULT_TEMPLATES_DIR: &str = "card-templates";
+/// The default card template for PDFs.
+pub const DEFAULT_CARD_TEMPLATE: &str = "bilingual-photo";
 /// The configuration file used when it exists and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "citycard.toml";
 /// The SQLite file name in the data directory when no URL is configured.
@@ -299,6 +306,69 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Login throttling.
     pub login: LoginThrottle,
+    /// Reverse proxies whose `X-Forwarded-For` header is believed (addresses
+    /// or networks). Empty: the peer address is the client address.
+    pub trusted_proxies: Vec<IpNet>,
+    /// The folder of card templates (printing).
+    pub templates_dir: PathBuf,
+    /// The template used for card PDFs when none is asked for.
+    pub card_template: String,
+}
+
+/// An IP network (`10.0.0.0/8`, `fd00::/8`) or a single address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDRESS` or `ADDRESS/PREFIX`.
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: std::net::IpAddr = addr.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` lies in this network (an IPv4-mapped IPv6 address
+    /// counts as its IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
 }
 
 /// The TOML file as written (every key optional).
@@ -321,6 +391,9 @@ struct FileConfig {
     db_pool_size: Option<i64>,
     tls: Option<FileTls>,
     login: Option<FileLogin>,
+    trusted_proxies: Option<Vec<String>>,
+    templates_dir: Option<PathBuf>,
+    card_template: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -368,6 +441,9 @@ struct Settings {
     address_max_failures: Option<Raw<String>>,
     window_minutes: Option<Raw<String>>,
     lockout_minutes: Option<Raw<String>>,
+    trusted_proxies: Option<Raw<String>>,
+    templates_dir: Option<Raw<PathBuf>>,
+    card_template: Option<Raw<String>>,
 }
 
 fn raw<T>(value: Option<T>, setting: &str) -> Option<Raw<T>> {
@@ -410,6 +486,12 @@ impl Settings {
             address_max_failures: raw_num(login.address_max_failures, "login.address_max_failures"),
             window_minutes: raw_num(login.window_minutes, "login.window_minutes"),
             lockout_minutes: raw_num(login.lockout_minutes, "login.lockout_minutes"),
+            trusted_proxies: raw(
+                file.trusted_proxies.map(|list| list.join(",")),
+                "trusted_proxies",
+            ),
+            templates_dir: raw(file.templates_dir, "templates_dir"),
+            card_template: raw(file.card_template, "card_template"),
         }
     }
 
@@ -453,6 +535,9 @@ impl Settings {
                 "LOGIN_ADDRESS_MAX_FAILURES" => self.address_max_failures = text(),
                 "LOGIN_WINDOW_MINUTES" => self.window_minutes = text(),
                 "LOGIN_LOCKOUT_MINUTES" => self.lockout_minutes = text(),
+                "TRUSTED_PROXIES" => self.trusted_proxies = text(),
+                "TEMPLATES" => self.templates_dir = path(),
+                "CARD_TEMPLATE" => self.card_template = text(),
                 _ => {}
             }
         }
@@ -523,6 +608,9 @@ impl Config {
             db_pool_size: 8,
             tls: None,
             login: LoginThrottle::default(),
+            trusted_proxies: Vec::new(),
+            templates_dir: PathBuf::from(DEFAULT_TEMPLATES_DIR),
+            card_template: DEFAULT_CARD_TEMPLATE.to_owned(),
         }
     }
 
@@ -640,6 +728,30 @@ impl Config {
             window: Duration::from_secs(window * 60),
             lockout: Duration::from_secs(lockout * 60),
         };
+        if let Some(raw) = s.trusted_proxies {
+            config.trusted_proxies = raw
+                .value
+                .split(',')
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    IpNet::parse(t).ok_or_else(|| {
+                        invalid(
+                            &raw.setting,
+                            "must be IP addresses or networks such as 10.0.0.0/8, separated by commas",
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(raw) = s.templates_dir {
+            if raw.value.as_os_str().is_empty() {
+                return Err(invalid(&raw.setting, "must not be empty"));
+            }
+            config.templates_dir = raw.value;
+        }
+        if let Some(t) = text_setting(s.card_template, 64)? {
+            config.card_template = t;
+        }
         Ok(config)
     }
 

@@ -9,6 +9,7 @@
 //!   (users, roles, login throttling, sessions, API tokens), [`issuance`]
 //!   (the card lifecycle), [`audit`] (the hash-chained audit log), [`error`].
 //! - [`keys`]: key files on disk.
+//! - [`web`]: the HTTP server (JSON API, clerk UI, desk page, published lists).
 
 pub mod accounts;
 pub mod audit;
@@ -21,6 +22,7 @@ pub mod office;
 pub mod print;
 pub mod qr;
 pub mod vault;
+pub mod web;
 
 pub use error::{Error, Result};
 pub use office::Office;

@@ -3,7 +3,7 @@
 mod cli;
 mod keys;
 mod qr;
-mod web;
+use citycard::web;
 
 fn main() -> std::process::ExitCode {
     cli::main()

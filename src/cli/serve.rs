@@ -1,47 +1,124 @@
-//! `citycard serve`: the HTTP server (for now the desk page and the lists).
+//! `citycard serve`: the issuing office's server.
 
-use crate::web::{self, ServerConfig, data_dir::DataDir};
 use anyhow::{Context, Result};
+use citycard::Office;
+use citycard::config::{Config, DEFAULT_CONFIG_FILE};
+use citycard::web::{self, data_dir::DataDir, desk::DeskConfig};
 use clap::Args;
+use secrecy::ExposeSecret;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-On the first start with an empty data directory the server makes DEVELOPMENT
-keys and lists there (an unencrypted root key on this machine!) and says so
-loudly at every start. Real keys come from a key ceremony (`citycard keys`).
+Configuration: built-in defaults, then the TOML file (--config, or
+./citycard.toml when it exists), then CITYCARD_* environment variables, then
+the flags below. With no configuration at all the office listens on
+127.0.0.1:8080 and keeps everything under ./citycard-data/ (SQLite).
+docs/operations.md lists every setting.
 
-The desk page is at /verify/; the lists at /.well-known/citycard/trust-list and
-/.well-known/citycard/revocations (read from the data directory at every
-request, so a re-signed list is served at once). SIGTERM or Ctrl-C stop the
-server gracefully.")]
+On the first start without keys the server makes DEVELOPMENT keys (an
+unencrypted root key on this machine!) and says so loudly at every start.
+Real keys come from a key ceremony (`citycard keys`). On the first start with
+an empty database it creates the user `admin` and prints its one-time
+password once; it must be changed at the first login.
+
+Clerks: /. JSON API: /api/v1 (OpenAPI at /api/v1/openapi.json). Desk page:
+/verify/. Lists: /.well-known/citycard/trust-list and
+/.well-known/citycard/revocations. SIGTERM or Ctrl-C stop the server
+gracefully.")]
 pub struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
-    bind: String,
-    /// The data directory (keys, trust list, revocation list).
-    #[arg(long, value_name = "DIR", default_value = "./citycard-data")]
-    data_dir: PathBuf,
+    /// The configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on (overrides `bind`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    bind: Option<String>,
+    /// The data directory (overrides `data_dir`; created when missing).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
+    fn config(&self) -> Result<Config> {
+        let default_file = PathBuf::from(DEFAULT_CONFIG_FILE);
+        let file = match &self.config {
+            Some(path) => Some(path.clone()),
+            None if default_file.is_file() => Some(default_file),
+            None => None,
+        };
+        let text = file
+            .as_ref()
+            .map(|p| {
+                std::fs::read_to_string(p).with_context(|| {
+                    format!("could not read the configuration file {}", p.display())
+                })
+            })
+            .transpose()?;
+        let mut overrides: Vec<(OsString, OsString)> = Vec::new();
+        if let Some(bind) = &self.bind {
+            overrides.push(("CITYCARD_BIND".into(), bind.into()));
+        }
+        if let Some(dir) = &self.data_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
+            overrides.push(("CITYCARD_DATA_DIR".into(), dir.into()));
+        }
+        let env = std::env::vars_os().chain(overrides);
+        Ok(Config::from_sources(
+            file.as_deref().zip(text.as_deref()),
+            env,
+        )?)
+    }
+
     pub fn run(self) -> Result<()> {
-        let data = DataDir::new(&self.data_dir);
+        let config = self.config().context("configuration")?;
+        config.prepare_dirs()?;
+        let data = DataDir::from_config(&config);
         if data.prepare()? {
             eprintln!(
                 "Made development keys and lists in {}.",
-                self.data_dir.display()
+                config.data_dir.display()
             );
         }
         if data.has_development_keys() {
-            eprintln!("{}", web::data_dir::development_warning(&self.data_dir));
+            eprintln!("{}", web::data_dir::development_warning(&config.data_dir));
         }
-        let config = ServerConfig {
-            bind: self.bind,
-            desk: data.desk_config(),
+        let office = Office::open(&config).context("could not open the office")?;
+        eprintln!(
+            "Office \"{}\" on {} ({}).",
+            office.office_name(),
+            config.database.backend_name(),
+            match &config.database {
+                citycard::config::DatabaseUrl::Sqlite { path } => path.display().to_string(),
+                citycard::config::DatabaseUrl::Postgres { .. } => "postgres://…".to_owned(),
+            }
+        );
+        match office.key_status() {
+            Ok(k) => eprintln!(
+                "Signing cards with kid {} (valid {} to {}).",
+                k.card_kid, k.sign_from, k.sign_until
+            ),
+            Err(e) => eprintln!("WARNING: cards cannot be issued: {e}"),
+        }
+        if let Some(password) = office
+            .ensure_initial_admin()
+            .context("could not create the first admin account")?
+        {
+            let line = "=".repeat(74);
+            eprintln!(
+                "{line}\n  First start: created the user `admin` with the one-time password\n\n      {}\n\n  It is shown only now. Log in and set a new password at once.\n{line}",
+                password.expose_secret()
+            );
+        }
+        let root_pub = config.root_public_key_path();
+        let desk = DeskConfig {
+            trust_list: config.trust_list_path(),
+            revocations: config.revocations_path(),
+            root_public_key: root_pub.exists().then_some(root_pub),
         };
         actix_web::rt::System::new()
-            .block_on(web::serve(config))
+            .block_on(web::serve(office, desk))
             .context("citycard serve")
     }
 }

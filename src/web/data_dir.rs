@@ -1,9 +1,12 @@
 //! The server's data directory and, on first start without keys, the
-//! DEVELOPMENT keys and lists it makes there.
+//! DEVELOPMENT keys and lists it makes there. The layout is the office's
+//! (docs/office.md, [`crate::config::Config`]); the key directory is
+//! `<data-dir>/keys` unless `key_dir` is configured.
 //!
 //! ```text
-//! <data-dir>/keys/root.key, root.pub       city root key (dev: unencrypted!)
-//! <data-dir>/keys/office.key, office.pub   office key (cards + revocations)
+//! <key-dir>/root.key, root.pub       city root key (dev: unencrypted!)
+//! <key-dir>/office.key, office.pub   office key (cards + revocations)
+//! <key-dir>/data.key, dedup.key      made by the office itself (Office::open)
 //! <data-dir>/trust-list.cose               served at /.well-known/citycard/trust-list
 //! <data-dir>/revocations.cose              served at /.well-known/citycard/revocations
 //! <data-dir>/revoked.txt                   the revoked numbers (one per line)
@@ -38,6 +41,7 @@ Real keys are made at a key ceremony (see docs/), with the root key offline.
 #[derive(Debug, Clone)]
 pub struct DataDir {
     root: PathBuf,
+    keys: PathBuf,
 }
 
 impl DataDir {
@@ -45,12 +49,21 @@ impl DataDir {
     pub fn new(root: &Path) -> Self {
         DataDir {
             root: root.to_owned(),
+            keys: root.join("keys"),
+        }
+    }
+
+    /// The data and key directories of an office configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        DataDir {
+            root: config.data_dir.clone(),
+            keys: config.key_dir.clone(),
         }
     }
 
     /// The directory of the key files.
     pub fn keys_dir(&self) -> PathBuf {
-        self.root.join("keys")
+        self.keys.clone()
     }
     /// The root private key.
     pub fn root_private_key(&self) -> PathBuf {
@@ -96,7 +109,9 @@ impl DataDir {
     /// trust list; returns whether it did. A directory with only some of the
     /// files is an error (nothing is overwritten).
     pub fn prepare(&self) -> Result<bool> {
-        let has_keys = self.root_public_key().exists() || self.root_private_key().exists();
+        let has_keys = self.root_public_key().exists()
+            || self.root_private_key().exists()
+            || self.office_private_key().exists();
         let has_list = self.trust_list().exists();
         match (has_keys, has_list) {
             (false, false) => {

@@ -1,27 +1,59 @@
-//! The HTTP server: for now the desk verifier page and the published lists
-//! (issue 5); the issuing office (issue 3) will add its own modules here.
+//! The HTTP server of the issuing office: the JSON API (`/api/v1`), the
+//! clerk UI (the `ui` module), the desk verifier page (`/verify/`), the
+//! published lists (`/.well-known/citycard/…`) and `/healthz`.
 //!
-//! Everything the server needs comes in through [`ServerConfig`]; there are
-//! no globals.
+//! Everything comes in through values — an [`Office`] (which holds the
+//! [`crate::config::Config`]) and a [`desk::DeskConfig`]; there are no
+//! globals.
+//!
+//! Building blocks for handlers (stable API):
+//! - [`state::AppState`] (`web::Data<AppState>`): `office()`, `config()`,
+//!   and `run(|office| …)` for blocking office calls on the blocking pool;
+//! - [`auth`]: `AuthUser` (session cookie, HTML errors), `ApiUser`
+//!   (bearer), `require`/`require_role`, CSRF (`AuthUser::csrf_token`,
+//!   `AuthUser::check_csrf`), `login`/`logout`/`session_cookie`/
+//!   `removal_cookie`, `ClientAddr`, `check_same_origin`;
+//! - [`error`]: `AppError` with stable codes (JSON, or HTML with
+//!   `.html()`), `HtmlErrorRenderer` + `html_error_pages()`.
+//!
+//! The UI module, when present, exports `pub fn configure(cfg: &mut
+//! web::ServiceConfig)`; [`app`] mounts it after the API, the desk page and
+//! the lists, wrapped in [`error::html_error_pages`].
+//!
+//! Requests are logged as method, path (card numbers masked, no query
+//! string), status and duration — never a body, a query or a header.
 
+pub mod api;
+pub mod auth;
 pub mod data_dir;
 pub mod desk;
+pub mod error;
+pub mod openapi;
+pub mod state;
 
+use crate::office::Office;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Context, Result};
+use error::AppError;
+use state::AppState;
+use std::time::{Duration, Instant};
 
-/// How to run the server.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Address to listen on, e.g. `127.0.0.1:8080`.
-    pub bind: String,
-    /// The desk page and the lists.
-    pub desk: desk::DeskConfig,
-}
+/// The content security policy of the office's own pages: only the site's
+/// own files, no inline code, forms only to this site, no framing.
+pub const OFFICE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
 
-/// Headers on every response: a strict CSP and no leaks through referrers or
-/// MIME sniffing. Only the page's own files are allowed, and no inline code.
+/// How often [`Office::maintenance`] runs (re-signs the revocation list,
+/// deletes photos past their retention, purges ended sessions).
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// Headers on every response: no MIME sniffing, no referrers, no framing.
+/// The CSP is set per area by [`app`] (the desk page needs the camera).
 pub fn default_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add(("Content-Security-Policy", desk::CONTENT_SECURITY_POLICY))
@@ -35,40 +67,249 @@ pub fn default_headers() -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 
-async fn healthz() -> HttpResponse {
+/// `/healthz`: checks the database; answers `ok` or 503. No personal data.
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let ok = state
+        .run(|office| {
+            office.db().read(|c| {
+                use diesel::prelude::*;
+                crate::db::schema::office_meta::table
+                    .count()
+                    .get_result::<i64>(c)?;
+                Ok(())
+            })
+        })
+        .await;
+    let (status, body) = match ok {
+        Ok(()) => (actix_web::http::StatusCode::OK, "ok\n"),
+        Err(_) => (
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable\n",
+        ),
+    };
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// `/healthz` without an office (desk-only servers and tests).
+async fn healthz_static() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body("ok\n")
 }
 
-/// Registers every route of the server.
+/// Registers the routes of a desk-only server (no office): the desk page,
+/// the lists and `/healthz`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
+    cfg.route("/healthz", web::get().to(healthz_static))
         .configure(desk::configure);
 }
 
-/// Runs the server until SIGINT or SIGTERM (actix stops gracefully: it stops
-/// accepting, lets running requests finish, then returns).
-pub async fn serve(config: ServerConfig) -> Result<()> {
-    let desk = web::Data::new(desk::DeskState::new(config.desk.clone())?);
+/// A path for the request log: card numbers (segments of mostly digits)
+/// are masked, and the query string is never included.
+pub fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let digits = seg.bytes().filter(u8::is_ascii_digit).count();
+            if digits >= 6 { "{n}" } else { seg }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// The whole application for an office: API, UI, desk page, lists,
+/// `/healthz`, security headers and the request log.
+pub fn app(
+    state: web::Data<AppState>,
+    desk: web::Data<desk::DeskState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let tls = state.secure_cookies();
+    App::new()
+        .app_data(state)
+        .app_data(desk)
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| AppError::bad_body(format!("bad path: {e}")).into()),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|_, _| AppError::bad_body("bad query parameters").into()),
+        )
+        .route("/healthz", web::get().to(healthz))
+        .configure(api::configure)
+        .configure(desk::configure)
+        .default_service(web::to(|| async {
+            AppError::not_found("page").error_response_boxed()
+        }))
+        .wrap(default_headers())
+        .wrap_fn(move |req, srv| {
+            let started = Instant::now();
+            let method = req.method().clone();
+            let path = loggable_path(req.path());
+            let desk_page = req.path().starts_with("/verify");
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                let headers = res.headers_mut();
+                if !desk_page {
+                    headers.insert(
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static(OFFICE_CONTENT_SECURITY_POLICY),
+                    );
+                }
+                if tls {
+                    headers.insert(
+                        header::STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000"),
+                    );
+                }
+                eprintln!(
+                    "request: {method} {path} {} {}ms",
+                    res.status().as_u16(),
+                    started.elapsed().as_millis()
+                );
+                Ok(res)
+            }
+        })
+}
+
+trait BoxedError {
+    fn error_response_boxed(self) -> HttpResponse;
+}
+
+impl BoxedError for AppError {
+    fn error_response_boxed(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}
+
+/// Loads a rustls server configuration from PEM files.
+fn tls_config(tls: &crate::config::TlsConfig) -> Result<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(&tls.cert)
+        .with_context(|| format!("could not read the TLS certificate {}", tls.cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("the TLS certificate {} is not PEM", tls.cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("{} holds no certificate", tls.cert.display());
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .with_context(|| format!("could not read the TLS key {}", tls.key.display()))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not fit together")
+}
+
+/// Runs [`Office::maintenance`] once on the blocking pool and logs what it
+/// did (counts only).
+pub async fn run_maintenance(state: &AppState) {
+    match state.run(|office| office.maintenance()).await {
+        Ok(m) => eprintln!(
+            "maintenance: revocation list re-signed ({} numbers, next update {}), \
+             {} photo(s) deleted, {} session row(s) purged",
+            m.revocations.revoked, m.revocations.next_update, m.photos_deleted, m.sessions_purged
+        ),
+        Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),
+    }
+}
+
+/// Runs the office's server until SIGINT or SIGTERM (actix stops
+/// gracefully: it stops accepting, lets running requests finish, then
+/// returns). Runs maintenance once before listening and then daily.
+pub async fn serve(office: Office, desk: desk::DeskConfig) -> Result<()> {
+    let config = office.config().clone();
+    let state = web::Data::new(AppState::new(office));
+    let desk = web::Data::new(desk::DeskState::new(desk)?);
     eprintln!(
         "Desks pin the root key fingerprint {}",
         desk.root_fingerprint()
     );
+    run_maintenance(&state).await;
+    let timer_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(MAINTENANCE_INTERVAL);
+        interval.tick().await; // the first tick is immediate: done above
+        loop {
+            interval.tick().await;
+            run_maintenance(&timer_state).await;
+        }
+    });
+    let app_state = state.clone();
+    let server = HttpServer::new(move || app(app_state.clone(), desk.clone())).shutdown_timeout(30);
+    let (server, scheme) = match &config.tls {
+        Some(tls) => (
+            server
+                .bind_rustls_0_23(&config.bind, tls_config(tls)?)
+                .with_context(|| format!("could not listen on {}", config.bind))?,
+            "https",
+        ),
+        None => (
+            server
+                .bind(&config.bind)
+                .with_context(|| format!("could not listen on {}", config.bind))?,
+            "http",
+        ),
+    };
+    for addr in server.addrs() {
+        eprintln!(
+            "Listening on {scheme}://{addr}/ — clerks: {scheme}://{addr}/ — desk page: {scheme}://{addr}/verify/"
+        );
+    }
+    server
+        .run()
+        .await
+        .context("the server stopped with an error")?;
+    eprintln!("Stopped.");
+    Ok(())
+}
+
+/// Runs a desk-only server (no office database): the desk page and lists.
+pub async fn serve_desk(bind: &str, desk: desk::DeskConfig) -> Result<()> {
+    let desk = web::Data::new(desk::DeskState::new(desk)?);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(desk.clone())
             .wrap(default_headers())
             .configure(configure)
     })
-    .bind(&config.bind)
-    .with_context(|| format!("could not listen on {}", config.bind))?;
-    for addr in server.addrs() {
-        eprintln!("Listening on http://{addr}/ — desk page: http://{addr}/verify/");
-    }
+    .bind(bind)
+    .with_context(|| format!("could not listen on {bind}"))?;
     server
         .run()
         .await
         .context("the server stopped with an error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_numbers_are_masked_in_the_log() {
+        assert_eq!(
+            loggable_path("/api/v1/cards/0123-4567-8906/revoke"),
+            "/api/v1/cards/{n}/revoke"
+        );
+        assert_eq!(loggable_path("/cards/012345678906"), "/cards/{n}");
+        assert_eq!(loggable_path("/healthz"), "/healthz");
+    }
 }
