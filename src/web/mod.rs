@@ -29,7 +29,9 @@ pub mod data_dir;
 pub mod desk;
 pub mod error;
 pub mod openapi;
+pub mod photo;
 pub mod state;
+pub mod ui;
 
 use crate::office::Office;
 use actix_web::body::MessageBody;
@@ -152,6 +154,7 @@ pub fn app(
         .route("/healthz", web::get().to(healthz))
         .configure(api::configure)
         .configure(desk::configure)
+        .configure(ui::configure)
         .default_service(web::to(|| async {
             AppError::not_found("page").error_response_boxed()
         }))

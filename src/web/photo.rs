@@ -1,0 +1,58 @@
+//! Uploaded photos: decoded and encoded again as JPEG, which drops every
+//! piece of metadata (EXIF with place and camera, comments) and anything
+//! that is not the picture (issue 3 item 10). Used by the JSON API; the UI
+//! may use it too.
+
+use crate::issuance::MAX_PHOTO_BYTES;
+
+/// Largest side of a photo in pixels that is accepted for decoding.
+pub const MAX_PHOTO_SIDE: u32 = 8000;
+
+/// Why a photo was refused (never its content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PhotoError {
+    /// Over [`MAX_PHOTO_BYTES`].
+    #[error("the photo is larger than 5 MB")]
+    TooLarge,
+    /// Not a readable JPEG or PNG (or too many pixels).
+    #[error("the photo must be a JPEG or PNG image of at most 8000 × 8000 pixels")]
+    NotAnImage,
+}
+
+/// Decodes a JPEG or PNG and encodes it again as JPEG (quality 90);
+/// transparent parts become white, as on the printed card.
+pub fn reencode(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
+    use image::ImageFormat;
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(PhotoError::TooLarge);
+    }
+    let format = image::guess_format(bytes).map_err(|_| PhotoError::NotAnImage)?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
+        return Err(PhotoError::NotAnImage);
+    }
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|_| PhotoError::NotAnImage)?;
+    let rgba = img.to_rgba8();
+    let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over = |c: u8| {
+            let (c, a) = (u16::from(c), u16::from(a));
+            u8::try_from((c * a + 255 * (255 - a)) / 255).unwrap_or(255)
+        };
+        image::Rgb([over(r), over(g), over(b)])
+    });
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    rgb.write_with_encoder(encoder)
+        .map_err(|_| PhotoError::NotAnImage)?;
+    if out.len() > MAX_PHOTO_BYTES {
+        return Err(PhotoError::TooLarge);
+    }
+    Ok(out)
+}
