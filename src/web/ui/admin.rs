@@ -1,0 +1,390 @@
+//! Admin and auditor pages: users, keys, audit log.
+
+use super::session::CsrfForm;
+use super::templates::{Audit, AuditRow, Keys, UserReset, UserRow, Users, choices};
+use super::view::{
+    FieldErrors, Page, field_error, query_value, render, render_status, role_label, see_other,
+};
+use crate::accounts::{Permission, Role};
+use crate::audit::AuditQuery;
+use crate::web::auth::AuthUser;
+use crate::web::error::{AppError, HtmlResult};
+use crate::web::state::AppState;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+const UTC_SECONDS: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+
+// ---------------------------------------------------------------- users
+
+async fn users_page(
+    page: &Page,
+    state: &AppState,
+    user: &AuthUser,
+    errors: FieldErrors,
+    typed: (String, String),
+    status: StatusCode,
+) -> HtmlResult<HttpResponse> {
+    let lang = page.lang;
+    let actor = user.actor().clone();
+    let list = state
+        .run(move |o| o.list_users(&actor))
+        .await
+        .map_err(AppError::html)?;
+    let now = crate::db::now();
+    let users = list
+        .into_iter()
+        .map(|u| {
+            let mut state = vec![lang.t(if u.disabled {
+                "users.disabled"
+            } else {
+                "users.active"
+            })];
+            if u.locked_until.is_some_and(|l| l > now) {
+                state.push(lang.t("users.locked"));
+            }
+            if u.must_change_password {
+                state.push(lang.t("users.one_time"));
+            }
+            UserRow {
+                toggle_label: lang.tf(
+                    if u.disabled {
+                        "users.enable"
+                    } else {
+                        "users.disable"
+                    },
+                    &[("user", &u.username)],
+                ),
+                reset_label: lang.tf("users.reset", &[("user", &u.username)]),
+                role: role_label(lang, u.role),
+                state: state.join(", "),
+                disabled: u.disabled,
+                username: u.username,
+            }
+        })
+        .collect();
+    let roles = choices(
+        Role::ALL
+            .into_iter()
+            .map(|r| (r.as_str(), role_label(lang, r)))
+            .collect(),
+        &typed.1,
+    );
+    render_status(
+        page,
+        &Users {
+            page,
+            errors,
+            users,
+            roles,
+            username: typed.0,
+        },
+        status,
+    )
+}
+
+pub async fn users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::ManageUsers)?;
+    let page = Page::new(&req, &user, "users.title");
+    users_page(
+        &page,
+        &state,
+        &user,
+        FieldErrors::new(),
+        Default::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct CreateUserForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn create_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    form: web::Form<CreateUserForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::ManageUsers)?;
+    let form = form.into_inner();
+    let page = Page::new(&req, &user, "users.title");
+    let lang = page.lang;
+    let mut errors = FieldErrors::new();
+    let role = form.role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.add("role", lang.t("field.role"));
+    }
+    if let (Some(role), true) = (role, errors.is_empty()) {
+        let actor = user.actor().clone();
+        let name = form.username.clone();
+        let password = SecretString::from(form.password);
+        match state
+            .run(move |o| o.create_user(&actor, &name, role, &password, true))
+            .await
+        {
+            Ok(_) => return Ok(see_other("/users?msg=users.created")),
+            Err(e) if e.code() == "conflict" => errors.add("username", lang.t("users.conflict")),
+            Err(e) => match field_error(lang, &e) {
+                Some((f, m)) => errors.add(f, m),
+                None => return Err(e.html()),
+            },
+        }
+    }
+    let typed = (form.username.chars().take(64).collect(), form.role);
+    users_page(&page, &state, &user, errors, typed, StatusCode::BAD_REQUEST).await
+}
+
+async fn set_disabled(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    name: String,
+    form: web::Form<CsrfForm>,
+    disabled: bool,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::ManageUsers)?;
+    let actor = user.actor().clone();
+    state
+        .run(move |o| o.set_user_disabled(&actor, &name, disabled))
+        .await
+        .map_err(AppError::html)?;
+    Ok(see_other(if disabled {
+        "/users?msg=users.disabled_done"
+    } else {
+        "/users?msg=users.enabled_done"
+    }))
+}
+
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HtmlResult<HttpResponse> {
+    set_disabled(state, user, path.into_inner(), form, true).await
+}
+
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HtmlResult<HttpResponse> {
+    set_disabled(state, user, path.into_inner(), form, false).await
+}
+
+fn reset_title(page: Page, name: &str) -> Page {
+    let title = page.lang.tf("users.reset_title", &[("user", name)]);
+    page.with_title(title)
+}
+
+pub async fn reset_form(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::ManageUsers)?;
+    let name = path.into_inner();
+    let page = reset_title(Page::new(&req, &user, "users.title"), &name);
+    render(
+        &page,
+        &UserReset {
+            page: &page,
+            errors: FieldErrors::new(),
+            username: name,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<ResetForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::ManageUsers)?;
+    let name = path.into_inner();
+    let page = reset_title(Page::new(&req, &user, "users.title"), &name);
+    let lang = page.lang;
+    let actor = user.actor().clone();
+    let password = SecretString::from(form.into_inner().password);
+    let n = name.clone();
+    let mut errors = FieldErrors::new();
+    match state
+        .run(move |o| o.set_password(&actor, &n, &password, true))
+        .await
+    {
+        Ok(()) => return Ok(see_other("/users?msg=users.reset_done")),
+        Err(e) => match field_error(lang, &e) {
+            Some((_, m)) => errors.add("password", m),
+            None => return Err(e.html()),
+        },
+    }
+    render_status(
+        &page,
+        &UserReset {
+            page: &page,
+            errors,
+            username: name,
+        },
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+// ---------------------------------------------------------------- keys
+
+pub async fn keys(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::ManageKeys)?;
+    let page = Page::new(&req, &user, "keys.title");
+    let keys = state.office().key_status().ok();
+    let window = keys
+        .as_ref()
+        .map(|k| {
+            page.lang.tf(
+                "keys.window",
+                &[
+                    ("from", &k.sign_from.to_string()),
+                    ("until", &k.sign_until.to_string()),
+                ],
+            )
+        })
+        .unwrap_or_default();
+    render(
+        &page,
+        &Keys {
+            page: &page,
+            keys,
+            window,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- audit
+
+/// Entries per page.
+const AUDIT_PAGE: u32 = 50;
+
+pub async fn audit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::ReadAudit)?;
+    let before = query_value(&req, "before").and_then(|b| b.parse::<i64>().ok());
+    let actor = user.actor().clone();
+    let (entries, report) = state
+        .run(move |o| {
+            let entries = o.audit_entries(
+                &actor,
+                AuditQuery {
+                    before,
+                    card_number: None,
+                    limit: Some(AUDIT_PAGE),
+                },
+            )?;
+            Ok((entries, o.verify_audit(&actor)?))
+        })
+        .await
+        .map_err(AppError::html)?;
+    let page = Page::new(&req, &user, "audit.title");
+    let lang = page.lang;
+    let (chain, chain_ok) = match &report.first_broken {
+        None => (
+            lang.tf("audit.chain_ok", &[("count", &report.entries.to_string())]),
+            true,
+        ),
+        Some(b) => (
+            lang.tf(
+                "audit.chain_broken",
+                &[("seq", &b.seq.to_string()), ("problem", b.problem)],
+            ),
+            false,
+        ),
+    };
+    let older = entries
+        .last()
+        .filter(|_| entries.len() == AUDIT_PAGE as usize)
+        .map(|e| e.seq)
+        .filter(|s| *s > 1);
+    let rows = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            seq: e.seq,
+            at: e.at.format(UTC_SECONDS).unwrap_or_default(),
+            card: e
+                .card_number
+                .and_then(|c| u64::try_from(c).ok())
+                .and_then(|c| citycard_credential::CardNumber::from_u64(c).ok())
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            actor: e.actor,
+            office: e.office,
+            action: e.action,
+            detail: e.detail,
+        })
+        .collect();
+    render(
+        &page,
+        &Audit {
+            page: &page,
+            chain,
+            chain_ok,
+            entries: rows,
+            paged: before.is_some(),
+            older,
+        },
+    )
+}
+
+pub async fn audit_csv(state: web::Data<AppState>, user: AuthUser) -> HtmlResult<HttpResponse> {
+    user.require(Permission::ReadAudit)?;
+    let actor = user.actor().clone();
+    let csv = state
+        .run(move |o| {
+            let mut out = Vec::new();
+            o.export_audit_csv(&actor, &mut out)?;
+            Ok(out)
+        })
+        .await
+        .map_err(AppError::html)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"audit-log.csv\"",
+        ))
+        .body(csv))
+}

@@ -1,0 +1,1081 @@
+//! The counter's pages: overview, enrol and issue (with the duplicate
+//! warning), the card page, renew / replace / revoke / erase, search,
+//! printing.
+
+use super::i18n::Lang;
+use super::session::CsrfForm;
+use super::templates::{
+    Card, CardRow, CardView, Confirm, Dashboard, Enrol, EnrolForm, NewCard, Queue, QueueRow,
+    Search, choices, status_text,
+};
+use super::upload::{self, PhotoUpload, UploadForm};
+use super::view::{FieldErrors, Page, field_error, query_value, render, render_status, see_other};
+use crate::accounts::Permission;
+use crate::config::DateOfBirthPolicy;
+use crate::issuance::{
+    Attestation, CardStatus, EnrolOutcome, Enrolment, NewCardRequest, PrintableCard, PublishStatus,
+    ReplaceReason, RevocationReason, parse_card_number,
+};
+use crate::print::{self, CardData, FontLibrary, Layout, Template};
+use crate::web::auth::AuthUser;
+use crate::web::error::{AppError, HtmlResult};
+use crate::web::state::AppState;
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use citycard_credential::{CardNumber, Date};
+use serde::Deserialize;
+
+const UTC_MINUTES: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+
+fn number_from_path(path: &str) -> Result<CardNumber, AppError> {
+    parse_card_number(path).map_err(|_| AppError::not_found("card").html())
+}
+
+fn dob_policy(state: &AppState) -> (bool, bool) {
+    match state.config().date_of_birth {
+        DateOfBirthPolicy::Required => (true, true),
+        DateOfBirthPolicy::Optional => (true, false),
+        DateOfBirthPolicy::None => (false, false),
+    }
+}
+
+/// A typed date of birth: empty is `None`; a bad format is a field error.
+fn parse_dob(lang: Lang, text: &str, errors: &mut FieldErrors) -> Option<Date> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match citycard_credential::date::parse(text) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.add("date_of_birth", lang.t("field.date_format"));
+            None
+        }
+    }
+}
+
+/// The photo of a form, re-encoded (metadata stripped), or a field error.
+async fn photo_of(
+    lang: Lang,
+    form: &mut UploadForm,
+    errors: &mut FieldErrors,
+) -> Result<Option<Vec<u8>>, AppError> {
+    let raw = match std::mem::take(&mut form.photo) {
+        PhotoUpload::TooLarge => {
+            errors.add("photo", lang.t("field.photo_too_large"));
+            return Ok(None);
+        }
+        PhotoUpload::Bytes(b) => Some(b),
+        PhotoUpload::None => {
+            let kept = form.text("photo_kept").trim();
+            if kept.is_empty() {
+                None
+            } else {
+                Some(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(kept)
+                        .map_err(|_| AppError::bad_body("the kept photo is damaged").html())?,
+                )
+            }
+        }
+    };
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    match web::block(move || upload::reencode(&raw)).await {
+        Ok(Ok(p)) => Ok(Some(p)),
+        Ok(Err(())) => {
+            errors.add("photo", lang.t("field.photo"));
+            Ok(None)
+        }
+        Err(e) => Err(AppError::from(e).html()),
+    }
+}
+
+/// Adds the field error of a domain error, or gives the error back.
+fn to_field(lang: Lang, e: AppError, errors: &mut FieldErrors) -> Result<(), AppError> {
+    match field_error(lang, &e) {
+        Some((field, msg)) => {
+            errors.add(field, msg);
+            Ok(())
+        }
+        None => Err(e.html()),
+    }
+}
+
+// ---------------------------------------------------------------- overview
+
+pub async fn dashboard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    if user.actor().must_change_password {
+        return Ok(see_other(crate::web::error::PASSWORD_PATH));
+    }
+    let page = Page::new(&req, &user, "dashboard.title");
+    let lang = page.lang;
+    let role = user.role();
+    let mut tiles = Vec::new();
+    if role.allows(Permission::IssueCards) {
+        tiles.push((
+            "/enrol",
+            lang.t("nav.enrol"),
+            lang.t("dashboard.enrol_text").to_owned(),
+        ));
+    }
+    if role.allows(Permission::SearchCards) {
+        tiles.push((
+            "/search",
+            lang.t("nav.search"),
+            lang.t("dashboard.search_text").to_owned(),
+        ));
+    }
+    if role.allows(Permission::PrintCards) {
+        let actor = user.actor().clone();
+        let count = state
+            .run(move |o| o.print_queue(&actor))
+            .await
+            .map_err(AppError::html)?
+            .len();
+        tiles.push((
+            "/print-queue",
+            lang.t("nav.queue"),
+            lang.tf("dashboard.queue_text", &[("count", &count.to_string())]),
+        ));
+    }
+    if role.allows(Permission::ManageUsers) {
+        tiles.push((
+            "/users",
+            lang.t("nav.users"),
+            lang.t("dashboard.users_text").to_owned(),
+        ));
+    }
+    if role.allows(Permission::ManageKeys) {
+        tiles.push((
+            "/keys",
+            lang.t("nav.keys"),
+            lang.t("dashboard.keys_text").to_owned(),
+        ));
+    }
+    if role.allows(Permission::ReadAudit) {
+        tiles.push((
+            "/audit",
+            lang.t("nav.audit"),
+            lang.t("dashboard.audit_text").to_owned(),
+        ));
+    }
+    let welcome = lang.tf("dashboard.welcome", &[("user", &user.actor().username)]);
+    render(
+        &page,
+        &Dashboard {
+            page: &page,
+            welcome,
+            tiles,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- enrol
+
+pub async fn enrol_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::IssueCards)?;
+    let page = Page::new(&req, &user, "enrol.title");
+    let (dob_asked, dob_required) = dob_policy(&state);
+    render(
+        &page,
+        &Enrol {
+            page: &page,
+            errors: FieldErrors::new(),
+            form: EnrolForm::default(),
+            dob_asked,
+            dob_required,
+            duplicates: Vec::new(),
+        },
+    )
+}
+
+pub async fn enrol(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    payload: Multipart,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::IssueCards)?;
+    let mut form = upload::read(payload).await?;
+    user.check_csrf(form.text("csrf_token"))?;
+    let page = Page::new(&req, &user, "enrol.title");
+    let lang = page.lang;
+    let (dob_asked, dob_required) = dob_policy(&state);
+    let mut errors = FieldErrors::new();
+    let date_of_birth = parse_dob(lang, form.text("date_of_birth"), &mut errors);
+    let photo = photo_of(lang, &mut form, &mut errors).await?;
+    let attestation = Attestation {
+        identity_checked: form.checked("attest_identity"),
+        residence_checked: form.checked("attest_residence"),
+    };
+    if !attestation.identity_checked {
+        errors.add("attest_identity", lang.t("field.attest_identity"));
+    }
+    if !attestation.residence_checked {
+        errors.add("attest_residence", lang.t("field.attest_residence"));
+    }
+    let mut duplicates = Vec::new();
+    if errors.is_empty() {
+        let enrolment = Enrolment {
+            given_names: form.text("given_names").to_owned(),
+            family_name: form.text("family_name").to_owned(),
+            date_of_birth,
+            photo: photo.clone(),
+            attestation,
+            confirm_duplicate: form.checked("confirm_duplicate"),
+        };
+        let actor = user.actor().clone();
+        match state
+            .run(move |o| o.enrol_and_issue(&actor, enrolment))
+            .await
+        {
+            Ok(EnrolOutcome::Issued(card)) => {
+                let msg = if card.duplicate_confirmed {
+                    "enrol.issued_duplicate"
+                } else {
+                    "enrol.issued"
+                };
+                return Ok(see_other(&format!(
+                    "/cards/{}?msg={msg}",
+                    card.card_number.digits()
+                )));
+            }
+            Ok(EnrolOutcome::PossibleDuplicate(cards)) => {
+                duplicates = cards.iter().map(|c| CardRow::new(lang, c)).collect();
+            }
+            Err(e) => to_field(lang, e, &mut errors)?,
+        }
+    }
+    let status = if duplicates.is_empty() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::CONFLICT
+    };
+    let enrol_form = EnrolForm {
+        given_names: form.text("given_names").to_owned(),
+        family_name: form.text("family_name").to_owned(),
+        date_of_birth: form.text("date_of_birth").to_owned(),
+        photo_kept: photo
+            .map(|p| base64::engine::general_purpose::STANDARD.encode(p))
+            .unwrap_or_default(),
+        attest_identity: attestation.identity_checked,
+        attest_residence: attestation.residence_checked,
+    };
+    render_status(
+        &page,
+        &Enrol {
+            page: &page,
+            errors,
+            form: enrol_form,
+            dob_asked,
+            dob_required,
+            duplicates,
+        },
+        status,
+    )
+}
+
+// ---------------------------------------------------------------- card page
+
+pub async fn card(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::SearchCards)?;
+    let number = number_from_path(&path)?;
+    let actor = user.actor().clone();
+    let details = state
+        .run(move |o| o.get_card(&actor, number))
+        .await
+        .map_err(AppError::html)?;
+    let page = Page::new(&req, &user, "card.title");
+    let lang = page.lang;
+    let page = page.with_title(lang.tf("card.title", &[("number", &number.to_string())]));
+    let s = &details.summary;
+    let a = &details.attestation;
+    let checks = [
+        (a.identity_checked, "card.identity_checked"),
+        (a.residence_checked, "card.residence_checked"),
+    ]
+    .iter()
+    .filter(|(ok, _)| *ok)
+    .map(|(_, k)| lang.t(k))
+    .collect::<Vec<_>>()
+    .join(", ");
+    let attested = format!(
+        "{} — {}",
+        checks,
+        lang.tf(
+            "card.attested",
+            &[
+                ("user", &a.attested_by),
+                (
+                    "time",
+                    &a.attested_at.format(UTC_MINUTES).unwrap_or_default()
+                ),
+            ],
+        )
+    );
+    let active = s.status == CardStatus::Active;
+    let role = user.role();
+    let view = CardView {
+        digits: number.digits(),
+        status: status_text(lang, s.status),
+        status_class: s.status.as_str(),
+        issued: s.issued.to_string(),
+        expires: s.expires.to_string(),
+        office: s.office.clone(),
+        printed: s
+            .printed_at
+            .map(|p| p.format(UTC_MINUTES).unwrap_or_default()),
+        previous: s.previous_card.map(|p| (p.digits(), p.to_string())),
+        kid: details.kid.clone(),
+        attested,
+    };
+    let qr_svg = details.qr_text.as_deref().and_then(|t| {
+        super::svg::qr_svg(
+            t,
+            &lang.tf("card.qr_alt", &[("number", &number.to_string())]),
+        )
+    });
+    let erased = s.erased;
+    let tmpl = Card {
+        page: &page,
+        card: view,
+        has_photo: details.has_photo,
+        qr_svg,
+        others: details
+            .resident_cards
+            .iter()
+            .map(|c| CardRow::new(lang, c))
+            .collect(),
+        can_print: role.allows(Permission::PrintCards)
+            && active
+            && !erased
+            && s.printed_at.is_none(),
+        can_reprint: role.allows(Permission::ReprintCards)
+            && active
+            && !erased
+            && s.printed_at.is_some(),
+        can_issue: role.allows(Permission::IssueCards) && !erased,
+        can_revoke: role.allows(Permission::RevokeCards) && active,
+        can_erase: role.allows(Permission::EraseResidents) && !erased,
+        resident: details.resident.clone(),
+    };
+    render(&page, &tmpl)
+}
+
+/// Renders cards into one PDF (card-printer layout) off the async workers,
+/// with the configured template (`templates_dir`, `card_template`).
+async fn render_pdf(state: &AppState, cards: Vec<PrintableCard>) -> Result<Vec<u8>, AppError> {
+    let dir = state.config().templates_dir.clone();
+    let name = state.config().card_template.clone();
+    let result = web::block(move || {
+        let fonts = FontLibrary::new(&[]);
+        let template = Template::load(&dir, &name, &fonts)?;
+        let total = cards.len();
+        let data = cards.into_iter().map(|p| {
+            Ok(CardData {
+                given_names: p.given_names,
+                family_name: p.family_name,
+                card_number: p.card_number,
+                expires: p.expires,
+                date_of_birth: p.date_of_birth,
+                qr_text: p.qr_text,
+                photo: p.photo,
+            })
+        });
+        print::render(&template, data, Layout::CardPrinter, total, &mut |_, _| {})
+    })
+    .await
+    .map_err(|e| AppError::from(e).html())?;
+    result.map_err(|e| {
+        // Print errors name the field and rule, never the name (docs/printing.md).
+        eprintln!("error: card PDF: {e}");
+        AppError::internal().html()
+    })
+}
+
+fn pdf_response(bytes: Vec<u8>, file: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .body(bytes)
+}
+
+pub async fn pdf(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::PrintCards)?;
+    let number = number_from_path(&path)?;
+    let actor = user.actor().clone();
+    let card = state
+        .run(move |o| o.card_for_printing(&actor, number))
+        .await
+        .map_err(AppError::html)?;
+    let bytes = render_pdf(&state, vec![card]).await?;
+    Ok(pdf_response(
+        bytes,
+        &format!("card-{}.pdf", number.digits()),
+    ))
+}
+
+pub async fn reprint(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::ReprintCards)?;
+    let number = number_from_path(&path)?;
+    let actor = user.actor().clone();
+    let card = state
+        .run(move |o| o.reprint(&actor, number))
+        .await
+        .map_err(AppError::html)?;
+    let bytes = render_pdf(&state, vec![card]).await?;
+    Ok(pdf_response(
+        bytes,
+        &format!("card-{}.pdf", number.digits()),
+    ))
+}
+
+pub async fn mark_printed(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::PrintCards)?;
+    let number = number_from_path(&path)?;
+    let actor = user.actor().clone();
+    state
+        .run(move |o| o.mark_printed(&actor, number))
+        .await
+        .map_err(AppError::html)?;
+    Ok(see_other(&format!(
+        "/cards/{}?msg=card.marked_printed",
+        number.digits()
+    )))
+}
+
+// ---------------------------------------------------------------- renew, replace
+
+fn replace_reasons(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    ["lost", "stolen", "damaged"]
+        .into_iter()
+        .map(|r| (r, lang.t(&format!("reason.{r}"))))
+        .collect()
+}
+
+fn new_card_page<'a>(
+    page: &'a Page,
+    number: CardNumber,
+    action: &'static str,
+    errors: FieldErrors,
+    form: Option<&UploadForm>,
+) -> NewCard<'a> {
+    let lang = page.lang;
+    NewCard {
+        page,
+        errors,
+        digits: number.digits(),
+        action,
+        intro: lang.t(&format!("{action}.intro")),
+        submit: lang.t(&format!("{action}.submit")),
+        reasons: if action == "replace" {
+            choices(replace_reasons(lang), form.map_or("", |f| f.text("reason")))
+        } else {
+            Vec::new()
+        },
+        attest_identity: form.is_some_and(|f| f.checked("attest_identity")),
+        attest_residence: form.is_some_and(|f| f.checked("attest_residence")),
+    }
+}
+
+async fn new_card_form(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<String>,
+    action: &'static str,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::IssueCards)?;
+    let number = number_from_path(&path)?;
+    let page = Page::new(&req, &user, "card.title");
+    let page = page.clone().with_title(page.lang.tf(
+        &format!("{action}.title"),
+        &[("number", &number.to_string())],
+    ));
+    render(
+        &page,
+        &new_card_page(&page, number, action, FieldErrors::new(), None),
+    )
+}
+
+pub async fn renew_form(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    new_card_form(req, user, path, "renew").await
+}
+
+pub async fn replace_form(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    new_card_form(req, user, path, "replace").await
+}
+
+async fn new_card(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    payload: Multipart,
+    action: &'static str,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::IssueCards)?;
+    let number = number_from_path(&path)?;
+    let mut form = upload::read(payload).await?;
+    user.check_csrf(form.text("csrf_token"))?;
+    let page = Page::new(&req, &user, "card.title");
+    let page = page.clone().with_title(page.lang.tf(
+        &format!("{action}.title"),
+        &[("number", &number.to_string())],
+    ));
+    let lang = page.lang;
+    let mut errors = FieldErrors::new();
+    let reason = if action == "replace" {
+        let r = ReplaceReason::parse(form.text("reason"));
+        if r.is_none() {
+            errors.add("reason", lang.t("field.reason"));
+        }
+        r
+    } else {
+        None
+    };
+    let photo = photo_of(lang, &mut form, &mut errors).await?;
+    let attestation = Attestation {
+        identity_checked: form.checked("attest_identity"),
+        residence_checked: form.checked("attest_residence"),
+    };
+    if !attestation.identity_checked {
+        errors.add("attest_identity", lang.t("field.attest_identity"));
+    }
+    if !attestation.residence_checked {
+        errors.add("attest_residence", lang.t("field.attest_residence"));
+    }
+    if errors.is_empty() {
+        let request = NewCardRequest { attestation, photo };
+        let actor = user.actor().clone();
+        let result = state
+            .run(move |o| match reason {
+                Some(r) => o.replace(&actor, number, r, request),
+                None => o.renew(&actor, number, request),
+            })
+            .await;
+        match result {
+            Ok(card) => {
+                return Ok(see_other(&format!(
+                    "/cards/{}?msg={action}.done",
+                    card.card_number.digits()
+                )));
+            }
+            Err(e) => to_field(lang, e, &mut errors)?,
+        }
+    }
+    render_status(
+        &page,
+        &new_card_page(&page, number, action, errors, Some(&form)),
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+pub async fn renew(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    payload: Multipart,
+) -> HtmlResult<HttpResponse> {
+    new_card(req, state, user, path, payload, "renew").await
+}
+
+pub async fn replace(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    payload: Multipart,
+) -> HtmlResult<HttpResponse> {
+    new_card(req, state, user, path, payload, "replace").await
+}
+
+// ---------------------------------------------------------------- revoke, erase
+
+fn revoke_reasons(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    RevocationReason::MANUAL
+        .into_iter()
+        .map(|r| (r.as_str(), lang.t(&format!("reason.{}", r.as_str()))))
+        .collect()
+}
+
+fn confirm_page<'a>(
+    page: &'a Page,
+    number: CardNumber,
+    action: &'static str,
+    errors: FieldErrors,
+    reason: String,
+) -> Confirm<'a> {
+    let lang = page.lang;
+    Confirm {
+        page,
+        errors,
+        digits: number.digits(),
+        action,
+        intro: lang.t(&format!("{action}.intro")),
+        confirm_label: lang.t(&format!("{action}.confirm")),
+        submit: lang.t(&format!("{action}.submit")),
+        reasons: if action == "revoke" {
+            choices(revoke_reasons(lang), &reason)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn confirm_title(page: &Page, action: &str, number: CardNumber) -> Page {
+    page.clone().with_title(page.lang.tf(
+        &format!("{action}.title"),
+        &[("number", &number.to_string())],
+    ))
+}
+
+pub async fn revoke_form(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::RevokeCards)?;
+    let number = number_from_path(&path)?;
+    let page = confirm_title(&Page::new(&req, &user, "card.title"), "revoke", number);
+    render(
+        &page,
+        &confirm_page(&page, number, "revoke", FieldErrors::new(), String::new()),
+    )
+}
+
+pub async fn erase_form(
+    req: HttpRequest,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::EraseResidents)?;
+    let number = number_from_path(&path)?;
+    let page = confirm_title(&Page::new(&req, &user, "card.title"), "erase", number);
+    render(
+        &page,
+        &confirm_page(&page, number, "erase", FieldErrors::new(), String::new()),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::RevokeCards)?;
+    let number = number_from_path(&path)?;
+    let page = confirm_title(&Page::new(&req, &user, "card.title"), "revoke", number);
+    let lang = page.lang;
+    let mut errors = FieldErrors::new();
+    let reason = RevocationReason::parse(form.reason.trim())
+        .filter(|r| RevocationReason::MANUAL.contains(r));
+    if reason.is_none() {
+        errors.add("reason", lang.t("field.reason"));
+    }
+    if form.confirm.is_empty() {
+        errors.add("confirm", lang.t("revoke.confirm_error"));
+    }
+    if let (Some(reason), true) = (reason, errors.is_empty()) {
+        let actor = user.actor().clone();
+        let revoked = state
+            .run(move |o| o.revoke(&actor, number, reason))
+            .await
+            .map_err(AppError::html)?;
+        let msg = match revoked.revocation_list {
+            PublishStatus::Published { .. } => "revoke.done",
+            PublishStatus::Failed(why) => {
+                eprintln!("error: the revocation list was not published: {why}");
+                "revoke.list_failed"
+            }
+        };
+        return Ok(see_other(&format!("/cards/{}?msg={msg}", number.digits())));
+    }
+    render_status(
+        &page,
+        &confirm_page(&page, number, "revoke", errors, form.reason.clone()),
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+pub async fn erase(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::EraseResidents)?;
+    let number = number_from_path(&path)?;
+    let page = confirm_title(&Page::new(&req, &user, "card.title"), "erase", number);
+    let lang = page.lang;
+    if form.confirm.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add("confirm", lang.t("erase.confirm_error"));
+        return render_status(
+            &page,
+            &confirm_page(&page, number, "erase", errors, String::new()),
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let actor = user.actor().clone();
+    let erased = state
+        .run(move |o| o.erase(&actor, number))
+        .await
+        .map_err(AppError::html)?;
+    if let PublishStatus::Failed(why) = &erased.revocation_list {
+        eprintln!("error: the revocation list was not published: {why}");
+    }
+    let page = Page::new(&req, &user, "dashboard.title");
+    let count = erased.cards.len().to_string();
+    let page = page
+        .clone()
+        .with_title(page.lang.t("nav.search").to_owned());
+    let notice = page.lang.tf("erase.done", &[("count", &count)]);
+    let mut page = page;
+    page.notice = Some(notice);
+    search_page(&page, FieldErrors::new(), None, &state, StatusCode::OK)
+}
+
+// ---------------------------------------------------------------- search
+
+fn search_page(
+    page: &Page,
+    errors: FieldErrors,
+    results: Option<(Vec<CardRow>, [String; 3])>,
+    state: &AppState,
+    status: StatusCode,
+) -> HtmlResult<HttpResponse> {
+    let (dob_asked, dob_required) = dob_policy(state);
+    let (rows, [given, family, dob]) = match results {
+        Some((rows, typed)) => (Some(rows), typed),
+        None => (None, Default::default()),
+    };
+    render_status(
+        page,
+        &Search {
+            page,
+            errors,
+            card_number: String::new(),
+            given_names: given,
+            family_name: family,
+            date_of_birth: dob,
+            dob_asked,
+            dob_required,
+            results: rows,
+        },
+        status,
+    )
+}
+
+pub async fn search_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::SearchCards)?;
+    let page = Page::new(&req, &user, "search.title");
+    search_page(&page, FieldErrors::new(), None, &state, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct NumberForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    card_number: String,
+}
+
+pub async fn search_number(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    form: web::Form<NumberForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::SearchCards)?;
+    match parse_card_number(&form.card_number) {
+        Ok(n) => Ok(see_other(&format!("/cards/{}", n.digits()))),
+        Err(e) => {
+            let page = Page::new(&req, &user, "search.title");
+            let lang = page.lang;
+            let mut errors = FieldErrors::new();
+            to_field(lang, AppError::from(e), &mut errors)?;
+            let (dob_asked, dob_required) = dob_policy(&state);
+            render_status(
+                &page,
+                &Search {
+                    page: &page,
+                    errors,
+                    card_number: form.card_number.chars().take(40).collect(),
+                    given_names: String::new(),
+                    family_name: String::new(),
+                    date_of_birth: String::new(),
+                    dob_asked,
+                    dob_required,
+                    results: None,
+                },
+                StatusCode::BAD_REQUEST,
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    given_names: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    date_of_birth: String,
+}
+
+pub async fn search_name(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    form: web::Form<NameForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::SearchCards)?;
+    let form = form.into_inner();
+    let page = Page::new(&req, &user, "search.title");
+    let lang = page.lang;
+    let mut errors = FieldErrors::new();
+    let dob = parse_dob(lang, &form.date_of_birth, &mut errors);
+    let mut rows = Vec::new();
+    if errors.is_empty() {
+        let actor = user.actor().clone();
+        let (g, f) = (form.given_names.clone(), form.family_name.clone());
+        match state
+            .run(move |o| o.search_by_name_and_dob(&actor, &g, &f, dob))
+            .await
+        {
+            Ok(found) => rows = found.iter().map(|c| CardRow::new(lang, c)).collect(),
+            Err(e) => to_field(lang, e, &mut errors)?,
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let results = errors.is_empty().then_some(rows);
+    let (dob_asked, dob_required) = dob_policy(&state);
+    render_status(
+        &page,
+        &Search {
+            page: &page,
+            errors,
+            card_number: String::new(),
+            given_names: form.given_names,
+            family_name: form.family_name,
+            date_of_birth: form.date_of_birth,
+            dob_asked,
+            dob_required,
+            results,
+        },
+        status,
+    )
+}
+
+// ---------------------------------------------------------------- print queue
+
+async fn queue_page(
+    page: &Page,
+    state: &AppState,
+    user: &AuthUser,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> HtmlResult<HttpResponse> {
+    let actor = user.actor().clone();
+    let entries = state
+        .run(move |o| o.print_queue(&actor))
+        .await
+        .map_err(AppError::html)?;
+    let lang = page.lang;
+    let numbers = entries
+        .iter()
+        .map(|e| e.summary.card_number.digits())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mark_label = lang.tf("queue.mark_all", &[("count", &entries.len().to_string())]);
+    let entries = entries
+        .iter()
+        .map(|e| QueueRow {
+            digits: e.summary.card_number.digits(),
+            display: e.summary.card_number.to_string(),
+            name: format!("{} {}", e.given_names, e.family_name)
+                .trim()
+                .to_owned(),
+            issued: e.summary.issued.to_string(),
+            expires: e.summary.expires.to_string(),
+        })
+        .collect();
+    render_status(
+        page,
+        &Queue {
+            page,
+            errors,
+            entries,
+            numbers,
+            mark_label,
+        },
+        status,
+    )
+}
+
+pub async fn queue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::PrintCards)?;
+    let page = Page::new(&req, &user, "queue.title");
+    queue_page(&page, &state, &user, FieldErrors::new(), StatusCode::OK).await
+}
+
+/// `1234…,5678…` → card numbers (at most the queue's limit).
+fn numbers_list(text: &str) -> Result<Vec<CardNumber>, AppError> {
+    let numbers = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_card_number(s).map_err(|_| AppError::bad_body("bad card list").html()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let limit = usize::try_from(crate::issuance::PRINT_QUEUE_LIMIT).unwrap_or(500);
+    if numbers.is_empty() || numbers.len() > limit {
+        return Err(AppError::bad_body("bad card list").html());
+    }
+    Ok(numbers)
+}
+
+pub async fn queue_pdf(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::PrintCards)?;
+    let numbers = numbers_list(&query_value(&req, "cards").unwrap_or_default())?;
+    let actor = user.actor().clone();
+    let cards = state
+        .run(move |o| {
+            numbers
+                .iter()
+                .map(|n| o.card_for_printing(&actor, *n))
+                .collect::<crate::Result<Vec<_>>>()
+        })
+        .await
+        .map_err(AppError::html)?;
+    let bytes = render_pdf(&state, cards).await?;
+    Ok(pdf_response(bytes, "print-queue.pdf"))
+}
+
+#[derive(Deserialize)]
+pub struct BatchForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    cards: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn queue_printed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    form: web::Form<BatchForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::PrintCards)?;
+    if form.confirm.is_empty() {
+        let page = Page::new(&req, &user, "queue.title");
+        let mut errors = FieldErrors::new();
+        errors.add("confirm", page.lang.t("queue.confirm_error"));
+        return queue_page(&page, &state, &user, errors, StatusCode::BAD_REQUEST).await;
+    }
+    let numbers = numbers_list(&form.cards)?;
+    let actor = user.actor().clone();
+    let marked = state
+        .run(move |o| {
+            let mut marked = 0usize;
+            for n in numbers {
+                match o.mark_printed(&actor, n) {
+                    Ok(()) => marked += 1,
+                    // Printed or revoked meanwhile: leave it.
+                    Err(crate::Error::InvalidState(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(marked)
+        })
+        .await
+        .map_err(AppError::html)?;
+    Ok(see_other(&format!(
+        "/print-queue?msg=queue.marked&count={marked}"
+    )))
+}

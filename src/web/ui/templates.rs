@@ -1,0 +1,295 @@
+//! The page templates (`templates/ui/*.html`) and the small view models
+//! they show. View models hold display strings only: what the page needs,
+//! nothing more.
+
+use super::i18n::Lang;
+use super::view::{FieldErrors, Page};
+use crate::issuance::{CardStatus, CardSummary};
+use crate::vault::PersonalData;
+use askama::Template;
+
+/// An option of a `<select>`: (value, label, selected).
+pub type Choice = (&'static str, &'static str, bool);
+
+/// Options with the one whose value is `selected` marked.
+pub fn choices(options: Vec<(&'static str, &'static str)>, selected: &str) -> Vec<Choice> {
+    options
+        .into_iter()
+        .map(|(v, l)| (v, l, v == selected))
+        .collect()
+}
+
+/// A card in a table.
+#[derive(Debug, Clone)]
+pub struct CardRow {
+    /// Digits only, for links.
+    pub digits: String,
+    /// `0123 4567 8906`.
+    pub display: String,
+    /// Translated status.
+    pub status: String,
+    /// Issue date.
+    pub issued: String,
+    /// Last valid day.
+    pub expires: String,
+}
+
+impl CardRow {
+    /// From a summary.
+    pub fn new(lang: Lang, c: &CardSummary) -> Self {
+        CardRow {
+            digits: c.card_number.digits(),
+            display: c.card_number.to_string(),
+            status: status_text(lang, c.status),
+            issued: c.issued.to_string(),
+            expires: c.expires.to_string(),
+        }
+    }
+}
+
+/// The translated status of a card.
+pub fn status_text(lang: Lang, status: CardStatus) -> String {
+    match status {
+        CardStatus::Active => lang.t("card.status_active").to_owned(),
+        CardStatus::Expired => lang.t("card.status_expired").to_owned(),
+        CardStatus::Revoked(r) => lang.tf(
+            "card.status_revoked",
+            &[("reason", lang.t(&format!("reason.{}", r.as_str())))],
+        ),
+    }
+}
+
+/// The card on its page.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    /// Digits only.
+    pub digits: String,
+    /// Translated status.
+    pub status: String,
+    /// `active`, `expired`, `revoked` (CSS class).
+    pub status_class: &'static str,
+    /// Issue date.
+    pub issued: String,
+    /// Last valid day.
+    pub expires: String,
+    /// Issuing office.
+    pub office: String,
+    /// When printed (UTC), if printed.
+    pub printed: Option<String>,
+    /// The card it replaced: (digits, display).
+    pub previous: Option<(String, String)>,
+    /// Signing key id.
+    pub kid: String,
+    /// "Checked by … at …".
+    pub attested: String,
+}
+
+/// `GET /login`.
+#[derive(Template)]
+#[template(path = "ui/login.html")]
+pub struct Login<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub username: String,
+    pub next: String,
+}
+
+/// `GET /account/password`.
+#[derive(Template)]
+#[template(path = "ui/password.html")]
+pub struct Password<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub forced: bool,
+}
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "ui/dashboard.html")]
+pub struct Dashboard<'a> {
+    pub page: &'a Page,
+    pub welcome: String,
+    /// (href, label, text)
+    pub tiles: Vec<(&'static str, &'static str, String)>,
+}
+
+/// What the clerk typed into the enrolment form (shown again with errors
+/// or the duplicate warning).
+#[derive(Default)]
+pub struct EnrolForm {
+    pub given_names: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    /// The re-encoded photo as base64, kept across the confirm step.
+    pub photo_kept: String,
+    pub attest_identity: bool,
+    pub attest_residence: bool,
+}
+
+/// `GET /enrol`, and the form again with errors or the duplicate warning.
+#[derive(Template)]
+#[template(path = "ui/enrol.html")]
+pub struct Enrol<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub form: EnrolForm,
+    pub dob_asked: bool,
+    pub dob_required: bool,
+    pub duplicates: Vec<CardRow>,
+}
+
+/// `GET /cards/{number}`.
+#[derive(Template)]
+#[template(path = "ui/card.html")]
+pub struct Card<'a> {
+    pub page: &'a Page,
+    pub card: CardView,
+    pub resident: Option<PersonalData>,
+    pub has_photo: bool,
+    pub qr_svg: Option<String>,
+    pub others: Vec<CardRow>,
+    pub can_print: bool,
+    pub can_reprint: bool,
+    pub can_issue: bool,
+    pub can_revoke: bool,
+    pub can_erase: bool,
+}
+
+/// Renew and replace: attestation, optional photo, reason (replace).
+#[derive(Template)]
+#[template(path = "ui/newcard.html")]
+pub struct NewCard<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub digits: String,
+    /// `renew` or `replace`.
+    pub action: &'static str,
+    pub intro: &'static str,
+    pub submit: &'static str,
+    /// (value, label, selected)
+    pub reasons: Vec<Choice>,
+    pub attest_identity: bool,
+    pub attest_residence: bool,
+}
+
+/// Revoke and erase: the confirmation page.
+#[derive(Template)]
+#[template(path = "ui/confirm.html")]
+pub struct Confirm<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub digits: String,
+    /// `revoke` or `erase`.
+    pub action: &'static str,
+    pub intro: &'static str,
+    pub confirm_label: &'static str,
+    pub submit: &'static str,
+    /// Empty for erase.
+    pub reasons: Vec<Choice>,
+}
+
+/// `GET /search` and the results of a search by name.
+#[derive(Template)]
+#[template(path = "ui/search.html")]
+pub struct Search<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub card_number: String,
+    pub given_names: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub dob_asked: bool,
+    pub dob_required: bool,
+    pub results: Option<Vec<CardRow>>,
+}
+
+/// One card in the print queue.
+pub struct QueueRow {
+    pub digits: String,
+    pub display: String,
+    pub name: String,
+    pub issued: String,
+    pub expires: String,
+}
+
+/// `GET /print-queue`.
+#[derive(Template)]
+#[template(path = "ui/queue.html")]
+pub struct Queue<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub entries: Vec<QueueRow>,
+    /// The queue's card numbers, comma-separated (digits).
+    pub numbers: String,
+    pub mark_label: String,
+}
+
+/// One user in the list.
+pub struct UserRow {
+    pub username: String,
+    pub role: &'static str,
+    pub state: String,
+    pub disabled: bool,
+    pub toggle_label: String,
+    pub reset_label: String,
+}
+
+/// `GET /users`.
+#[derive(Template)]
+#[template(path = "ui/users.html")]
+pub struct Users<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub users: Vec<UserRow>,
+    pub roles: Vec<Choice>,
+    pub username: String,
+}
+
+/// `GET /users/{name}/password`.
+#[derive(Template)]
+#[template(path = "ui/user_reset.html")]
+pub struct UserReset<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub username: String,
+}
+
+/// One audit entry, for display.
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub office: String,
+    pub action: String,
+    pub card: String,
+    pub detail: String,
+}
+
+/// `GET /audit`.
+#[derive(Template)]
+#[template(path = "ui/audit.html")]
+pub struct Audit<'a> {
+    pub page: &'a Page,
+    pub chain: String,
+    pub chain_ok: bool,
+    pub entries: Vec<AuditRow>,
+    pub paged: bool,
+    pub older: Option<i64>,
+}
+
+/// `GET /keys`.
+#[derive(Template)]
+#[template(path = "ui/keys.html")]
+pub struct Keys<'a> {
+    pub page: &'a Page,
+    pub keys: Option<crate::office::KeyStatus>,
+    pub window: String,
+}
+
+/// An error page.
+#[derive(Template)]
+#[template(path = "ui/error.html")]
+pub struct ErrorPage<'a> {
+    pub page: &'a Page,
+    pub message: String,
+}

@@ -1,0 +1,145 @@
+//! Multipart forms with a photo (enrol, renew, replace): text fields and
+//! one file, each bounded. A photo over 5 MB is not an error of the whole
+//! request: the form comes back with the message next to the field.
+
+use crate::issuance::MAX_PHOTO_BYTES;
+use crate::web::error::AppError;
+use actix_multipart::Multipart;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+
+/// Most bytes of one text field.
+const MAX_TEXT_FIELD: usize = 16 * 1024;
+/// Most bytes of the kept photo (base64 of a re-encoded photo).
+const MAX_KEPT_FIELD: usize = MAX_PHOTO_BYTES / 3 * 4 + 16;
+/// Most fields.
+const MAX_FIELDS: usize = 32;
+/// Most bytes read in all (a larger body is refused with 413).
+pub const MAX_BODY: usize = MAX_PHOTO_BYTES + MAX_KEPT_FIELD + 256 * 1024;
+
+/// What a photo field held.
+#[derive(Default)]
+pub enum PhotoUpload {
+    /// No file chosen.
+    #[default]
+    None,
+    /// The file's bytes (at most 5 MB).
+    Bytes(Vec<u8>),
+    /// The file was larger than 5 MB (its bytes were dropped).
+    TooLarge,
+}
+
+/// A read multipart form.
+#[derive(Default)]
+pub struct UploadForm {
+    text: HashMap<String, String>,
+    /// The `photo` file.
+    pub photo: PhotoUpload,
+}
+
+impl UploadForm {
+    /// A text field ("" when absent).
+    pub fn text(&self, name: &str) -> &str {
+        self.text.get(name).map_or("", String::as_str)
+    }
+
+    /// A checkbox.
+    pub fn checked(&self, name: &str) -> bool {
+        !self.text(name).is_empty()
+    }
+}
+
+/// Reads the whole form.
+pub async fn read(mut payload: Multipart) -> Result<UploadForm, AppError> {
+    let mut form = UploadForm::default();
+    let mut total = 0usize;
+    let mut fields = 0usize;
+    let bad = || AppError::bad_body("the form could not be read").html();
+    while let Some(item) = payload.next().await {
+        let mut field = item.map_err(|_| bad())?;
+        fields += 1;
+        if fields > MAX_FIELDS {
+            return Err(bad());
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = name == "photo";
+        let has_filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .is_some_and(|f| !f.is_empty());
+        let limit = match name.as_str() {
+            "photo" => MAX_PHOTO_BYTES,
+            "photo_kept" => MAX_KEPT_FIELD,
+            _ => MAX_TEXT_FIELD,
+        };
+        let mut buf = Vec::new();
+        let mut over = false;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| bad())?;
+            total += chunk.len();
+            if total > MAX_BODY {
+                return Err(AppError::payload_too_large(MAX_BODY).html());
+            }
+            if buf.len() + chunk.len() > limit {
+                over = true;
+                buf = Vec::new();
+            }
+            if !over {
+                buf.extend_from_slice(&chunk);
+            }
+        }
+        if is_file {
+            form.photo = match (over, buf.is_empty() && !has_filename) {
+                (true, _) => PhotoUpload::TooLarge,
+                (false, true) => PhotoUpload::None,
+                (false, false) if buf.is_empty() => PhotoUpload::None,
+                (false, false) => PhotoUpload::Bytes(buf),
+            };
+        } else {
+            if over {
+                return Err(bad());
+            }
+            let text = String::from_utf8(buf).map_err(|_| bad())?;
+            form.text.insert(name, text);
+        }
+    }
+    Ok(form)
+}
+
+/// Largest side of a photo in pixels that is accepted for decoding.
+const MAX_PHOTO_SIDE: u32 = 8000;
+
+/// Decodes a JPEG or PNG and encodes it again as JPEG: this drops every
+/// piece of metadata (EXIF with place and camera, comments) and anything
+/// that is not the picture. `Err` when it is not a readable JPEG or PNG.
+pub fn reencode(bytes: &[u8]) -> Result<Vec<u8>, ()> {
+    use image::ImageFormat;
+    let format = image::guess_format(bytes).map_err(|_| ())?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
+        return Err(());
+    }
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|_| ())?;
+    // Transparent parts become white (as on the printed card).
+    let rgba = img.to_rgba8();
+    let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over = |c: u8| {
+            let (c, a) = (u16::from(c), u16::from(a));
+            u8::try_from((c * a + 255 * (255 - a)) / 255).unwrap_or(255)
+        };
+        image::Rgb([over(r), over(g), over(b)])
+    });
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    rgb.write_with_encoder(encoder).map_err(|_| ())?;
+    if out.len() > MAX_PHOTO_BYTES {
+        return Err(());
+    }
+    Ok(out)
+}
