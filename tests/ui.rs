@@ -1,0 +1,501 @@
+//! The clerk UI through the real actix app (`citycard::web::app`) on a
+//! temporary SQLite office: languages, login errors, enrol → duplicate
+//! warning → confirm → card page with QR → revoke (supervisor), roles,
+//! CSRF, labels, catalogs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod office_support;
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use actix_web::web;
+use citycard::accounts::Role;
+use citycard::web::desk::{DeskConfig, DeskState};
+use citycard::web::state::AppState;
+use office_support::{Backend, PASSWORD, TestOffice, office_with};
+use std::collections::BTreeSet;
+
+const BOUNDARY: &str = "----citycardtestboundary";
+
+fn office() -> TestOffice {
+    let t = office_with(Backend::Sqlite, |_| {}).unwrap();
+    t.user("clerk1", Role::Clerk);
+    t.user("super1", Role::Supervisor);
+    t.user("admin1", Role::Admin);
+    t.user("audit1", Role::Auditor);
+    t
+}
+
+async fn app(
+    t: &TestOffice,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    let state = web::Data::new(AppState::new(t.office.clone()));
+    let desk = web::Data::new(
+        DeskState::new(DeskConfig {
+            trust_list: t.config.trust_list_path(),
+            revocations: t.config.revocations_path(),
+            root_public_key: None,
+        })
+        .unwrap(),
+    );
+    test::init_service(citycard::web::app(state, desk)).await
+}
+
+async fn body_of<B: MessageBody>(res: ServiceResponse<B>) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+fn location<B>(res: &ServiceResponse<B>) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// Signs in and returns the session cookie (`name=value`).
+async fn login<S, B>(app: &S, user: &str) -> String
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::post()
+        .uri("/login")
+        .set_form([("username", user), ("password", PASSWORD), ("next", "")])
+        .to_request();
+    let res = test::call_service(app, req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {user}");
+    let cookie = res
+        .response()
+        .cookies()
+        .find(|c| c.name() == "citycard_session")
+        .expect("session cookie");
+    format!("citycard_session={}", cookie.value())
+}
+
+async fn get<S, B>(app: &S, cookie: &str, uri: &str) -> (StatusCode, String)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::get()
+        .uri(uri)
+        .insert_header((header::COOKIE, cookie.to_owned()))
+        .to_request();
+    let res = test::call_service(app, req).await;
+    let status = res.status();
+    (status, body_of(res).await)
+}
+
+async fn post_form<S, B>(
+    app: &S,
+    cookie: &str,
+    uri: &str,
+    form: &[(&str, &str)],
+) -> ServiceResponse<B>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::post()
+        .uri(uri)
+        .insert_header((header::COOKIE, cookie.to_owned()))
+        .set_form(form)
+        .to_request();
+    test::call_service(app, req).await
+}
+
+async fn post_multipart<S, B>(
+    app: &S,
+    cookie: &str,
+    uri: &str,
+    fields: &[(&str, &str)],
+) -> ServiceResponse<B>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n\r\n--{BOUNDARY}--\r\n"
+    ));
+    let req = TestRequest::post()
+        .uri(uri)
+        .insert_header((header::COOKIE, cookie.to_owned()))
+        .insert_header((
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ))
+        .set_payload(body)
+        .to_request();
+    test::call_service(app, req).await
+}
+
+/// The CSRF token of the first form on the page.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// Every visible input and select has a `<label for=…>`.
+fn assert_labelled(html: &str, page: &str) {
+    let mut checked = 0;
+    for tag in ["<input", "<select"] {
+        for (i, _) in html.match_indices(tag) {
+            let end = html[i..].find('>').unwrap() + i;
+            let el = &html[i..end];
+            if el.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id_start = el
+                .find(" id=\"")
+                .unwrap_or_else(|| panic!("{page}: no id in {el}"))
+                + 5;
+            let id = &el[id_start..el[id_start..].find('"').unwrap() + id_start];
+            assert!(
+                html.contains(&format!("<label for=\"{id}\"")),
+                "{page}: no label for {id}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "{page}: no fields checked");
+}
+
+#[actix_web::test]
+async fn login_page_in_both_languages() {
+    let t = office();
+    let app = app(&t).await;
+    let (status, de) = get(&app, "", "/login?lang=de").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(de.contains("<html lang=\"de\">"), "{de}");
+    assert!(de.contains("Benutzername"));
+    assert!(de.contains("Zum Inhalt springen"));
+    let req = TestRequest::get()
+        .uri("/login")
+        .insert_header((header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9,de;q=0.5"))
+        .to_request();
+    let en = body_of(test::call_service(&app, req).await).await;
+    assert!(en.contains("<html lang=\"en\">"), "{en}");
+    assert!(en.contains("User name"));
+    assert!(en.contains("Skip to main content"));
+    assert_labelled(&en, "login");
+    // The toggle remembers the choice in a cookie.
+    let req = TestRequest::get().uri("/login?lang=en").to_request();
+    let res = test::call_service(&app, req).await;
+    assert!(
+        res.response()
+            .cookies()
+            .any(|c| c.name() == "citycard_lang" && c.value() == "en")
+    );
+}
+
+#[actix_web::test]
+async fn wrong_password_shows_the_error_next_to_the_field() {
+    let t = office();
+    let app = app(&t).await;
+    let req = TestRequest::post()
+        .uri("/login?lang=en")
+        .set_form([("username", "clerk1"), ("password", "not the password")])
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = body_of(res).await;
+    assert!(
+        html.contains("<p class=\"error\" id=\"password-error\">Wrong user name or password.</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("aria-describedby=\" password-error\"")
+            || html.contains("aria-describedby=\"password-error\""),
+        "{html}"
+    );
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(!html.contains("not the password"));
+}
+
+#[actix_web::test]
+async fn first_login_with_one_time_password_must_change_it() {
+    let t = office_with(Backend::Sqlite, |_| {}).unwrap();
+    let otp = t.office.ensure_initial_admin().unwrap().unwrap();
+    let app = app(&t).await;
+    use secrecy::ExposeSecret;
+    let req = TestRequest::post()
+        .uri("/login")
+        .set_form([("username", "admin"), ("password", otp.expose_secret())])
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(location(&res), "/account/password");
+    let cookie = res
+        .response()
+        .cookies()
+        .find(|c| c.name() == "citycard_session")
+        .unwrap();
+    let cookie = format!("citycard_session={}", cookie.value());
+    // Anything else sends back to the password page.
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/users")
+            .insert_header((header::COOKIE, cookie.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/account/password");
+    let (_, html) = get(&app, &cookie, "/account/password").await;
+    assert_labelled(&html, "password");
+    let csrf = csrf_of(&html);
+    let res = post_form(
+        &app,
+        &cookie,
+        "/account/password",
+        &[
+            ("csrf_token", &csrf),
+            ("current_password", otp.expose_secret()),
+            ("new_password", "a brand new passphrase"),
+            ("repeat_password", "a brand new passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, _) = get(&app, &cookie, "/users").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn enrol_duplicate_confirm_card_revoke() {
+    let t = office();
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (status, html) = get(&app, &clerk, "/enrol?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "enrol");
+    let csrf = csrf_of(&html);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("given_names", "Zoë Anh"),
+        ("family_name", "Nguyễn-Müller"),
+        ("date_of_birth", "1990-05-17"),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    // Missing attestations: errors next to the checkboxes, data kept.
+    let res = post_multipart(&app, &clerk, "/enrol", &fields[..4]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"attest_identity-error\""), "{html}");
+    assert!(html.contains("value=\"Nguyễn-Müller\""));
+    // Issue.
+    let res = post_multipart(&app, &clerk, "/enrol", &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let first = location(&res);
+    assert!(first.starts_with("/cards/"), "{first}");
+    // Same name and birth date: the warning, nothing written, data kept.
+    let res = post_multipart(&app, &clerk, "/enrol?lang=en", &fields).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let html = body_of(res).await;
+    assert!(html.contains("Possible duplicate"), "{html}");
+    assert!(html.contains("name=\"confirm_duplicate\" value=\"1\""));
+    assert!(html.contains("value=\"Zoë Anh\""));
+    assert!(html.contains("value=\"1990-05-17\""));
+    assert!(html.contains("checked"));
+    // Confirm.
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirm_duplicate", "1"));
+    let res = post_multipart(&app, &clerk, "/enrol", &confirmed).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let card_url = location(&res);
+    let card_path = card_url.split('?').next().unwrap().to_owned();
+    assert_ne!(card_path, first.split('?').next().unwrap());
+    let (status, html) = get(&app, &clerk, &format!("{card_url}&lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<svg"), "{html}");
+    assert!(html.contains("role=\"img\""));
+    assert!(html.contains("Active"));
+    assert!(html.contains("Nguyễn-Müller"));
+    // The clerk may not revoke.
+    let (status, _) = get(&app, &clerk, &format!("{card_path}/revoke")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let clerk_csrf = csrf_of(&html);
+    let res = post_form(
+        &app,
+        &clerk,
+        &format!("{card_path}/revoke"),
+        &[
+            ("csrf_token", &clerk_csrf),
+            ("reason", "lost"),
+            ("confirm", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The supervisor confirms and revokes.
+    let sup = login(&app, "super1").await;
+    let (status, html) = get(&app, &sup, &format!("{card_path}/revoke?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "revoke");
+    let csrf = csrf_of(&html);
+    let res = post_form(
+        &app,
+        &sup,
+        &format!("{card_path}/revoke"),
+        &[("csrf_token", &csrf), ("reason", "lost")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no confirmation");
+    let res = post_form(
+        &app,
+        &sup,
+        &format!("{card_path}/revoke"),
+        &[("csrf_token", &csrf), ("reason", "lost"), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&app, &sup, &format!("{card_path}?lang=en")).await;
+    assert!(html.contains("Revoked (lost)"), "{html}");
+    let (_, html) = get(&app, &sup, &format!("{card_path}?lang=de")).await;
+    assert!(html.contains("Gesperrt (verloren)"), "{html}");
+}
+
+#[actix_web::test]
+async fn roles_are_enforced() {
+    let t = office();
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    for uri in [
+        "/users",
+        "/audit",
+        "/audit.csv",
+        "/keys",
+        "/cards/012345678906/revoke",
+    ] {
+        let (status, _) = get(&app, &clerk, uri).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    let auditor = login(&app, "audit1").await;
+    for uri in ["/enrol", "/search", "/print-queue", "/users"] {
+        let (status, _) = get(&app, &auditor, uri).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("The hash chain is intact"), "{html}");
+    let (status, csv) = get(&app, &auditor, "/audit.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with("seq,"));
+    let admin = login(&app, "admin1").await;
+    let (status, html) = get(&app, &admin, "/users").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "users");
+    let (status, html) = get(&app, &admin, "/keys").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("class=\"fingerprint\""));
+    let (status, _) = get(&app, &admin, "/enrol").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Not signed in: to the login page.
+    let res = test::call_service(&app, TestRequest::get().uri("/search").to_request()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/login"));
+}
+
+#[actix_web::test]
+async fn forms_without_csrf_token_are_refused() {
+    let t = office();
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/number",
+        &[("card_number", "0123 4567 8906")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/number",
+        &[("card_number", "0123 4567 8906"), ("csrf_token", "wrong")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post_multipart(
+        &app,
+        &clerk,
+        "/enrol",
+        &[("family_name", "X"), ("attest_identity", "1")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post_form(&app, &clerk, "/logout", &[]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn search_by_number_validates_the_check_digit() {
+    let t = office();
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/search?lang=en").await;
+    assert_labelled(&html, "search");
+    let csrf = csrf_of(&html);
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/number?lang=en",
+        &[("csrf_token", &csrf), ("card_number", "0123 4567 8907")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"card_number-error\""), "{html}");
+    assert!(html.contains("wrong check digit"), "{html}");
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/number",
+        &[("csrf_token", &csrf), ("card_number", "0123 4567 8906")],
+    )
+    .await;
+    assert_eq!(location(&res), "/cards/012345678906");
+    // By name: a POST (no name in the URL), no result.
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/name?lang=en",
+        &[
+            ("csrf_token", &csrf),
+            ("given_names", "Nobody"),
+            ("family_name", "Known"),
+            ("date_of_birth", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(body_of(res).await.contains("No card was found"));
+}
+
+#[actix_web::test]
+async fn catalogs_have_the_same_keys() {
+    use citycard::web::ui::i18n::{catalog_sources, parse_catalog};
+    let (de, en) = catalog_sources();
+    let de: BTreeSet<String> = parse_catalog(de).unwrap().into_keys().collect();
+    let en: BTreeSet<String> = parse_catalog(en).unwrap().into_keys().collect();
+    let only_de: Vec<_> = de.difference(&en).collect();
+    let only_en: Vec<_> = en.difference(&de).collect();
+    assert!(
+        only_de.is_empty() && only_en.is_empty(),
+        "only in de: {only_de:?}; only in en: {only_en:?}"
+    );
+    assert!(de.len() > 100);
+}
