@@ -499,3 +499,60 @@ async fn catalogs_have_the_same_keys() {
     );
     assert!(de.len() > 100);
 }
+
+#[actix_web::test]
+async fn print_queue_pdf_and_mark_printed() {
+    let t = office_with(Backend::Sqlite, |c| c.card_template = "no-photo".into()).unwrap();
+    t.user("clerk1", Role::Clerk);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let res = post_multipart(
+        &app,
+        &clerk,
+        "/enrol",
+        &[
+            ("csrf_token", &csrf),
+            ("given_names", "Anna"),
+            ("family_name", "Beispiel"),
+            ("date_of_birth", "1985-01-02"),
+            ("attest_identity", "1"),
+            ("attest_residence", "1"),
+        ],
+    )
+    .await;
+    let card = location(&res).split('?').next().unwrap().to_owned();
+    let digits = card.trim_start_matches("/cards/").to_owned();
+    let (status, html) = get(&app, &clerk, "/print-queue?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("/print-queue/pdf?cards={digits}")),
+        "{html}"
+    );
+    assert_labelled(&html, "queue");
+    let req = TestRequest::get()
+        .uri(&format!("/print-queue/pdf?cards={digits}"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "application/pdf"
+    );
+    assert!(test::read_body(res).await.starts_with(b"%PDF"));
+    let res = post_form(
+        &app,
+        &clerk,
+        "/print-queue/printed",
+        &[("csrf_token", &csrf), ("cards", &digits), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(location(&res), "/print-queue?msg=queue.marked&count=1");
+    let (_, html) = get(&app, &clerk, "/print-queue?lang=en").await;
+    assert!(html.contains("No card is waiting"), "{html}");
+    // Printed: the single-card PDF is now a supervisor's reprint.
+    let (status, _) = get(&app, &clerk, &format!("{card}/pdf")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}

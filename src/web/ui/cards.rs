@@ -405,9 +405,22 @@ async fn render_pdf(state: &AppState, cards: Vec<PrintableCard>) -> Result<Vec<u
     .await
     .map_err(|e| AppError::from(e).html())?;
     result.map_err(|e| {
-        // Print errors name the field and rule, never the name (docs/printing.md).
-        eprintln!("error: card PDF: {e}");
-        AppError::internal().html()
+        // Print errors name the field and rule, never the name
+        // (docs/printing.md); the card number stays out of the log too.
+        let (index, e) = match e {
+            print::PrintError::Card { index, source, .. } => (index, *source),
+            e => (0, e),
+        };
+        eprintln!("error: card PDF (card {index} of the batch): {e}");
+        match e {
+            print::PrintError::Io { .. }
+            | print::PrintError::Pdf(_)
+            | print::PrintError::Template { .. }
+            | print::PrintError::Font { .. } => AppError::internal().html(),
+            // The card does not fit the template (no photo, a character no
+            // font has, …): the clerk can act on it.
+            e => AppError::new(StatusCode::CONFLICT, "conflict", e.to_string()).html(),
+        }
     })
 }
 
