@@ -302,7 +302,6 @@ struct UserRow {
     password_hash: String,
     must_change_password: bool,
     disabled: bool,
-    failed_logins: i32,
     locked_until: Option<PrimitiveDateTime>,
     created_at: PrimitiveDateTime,
 }
@@ -488,28 +487,22 @@ fn secs_until(now: PrimitiveDateTime, until: PrimitiveDateTime) -> u64 {
         .max(1)
 }
 
-/// A throttle counter row: (failures, window start, locked until).
-#[derive(Queryable)]
-struct ThrottleRow {
-    failures: i32,
-    window_start: PrimitiveDateTime,
-    locked_until: Option<PrimitiveDateTime>,
-}
-
-fn throttle_row(conn: &mut DbConnection, subject: &[u8]) -> Result<Option<ThrottleRow>> {
+/// Until when a throttle row is locked (`None`: no row, or not locked).
+fn throttle_locked_until(
+    conn: &mut DbConnection,
+    subject: &[u8],
+) -> Result<Option<PrimitiveDateTime>> {
     Ok(login_throttle::table
         .find(subject)
-        .select((
-            login_throttle::failures,
-            login_throttle::window_start,
-            login_throttle::locked_until,
-        ))
+        .select(login_throttle::locked_until)
         .first(conn)
-        .optional()?)
+        .optional()?
+        .flatten())
 }
 
 /// Counts one failure on a throttle row; locks it at `max` failures within
-/// the window.
+/// the window. Every change is an atomic increment (never read-modify-write),
+/// so parallel failures are all counted on PostgreSQL too.
 fn count_throttle_failure(
     conn: &mut DbConnection,
     subject: &[u8],
@@ -519,34 +512,82 @@ fn count_throttle_failure(
     lockout: Duration,
     now: PrimitiveDateTime,
 ) -> Result<()> {
-    let row = throttle_row(conn, subject)?;
-    let (mut failures, mut window_start) = match &row {
-        Some(r) if r.window_start > db::earlier(now, window) => (r.failures, r.window_start),
-        _ => (0, now),
-    };
-    failures = failures.saturating_add(1);
-    let mut locked_until = row.as_ref().and_then(|r| r.locked_until);
-    if u32::try_from(failures).unwrap_or(u32::MAX) >= max {
-        locked_until = Some(db::later(now, lockout));
-        failures = 0;
-        window_start = now;
-    }
-    if row.is_some() {
-        diesel::update(login_throttle::table.find(subject))
+    let cutoff = db::earlier(now, window);
+    let row = || login_throttle::table.find(subject);
+    // Within the window: one more.
+    let mut n = diesel::update(row().filter(login_throttle::window_start.gt(cutoff)))
+        .set(login_throttle::failures.eq(login_throttle::failures + 1))
+        .execute(conn)?;
+    if n == 0 {
+        // The window has passed: start a new one.
+        n = diesel::update(row().filter(login_throttle::window_start.le(cutoff)))
             .set((
-                login_throttle::failures.eq(failures),
-                login_throttle::window_start.eq(window_start),
-                login_throttle::locked_until.eq(locked_until),
+                login_throttle::failures.eq(1),
+                login_throttle::window_start.eq(now),
             ))
             .execute(conn)?;
-    } else {
-        diesel::insert_into(login_throttle::table)
-            .values((
-                login_throttle::subject.eq(subject),
-                login_throttle::kind.eq(kind),
-                login_throttle::failures.eq(failures),
-                login_throttle::window_start.eq(window_start),
-                login_throttle::locked_until.eq(locked_until),
+    }
+    if n == 0 {
+        // No row yet. Another login may insert it at the same moment: the
+        // insert runs in a savepoint, and a conflict becomes an increment.
+        let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
+            diesel::insert_into(login_throttle::table)
+                .values((
+                    login_throttle::subject.eq(subject),
+                    login_throttle::kind.eq(kind),
+                    login_throttle::failures.eq(1),
+                    login_throttle::window_start.eq(now),
+                    login_throttle::locked_until.eq(None::<PrimitiveDateTime>),
+                ))
+                .execute(c)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                diesel::update(row())
+                    .set(login_throttle::failures.eq(login_throttle::failures + 1))
+                    .execute(conn)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let failures: i32 = row().select(login_throttle::failures).first(conn)?;
+    if u32::try_from(failures).unwrap_or(0) >= max {
+        diesel::update(row())
+            .set((
+                login_throttle::failures.eq(0),
+                login_throttle::window_start.eq(now),
+                login_throttle::locked_until.eq(Some(db::later(now, lockout))),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Counts one failed login on an existing account (atomic increment);
+/// locks it at `max` consecutive failures.
+fn count_account_failure(
+    conn: &mut DbConnection,
+    user_id: i64,
+    max: u32,
+    lockout: Duration,
+    now: PrimitiveDateTime,
+) -> Result<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)?;
+    let failures: i32 = users::table
+        .find(user_id)
+        .select(users::failed_logins)
+        .first(conn)?;
+    if u32::try_from(failures).unwrap_or(0) >= max {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::failed_logins.eq(0),
+                users::locked_until.eq(Some(db::later(now, lockout))),
             ))
             .execute(conn)?;
     }
@@ -808,11 +849,11 @@ impl Office {
                 }
             };
             if let Some(tag) = &address_tag {
-                consider(throttle_row(c, tag)?.and_then(|r| r.locked_until));
+                consider(throttle_locked_until(c, tag)?);
             }
             match &user {
                 Some(u) => consider(u.locked_until),
-                None => consider(throttle_row(c, &unknown_tag)?.and_then(|r| r.locked_until)),
+                None => consider(throttle_locked_until(c, &unknown_tag)?),
             }
             Ok((user, locked))
         })?;
@@ -884,21 +925,13 @@ impl Office {
                         )?;
                     }
                     match &user {
-                        Some(u) => {
-                            let failures = u.failed_logins.saturating_add(1);
-                            let lock = u32::try_from(failures).unwrap_or(u32::MAX)
-                                >= limits.account_max_failures;
-                            diesel::update(users::table.find(u.id))
-                                .set((
-                                    users::failed_logins.eq(if lock { 0 } else { failures }),
-                                    users::locked_until.eq(if lock {
-                                        Some(db::later(now, limits.lockout))
-                                    } else {
-                                        u.locked_until
-                                    }),
-                                ))
-                                .execute(c)?;
-                        }
+                        Some(u) => count_account_failure(
+                            c,
+                            u.id,
+                            limits.account_max_failures,
+                            limits.lockout,
+                            now,
+                        )?,
                         None => count_throttle_failure(
                             c,
                             &unknown_tag,

@@ -457,3 +457,38 @@ fn admin_cli_works_without_the_server() {
     assert!(csv.contains("user_created") && csv.contains("password_set"));
     assert!(!csv.contains("long password"));
 }
+
+#[test]
+fn parallel_failures_are_all_counted() {
+    on_both_with(
+        |c| {
+            c.login.address_max_failures = 16;
+            c.login.account_max_failures = 1000;
+        },
+        |t| {
+            t.user("clerk", Role::Clerk);
+            let addr = ip("192.0.2.200");
+            std::thread::scope(|s| {
+                for i in 0..8 {
+                    let office = t.office.clone();
+                    s.spawn(move || {
+                        for j in 0..2 {
+                            let name = if j == 0 {
+                                "clerk".to_owned()
+                            } else {
+                                format!("ghost{i}")
+                            };
+                            let r = office.login(&name, &secret("wrong password"), addr);
+                            assert!(matches!(r, Err(Error::BadCredentials)), "{r:?}");
+                        }
+                    });
+                }
+            });
+            // 16 failures in parallel: the address is locked now.
+            assert!(matches!(
+                t.office.login("clerk", &secret(PASSWORD), addr),
+                Err(Error::Throttled { .. })
+            ));
+        },
+    );
+}
