@@ -79,6 +79,16 @@ impl Face {
         self.ttf.glyph_index(c).map(|g| g.0).filter(|g| *g != 0)
     }
 
+    /// The glyph's advance as the PDF's `/W` array gives it (thousandths of
+    /// an em, truncated as the PDF writer does).
+    pub fn pdf_width(&self, gid: u16) -> f32 {
+        let advance = self
+            .ttf
+            .glyph_hor_advance(ttf_parser::GlyphId(gid))
+            .unwrap_or(0);
+        (f32::from(advance) * 1000.0 / self.units_per_em()).trunc()
+    }
+
     /// Design units per em.
     pub fn units_per_em(&self) -> f32 {
         f32::from(self.ttf.units_per_em().max(1))

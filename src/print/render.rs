@@ -497,36 +497,86 @@ impl<'t> Document<'t> {
         });
         ops.push(Op::StartTextSection);
         let mut current: Option<(usize, u8)> = None;
+        let size = fitted.size;
         for (x, y, line) in fitted.place(style) {
+            // One text run per stretch of glyphs in one font on one baseline:
+            // a single `Tm`, then the glyphs with kerning numbers that put
+            // each exactly where shaping placed it (relative to the PDF
+            // widths the viewer advances by).
+            let mut run: Option<Run> = None;
             for g in &line.glyphs {
                 let variant = self.variant_for(&g.face, g.gid, &g.text);
-                if current != Some((g.face.id, variant)) {
-                    let id = self.font_id(&g.face, variant)?;
-                    ops.push(Op::SetFont {
-                        font: PdfFontHandle::External(id),
-                        size: Pt(fitted.size),
+                let key = (g.face.id, variant);
+                let gx = g.x * 1000.0; // thousandths of an em from the line start
+                let continues = run
+                    .as_ref()
+                    .is_some_and(|r| current == Some(key) && r.y == g.y);
+                if !continues {
+                    if let Some(r) = run.take() {
+                        r.flush(ops);
+                    }
+                    if current != Some(key) {
+                        let id = self.font_id(&g.face, variant)?;
+                        ops.push(Op::SetFont {
+                            font: PdfFontHandle::External(id),
+                            size: Pt(size),
+                        });
+                        current = Some(key);
+                    }
+                    ops.push(Op::SetTextMatrix {
+                        matrix: TextMatrix::Translate(
+                            Pt(left + x + g.x * size),
+                            Pt(top + y + g.y * size),
+                        ),
                     });
-                    current = Some((g.face.id, variant));
+                    run = Some(Run {
+                        y: g.y,
+                        start: gx,
+                        pen: 0.0,
+                        glyphs: Vec::new(),
+                    });
                 }
-                let text = g.text.clone();
-                ops.push(Op::SetTextMatrix {
-                    matrix: TextMatrix::Translate(
-                        Pt(left + x + g.x * fitted.size),
-                        Pt(top + y + g.y * fitted.size),
-                    ),
-                });
-                ops.push(Op::ShowText {
-                    items: vec![TextItem::GlyphIds(vec![Codepoint {
+                if let Some(r) = run.as_mut() {
+                    let target = gx - r.start;
+                    if let Some(prev) = r.glyphs.last_mut() {
+                        // A TJ number n moves the pen by -n/1000 em.
+                        prev.offset = r.pen - target;
+                    }
+                    r.pen = target + g.face.pdf_width(g.gid);
+                    r.glyphs.push(Codepoint {
                         gid: g.gid,
                         offset: 0.0,
-                        cid: (!text.is_empty()).then_some(text),
-                    }])],
-                });
+                        cid: (!g.text.is_empty()).then(|| g.text.clone()),
+                    });
+                }
             }
-            current = None;
+            if let Some(r) = run.take() {
+                r.flush(ops);
+            }
         }
         ops.push(Op::EndTextSection);
         Ok(())
+    }
+}
+
+/// Glyphs being collected into one `TJ`.
+struct Run {
+    /// Baseline offset (em) shared by the run's glyphs.
+    y: f32,
+    /// x of the first glyph, thousandths of an em from the line start.
+    start: f32,
+    /// Where the viewer's pen stands after the last glyph, relative to `start`.
+    pen: f32,
+    glyphs: Vec<Codepoint>,
+}
+
+impl Run {
+    fn flush(self, ops: &mut Vec<Op>) {
+        if !self.glyphs.is_empty() {
+            ops.push(Op::ShowText {
+                items: vec![TextItem::GlyphIds(self.glyphs)],
+            });
+        }
     }
 }
 
