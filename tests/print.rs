@@ -92,6 +92,23 @@ fn assert_verifies(text: &str, verifier: &Verifier) -> CardClaims {
     v.card.unwrap()
 }
 
+/// Whether the Noto fonts the shipped templates name for Ethiopic and
+/// Chinese are installed; prints the skip notice if not.
+fn have_fonts() -> bool {
+    let fonts = citycard::print::FontLibrary::new(&[]);
+    for (file, package) in [
+        ("NotoSansEthiopic-Bold.ttf", "fonts-noto-core"),
+        ("NotoSansCJK-Bold.ttc", "fonts-noto-cjk"),
+    ] {
+        if fonts.find(file, Path::new(TEMPLATES)).is_none() {
+            println!("SKIPPED: {package} not installed");
+            eprintln!("SKIPPED: {package} not installed");
+            return false;
+        }
+    }
+    true
+}
+
 /// Whether an external tool can be run; prints the skip notice if not.
 fn have(tools: &[&str]) -> bool {
     for tool in tools {
@@ -247,7 +264,7 @@ fn slot_image(sheet: &image::GrayImage, i: usize, back: bool) -> image::GrayImag
 
 #[test]
 fn ten_scripts_in_card_printer_mode() {
-    if !have(&["pdftoppm", "pdftotext", "pdfinfo", "zbarimg"]) {
+    if !have(&["pdftoppm", "pdftotext", "pdfinfo", "zbarimg"]) || !have_fonts() {
         return;
     }
     let verifier = verifier();
@@ -333,7 +350,7 @@ fn report_rqrr(misses: &[String], total: usize) {
 
 #[test]
 fn ten_scripts_on_a4_sheets_from_a_batch() {
-    if !have(&["pdftoppm", "pdftotext", "pdfinfo", "zbarimg"]) {
+    if !have(&["pdftoppm", "pdftotext", "pdfinfo", "zbarimg"]) || !have_fonts() {
         return;
     }
     let verifier = verifier();
