@@ -1,9 +1,8 @@
 //! The `citycard` binary.
 
 mod cli;
-mod keys;
-mod qr;
-use citycard::web;
+
+use citycard::{keys, qr, web};
 
 fn main() -> std::process::ExitCode {
     cli::main()
