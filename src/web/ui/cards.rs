@@ -85,9 +85,9 @@ async fn photo_of(
     let Some(raw) = raw else {
         return Ok(None);
     };
-    match web::block(move || upload::reencode(&raw)).await {
+    match web::block(move || crate::web::photo::reencode(&raw)).await {
         Ok(Ok(p)) => Ok(Some(p)),
-        Ok(Err(())) => {
+        Ok(Err(_)) => {
             errors.add("photo", lang.t("field.photo"));
             Ok(None)
         }
