@@ -414,6 +414,22 @@ impl fmt::Debug for PrintableCard {
     }
 }
 
+/// What the renderer prints of a card: the one conversion the web UI, the
+/// API and `citycard print --queue` share.
+impl From<PrintableCard> for crate::print::CardData {
+    fn from(p: PrintableCard) -> Self {
+        crate::print::CardData {
+            given_names: p.given_names,
+            family_name: p.family_name,
+            card_number: p.card_number,
+            expires: p.expires,
+            date_of_birth: p.date_of_birth,
+            qr_text: p.qr_text,
+            photo: p.photo,
+        }
+    }
+}
+
 /// A signed revocation list that was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedList {

@@ -1001,15 +1001,7 @@ fn render_pdf(
             AppError::internal()
         }
     })?;
-    let data = CardData {
-        given_names: card.given_names,
-        family_name: card.family_name,
-        card_number: card.card_number,
-        expires: card.expires,
-        date_of_birth: card.date_of_birth,
-        qr_text: card.qr_text,
-        photo: card.photo,
-    };
+    let data = CardData::from(card);
     print::render(&template, [Ok(data)], layout, 1, &mut |_, _| {}).map_err(|e| {
         let inner = match e {
             PrintError::Card { source, .. } => *source,

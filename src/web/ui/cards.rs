@@ -389,17 +389,7 @@ async fn render_pdf(state: &AppState, cards: Vec<PrintableCard>) -> Result<Vec<u
         let fonts = FontLibrary::new(&[]);
         let template = Template::load(&dir, &name, &fonts)?;
         let total = cards.len();
-        let data = cards.into_iter().map(|p| {
-            Ok(CardData {
-                given_names: p.given_names,
-                family_name: p.family_name,
-                card_number: p.card_number,
-                expires: p.expires,
-                date_of_birth: p.date_of_birth,
-                qr_text: p.qr_text,
-                photo: p.photo,
-            })
-        });
+        let data = cards.into_iter().map(|p| Ok(CardData::from(p)));
         print::render(&template, data, Layout::CardPrinter, total, &mut |_, _| {})
     })
     .await
