@@ -13,8 +13,10 @@
 //!   `Verifier::load_revocations` of the signed 50,000-number list (signature
 //!   check included), then one lookup.
 //!
-//! After criterion's runs it prints the sizes and an interleaved
-//! full-vs-bare ratio measured in the same process.
+//! After criterion's runs it prints the sizes and a full-vs-bare ratio from
+//! alternating calls in the same process (the median of 20,000 per-pair
+//! ratios), which is far less disturbed by a busy machine than two separate
+//! criterion runs.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -205,73 +207,42 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// Full verify and bare verify_strict, interleaved in short blocks so that
-/// both see the same machine state. Returns the per-call time of each as
-/// (minimum over blocks, median over blocks): on a busy machine the minimum
-/// is the block that ran undisturbed.
-fn interleaved(s: &Setup) -> ((f64, f64), (f64, f64)) {
-    const BLOCKS: usize = 400;
-    const CALLS: u32 = 25;
+/// Full verify and bare verify_strict, alternating call by call so that
+/// each pair sees the same machine state (clock speed, other processes).
+/// Returns the median time of each and the median of the per-pair ratios,
+/// which a busy or throttling machine disturbs least.
+fn paired(s: &Setup) -> (f64, f64, f64) {
+    const PAIRS: usize = 20_000;
     let public = s.office.verifying_key();
-    let (mut full, mut bare) = (Vec::with_capacity(BLOCKS), Vec::with_capacity(BLOCKS));
-    for _ in 0..BLOCKS {
-        let t = Instant::now();
-        for _ in 0..CALLS {
-            black_box(s.verifier.verify(black_box(&s.text), TODAY));
-        }
-        full.push(t.elapsed().as_secs_f64() / f64::from(CALLS));
-        let t = Instant::now();
-        for _ in 0..CALLS {
-            public
-                .verify_strict(black_box(&s.tbs), black_box(&s.signature))
-                .unwrap();
-        }
-        bare.push(t.elapsed().as_secs_f64() / f64::from(CALLS));
+    let (mut full, mut bare, mut ratio) = (
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+        Vec::with_capacity(PAIRS),
+    );
+    for _ in 0..PAIRS {
+        let t0 = Instant::now();
+        black_box(s.verifier.verify(black_box(&s.text), TODAY));
+        let t1 = Instant::now();
+        public
+            .verify_strict(black_box(&s.tbs), black_box(&s.signature))
+            .unwrap();
+        let t2 = Instant::now();
+        let (f, b) = ((t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64());
+        full.push(f);
+        bare.push(b);
+        ratio.push(f / b);
     }
-    let stats = |mut v: Vec<f64>| {
+    let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        (v[0], v[v.len() / 2])
+        v[v.len() / 2]
     };
-    (stats(full), stats(bare))
-}
-
-/// Nanoseconds this thread has run on a CPU (Linux `schedstat`), if known.
-fn on_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
-/// Like [`interleaved`], but counting only the time the thread was on a CPU,
-/// so that time spent waiting for a core that other processes hold is left
-/// out. Returns the mean per-call on-CPU time of (full, bare).
-fn interleaved_on_cpu(s: &Setup) -> Option<(f64, f64)> {
-    const BLOCKS: usize = 100;
-    const CALLS: u32 = 200;
-    let public = s.office.verifying_key();
-    let (mut full, mut bare) = (0u64, 0u64);
-    for _ in 0..BLOCKS {
-        let t = on_cpu_ns()?;
-        for _ in 0..CALLS {
-            black_box(s.verifier.verify(black_box(&s.text), TODAY));
-        }
-        let u = on_cpu_ns()?;
-        for _ in 0..CALLS {
-            public
-                .verify_strict(black_box(&s.tbs), black_box(&s.signature))
-                .unwrap();
-        }
-        let w = on_cpu_ns()?;
-        full += u - t;
-        bare += w - u;
-    }
-    let calls = (BLOCKS as f64) * f64::from(CALLS) * 1e9;
-    Some((full as f64 / calls, bare as f64 / calls))
+    (median(full), median(bare), median(ratio))
 }
 
 fn summary() {
     let s = setup();
     let cose = text::decode(&s.text).unwrap();
-    let ((full_min, full_median), (bare_min, bare_median)) = interleaved(&s);
+    let (full, bare, ratio) = paired(&s);
     println!();
     println!("== credential summary ==");
     println!(
@@ -292,25 +263,12 @@ fn summary() {
         s.text.len()
     );
     println!(
-        "interleaved, best block: full verify {:.2} µs, bare verify_strict {:.2} µs, ratio {:.3}",
-        full_min * 1e6,
-        bare_min * 1e6,
-        full_min / bare_min
+        "paired calls (median of 20,000): full verify {:.2} µs, bare verify_strict {:.2} µs, \
+         median ratio {:.3}",
+        full * 1e6,
+        bare * 1e6,
+        ratio
     );
-    println!(
-        "interleaved, median block: full verify {:.2} µs, bare verify_strict {:.2} µs, ratio {:.3}",
-        full_median * 1e6,
-        bare_median * 1e6,
-        full_median / bare_median
-    );
-    if let Some((full, bare)) = interleaved_on_cpu(&s) {
-        println!(
-            "interleaved, on-CPU time: full verify {:.2} µs, bare verify_strict {:.2} µs, ratio {:.3}",
-            full * 1e6,
-            bare * 1e6,
-            full / bare
-        );
-    }
 }
 
 criterion_group! {

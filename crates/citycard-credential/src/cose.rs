@@ -42,7 +42,7 @@ pub fn sign(
     content_type: Option<&str>,
     payload: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    let protected = protected_bytes(kid, content_type)?;
+    let protected = expected_protected(kid, content_type);
     let signature = key.sign(&sig_structure(&protected, &payload));
     CoseSign1Builder::new()
         .protected(protected_header(kid, content_type))

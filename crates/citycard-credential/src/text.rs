@@ -16,6 +16,14 @@ const GROUP_DIGITS: usize = 17;
 /// Digits for a final group of k bytes, indexed by k (0 unused).
 const TAIL_DIGITS: [usize; GROUP_BYTES] = [0, 3, 5, 8, 10, 13, 15];
 
+/// "00", "01", …, "99".
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
 /// Encodes COSE bytes as QR text.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(PREFIX.len() + bytes.len().div_ceil(7) * GROUP_DIGITS);
@@ -33,11 +41,18 @@ pub fn encode(bytes: &[u8]) -> String {
         };
         // The digits of `value`, zero-padded to `width` (which always holds
         // them: 256^k - 1 has at most TAIL_DIGITS[k] digits).
-        for slot in group.iter_mut().take(width).rev() {
-            *slot = b'0' + (value % 10) as u8;
-            value /= 10;
+        // Two digits at a time from the right, then a last single one.
+        let digits = group.get_mut(..width).unwrap_or_default();
+        let mut pairs = digits.rchunks_exact_mut(2);
+        for pair in pairs.by_ref() {
+            let at = (value % 100) as usize * 2;
+            pair.copy_from_slice(DIGIT_PAIRS.get(at..at + 2).unwrap_or(b"00"));
+            value /= 100;
         }
-        out.extend_from_slice(group.get(..width).unwrap_or_default());
+        for single in pairs.into_remainder() {
+            *single = b'0' + (value % 10) as u8;
+        }
+        out.extend_from_slice(digits);
     }
     // Only ASCII was written, so this never fails.
     String::from_utf8(out).unwrap_or_default()
