@@ -184,6 +184,22 @@ impl Actor {
         }
     }
 
+    /// The operator at the server's command line printing the queue
+    /// (`citycard print --queue`), recorded as `cli` in the audit log.
+    ///
+    /// [`Actor::command_line`] is an admin, and admins may not print (users
+    /// and keys are kept apart from cards). Whoever runs the command line
+    /// on the server already holds the configuration, the database and
+    /// `data.key`, so printing from it adds no access; it gets the least
+    /// role that prints: a clerk's (the queue, print once, mark printed —
+    /// no reprint, revoke or erase).
+    pub fn command_line_printing(office: &str) -> Actor {
+        Actor {
+            role: Role::Clerk,
+            ..Actor::command_line(office)
+        }
+    }
+
     /// Refuses unless the actor's role has the permission (and no password
     /// change is pending).
     pub fn require(&self, p: Permission) -> Result<()> {
@@ -1288,6 +1304,12 @@ mod tests {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
         }
         assert!("root".parse::<Role>().is_err());
+        // The command line: an admin, or a clerk for printing the queue.
+        assert!(Actor::command_line("x").require(P::PrintCards).is_err());
+        let printing = Actor::command_line_printing("x");
+        assert_eq!(printing.username, "cli");
+        assert!(printing.require(P::PrintCards).is_ok());
+        assert!(printing.require(P::ReprintCards).is_err());
         let mut a = Actor::command_line("x");
         a.must_change_password = true;
         assert!(matches!(

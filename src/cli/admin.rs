@@ -8,7 +8,7 @@ use citycard::{Office, audit};
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
 
@@ -23,9 +23,15 @@ pub struct ConfigArgs {
 
 impl ConfigArgs {
     fn office(&self) -> Result<Office> {
-        let config = Config::load(self.config.as_deref()).context("configuration")?;
-        Office::open(&config).context("could not open the office database")
+        open_office(self.config.as_deref())
     }
+}
+
+/// Loads the configuration (`--config FILE`, `./citycard.toml`,
+/// `CITYCARD_*`) and opens the office on it, as `citycard admin` does.
+pub(super) fn open_office(config: Option<&Path>) -> Result<Office> {
+    let config = Config::load(config).context("configuration")?;
+    Office::open(&config).context("could not open the office database")
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,9 @@
 
 use super::parse_date;
 use anyhow::{Context, Result, anyhow, bail};
+use citycard::accounts::Actor;
+use citycard::config::PhotoRetention;
+use citycard::issuance::PRINT_QUEUE_LIMIT;
 use citycard::print::{self, CardData, FontLibrary, Layout, Template, template as tpl};
 use citycard_credential::{CardClaims, CardNumber, Date, cose, names, text};
 use clap::{Args, Subcommand, ValueEnum};
@@ -11,13 +14,23 @@ use std::path::{Path, PathBuf};
 /// Where templates and fonts come from.
 #[derive(Debug, Args)]
 pub struct TemplateSource {
-    /// Folder holding one folder per template.
-    #[arg(long, value_name = "DIR", default_value = tpl::DEFAULT_DIR, env = "CITYCARD_TEMPLATES")]
-    templates: PathBuf,
+    /// Folder holding one folder per template [default: card-templates; with
+    /// --queue the configuration's templates_dir].
+    #[arg(long, value_name = "DIR", env = "CITYCARD_TEMPLATES")]
+    templates: Option<PathBuf>,
     /// Extra folder to search for the template's font files (repeatable;
     /// also CITYCARD_FONT_DIRS, then /usr/share/fonts and the like).
     #[arg(long = "font-dir", value_name = "DIR")]
     font_dirs: Vec<PathBuf>,
+}
+
+impl TemplateSource {
+    /// The templates folder: the flag (or `CITYCARD_TEMPLATES`), else `fallback`.
+    fn dir_or(&self, fallback: &Path) -> PathBuf {
+        self.templates
+            .clone()
+            .unwrap_or_else(|| fallback.to_path_buf())
+    }
 }
 
 /// Paper for sheet mode.
@@ -33,11 +46,15 @@ pub enum Sheet {
 /// Names, card number and dates default to those signed in the QR text;
 /// when given, they must match it, so the printed card and its QR code
 /// always agree.
+///
+/// `--queue` prints every card of the office's print queue (the office is
+/// opened from its configuration, as `citycard admin` does).
 #[derive(Debug, Args)]
 pub struct PrintArgs {
-    /// Template name (a folder under --templates).
-    #[arg(long, value_name = "NAME")]
-    template: String,
+    /// Template name (a folder under --templates) [with --queue, default:
+    /// the configuration's card_template].
+    #[arg(long, value_name = "NAME", required_unless_present = "queue")]
+    template: Option<String>,
     #[command(flatten)]
     source: TemplateSource,
     /// Lay cards out on sheets instead of one card side per page.
@@ -47,7 +64,7 @@ pub struct PrintArgs {
     #[arg(long, value_name = "FILE.pdf")]
     out: PathBuf,
     /// The card's QR text (`CC1…`, from `citycard card sign`).
-    #[arg(long, value_name = "TEXT", required_unless_present = "batch")]
+    #[arg(long, value_name = "TEXT", required_unless_present_any = ["batch", "queue"])]
     qr_text: Option<String>,
     /// Given names as printed [default: from the QR text].
     #[arg(long, value_name = "G", requires = "qr_text")]
@@ -73,6 +90,18 @@ pub struct PrintArgs {
     /// Photo paths are relative to the batch file.
     #[arg(long, value_name = "FILE.jsonl", conflicts_with = "qr_text")]
     batch: Option<PathBuf>,
+    /// Print every card in the office's print queue (oldest first, at most
+    /// 500 per run) into one PDF.
+    #[arg(long, conflicts_with_all = ["qr_text", "batch"])]
+    queue: bool,
+    /// With --queue: the office's configuration file [default:
+    /// ./citycard.toml when it exists; CITYCARD_* variables override it].
+    #[arg(long, value_name = "FILE", requires = "queue")]
+    config: Option<PathBuf>,
+    /// With --queue: once the PDF is written, mark its cards printed (their
+    /// photos are deleted as the photo_retention setting says).
+    #[arg(long, requires = "queue")]
+    mark_printed: bool,
     /// No progress output.
     #[arg(long)]
     quiet: bool,
@@ -106,16 +135,17 @@ impl TemplatesCommand {
 impl CheckArgs {
     fn run(self) -> Result<()> {
         let fonts = FontLibrary::new(&self.source.font_dirs);
+        let root = self.source.dir_or(Path::new(tpl::DEFAULT_DIR));
         let names = match &self.name {
             Some(n) => vec![n.clone()],
-            None => tpl::list(&self.source.templates)?,
+            None => tpl::list(&root)?,
         };
         if names.is_empty() {
-            bail!("no templates in {}", self.source.templates.display());
+            bail!("no templates in {}", root.display());
         }
         let mut failed = 0;
         for name in &names {
-            let dir = tpl::dir_of(&self.source.templates, name)?;
+            let dir = tpl::dir_of(&root, name)?;
             let problems = tpl::check_dir(&dir, &fonts);
             let errors = problems.iter().filter(|p| !p.is_warning()).count();
             for p in &problems {
@@ -253,12 +283,17 @@ fn batch_card(line: &str, base: &Path) -> Result<CardData> {
 impl PrintArgs {
     /// Runs `citycard print`.
     pub fn run(self) -> Result<()> {
+        if self.queue {
+            return self.run_queue();
+        }
         let fonts = FontLibrary::new(&self.source.font_dirs);
-        let template = Template::load(&self.source.templates, &self.template, &fonts)?;
-        let layout = match self.sheet {
-            Some(Sheet::A4) => Layout::SheetA4,
-            None => Layout::CardPrinter,
-        };
+        let name = self
+            .template
+            .as_deref()
+            .ok_or_else(|| anyhow!("give --template"))?;
+        let root = self.source.dir_or(Path::new(tpl::DEFAULT_DIR));
+        let template = Template::load(&root, name, &fonts)?;
+        let layout = self.layout();
         let pdf = match &self.batch {
             None => {
                 let qr_text = self
@@ -274,11 +309,17 @@ impl PrintArgs {
                     self.dob,
                     self.photo.as_deref(),
                 )?;
-                print::render(&template, [Ok(card)], layout, 1, &mut |_, _| {})?
+                flat(print::render(
+                    &template,
+                    [Ok(card)],
+                    layout,
+                    1,
+                    &mut |_, _| {},
+                ))?
             }
             Some(batch) => self.render_batch(batch, &template, layout)?,
         };
-        print::write_atomically(&self.out, &pdf)?;
+        flat(print::write_atomically(&self.out, &pdf))?;
         if !self.quiet {
             eprintln!(
                 "wrote {} ({} KB, template {})",
@@ -308,27 +349,153 @@ impl PrintArgs {
         if total == 0 {
             bail!("the batch file {} has no cards", batch.display());
         }
-        let tty = std::io::stderr().is_terminal();
-        let quiet = self.quiet;
-        let mut progress = |done: usize, total: usize| {
-            if quiet {
-                return;
-            }
-            let step = (total / 10).max(1);
-            if tty {
-                eprint!("\rprinting: {done}/{total} cards");
-                if done == total {
-                    eprintln!();
-                }
-                let _ = std::io::stderr().flush();
-            } else if done.is_multiple_of(step) || done == total {
-                eprintln!("printing: {done}/{total} cards");
-            }
-        };
+        let mut progress = progress(self.quiet, |done, total| {
+            format!("printing: {done}/{total} cards")
+        });
         let iter = cards.iter().map(|(line_no, line)| {
             batch_card(line, &base)
                 .map_err(|e| print::PrintError::Input(format!("line {line_no}: {e:#}")))
         });
-        Ok(print::render(template, iter, layout, total, &mut progress)?)
+        flat(print::render(template, iter, layout, total, &mut progress))
     }
+}
+
+impl PrintArgs {
+    fn layout(&self) -> Layout {
+        match self.sheet {
+            Some(Sheet::A4) => Layout::SheetA4,
+            None => Layout::CardPrinter,
+        }
+    }
+
+    /// `citycard print --queue`: every card of the office's print queue into
+    /// one PDF, then (with `--mark-printed`) each marked printed.
+    ///
+    /// The command line acts as [`Actor::command_line_printing`] (recorded
+    /// as `cli`): the admin of `citycard admin` may not print.
+    fn run_queue(&self) -> Result<()> {
+        let office = super::admin::open_office(self.config.as_deref())?;
+        let actor = Actor::command_line_printing(office.office_name());
+        let config = office.config();
+        let fonts = FontLibrary::new(&self.source.font_dirs);
+        let root = self.source.dir_or(&config.templates_dir);
+        let name = self.template.as_deref().unwrap_or(&config.card_template);
+        let template = Template::load(&root, name, &fonts)?;
+
+        let queue = office.print_queue(&actor)?;
+        if queue.is_empty() {
+            eprintln!(
+                "The print queue is empty: nothing to print, no PDF written ({} left as it was).",
+                self.out.display()
+            );
+            return Ok(());
+        }
+        let numbers: Vec<CardNumber> = queue.iter().map(|e| e.summary.card_number).collect();
+        drop(queue); // the names are not needed: each card is read as it is printed
+        let total = numbers.len();
+        if !self.quiet {
+            eprintln!(
+                "{total} card(s) in the print queue; template {}.",
+                template.name
+            );
+        }
+        if i64::try_from(total).is_ok_and(|n| n >= PRINT_QUEUE_LIMIT) {
+            eprintln!(
+                "note: the queue may hold more cards; this PDF has the oldest {total}. \
+                 Run again after marking them printed."
+            );
+        }
+
+        // One card at a time from the database (at most one photo in
+        // memory); a card revoked or printed meanwhile stops the run.
+        let cards = numbers.iter().enumerate().map(|(i, &n)| {
+            office
+                .card_for_printing(&actor, n)
+                .map(print::CardData::from)
+                .map_err(|e| print::PrintError::Card {
+                    index: i + 1,
+                    number: n.to_string(),
+                    source: Box::new(print::PrintError::Input(format!(
+                        "{e} (run the command again to print the queue as it is now)"
+                    ))),
+                })
+        });
+        let mut progress = progress(self.quiet, |done, total| {
+            format!("rendering card {done}/{total}")
+        });
+        let pdf = flat(print::render(
+            &template,
+            cards,
+            self.layout(),
+            total,
+            &mut progress,
+        ))?;
+        flat(print::write_atomically(&self.out, &pdf))?;
+        eprintln!(
+            "Wrote {} ({total} card(s), {} KB).",
+            self.out.display(),
+            pdf.len().div_ceil(1024)
+        );
+        drop(pdf);
+
+        if !self.mark_printed {
+            eprintln!(
+                "The cards stay in the queue: mark them printed once they are printed \
+                 (--mark-printed, or the print queue page)."
+            );
+            return Ok(());
+        }
+        let (mut marked, mut skipped) = (0usize, 0usize);
+        for n in &numbers {
+            match office.mark_printed(&actor, *n) {
+                Ok(()) => marked += 1,
+                // Marked printed or revoked meanwhile: leave it.
+                Err(citycard::Error::InvalidState(_)) => skipped += 1,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "marking printed stopped after {marked} of {total} card(s); \
+                         the PDF holds all {total}, the others stay in the queue"
+                    )));
+                }
+            }
+        }
+        let photos = match config.photo_retention {
+            PhotoRetention::AfterPrinting => "their photos are deleted".to_owned(),
+            PhotoRetention::Days(d) => format!("their photos will be deleted in {d} day(s)"),
+        };
+        eprintln!("Marked {marked} card(s) printed; {photos}.");
+        if skipped > 0 {
+            eprintln!(
+                "{skipped} card(s) were marked printed or revoked meanwhile and were left alone."
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Progress on stderr, counts only (never a name or card number): updated
+/// in place on a terminal, otherwise a line every tenth of the run.
+fn progress(quiet: bool, line: fn(usize, usize) -> String) -> impl FnMut(usize, usize) {
+    let tty = std::io::stderr().is_terminal();
+    move |done, total| {
+        if quiet {
+            return;
+        }
+        let step = (total / 10).max(1);
+        if tty {
+            eprint!("\r{}", line(done, total));
+            if done >= total {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        } else if done.is_multiple_of(step) || done == total {
+            eprintln!("{}", line(done, total));
+        }
+    }
+}
+
+/// A print error as one message: its text already holds its cause (which
+/// `{:#}` would otherwise repeat).
+fn flat<T>(r: Result<T, print::PrintError>) -> Result<T> {
+    r.map_err(|e| anyhow!("{e}"))
 }

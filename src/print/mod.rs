@@ -169,7 +169,8 @@ impl CardData {
 }
 
 /// Renders cards into one PDF. `cards` yields each card (or the error that
-/// reading it produced); `progress` is called after each card with
+/// reading it produced, wrapped in [`PrintError::Card`] unless it already
+/// is one); `progress` is called after each card with
 /// (cards done, total) where `total` is the caller's count.
 pub fn render(
     template: &Template,
@@ -181,10 +182,14 @@ pub fn render(
     let mut doc = render::Document::new(template, layout);
     for (i, card) in cards.into_iter().enumerate() {
         let index = i + 1;
-        let card = card.map_err(|e| PrintError::Card {
-            index,
-            number: "unknown".into(),
-            source: Box::new(e),
+        let card = card.map_err(|e| match e {
+            // The caller already said which card (it knows the number).
+            e @ PrintError::Card { .. } => e,
+            e => PrintError::Card {
+                index,
+                number: "unknown".into(),
+                source: Box::new(e),
+            },
         })?;
         doc.add_card(&card).map_err(|e| PrintError::Card {
             index,
