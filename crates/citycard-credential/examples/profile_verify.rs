@@ -86,7 +86,8 @@ fn main() {
     let tbs = cose::sig_structure(
         &cose::protected_bytes(&parsed.kid, None).unwrap(),
         parsed.payload(),
-    );
+    )
+    .unwrap();
     let signature = ed25519_dalek::Signature::from_slice(&cose_bytes[cose_bytes.len() - 64..])
         .expect("64-byte signature at the end");
     let public = office.verifying_key();

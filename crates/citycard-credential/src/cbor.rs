@@ -57,32 +57,6 @@ impl std::io::Write for Compare<'_> {
     }
 }
 
-/// The head (initial byte and argument) of a CBOR item of major type
-/// `major` with argument `arg`, in the shortest form (RFC 8949 §4.2.1):
-/// the bytes and how many of them are used.
-pub fn head(major: u8, arg: u64) -> ([u8; 9], usize) {
-    let mut out = [0u8; 9];
-    let initial = major << 5;
-    let be = arg.to_be_bytes();
-    let (info, len) = match arg {
-        0..=23 => (initial | arg as u8, 0),
-        24..=0xFF => (initial | 24, 1),
-        0x100..=0xFFFF => (initial | 25, 2),
-        0x1_0000..=0xFFFF_FFFF => (initial | 26, 4),
-        _ => (initial | 27, 8),
-    };
-    let argument = be.iter().skip(8 - len);
-    for (o, b) in out.iter_mut().zip(std::iter::once(&info).chain(argument)) {
-        *o = *b;
-    }
-    (out, 1 + len)
-}
-
-/// Major type of a byte string.
-pub const MAJOR_BYTES: u8 = 2;
-/// Major type of a text string.
-pub const MAJOR_TEXT: u8 = 3;
-
 /// An integer key.
 pub fn key(k: i64) -> Value {
     Value::Integer(k.into())
@@ -143,18 +117,6 @@ pub fn bytes(value: Option<Value>, bad: Malformed) -> Result<Vec<u8>, Malformed>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn heads_are_shortest_and_match_ciborium() {
-        for len in [0usize, 1, 23, 24, 255, 256, 65_535, 65_536, 300_000] {
-            let (h, n) = head(MAJOR_BYTES, len as u64);
-            let encoded = to_vec(&Value::Bytes(vec![0; len])).unwrap_or_default();
-            assert_eq!(&h[..n], &encoded[..n], "length {len}");
-            assert_eq!(encoded.len(), n + len);
-        }
-        assert_eq!(head(0, 0x1_0000_0000), ([0x1B, 0, 0, 0, 1, 0, 0, 0, 0], 9));
-        assert_eq!(head(3, 10).1, 1);
-    }
 
     #[test]
     fn determinism_check_compares_every_byte() {
