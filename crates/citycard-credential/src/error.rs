@@ -188,6 +188,9 @@ pub enum Error {
     /// The signature does not verify.
     #[error("the signature does not verify")]
     BadSignature,
+    /// The card number is on the revocation list.
+    #[error("the card is on the revocation list")]
+    Revoked,
     /// A trust list or revocation list is not acceptable.
     #[error("{list}: {problem}")]
     List {

@@ -265,10 +265,7 @@ impl Verifier {
             .as_ref()
             .is_some_and(|r| r.contains(number))
         {
-            return Err((
-                Outcome::Revoked,
-                Error::KeyNotAllowed("the card is on the revocation list"),
-            ));
+            return Err((Outcome::Revoked, Error::Revoked));
         }
         if today < issued {
             return Err((
