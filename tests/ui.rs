@@ -1,7 +1,9 @@
-//! The clerk UI through the real actix app (`citycard::web::app`) on a
-//! temporary SQLite office: languages, login errors, enrol → duplicate
-//! warning → confirm → card page with QR → revoke (supervisor), roles,
-//! CSRF, labels, catalogs.
+//! The clerk UI through the real actix app (`citycard::web::app`), every
+//! test on SQLite and on PostgreSQL (when reachable; otherwise the
+//! PostgreSQL half prints `SKIPPED: PostgreSQL not reachable`): languages,
+//! login errors, enrol → duplicate warning → confirm → card page with QR →
+//! revoke (supervisor), renew, replace, erase, photos, users, keys, roles,
+//! CSRF, search, labels, catalogs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod office_support;
@@ -13,20 +15,40 @@ use actix_web::http::{StatusCode, header};
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
 use citycard::accounts::Role;
+use citycard::config::Config;
 use citycard::web::desk::{DeskConfig, DeskState};
 use citycard::web::state::AppState;
 use office_support::{Backend, PASSWORD, TestOffice, office_with};
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
 
 const BOUNDARY: &str = "----citycardtestboundary";
 
-fn office() -> TestOffice {
-    let t = office_with(Backend::Sqlite, |_| {}).unwrap();
+type TestFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Runs a test on a fresh SQLite office, then on a fresh PostgreSQL office
+/// (when the server is reachable); `tweak` adjusts the configuration.
+fn run_with(tweak: impl Fn(&mut Config), f: impl Fn(TestOffice) -> TestFuture) {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(t) = office_with(backend, &tweak) {
+            eprintln!("--- on {backend:?}");
+            actix_web::rt::System::new().block_on(f(t));
+        }
+    }
+}
+
+/// [`run_with`] with the default configuration.
+fn run(f: impl Fn(TestOffice) -> TestFuture) {
+    run_with(|_| {}, f);
+}
+
+/// One user of each role (password [`PASSWORD`]).
+fn staff(t: &TestOffice) {
     t.user("clerk1", Role::Clerk);
     t.user("super1", Role::Supervisor);
     t.user("admin1", Role::Admin);
     t.user("audit1", Role::Auditor);
-    t
 }
 
 async fn app(
@@ -172,9 +194,13 @@ fn assert_labelled(html: &str, page: &str) {
     assert!(checked > 0, "{page}: no fields checked");
 }
 
-#[actix_web::test]
-async fn login_page_in_both_languages() {
-    let t = office();
+#[test]
+fn login_page_in_both_languages() {
+    run(|t| Box::pin(login_page_in_both_languages_on(t)));
+}
+
+async fn login_page_in_both_languages_on(t: TestOffice) {
+    staff(&t);
     let app = app(&t).await;
     let (status, de) = get(&app, "", "/login?lang=de").await;
     assert_eq!(status, StatusCode::OK);
@@ -200,9 +226,13 @@ async fn login_page_in_both_languages() {
     );
 }
 
-#[actix_web::test]
-async fn wrong_password_shows_the_error_next_to_the_field() {
-    let t = office();
+#[test]
+fn wrong_password_shows_the_error_next_to_the_field() {
+    run(|t| Box::pin(wrong_password_shows_the_error_next_to_the_field_on(t)));
+}
+
+async fn wrong_password_shows_the_error_next_to_the_field_on(t: TestOffice) {
+    staff(&t);
     let app = app(&t).await;
     let req = TestRequest::post()
         .uri("/login?lang=en")
@@ -224,9 +254,12 @@ async fn wrong_password_shows_the_error_next_to_the_field() {
     assert!(!html.contains("not the password"));
 }
 
-#[actix_web::test]
-async fn first_login_with_one_time_password_must_change_it() {
-    let t = office_with(Backend::Sqlite, |_| {}).unwrap();
+#[test]
+fn first_login_with_one_time_password_must_change_it() {
+    run(|t| Box::pin(first_login_with_one_time_password_must_change_it_on(t)));
+}
+
+async fn first_login_with_one_time_password_must_change_it_on(t: TestOffice) {
     let otp = t.office.ensure_initial_admin().unwrap().unwrap();
     let app = app(&t).await;
     use secrecy::ExposeSecret;
@@ -272,9 +305,13 @@ async fn first_login_with_one_time_password_must_change_it() {
     assert_eq!(status, StatusCode::OK);
 }
 
-#[actix_web::test]
-async fn enrol_duplicate_confirm_card_revoke() {
-    let t = office();
+#[test]
+fn enrol_duplicate_confirm_card_revoke() {
+    run(|t| Box::pin(enrol_duplicate_confirm_card_revoke_on(t)));
+}
+
+async fn enrol_duplicate_confirm_card_revoke_on(t: TestOffice) {
+    staff(&t);
     let app = app(&t).await;
     let clerk = login(&app, "clerk1").await;
     let (status, html) = get(&app, &clerk, "/enrol?lang=en").await;
@@ -367,9 +404,13 @@ async fn enrol_duplicate_confirm_card_revoke() {
     assert!(html.contains("Gesperrt (verloren)"), "{html}");
 }
 
-#[actix_web::test]
-async fn roles_are_enforced() {
-    let t = office();
+#[test]
+fn roles_are_enforced() {
+    run(|t| Box::pin(roles_are_enforced_on(t)));
+}
+
+async fn roles_are_enforced_on(t: TestOffice) {
+    staff(&t);
     let app = app(&t).await;
     let clerk = login(&app, "clerk1").await;
     for uri in [
@@ -408,9 +449,13 @@ async fn roles_are_enforced() {
     assert!(location(&res).starts_with("/login"));
 }
 
-#[actix_web::test]
-async fn forms_without_csrf_token_are_refused() {
-    let t = office();
+#[test]
+fn forms_without_csrf_token_are_refused() {
+    run(|t| Box::pin(forms_without_csrf_token_are_refused_on(t)));
+}
+
+async fn forms_without_csrf_token_are_refused_on(t: TestOffice) {
+    staff(&t);
     let app = app(&t).await;
     let clerk = login(&app, "clerk1").await;
     let res = post_form(
@@ -441,9 +486,13 @@ async fn forms_without_csrf_token_are_refused() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
-#[actix_web::test]
-async fn search_by_number_validates_the_check_digit() {
-    let t = office();
+#[test]
+fn search_by_number_validates_the_check_digit() {
+    run(|t| Box::pin(search_by_number_validates_the_check_digit_on(t)));
+}
+
+async fn search_by_number_validates_the_check_digit_on(t: TestOffice) {
+    staff(&t);
     let app = app(&t).await;
     let clerk = login(&app, "clerk1").await;
     let (_, html) = get(&app, &clerk, "/search?lang=en").await;
@@ -485,8 +534,8 @@ async fn search_by_number_validates_the_check_digit() {
     assert!(body_of(res).await.contains("No card was found"));
 }
 
-#[actix_web::test]
-async fn catalogs_have_the_same_keys() {
+#[test]
+fn catalogs_have_the_same_keys() {
     use citycard::web::ui::i18n::{catalog_sources, parse_catalog};
     let (de, en) = catalog_sources();
     let de: BTreeSet<String> = parse_catalog(de).unwrap().into_keys().collect();
@@ -500,9 +549,15 @@ async fn catalogs_have_the_same_keys() {
     assert!(de.len() > 100);
 }
 
-#[actix_web::test]
-async fn print_queue_pdf_and_mark_printed() {
-    let t = office_with(Backend::Sqlite, |c| c.card_template = "no-photo".into()).unwrap();
+#[test]
+fn print_queue_pdf_and_mark_printed() {
+    run_with(
+        |c| c.card_template = "no-photo".into(),
+        |t| Box::pin(print_queue_pdf_and_mark_printed_on(t)),
+    );
+}
+
+async fn print_queue_pdf_and_mark_printed_on(t: TestOffice) {
     t.user("clerk1", Role::Clerk);
     let app = app(&t).await;
     let clerk = login(&app, "clerk1").await;
