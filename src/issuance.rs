@@ -19,7 +19,7 @@
 use crate::accounts::{Actor, Permission};
 use crate::audit::{self, AuditAction};
 use crate::config::{DateOfBirthPolicy, PhotoRetention};
-use crate::db::schema::{cards, residents};
+use crate::db::schema::{cards, published_lists, residents};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::office::{Office, today};
@@ -439,6 +439,36 @@ pub struct PublishedList {
     pub issued: Date,
     /// Its next-update date.
     pub next_update: Date,
+    /// Whether it was signed now (`false`: the stored list was still
+    /// current and was kept).
+    pub signed: bool,
+}
+
+/// How long a server keeps the stored revocation list in memory before it
+/// reads the database again.
+pub const REVOCATIONS_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The row of the revocation list in `published_lists`.
+const REVOCATIONS_ROW: &str = "revocations";
+
+/// [`Office::maintenance`] re-signs a stored revocation list older than
+/// this, even when its content is current.
+pub const REVOCATION_LIST_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(20 * 3600);
+
+/// What a stored list's content is: the issuer, the signing key and the
+/// numbers. A different hash means the stored list is out of date.
+fn content_hash(issuer: &str, kid: &[u8], numbers: &[CardNumber]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(issuer.len() + kid.len() + 2 + numbers.len() * 5);
+    buf.extend_from_slice(issuer.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(kid);
+    buf.push(0);
+    for n in numbers {
+        buf.extend_from_slice(&n.to_bytes());
+    }
+    ring::digest::digest(&ring::digest::SHA256, &buf)
+        .as_ref()
+        .to_vec()
 }
 
 /// What [`Office::maintenance`] did.
@@ -1370,33 +1400,89 @@ impl Office {
         })
     }
 
-    /// Builds, signs and writes the revocation list from the database: every
-    /// revoked card that has not expired yet. Also writes `revoked.txt`.
+    /// Builds and signs the revocation list from the database (every
+    /// revoked card that has not expired yet), stores it in the database
+    /// (the copy every server instance serves) and writes it to the data
+    /// directory too (with `revoked.txt`), for `desk export` and operators.
     pub fn publish_revocations(&self) -> Result<PublishedList> {
+        self.publish_revocations_if(true)
+    }
+
+    /// Like [`Office::publish_revocations`], but keeps the stored list when
+    /// it is younger than [`REVOCATION_LIST_MAX_AGE`] and its content is
+    /// current (several servers on one database need not all re-sign it).
+    /// The files in the data directory are written from the stored list
+    /// either way.
+    pub fn refresh_revocations(&self) -> Result<PublishedList> {
+        self.publish_revocations_if(false)
+    }
+
+    fn publish_revocations_if(&self, always: bool) -> Result<PublishedList> {
         let _guard = self.publish_lock();
         let signing = self.signing()?;
         let today = today();
-        if !signing.revocation_entry.may_sign_on(today) {
-            return Err(Error::Signing(
-                "the revocation key may not sign today (outside its signing window)".to_owned(),
-            ));
-        }
-        let numbers: Vec<i64> = self.db().read(|c| {
-            Ok(cards::table
+        let now = db::now();
+        let (bytes, list, signed) = self.db().write(|c| {
+            // Locks the row until the end of the transaction (PostgreSQL; on
+            // SQLite `Db::write` holds the write lock): the numbers are read
+            // after every earlier publisher committed, so the last list
+            // stored is never older than the last revocation.
+            let locked = diesel::update(published_lists::table.find(REVOCATIONS_ROW))
+                .set(published_lists::name.eq(published_lists::name))
+                .execute(c)?;
+            if locked != 1 {
+                return Err(Error::Integrity("the revocation list row is missing"));
+            }
+            let (issued_at, stored_hash, stored): (PrimitiveDateTime, Vec<u8>, Vec<u8>) =
+                published_lists::table
+                    .find(REVOCATIONS_ROW)
+                    .select((
+                        published_lists::issued_at,
+                        published_lists::content_hash,
+                        published_lists::bytes,
+                    ))
+                    .first(c)?;
+            let numbers: Vec<i64> = cards::table
                 .filter(cards::status.eq("revoked"))
                 .filter(cards::expires.ge(today))
                 .select(cards::card_number)
-                .load(c)?)
+                .load(c)?;
+            let mut numbers = numbers
+                .into_iter()
+                .map(from_i64)
+                .collect::<Result<Vec<_>>>()?;
+            numbers.sort_unstable();
+            numbers.dedup();
+            let hash = content_hash(&signing.issuer, &signing.revocation_entry.kid, &numbers);
+            if !always
+                && !stored.is_empty()
+                && stored_hash == hash
+                && issued_at > db::earlier(now, REVOCATION_LIST_MAX_AGE)
+                && let Ok((list, _)) = RevocationList::inspect(&stored)
+                && list.next_update > today
+            {
+                return Ok((stored, list, false));
+            }
+            if !signing.revocation_entry.may_sign_on(today) {
+                return Err(Error::Signing(
+                    "the revocation key may not sign today (outside its signing window)".to_owned(),
+                ));
+            }
+            let next_update = add_days(today, self.config().revocation_list_days);
+            let list = RevocationList::new(signing.issuer.clone(), today, next_update, numbers);
+            let bytes = list
+                .sign(&signing.revocation_key)
+                .map_err(|e| Error::Signing(e.to_string()))?;
+            diesel::update(published_lists::table.find(REVOCATIONS_ROW))
+                .set((
+                    published_lists::issued_at.eq(now),
+                    published_lists::content_hash.eq(&hash),
+                    published_lists::bytes.eq(&bytes),
+                ))
+                .execute(c)?;
+            Ok((bytes, list, true))
         })?;
-        let numbers = numbers
-            .into_iter()
-            .map(from_i64)
-            .collect::<Result<Vec<_>>>()?;
-        let next_update = add_days(today, self.config().revocation_list_days);
-        let list = RevocationList::new(signing.issuer.clone(), today, next_update, numbers);
-        let bytes = list
-            .sign(&signing.revocation_key)
-            .map_err(|e| Error::Signing(e.to_string()))?;
+        self.cache_revocations(Some(bytes.clone()));
         let mut text = String::from(
             "# Revoked card numbers, written by the office with every revocation list.\n",
         );
@@ -1408,9 +1494,29 @@ impl Office {
         write_atomic(&self.config().revocations_path(), &bytes)?;
         Ok(PublishedList {
             revoked: list.len(),
-            issued: today,
-            next_update,
+            issued: list.issued,
+            next_update: list.next_update,
+            signed,
         })
+    }
+
+    /// The signed revocation list as stored in the database (what every
+    /// server instance serves), or `None` when none was signed yet. Kept
+    /// for [`REVOCATIONS_CACHE`] seconds between database reads.
+    pub fn published_revocations(&self) -> Result<Option<Vec<u8>>> {
+        if let Some(cached) = self.cached_revocations(REVOCATIONS_CACHE) {
+            return Ok(cached);
+        }
+        let stored: Option<Vec<u8>> = self.db().read(|c| {
+            Ok(published_lists::table
+                .find(REVOCATIONS_ROW)
+                .select(published_lists::bytes)
+                .first(c)
+                .optional()?)
+        })?;
+        let stored = stored.filter(|b| !b.is_empty());
+        self.cache_revocations(stored.clone());
+        Ok(stored)
     }
 
     fn publish_after_change(&self) -> PublishStatus {

@@ -17,6 +17,7 @@ use citycard_credential::{SigningKey, keys as ckeys};
 use diesel::prelude::*;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const KEY_CHECK: &str = "key_check";
 
@@ -45,6 +46,8 @@ struct Inner {
     signing: std::result::Result<Signing, String>,
     office_name: String,
     publish_lock: Mutex<()>,
+    /// The stored revocation list as last read or written, and when.
+    revocations_cache: Mutex<Option<(Instant, Option<Vec<u8>>)>>,
 }
 
 /// The office: cheap to clone (one shared inner value), safe to share
@@ -107,6 +110,7 @@ impl Office {
                 signing,
                 office_name,
                 publish_lock: Mutex::new(()),
+                revocations_cache: Mutex::new(None),
             }),
         })
     }
@@ -145,6 +149,29 @@ impl Office {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The cached revocation list when it is younger than `max_age`.
+    pub(crate) fn cached_revocations(&self, max_age: Duration) -> Option<Option<Vec<u8>>> {
+        let cache = self
+            .inner
+            .revocations_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < max_age)
+            .map(|(_, bytes)| bytes.clone())
+    }
+
+    /// Remembers the stored revocation list (just read or written).
+    pub(crate) fn cache_revocations(&self, bytes: Option<Vec<u8>>) {
+        let mut cache = self
+            .inner
+            .revocations_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *cache = Some((Instant::now(), bytes));
+    }
+
     /// The signing keys, or why the office cannot issue cards.
     pub fn key_status(&self) -> Result<KeyStatus> {
         let s = self.signing()?;
@@ -161,11 +188,14 @@ impl Office {
     }
 
     /// Daily upkeep: deletes photos whose retention has passed, ended
-    /// sessions and old throttle rows, and re-signs the revocation list.
+    /// sessions and old throttle rows, and re-signs the revocation list
+    /// when the stored one is out of date or older than
+    /// [`crate::issuance::REVOCATION_LIST_MAX_AGE`] (the files in the data
+    /// directory are rewritten from the stored list either way).
     pub fn maintenance(&self) -> Result<crate::issuance::Maintenance> {
         let photos_deleted = self.purge_photos()?;
         let sessions_purged = self.purge_sessions()?;
-        let revocations = self.publish_revocations()?;
+        let revocations = self.refresh_revocations()?;
         Ok(crate::issuance::Maintenance {
             photos_deleted,
             sessions_purged,

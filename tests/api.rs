@@ -693,3 +693,56 @@ fn serve_binary_smoke() {
     assert!(dir.path().join("citycard-data/citycard.sqlite").exists());
     assert!(dir.path().join("citycard-data/keys/office.key").exists());
 }
+
+/// Two server instances on one database (each with its own data
+/// directory): a revocation through one is served by the other.
+#[test]
+fn every_instance_serves_the_stored_revocation_list() {
+    run(|t| {
+        Box::pin(async move {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = t.config.clone();
+            config.data_dir = dir.path().to_owned();
+            std::fs::copy(t.config.trust_list_path(), config.trust_list_path()).unwrap();
+            std::fs::copy(t.config.trust_list_path(), config.trust_list_path()).unwrap();
+            let other = citycard::office::Office::open(&config).unwrap();
+            let desk = DeskConfig {
+                trust_list: t.config.trust_list_path(),
+                revocations: config.revocations_path(),
+                root_public_key: Some(t.config.root_public_key_path()),
+            };
+            let state = web::Data::new(AppState::new(other));
+            let desk = web::Data::new(citycard::web::desk::DeskState::new(desk).unwrap());
+            let app = test::init_service(citycard::web::app(state, desk)).await;
+
+            let clerk = t.user("clerk", citycard::accounts::Role::Clerk);
+            let supervisor = t.user("supervisor", citycard::accounts::Role::Supervisor);
+            let enrolment = citycard::issuance::Enrolment {
+                given_names: "A".to_owned(),
+                family_name: "B".to_owned(),
+                date_of_birth: None,
+                photo: Some(photo("photo")),
+                attestation: citycard::issuance::Attestation::BOTH,
+                confirm_duplicate: false,
+            };
+            let card = match t.office.enrol_and_issue(&clerk, enrolment).unwrap() {
+                citycard::issuance::EnrolOutcome::Issued(c) => c,
+                citycard::issuance::EnrolOutcome::PossibleDuplicate(_) => panic!("duplicate"),
+            };
+            t.office
+                .revoke(
+                    &supervisor,
+                    card.card_number,
+                    citycard::issuance::RevocationReason::Stolen,
+                )
+                .unwrap();
+            assert!(!config.revocations_path().exists());
+            let (status, headers, _, body) =
+                call!(app, get("/.well-known/citycard/revocations", None));
+            assert_eq!(status, StatusCode::OK);
+            assert!(headers.get("etag").is_some());
+            let list = RevocationList::verify(&body, &t.trust).unwrap();
+            assert!(list.contains(card.card_number));
+        })
+    });
+}

@@ -704,3 +704,54 @@ fn concurrent_issuing_keeps_the_audit_chain_linear() {
         assert_eq!((residents, cards), (20, 20));
     });
 }
+
+/// A second server instance on the same database: its own data directory,
+/// the same keys.
+fn second_instance(t: &TestOffice) -> (citycard::office::Office, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = t.config.clone();
+    config.data_dir = dir.path().to_owned();
+    std::fs::copy(t.config.trust_list_path(), config.trust_list_path()).unwrap();
+    (citycard::office::Office::open(&config).unwrap(), dir)
+}
+
+#[test]
+fn instances_on_one_database_publish_one_revocation_list() {
+    on_both(|t| {
+        let (other, other_dir) = second_instance(&t);
+        let clerk = t.user("clerk", Role::Clerk);
+        let supervisor = t.user("supervisor", Role::Supervisor);
+        let card = issued(
+            t.office
+                .enrol_and_issue(&clerk, enrolment("A", "B", None))
+                .unwrap(),
+        );
+        t.office
+            .revoke(&supervisor, card.card_number, RevocationReason::Lost)
+            .unwrap();
+        // The other instance never signed anything: it serves the stored list.
+        let bytes = other.published_revocations().unwrap().unwrap();
+        let list = RevocationList::verify(&bytes, &t.trust).unwrap();
+        assert!(list.contains(card.card_number));
+        assert_eq!(bytes, std::fs::read(t.config.revocations_path()).unwrap());
+        // Its maintenance keeps the current list (no new signature) and
+        // writes it into its own data directory.
+        let m = other.maintenance().unwrap();
+        assert!(!m.revocations.signed);
+        assert_eq!(m.revocations.revoked, 1);
+        assert_eq!(
+            std::fs::read(other_dir.path().join("revocations.cose")).unwrap(),
+            bytes
+        );
+        // A list whose content is out of date is re-signed by maintenance.
+        t.sql("UPDATE published_lists SET content_hash = bytes");
+        let m = t.office.maintenance().unwrap();
+        assert!(m.revocations.signed);
+        assert_eq!(m.revocations.revoked, 1);
+        // So is one older than 20 hours.
+        t.sql("UPDATE published_lists SET issued_at = '2000-01-01 00:00:00'");
+        assert!(other.maintenance().unwrap().revocations.signed);
+        assert!(!t.office.maintenance().unwrap().revocations.signed);
+        drop(other);
+    });
+}

@@ -113,6 +113,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    published_lists (name) {
+        name -> Text,
+        issued_at -> Timestamp,
+        content_hash -> Binary,
+        bytes -> Binary,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(cards -> residents (resident_id));
@@ -127,4 +136,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_head,
     office_meta,
+    published_lists,
 );

@@ -194,7 +194,7 @@ fn config_json(fingerprint: &str, trust_list: &str, revocations: &str) -> Vec<u8
 }
 
 /// GET, and HEAD (answered like GET without the body).
-fn get_or_head() -> Route {
+pub(crate) fn get_or_head() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
@@ -279,7 +279,7 @@ async fn trust_list(req: HttpRequest, state: web::Data<DeskState>) -> HttpRespon
     serve_list(&req, &state.config.trust_list, MAX_TRUST_LIST_BYTES).await
 }
 
-async fn revocations(req: HttpRequest, state: web::Data<DeskState>) -> HttpResponse {
+pub(crate) async fn revocations(req: HttpRequest, state: web::Data<DeskState>) -> HttpResponse {
     serve_list(&req, &state.config.revocations, MAX_REVOCATION_LIST_BYTES).await
 }
 
@@ -297,6 +297,11 @@ async fn serve_list(req: &HttpRequest, path: &Path, max: usize) -> HttpResponse 
         }
         Err(_) => return HttpResponse::InternalServerError().finish(),
     };
+    list_response(req, bytes)
+}
+
+/// Answers with a signed list (ETag, `no-cache`, open CORS).
+pub(crate) fn list_response(req: &HttpRequest, bytes: Vec<u8>) -> HttpResponse {
     let etag = format!("\"{:016x}\"", fnv1a(0xcbf2_9ce4_8422_2325, &bytes));
     let mut res = if etag_matches(req, &etag) {
         HttpResponse::NotModified()

@@ -95,6 +95,24 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         .body(body)
 }
 
+/// `/.well-known/citycard/revocations` on an office server: the list
+/// stored in the database (the same on every server instance), or the file
+/// while none was signed yet.
+async fn revocations(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    desk: web::Data<desk::DeskState>,
+) -> HttpResponse {
+    match state.run(|office| office.published_revocations()).await {
+        Ok(Some(bytes)) => desk::list_response(&req, bytes),
+        Ok(None) => desk::revocations(req, desk).await,
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body("database unavailable\n"),
+    }
+}
+
 /// `/healthz` without an office (desk-only servers and tests).
 async fn healthz_static() -> HttpResponse {
     HttpResponse::Ok()
@@ -152,6 +170,10 @@ pub fn app(
                 .error_handler(|_, _| AppError::bad_body("bad query parameters").into()),
         )
         .route("/healthz", web::get().to(healthz))
+        .route(
+            "/.well-known/citycard/revocations",
+            desk::get_or_head().to(revocations),
+        )
         .configure(api::configure)
         .configure(desk::configure)
         .configure(ui::configure)
@@ -227,9 +249,17 @@ fn tls_config(tls: &crate::config::TlsConfig) -> Result<rustls::ServerConfig> {
 pub async fn run_maintenance(state: &AppState) {
     match state.run(|office| office.maintenance()).await {
         Ok(m) => eprintln!(
-            "maintenance: revocation list re-signed ({} numbers, next update {}), \
+            "maintenance: revocation list {} ({} numbers, next update {}), \
              {} photo(s) deleted, {} session row(s) purged",
-            m.revocations.revoked, m.revocations.next_update, m.photos_deleted, m.sessions_purged
+            if m.revocations.signed {
+                "re-signed"
+            } else {
+                "current"
+            },
+            m.revocations.revoked,
+            m.revocations.next_update,
+            m.photos_deleted,
+            m.sessions_purged
         ),
         Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),
     }
