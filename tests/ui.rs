@@ -139,16 +139,47 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let mut body = String::new();
+    post_multipart_photo(
+        app,
+        cookie,
+        uri,
+        fields,
+        ("", "application/octet-stream", b""),
+    )
+    .await
+}
+
+/// A multipart form with the text fields and the `photo` file
+/// `(file name, content type, bytes)`.
+async fn post_multipart_photo<S, B>(
+    app: &S,
+    cookie: &str,
+    uri: &str,
+    fields: &[(&str, &str)],
+    (filename, content_type, bytes): (&str, &str, &[u8]),
+) -> ServiceResponse<B>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut body = Vec::new();
     for (name, value) in fields {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
     }
-    body.push_str(&format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n\r\n--{BOUNDARY}--\r\n"
-    ));
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{filename}\"\r\n\
+             Content-Type: {content_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     let req = TestRequest::post()
         .uri(uri)
         .insert_header((header::COOKIE, cookie.to_owned()))
@@ -610,4 +641,640 @@ async fn print_queue_pdf_and_mark_printed_on(t: TestOffice) {
     // Printed: the single-card PDF is now a supervisor's reprint.
     let (status, _) = get(&app, &clerk, &format!("{card}/pdf")).await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+// ---------------------------------------------------------------- more flows
+
+/// A small valid PNG.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// The path (`/cards/…`) of a `Location`, without the query.
+fn card_path(location: &str) -> String {
+    assert!(location.starts_with("/cards/"), "{location}");
+    location.split('?').next().unwrap().to_owned()
+}
+
+/// Enrols a resident (no photo) as `cookie` and returns the card's path.
+async fn enrol<S, B>(app: &S, cookie: &str, given: &str, family: &str, dob: &str) -> String
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (_, html) = get(app, cookie, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let res = post_multipart(
+        app,
+        cookie,
+        "/enrol",
+        &[
+            ("csrf_token", &csrf),
+            ("given_names", given),
+            ("family_name", family),
+            ("date_of_birth", dob),
+            ("attest_identity", "1"),
+            ("attest_residence", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    card_path(&location(&res))
+}
+
+/// A login attempt with any password.
+async fn try_login<S, B>(app: &S, user: &str, password: &str) -> ServiceResponse<B>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::post()
+        .uri("/login?lang=en")
+        .set_form([("username", user), ("password", password), ("next", "")])
+        .to_request();
+    test::call_service(app, req).await
+}
+
+fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<String> {
+    res.response()
+        .cookies()
+        .find(|c| c.name() == "citycard_session" && !c.value().is_empty())
+        .map(|c| format!("citycard_session={}", c.value()))
+}
+
+#[test]
+fn renew_revokes_the_old_card_as_renewed() {
+    run(|t| Box::pin(renew_revokes_the_old_card_as_renewed_on(t)));
+}
+
+async fn renew_revokes_the_old_card_as_renewed_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let old = enrol(&app, &clerk, "Renate", "Erneuer", "1970-03-04").await;
+    let (status, html) = get(&app, &clerk, &format!("{old}/renew?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "renew");
+    let csrf = csrf_of(&html);
+    // Without the attestation: the errors next to the checkboxes.
+    let res = post_multipart(
+        &app,
+        &clerk,
+        &format!("{old}/renew?lang=en"),
+        &[("csrf_token", &csrf), ("attest_residence", "1")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"attest_identity-error\""), "{html}");
+    assert!(html.contains("aria-describedby=\"attest_identity-error\""));
+    assert!(!html.contains("id=\"attest_residence-error\""));
+    // With it: a new card, the old one revoked as renewed.
+    let res = post_multipart(
+        &app,
+        &clerk,
+        &format!("{old}/renew"),
+        &[
+            ("csrf_token", &csrf),
+            ("attest_identity", "1"),
+            ("attest_residence", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let loc = location(&res);
+    assert!(loc.ends_with("?msg=renew.done"), "{loc}");
+    let new = card_path(&loc);
+    assert_ne!(new, old);
+    let (status, html) = get(&app, &clerk, &format!("{old}?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Revoked (renewed)"), "{html}");
+    let (status, html) = get(&app, &clerk, &format!("{loc}&lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("The card was renewed"), "{html}");
+    assert!(html.contains("status-active"), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"{old}\">")),
+        "previous card"
+    );
+    assert!(html.contains("Erneuer"));
+    assert!(html.contains("<svg"));
+}
+
+#[test]
+fn replace_lost_card() {
+    run(|t| Box::pin(replace_lost_card_on(t)));
+}
+
+async fn replace_lost_card_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let old = enrol(&app, &clerk, "Verena", "Verloren", "1981-11-30").await;
+    let (status, html) = get(&app, &clerk, &format!("{old}/replace?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "replace");
+    assert!(html.contains("<option value=\"lost\">"), "{html}");
+    let csrf = csrf_of(&html);
+    let attested = [
+        ("csrf_token", csrf.as_str()),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    // No reason: the error next to the select, the checkboxes kept.
+    let res = post_multipart(&app, &clerk, &format!("{old}/replace?lang=en"), &attested).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"reason-error\""), "{html}");
+    assert!(html.contains("aria-describedby=\"reason-error\""));
+    assert!(html.contains("checked"));
+    let (_, html) = get(&app, &clerk, &format!("{old}?lang=en")).await;
+    assert!(html.contains("status-active"), "nothing changed: {html}");
+    // Lost.
+    let mut fields = attested.to_vec();
+    fields.push(("reason", "lost"));
+    let res = post_multipart(&app, &clerk, &format!("{old}/replace"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let loc = location(&res);
+    assert!(loc.ends_with("?msg=replace.done"), "{loc}");
+    let new = card_path(&loc);
+    assert_ne!(new, old);
+    let (_, html) = get(&app, &clerk, &format!("{old}?lang=en")).await;
+    assert!(html.contains("Revoked (lost)"), "{html}");
+    let (_, html) = get(&app, &clerk, &format!("{old}?lang=de")).await;
+    assert!(html.contains("Gesperrt (verloren)"), "{html}");
+    let (status, html) = get(&app, &clerk, &format!("{new}?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("status-active"), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"{old}\">")),
+        "previous card"
+    );
+}
+
+#[test]
+fn erase_by_supervisor_with_confirmation() {
+    run(|t| Box::pin(erase_by_supervisor_with_confirmation_on(t)));
+}
+
+async fn erase_by_supervisor_with_confirmation_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let card = enrol(&app, &clerk, "Erika", "Loeschbar", "1966-06-06").await;
+    let number = card.trim_start_matches("/cards/").to_owned();
+    // Not a clerk's.
+    let (status, html) = get(&app, &clerk, &format!("{card}?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&format!("href=\"{card}/erase\"")));
+    let (status, _) = get(&app, &clerk, &format!("{card}/erase")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let res = post_form(
+        &app,
+        &clerk,
+        &format!("{card}/erase"),
+        &[("csrf_token", &csrf_of(&html)), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The supervisor must confirm.
+    let sup = login(&app, "super1").await;
+    let (_, html) = get(&app, &sup, &format!("{card}?lang=en")).await;
+    assert!(html.contains(&format!("href=\"{card}/erase\"")), "{html}");
+    let (status, html) = get(&app, &sup, &format!("{card}/erase?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "erase");
+    let csrf = csrf_of(&html);
+    let res = post_form(
+        &app,
+        &sup,
+        &format!("{card}/erase?lang=en"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"confirm-error\""), "{html}");
+    assert!(html.contains("aria-describedby=\"confirm-error\""));
+    let (_, html) = get(&app, &sup, &format!("{card}?lang=en")).await;
+    assert!(
+        html.contains("Loeschbar"),
+        "not erased without confirmation"
+    );
+    let res = post_form(
+        &app,
+        &sup,
+        &format!("{card}/erase?lang=en"),
+        &[("csrf_token", &csrf), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_of(res).await;
+    assert!(
+        html.contains("data was erased and 1 card(s) revoked."),
+        "{html}"
+    );
+    // The card page: no name, no birth date, revoked as erased.
+    let (status, html) = get(&app, &sup, &format!("{card}?lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("personal data was erased."), "{html}");
+    assert!(html.contains("Revoked (erased)"), "{html}");
+    for personal in ["Erika", "Loeschbar", "1966-06-06"] {
+        assert!(!html.contains(personal), "{personal} on the card page");
+    }
+    assert!(!html.contains(&format!("href=\"{card}/erase\"")));
+    // The audit log lists the erasure, without the name.
+    let auditor = login(&app, "audit1").await;
+    let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<td>resident_erased</td>"), "{html}");
+    assert!(html.contains("<td>super1</td>"));
+    let display = citycard::issuance::parse_card_number(&number)
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&format!("<td>{display}</td>")), "{html}");
+    for personal in ["Erika", "Loeschbar", "1966-06-06"] {
+        assert!(!html.contains(personal), "{personal} in the audit log");
+    }
+    let (_, csv) = get(&app, &auditor, "/audit.csv").await;
+    assert!(csv.contains("resident_erased"));
+    assert!(!csv.contains("Loeschbar"));
+}
+
+#[test]
+fn admin_creates_disables_and_resets_users() {
+    run(|t| Box::pin(admin_creates_disables_and_resets_users_on(t)));
+}
+
+async fn admin_creates_disables_and_resets_users_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let admin = login(&app, "admin1").await;
+    let (status, html) = get(&app, &admin, "/users?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_of(&html);
+    // A bad role: the error next to the select, the name kept.
+    let res = post_form(
+        &app,
+        &admin,
+        "/users?lang=en",
+        &[
+            ("csrf_token", &csrf),
+            ("username", "clerk2"),
+            ("role", "emperor"),
+            ("password", "one-time passphrase 1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"role-error\""), "{html}");
+    assert!(html.contains("aria-describedby=\"role-error\""));
+    assert!(html.contains("value=\"clerk2\""));
+    assert!(!html.contains("one-time passphrase 1"));
+    // Create a clerk with a one-time password.
+    let res = post_form(
+        &app,
+        &admin,
+        "/users",
+        &[
+            ("csrf_token", &csrf),
+            ("username", "clerk2"),
+            ("role", "clerk"),
+            ("password", "one-time passphrase 1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/users?msg=users.created");
+    let (_, html) = get(&app, &admin, "/users?msg=users.created&lang=en").await;
+    assert!(html.contains("clerk2"), "{html}");
+    assert!(html.contains("must change password"), "{html}");
+    // The same name again: the error next to the name.
+    let res = post_form(
+        &app,
+        &admin,
+        "/users?lang=en",
+        &[
+            ("csrf_token", &csrf),
+            ("username", "clerk2"),
+            ("role", "clerk"),
+            ("password", "one-time passphrase 1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"username-error\""), "{html}");
+    // The new user must change the password at the first sign-in.
+    let res = try_login(&app, "clerk2", "one-time passphrase 1").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/account/password");
+    let clerk2 = session_cookie(&res).unwrap();
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/search")
+            .insert_header((header::COOKIE, clerk2.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(location(&res), "/account/password");
+
+    // Disable a signed-in user: their session ends, they cannot sign in.
+    let clerk = login(&app, "clerk1").await;
+    let (status, _) = get(&app, &clerk, "/search").await;
+    assert_eq!(status, StatusCode::OK);
+    let res = post_form(
+        &app,
+        &admin,
+        "/users/clerk1/disable",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/users?msg=users.disabled_done");
+    let res = test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/search")
+            .insert_header((header::COOKIE, clerk.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "session ended");
+    assert!(location(&res).starts_with("/login"), "{}", location(&res));
+    let res = try_login(&app, "clerk1", PASSWORD).await;
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
+    assert!(session_cookie(&res).is_none());
+    let (_, html) = get(&app, &admin, "/users?lang=en").await;
+    assert!(html.contains("action=\"/users/clerk1/enable\""), "{html}");
+    let res = post_form(
+        &app,
+        &admin,
+        "/users/clerk1/enable",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(location(&res), "/users?msg=users.enabled_done");
+    let res = try_login(&app, "clerk1", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // Reset a password: a one-time password again.
+    let (status, html) = get(&app, &admin, "/users/super1/password?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_labelled(&html, "reset");
+    let res = post_form(
+        &app,
+        &admin,
+        "/users/super1/password?lang=en",
+        &[("csrf_token", &csrf), ("password", "short")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"password-error\""), "{html}");
+    assert!(html.contains("password-error\""));
+    let res = post_form(
+        &app,
+        &admin,
+        "/users/super1/password",
+        &[("csrf_token", &csrf), ("password", "reset passphrase 22")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/users?msg=users.reset_done");
+    let res = try_login(&app, "super1", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "old password");
+    let res = try_login(&app, "super1", "reset passphrase 22").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/account/password");
+    // Not for a clerk.
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/search").await;
+    let res = post_form(
+        &app,
+        &clerk,
+        "/users/super1/disable",
+        &[("csrf_token", &csrf_of(&html))],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[test]
+fn enrol_with_photos() {
+    run(|t| Box::pin(enrol_with_photos_on(t)));
+}
+
+async fn enrol_with_photos_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("given_names", "Paula"),
+        ("family_name", "Bildhauer"),
+        ("date_of_birth", "1992-02-29"),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    let assert_photo_error = |html: &str, message: &str| {
+        assert!(
+            html.contains(&format!(
+                "<p class=\"error\" id=\"photo-error\">{message}</p>"
+            )),
+            "{html}"
+        );
+        let input = html
+            .find("<input type=\"file\" id=\"photo\"")
+            .map(|i| &html[i..i + html[i..].find('>').unwrap()])
+            .expect("the photo field");
+        assert!(
+            input.contains("aria-describedby=\"photo-hint photo-error\""),
+            "{input}"
+        );
+        assert!(input.contains("aria-invalid=\"true\""), "{input}");
+        assert!(html.contains("value=\"Paula\""));
+        assert!(html.contains("value=\"Bildhauer\""));
+        assert!(html.contains("value=\"1992-02-29\""));
+        assert!(
+            html.contains("id=\"attest_identity\" name=\"attest_identity\" value=\"1\" checked")
+        );
+    };
+    // Larger than 5 MB: the error next to the field, the rest kept.
+    let big = vec![0u8; citycard::issuance::MAX_PHOTO_BYTES + 1];
+    let res = post_multipart_photo(
+        &app,
+        &clerk,
+        "/enrol?lang=en",
+        &fields,
+        ("big.jpg", "image/jpeg", &big),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_photo_error(
+        &body_of(res).await,
+        "The photo is larger than 5 MB. Choose a smaller file.",
+    );
+    // Not an image.
+    let res = post_multipart_photo(
+        &app,
+        &clerk,
+        "/enrol?lang=en",
+        &fields,
+        ("notes.txt", "text/plain", b"this is not a picture"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_photo_error(
+        &body_of(res).await,
+        "The photo must be a JPEG or PNG image.",
+    );
+    let clerk_search = get(&app, &clerk, "/search").await.1;
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/name",
+        &[
+            ("csrf_token", &csrf_of(&clerk_search)),
+            ("given_names", "Paula"),
+            ("family_name", "Bildhauer"),
+            ("date_of_birth", "1992-02-29"),
+        ],
+    )
+    .await;
+    assert!(
+        !body_of(res).await.contains("href=\"/cards/"),
+        "nothing issued"
+    );
+    // A small PNG: issued, the card page says a photo is stored.
+    let res = post_multipart_photo(
+        &app,
+        &clerk,
+        "/enrol",
+        &fields,
+        ("me.png", "image/png", &png(300, 400)),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let card = card_path(&location(&res));
+    let (_, html) = get(&app, &clerk, &format!("{card}?lang=en")).await;
+    assert!(
+        html.contains("A photo is stored until the card is printed."),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"{card}/pdf\"")));
+    let req = TestRequest::get()
+        .uri(&format!("{card}/pdf"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", body_of(res).await);
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "application/pdf"
+    );
+    assert!(test::read_body(res).await.starts_with(b"%PDF"));
+    // Without a photo the card page says so.
+    let other = enrol(&app, &clerk, "Otto", "Ohnebild", "1960-01-01").await;
+    let (_, html) = get(&app, &clerk, &format!("{other}?lang=en")).await;
+    assert!(html.contains("No photo stored."), "{html}");
+}
+
+#[test]
+fn search_by_name_is_post_only() {
+    run(|t| Box::pin(search_by_name_is_post_only_on(t)));
+}
+
+async fn search_by_name_is_post_only_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let card = enrol(&app, &clerk, "Gerda", "Getsuche", "1955-07-08").await;
+    let query = "given_names=Gerda&family_name=Getsuche&date_of_birth=1955-07-08";
+    // A GET with the fields in the query string does not search.
+    let (status, html) = get(&app, &clerk, &format!("/search?{query}&lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&format!("href=\"{card}\"")), "{html}");
+    assert!(!html.contains("Getsuche"), "{html}");
+    assert!(!html.contains("No card was found"));
+    let (status, html) = get(&app, &clerk, &format!("/search/name?{query}")).await;
+    assert_ne!(status, StatusCode::OK);
+    assert!(!html.contains(&format!("href=\"{card}\"")));
+    // The name search form posts.
+    let (_, html) = get(&app, &clerk, "/search?lang=en").await;
+    assert!(
+        html.contains("method=\"post\" action=\"/search/name\""),
+        "{html}"
+    );
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/name?lang=en",
+        &[
+            ("csrf_token", &csrf_of(&html)),
+            ("given_names", "Gerda"),
+            ("family_name", "Getsuche"),
+            ("date_of_birth", "1955-07-08"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_of(res).await;
+    assert!(html.contains(&format!("href=\"{card}\"")), "{html}");
+    // A bad date: the error next to the field.
+    let res = post_form(
+        &app,
+        &clerk,
+        "/search/name?lang=en",
+        &[
+            ("csrf_token", &csrf_of(&html)),
+            ("given_names", "Gerda"),
+            ("family_name", "Getsuche"),
+            ("date_of_birth", "08.07.1955"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(html.contains("id=\"date_of_birth-error\""), "{html}");
+    assert!(
+        html.contains("date_of_birth-error\" aria-invalid=\"true\""),
+        "{html}"
+    );
+}
+
+#[test]
+fn keys_page_shows_the_root_fingerprint_to_admins() {
+    run(|t| Box::pin(keys_page_shows_the_root_fingerprint_to_admins_on(t)));
+}
+
+async fn keys_page_shows_the_root_fingerprint_to_admins_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let fingerprint = citycard_credential::keys::fingerprint_display(&office_support::root_key(&t));
+    assert_eq!(fingerprint.len(), 16 * 4 + 15);
+    let admin = login(&app, "admin1").await;
+    let (status, html) = get(&app, &admin, "/keys?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<code class=\"fingerprint\">{fingerprint}</code>")),
+        "{html}"
+    );
+    assert!(html.contains("Root key fingerprint"));
+    assert!(html.contains(office_support::OFFICE));
+    for user in ["super1", "clerk1", "audit1"] {
+        let cookie = login(&app, user).await;
+        let (status, html) = get(&app, &cookie, "/keys").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+        assert!(!html.contains(&fingerprint), "{user}");
+    }
 }
