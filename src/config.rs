@@ -24,6 +24,7 @@
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
 //! | `[tls] cert`, `key` | `CITYCARD_TLS_CERT`, `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
+//! | `secure_cookies` | `CITYCARD_SECURE_COOKIES` | `auto`: `Secure` cookies when `[tls]` is set; `true` behind a TLS-terminating proxy |
 //! | `[login] account_max_failures` | `CITYCARD_LOGIN_ACCOUNT_MAX_FAILURES` | `5` |
 //! | `[login] address_max_failures` | `CITYCARD_LOGIN_ADDRESS_MAX_FAILURES` | `20` |
 //! | `[login] window_minutes` | `CITYCARD_LOGIN_WINDOW_MINUTES` | `15` |
@@ -232,6 +233,31 @@ impl PhotoRetention {
     }
 }
 
+/// Whether cookies get the `Secure` attribute (browsers then send them over
+/// HTTPS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecureCookies {
+    /// `Secure` when the server speaks TLS itself (`[tls]` is set).
+    #[default]
+    Auto,
+    /// Always `Secure`: TLS is terminated by a proxy in front.
+    Always,
+    /// Never `Secure` (plain HTTP on localhost, development).
+    Never,
+}
+
+impl SecureCookies {
+    /// Parses `auto`, `true` or `false`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "true" => Some(Self::Always),
+            "false" => Some(Self::Never),
+            _ => None,
+        }
+    }
+}
+
 /// TLS certificate and key files (PEM).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsConfig {
@@ -304,6 +330,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// TLS, when the server terminates it itself.
     pub tls: Option<TlsConfig>,
+    /// Whether cookies are marked `Secure` (see [`Config::cookies_secure`]).
+    pub secure_cookies: SecureCookies,
     /// Login throttling.
     pub login: LoginThrottle,
     /// Reverse proxies whose `X-Forwarded-For` header is believed (addresses
@@ -390,6 +418,7 @@ struct FileConfig {
     revocation_list_days: Option<i64>,
     db_pool_size: Option<i64>,
     tls: Option<FileTls>,
+    secure_cookies: Option<toml::Value>,
     login: Option<FileLogin>,
     trusted_proxies: Option<Vec<String>>,
     templates_dir: Option<PathBuf>,
@@ -437,6 +466,7 @@ struct Settings {
     db_pool_size: Option<Raw<String>>,
     tls_cert: Option<Raw<PathBuf>>,
     tls_key: Option<Raw<PathBuf>>,
+    secure_cookies: Option<Raw<String>>,
     account_max_failures: Option<Raw<String>>,
     address_max_failures: Option<Raw<String>>,
     window_minutes: Option<Raw<String>>,
@@ -482,6 +512,13 @@ impl Settings {
             db_pool_size: raw_num(file.db_pool_size, "db_pool_size"),
             tls_cert: raw(tls.cert, "tls.cert"),
             tls_key: raw(tls.key, "tls.key"),
+            secure_cookies: raw(
+                file.secure_cookies.map(|v| match v {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                }),
+                "secure_cookies",
+            ),
             account_max_failures: raw_num(login.account_max_failures, "login.account_max_failures"),
             address_max_failures: raw_num(login.address_max_failures, "login.address_max_failures"),
             window_minutes: raw_num(login.window_minutes, "login.window_minutes"),
@@ -531,6 +568,7 @@ impl Settings {
                 "DB_POOL_SIZE" => self.db_pool_size = text(),
                 "TLS_CERT" => self.tls_cert = path(),
                 "TLS_KEY" => self.tls_key = path(),
+                "SECURE_COOKIES" => self.secure_cookies = text(),
                 "LOGIN_ACCOUNT_MAX_FAILURES" => self.account_max_failures = text(),
                 "LOGIN_ADDRESS_MAX_FAILURES" => self.address_max_failures = text(),
                 "LOGIN_WINDOW_MINUTES" => self.window_minutes = text(),
@@ -607,6 +645,7 @@ impl Config {
             revocation_list_days: 7,
             db_pool_size: 8,
             tls: None,
+            secure_cookies: SecureCookies::Auto,
             login: LoginThrottle::default(),
             trusted_proxies: Vec::new(),
             templates_dir: PathBuf::from(DEFAULT_TEMPLATES_DIR),
@@ -714,6 +753,10 @@ impl Config {
                 ));
             }
         };
+        if let Some(raw) = s.secure_cookies {
+            config.secure_cookies = SecureCookies::parse(&raw.value)
+                .ok_or_else(|| invalid(&raw.setting, "must be true, false or auto"))?;
+        }
         let d = LoginThrottle::default();
         let window: u64 = number(s.window_minutes, 15, 1, 24 * 60)?;
         let lockout: u64 = number(s.lockout_minutes, 15, 1, 24 * 60)?;
@@ -760,7 +803,18 @@ impl Config {
         self.data_dir.join("trust-list.cose")
     }
 
-    /// The signed revocation list this office publishes.
+    /// Whether cookies get `Secure`: `secure_cookies`, where `auto` means
+    /// "when the server speaks TLS itself".
+    pub fn cookies_secure(&self) -> bool {
+        match self.secure_cookies {
+            SecureCookies::Auto => self.tls.is_some(),
+            SecureCookies::Always => true,
+            SecureCookies::Never => false,
+        }
+    }
+
+    /// Where the office writes its signed revocation list (a copy of the
+    /// one stored in the database).
     pub fn revocations_path(&self) -> PathBuf {
         self.data_dir.join("revocations.cose")
     }
@@ -904,7 +958,31 @@ mod tests {
         assert_eq!(c.session_idle_timeout, Duration::from_secs(1800));
         assert_eq!(c.date_of_birth, DateOfBirthPolicy::Optional);
         assert_eq!(c.tls, None);
+        assert_eq!(c.secure_cookies, SecureCookies::Auto);
+        assert!(!c.cookies_secure());
         assert_eq!(c.login, LoginThrottle::default());
+    }
+
+    #[test]
+    fn secure_cookies_auto_true_false() {
+        let tls = "[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        assert!(load(Some(tls), &[]).unwrap().cookies_secure());
+        let c = load(Some("secure_cookies = true"), &[]).unwrap();
+        assert_eq!(c.secure_cookies, SecureCookies::Always);
+        assert!(c.cookies_secure());
+        let c = load(Some("secure_cookies = \"auto\""), &[]).unwrap();
+        assert!(!c.cookies_secure());
+        let c = load(Some(&format!("secure_cookies = false\n{tls}")), &[]).unwrap();
+        assert!(!c.cookies_secure());
+        let c = load(
+            Some("secure_cookies = false"),
+            &[("CITYCARD_SECURE_COOKIES", "true")],
+        )
+        .unwrap();
+        assert!(c.cookies_secure());
+        let err = load(None, &[("CITYCARD_SECURE_COOKIES", "yes please")]).unwrap_err();
+        assert!(err.to_string().contains("CITYCARD_SECURE_COOKIES"), "{err}");
+        assert!(load(Some("secure_cookies = 1"), &[]).is_err());
     }
 
     #[test]

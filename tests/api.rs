@@ -746,3 +746,50 @@ fn every_instance_serves_the_stored_revocation_list() {
         })
     });
 }
+
+/// `secure_cookies = true` without `[tls]` (TLS terminated by a proxy):
+/// the session cookie is `Secure`; by default (`auto`, no TLS) it is not.
+#[test]
+fn secure_cookies_setting_behind_a_proxy() {
+    use citycard::config::SecureCookies;
+    use citycard::web::auth::{self, ClientAddr};
+    for (setting, secure) in [(SecureCookies::Always, true), (SecureCookies::Auto, false)] {
+        let t = office_with(Backend::Sqlite, |c| c.secure_cookies = setting).unwrap();
+        assert!(t.config.tls.is_none());
+        actix_web::rt::System::new().block_on(async move {
+            t.user("clerk", Role::Clerk);
+            let state = web::Data::new(AppState::new(t.office.clone()));
+            assert_eq!(state.secure_cookies(), secure);
+            let app = test::init_service(actix_web::App::new().app_data(state).route(
+                "/login",
+                web::post().to(
+                    |state: web::Data<AppState>, client: ClientAddr| async move {
+                        let s = auth::login(&state, "clerk", secret(PASSWORD), client).await?;
+                        Ok::<_, citycard::web::error::AppError>(
+                            actix_web::HttpResponse::SeeOther()
+                                .cookie(auth::session_cookie(&state, &s))
+                                .finish(),
+                        )
+                    },
+                ),
+            ))
+            .await;
+            let res =
+                test::call_service(&app, TestRequest::post().uri("/login").to_request()).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            let cookie = res
+                .headers()
+                .get("set-cookie")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(cookie.starts_with("citycard_session="), "{cookie}");
+            assert_eq!(
+                cookie.split(';').any(|a| a.trim() == "Secure"),
+                secure,
+                "{cookie}"
+            );
+        });
+    }
+}

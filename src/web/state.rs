@@ -26,11 +26,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for this office. Cookies get `Secure` when the office
-    /// serves TLS itself (`config.tls`) or `secure_cookies` is forced (a
-    /// TLS-terminating proxy in front).
+    /// The state for this office. Cookies get `Secure` as the
+    /// configuration's `secure_cookies` says ([`Config::cookies_secure`]:
+    /// by default when the office serves TLS itself; `true` behind a
+    /// TLS-terminating proxy).
     pub fn new(office: Office) -> Self {
-        let secure_cookies = office.config().tls.is_some();
+        let secure_cookies = office.config().cookies_secure();
         AppState {
             office,
             secure_cookies,
