@@ -591,7 +591,7 @@ fn count_account_failure(
     max: u32,
     lockout: Duration,
     now: PrimitiveDateTime,
-) -> Result<()> {
+) -> Result<bool> {
     diesel::update(users::table.find(user_id))
         .set(users::failed_logins.eq(users::failed_logins + 1))
         .execute(conn)?;
@@ -606,8 +606,9 @@ fn count_account_failure(
                 users::locked_until.eq(Some(db::later(now, lockout))),
             ))
             .execute(conn)?;
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 impl Office {
@@ -873,7 +874,21 @@ impl Office {
             }
             Ok((user, locked))
         })?;
+        let office = self.office_name().to_owned();
         if let Some(until) = locked {
+            if let Some(u) = &user {
+                self.db().write(|c| {
+                    audit::append(
+                        c,
+                        &u.username,
+                        &office,
+                        AuditAction::LoginFailed,
+                        None,
+                        "reason=locked",
+                    )?;
+                    Ok(())
+                })?;
+            }
             return Err(Error::Throttled {
                 retry_after_secs: secs_until(now, until),
             });
@@ -886,8 +901,8 @@ impl Office {
         };
         let ok = verify_password(password, stored) && user.as_ref().is_some_and(|u| !u.disabled);
 
-        // 3. Record the outcome.
-        let office = self.office_name().to_owned();
+        // 3. Record the outcome (the audit log names the account, never
+        // the address or the password).
         let idle = self.config().session_idle_timeout;
         let max_life = self.config().session_max_lifetime;
         match (ok, user) {
@@ -912,6 +927,14 @@ impl Office {
                             sessions::expires_at.eq(db::later(now, max_life)),
                         ))
                         .execute(c)?;
+                    audit::append(
+                        c,
+                        &user.username,
+                        &office,
+                        AuditAction::LoginSucceeded,
+                        None,
+                        &format!("role={role}"),
+                    )?;
                     Ok(())
                 })?;
                 Ok(NewSession {
@@ -941,13 +964,34 @@ impl Office {
                         )?;
                     }
                     match &user {
-                        Some(u) => count_account_failure(
-                            c,
-                            u.id,
-                            limits.account_max_failures,
-                            limits.lockout,
-                            now,
-                        )?,
+                        Some(u) => {
+                            let locked_now = count_account_failure(
+                                c,
+                                u.id,
+                                limits.account_max_failures,
+                                limits.lockout,
+                                now,
+                            )?;
+                            let reason = if u.disabled { "disabled" } else { "password" };
+                            audit::append(
+                                c,
+                                &u.username,
+                                &office,
+                                AuditAction::LoginFailed,
+                                None,
+                                &format!("reason={reason}"),
+                            )?;
+                            if locked_now {
+                                audit::append(
+                                    c,
+                                    &u.username,
+                                    &office,
+                                    AuditAction::AccountLocked,
+                                    None,
+                                    &format!("minutes={}", limits.lockout.as_secs().div_ceil(60)),
+                                )?;
+                            }
+                        }
                         None => count_throttle_failure(
                             c,
                             &unknown_tag,
@@ -1069,11 +1113,25 @@ impl Office {
         })
     }
 
-    /// Ends a session (logout). Unknown tokens are ignored.
+    /// Ends a session (logout), recorded in the audit log. Unknown tokens
+    /// are ignored.
     pub fn logout(&self, token: &str) -> Result<()> {
-        let mut conn = self.db().conn()?;
-        diesel::delete(sessions::table.find(token_hash(token))).execute(&mut *conn)?;
-        Ok(())
+        let hash = token_hash(token);
+        let office = self.office_name().to_owned();
+        self.db().write(|c| {
+            let username: Option<String> = sessions::table
+                .inner_join(users::table)
+                .filter(sessions::token_hash.eq(&hash))
+                .select(users::username)
+                .first(c)
+                .optional()?;
+            let Some(username) = username else {
+                return Ok(());
+            };
+            diesel::delete(sessions::table.find(&hash)).execute(c)?;
+            audit::append(c, &username, &office, AuditAction::LoggedOut, None, "")?;
+            Ok(())
+        })
     }
 
     /// Makes an API token for the actor themself.

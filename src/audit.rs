@@ -66,6 +66,16 @@ pub enum AuditAction {
     ApiTokenCreated,
     /// An API token was revoked.
     ApiTokenRevoked,
+    /// A user logged in (actor: the user; never the address).
+    LoginSucceeded,
+    /// A login to an existing account failed (wrong password, disabled
+    /// account, or refused while locked). Unknown account names are not
+    /// recorded (they might be a mistyped password).
+    LoginFailed,
+    /// Too many failed logins: the account was locked for a while.
+    AccountLocked,
+    /// A user logged out.
+    LoggedOut,
 }
 
 impl AuditAction {
@@ -89,6 +99,10 @@ impl AuditAction {
             AuditAction::UserEnabled => "user_enabled",
             AuditAction::ApiTokenCreated => "api_token_created",
             AuditAction::ApiTokenRevoked => "api_token_revoked",
+            AuditAction::LoginSucceeded => "login",
+            AuditAction::LoginFailed => "login_failed",
+            AuditAction::AccountLocked => "account_locked",
+            AuditAction::LoggedOut => "logout",
         }
     }
 }

@@ -448,13 +448,15 @@ fn admin_cli_works_without_the_server() {
     assert!(office.key_status().is_err(), "no signing keys here");
     let out = run(&["audit", "verify"], "");
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 entries"));
+    // user_created, password_set and the login above.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 3 entries"));
     // No password in the audit log.
     let csv = dir.path().join("audit.csv");
     let out = run(&["audit", "export", "--out", csv.to_str().unwrap()], "");
     assert!(out.status.success());
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.contains("user_created") && csv.contains("password_set"));
+    assert!(csv.contains(",login,"), "{csv}");
     assert!(!csv.contains("long password"));
 }
 
@@ -489,6 +491,87 @@ fn parallel_failures_are_all_counted() {
                 t.office.login("clerk", &secret(PASSWORD), addr),
                 Err(Error::Throttled { .. })
             ));
+        },
+    );
+}
+
+/// Logins, failures on existing accounts, lockouts, logouts, password
+/// changes and user management are in the audit log: the account name as
+/// actor, no address, no password; the chain stays intact.
+#[test]
+fn logins_are_audited() {
+    on_both_with(
+        |c| c.login.account_max_failures = 2,
+        |t| {
+            let admin = t.user("boss", Role::Admin);
+            let clerk = t.user("clerk", Role::Clerk);
+            let auditor = t.user("auditor", Role::Auditor);
+            let addr = ip("192.0.2.77");
+            let s = t.office.login("clerk", &secret(PASSWORD), addr).unwrap();
+            t.office
+                .change_own_password(
+                    &clerk,
+                    &secret(PASSWORD),
+                    &secret("another long passphrase here"),
+                    Some(&s.token),
+                )
+                .unwrap();
+            t.office.logout(s.token.expose_secret()).unwrap();
+            t.office.logout("ccs_not-a-session").unwrap();
+            // Unknown accounts are not recorded.
+            let _ = t.office.login("nobody", &secret("wrong password 1"), addr);
+            // Two failures lock the account; the next try is refused.
+            for _ in 0..2 {
+                let e = t
+                    .office
+                    .login("clerk", &secret("wrong password 2"), addr)
+                    .unwrap_err();
+                assert!(matches!(e, Error::BadCredentials), "{e:?}");
+            }
+            let e = t
+                .office
+                .login("clerk", &secret("another long passphrase here"), addr)
+                .unwrap_err();
+            assert!(matches!(e, Error::Throttled { .. }), "{e:?}");
+            t.office.set_user_disabled(&admin, "clerk", true).unwrap();
+
+            let entries = t
+                .office
+                .audit_entries(&auditor, citycard::audit::AuditQuery::default())
+                .unwrap();
+            let mut seen: Vec<(String, String, String)> = entries
+                .iter()
+                .map(|e| (e.actor.clone(), e.action.clone(), e.detail.clone()))
+                .collect();
+            seen.reverse(); // oldest first
+            let expected: Vec<(&str, &str, &str)> = vec![
+                ("cli", "user_created", "user=boss role=admin"),
+                ("cli", "user_created", "user=clerk role=clerk"),
+                ("cli", "user_created", "user=auditor role=auditor"),
+                ("clerk", "login", "role=clerk"),
+                ("clerk", "password_changed", "user=clerk"),
+                ("clerk", "logout", ""),
+                ("clerk", "login_failed", "reason=password"),
+                ("clerk", "login_failed", "reason=password"),
+                ("clerk", "account_locked", "minutes=15"),
+                ("clerk", "login_failed", "reason=locked"),
+                ("boss", "user_disabled", "user=clerk"),
+            ];
+            let seen_ref: Vec<(&str, &str, &str)> = seen
+                .iter()
+                .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+                .collect();
+            assert_eq!(seen_ref, expected);
+            for e in &entries {
+                assert_eq!(e.card_number, None);
+                for secret_text in ["192.0.2.77", "wrong password", "passphrase", "nobody"] {
+                    assert!(!e.detail.contains(secret_text), "{e:?}");
+                    assert!(!e.actor.contains(secret_text), "{e:?}");
+                }
+            }
+            let report = t.office.verify_audit(&auditor).unwrap();
+            assert!(report.first_broken.is_none(), "{report}");
+            assert_eq!(report.entries, 11);
         },
     );
 }
