@@ -754,9 +754,13 @@ async fn renew_revokes_the_old_card_as_renewed_on(t: TestOffice) {
     let (status, html) = get(&app, &clerk, &format!("{old}?lang=en")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Revoked (renewed)"), "{html}");
+    // The renewed card offers no second renewal or replacement.
+    assert!(!html.contains(&format!("href=\"{old}/renew\"")), "{html}");
+    assert!(!html.contains(&format!("href=\"{old}/replace\"")), "{html}");
     let (status, html) = get(&app, &clerk, &format!("{loc}&lang=en")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("The card was renewed"), "{html}");
+    assert!(html.contains(&format!("href=\"{new}/renew\"")), "{html}");
     assert!(html.contains("status-active"), "{html}");
     assert!(
         html.contains(&format!("<a href=\"{old}\">")),
@@ -1137,6 +1141,20 @@ async fn enrol_with_photos_on(t: TestOffice) {
     assert_photo_error(
         &body_of(res).await,
         "The photo must be a JPEG or PNG image.",
+    );
+    // Too small to print sharply: refused now, not at print time.
+    let res = post_multipart_photo(
+        &app,
+        &clerk,
+        "/enrol?lang=en",
+        &fields,
+        ("tiny.png", "image/png", &png(60, 80)),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_photo_error(
+        &body_of(res).await,
+        "The photo is too small to print sharply: it must be at least 240 × 300 pixels.",
     );
     let clerk_search = get(&app, &clerk, "/search").await.1;
     let res = post_form(

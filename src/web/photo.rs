@@ -7,6 +7,11 @@ use crate::issuance::MAX_PHOTO_BYTES;
 
 /// Largest side of a photo in pixels that is accepted for decoding.
 pub const MAX_PHOTO_SIDE: u32 = 8000;
+/// Smallest photo accepted, width × height in pixels: a 3:4 portrait that
+/// prints at 150 dpi or more in a photo box up to 40 × 50 mm. Refusing a
+/// smaller one at enrolment means the clerk learns it while the resident is
+/// still at the counter, not when the card is printed.
+pub const MIN_PHOTO_SIZE: (u32, u32) = (240, 300);
 
 /// Why a photo was refused (never its content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +23,9 @@ pub enum PhotoError {
     /// Not a readable JPEG or PNG (or too many pixels).
     #[error("the photo must be a JPEG or PNG image of at most 8000 × 8000 pixels")]
     NotAnImage,
+    /// Smaller than [`MIN_PHOTO_SIZE`]: it would print blurred.
+    #[error("the photo is too small: it must be at least 240 × 300 pixels")]
+    TooSmall,
 }
 
 /// Decodes a JPEG or PNG and encodes it again as JPEG (quality 90);
@@ -38,6 +46,9 @@ pub fn reencode(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
     let img = reader.decode().map_err(|_| PhotoError::NotAnImage)?;
+    if img.width() < MIN_PHOTO_SIZE.0 || img.height() < MIN_PHOTO_SIZE.1 {
+        return Err(PhotoError::TooSmall);
+    }
     let rgba = img.to_rgba8();
     let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
         let [r, g, b, a] = rgba.get_pixel(x, y).0;

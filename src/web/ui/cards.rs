@@ -87,6 +87,10 @@ async fn photo_of(
     };
     match web::block(move || crate::web::photo::reencode(&raw)).await {
         Ok(Ok(p)) => Ok(Some(p)),
+        Ok(Err(crate::web::photo::PhotoError::TooSmall)) => {
+            errors.add("photo", lang.t("field.photo_too_small"));
+            Ok(None)
+        }
         Ok(Err(_)) => {
             errors.add("photo", lang.t("field.photo"));
             Ok(None)
@@ -372,7 +376,14 @@ pub async fn card(
             && active
             && !erased
             && s.printed_at.is_some(),
-        can_issue: role.allows(Permission::IssueCards) && !erased,
+        // Renew/replace only from the newest card: a card that was already
+        // renewed or replaced is the previous card of another one.
+        can_issue: role.allows(Permission::IssueCards)
+            && !erased
+            && !details
+                .resident_cards
+                .iter()
+                .any(|c| c.previous_card == Some(s.card_number)),
         can_revoke: role.allows(Permission::RevokeCards) && active,
         can_erase: role.allows(Permission::EraseResidents) && !erased,
         resident: details.resident.clone(),
