@@ -86,7 +86,7 @@ pub struct CardView {
 
 /// `GET /login`.
 #[derive(Template)]
-#[template(path = "ui/login.html")]
+#[template(path = "login.html")]
 pub struct Login<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -96,7 +96,7 @@ pub struct Login<'a> {
 
 /// `GET /account/password`.
 #[derive(Template)]
-#[template(path = "ui/password.html")]
+#[template(path = "password.html")]
 pub struct Password<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -105,7 +105,7 @@ pub struct Password<'a> {
 
 /// `GET /`.
 #[derive(Template)]
-#[template(path = "ui/dashboard.html")]
+#[template(path = "dashboard.html")]
 pub struct Dashboard<'a> {
     pub page: &'a Page,
     pub welcome: String,
@@ -128,7 +128,7 @@ pub struct EnrolForm {
 
 /// `GET /enrol`, and the form again with errors or the duplicate warning.
 #[derive(Template)]
-#[template(path = "ui/enrol.html")]
+#[template(path = "enrol.html")]
 pub struct Enrol<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -140,7 +140,7 @@ pub struct Enrol<'a> {
 
 /// `GET /cards/{number}`.
 #[derive(Template)]
-#[template(path = "ui/card.html")]
+#[template(path = "card.html")]
 pub struct Card<'a> {
     pub page: &'a Page,
     pub card: CardView,
@@ -157,7 +157,7 @@ pub struct Card<'a> {
 
 /// Renew and replace: attestation, optional photo, reason (replace).
 #[derive(Template)]
-#[template(path = "ui/newcard.html")]
+#[template(path = "newcard.html")]
 pub struct NewCard<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -174,7 +174,7 @@ pub struct NewCard<'a> {
 
 /// Revoke and erase: the confirmation page.
 #[derive(Template)]
-#[template(path = "ui/confirm.html")]
+#[template(path = "confirm.html")]
 pub struct Confirm<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -190,7 +190,7 @@ pub struct Confirm<'a> {
 
 /// `GET /search` and the results of a search by name.
 #[derive(Template)]
-#[template(path = "ui/search.html")]
+#[template(path = "search.html")]
 pub struct Search<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -214,7 +214,7 @@ pub struct QueueRow {
 
 /// `GET /print-queue`.
 #[derive(Template)]
-#[template(path = "ui/queue.html")]
+#[template(path = "queue.html")]
 pub struct Queue<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -236,7 +236,7 @@ pub struct UserRow {
 
 /// `GET /users`.
 #[derive(Template)]
-#[template(path = "ui/users.html")]
+#[template(path = "users.html")]
 pub struct Users<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -247,7 +247,7 @@ pub struct Users<'a> {
 
 /// `GET /users/{name}/password`.
 #[derive(Template)]
-#[template(path = "ui/user_reset.html")]
+#[template(path = "user_reset.html")]
 pub struct UserReset<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
@@ -267,7 +267,7 @@ pub struct AuditRow {
 
 /// `GET /audit`.
 #[derive(Template)]
-#[template(path = "ui/audit.html")]
+#[template(path = "audit.html")]
 pub struct Audit<'a> {
     pub page: &'a Page,
     pub chain: String,
@@ -279,7 +279,7 @@ pub struct Audit<'a> {
 
 /// `GET /keys`.
 #[derive(Template)]
-#[template(path = "ui/keys.html")]
+#[template(path = "keys.html")]
 pub struct Keys<'a> {
     pub page: &'a Page,
     pub keys: Option<crate::office::KeyStatus>,
@@ -288,7 +288,7 @@ pub struct Keys<'a> {
 
 /// An error page.
 #[derive(Template)]
-#[template(path = "ui/error.html")]
+#[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub page: &'a Page,
     pub message: String,
