@@ -2,7 +2,8 @@
 // running `citycard serve`:
 //   1. load /verify/, wait until the service worker and the lists are cached;
 //   2. cut the network, reload (the page comes from the service worker);
-//   3. scan a valid, a tampered, a revoked and an expired card and garbage,
+//   3. scan a valid, a tampered, a revoked (issued and revoked through the
+//      office's JSON API) and an expired card and garbage,
 //      asserting data-outcome each time, that no request is made during the
 //      scans, and saving a screenshot of each result in test-artifacts/;
 //   4. run every tests/vectors/*.json through the page's own verifier module;
@@ -15,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -107,9 +108,8 @@ before(async () => {
   const sign = (opts) => citycard('card', 'sign', '--key', key, '--issuer', 'dev',
     '--given-names', opts.given, '--family-name', opts.family,
     '--issued', opts.issued, '--expires', opts.expires, '--card-number', opts.number);
-  const numbers = { valid: cardNumber('10000000001'), revoked: cardNumber('20000000002'), expired: cardNumber('30000000003') };
+  const numbers = { valid: cardNumber('10000000001'), expired: cardNumber('30000000003') };
   cards.valid = sign({ given: 'Zoë', family: 'Ünal-Łukasiewicz', issued: isoDay(-1), expires: isoDay(5 * 365), number: numbers.valid });
-  cards.revoked = sign({ given: 'Ravi', family: 'Revoked', issued: isoDay(-1), expires: isoDay(5 * 365), number: numbers.revoked });
   cards.expired = sign({ given: 'Erika', family: 'Expired', issued: isoDay(-3 * 365), expires: isoDay(-2), number: numbers.expired });
   // Tampered: one letter of the family name changed after signing.
   const bytes = decodeText(cards.valid);
@@ -118,10 +118,37 @@ before(async () => {
   bytes[at] = 'm'.charCodeAt(0);
   cards.tampered = encodeText(bytes);
   cards.garbage = 'HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH';
-  // Revoke one number; the server reads the list from disk at each request.
-  writeFileSync(path.join(data, 'revoked.txt'), `${numbers.revoked}\n`);
-  citycard('keys', 'revocations', '--key', path.join(data, 'keys/root.key'), '--trust-list', path.join(data, 'trust-list.cose'),
-    '--revoked', path.join(data, 'revoked.txt'), '--out', path.join(data, 'revocations.cose'));
+  // The revoked card goes through the real office: a supervisor (made with
+  // the admin CLI while the server runs) issues a card over the JSON API and
+  // revokes it; the office re-signs the revocation list it serves.
+  const password = 'desk-test-supervisor-1';
+  execFileSync(BIN, ['admin', 'create-user', '--username', 'desk-sup', '--role', 'supervisor', '--password-stdin'],
+    { input: `${password}\n`, env: { ...process.env, CITYCARD_DATA_DIR: data }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const api = async (method, route, body, token) => {
+    const res = await fetch(`${server.base}/api/v1${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    assert.ok(res.ok, `${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const { token } = await api('POST', '/sessions', { username: 'desk-sup', password });
+  const before = Buffer.from(await (await fetch(`${server.base}/.well-known/citycard/revocations`)).arrayBuffer());
+  const issued = await api('POST', '/cards', {
+    given_names: 'Ravi', family_name: 'Revoked',
+    attestation: { identity_checked: true, residence_checked: true },
+  }, token);
+  cards.revoked = issued.qr_text;
+  await api('POST', `/cards/${issued.card_number}/revoke`, { reason: 'lost' }, token);
+  // The served list is cached for a few seconds: wait until the new one is out.
+  for (let i = 0; ; i++) {
+    const now = Buffer.from(await (await fetch(`${server.base}/.well-known/citycard/revocations`)).arrayBuffer());
+    if (!now.equals(before)) break;
+    assert.ok(i < 100, 'the revocation list served after the revocation is the new one');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
