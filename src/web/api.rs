@@ -585,14 +585,13 @@ fn optional_date(field: &'static str, text: Option<&str>) -> AppResult<Option<Da
     }
 }
 
-async fn decode_photo(state: &AppState, photo: Option<String>) -> AppResult<Option<Vec<u8>>> {
+async fn decode_photo(photo: Option<String>) -> AppResult<Option<Vec<u8>>> {
     let Some(b64) = photo.filter(|p| !p.trim().is_empty()) else {
         return Ok(None);
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .map_err(|_| AppError::invalid("photo", "must be base64 (RFC 4648, with padding)"))?;
-    let _ = state;
     let photo = web::block(move || super::photo::reencode(&bytes))
         .await?
         .map_err(|e| AppError::invalid("photo", e.to_string()))?;
@@ -747,7 +746,7 @@ pub async fn enrol(
     user.require(Permission::IssueCards)?;
     let body = body.into_inner();
     let date_of_birth = optional_date("date_of_birth", body.date_of_birth.as_deref())?;
-    let photo = decode_photo(&state, body.photo).await?;
+    let photo = decode_photo(body.photo).await?;
     let enrolment = Enrolment {
         given_names: body.given_names,
         family_name: body.family_name,
@@ -863,7 +862,7 @@ pub async fn replace(
         .ok_or_else(|| AppError::invalid("reason", "must be lost, stolen or damaged"))?;
     let request = NewCardRequest {
         attestation: body.attestation.into(),
-        photo: decode_photo(&state, body.photo).await?,
+        photo: decode_photo(body.photo).await?,
     };
     let actor = user.actor().clone();
     let card = state
@@ -888,7 +887,7 @@ pub async fn renew(
     let body = body.into_inner();
     let request = NewCardRequest {
         attestation: body.attestation.into(),
-        photo: decode_photo(&state, body.photo).await?,
+        photo: decode_photo(body.photo).await?,
     };
     let actor = user.actor().clone();
     let card = state

@@ -436,6 +436,13 @@ fn pdf_response(bytes: Vec<u8>, file: &str) -> HttpResponse {
         .body(bytes)
 }
 
+/// One card as a PDF download (card-printer layout).
+async fn card_pdf(state: &AppState, card: PrintableCard) -> HtmlResult<HttpResponse> {
+    let file = format!("card-{}.pdf", card.card_number.digits());
+    let bytes = render_pdf(state, vec![card]).await?;
+    Ok(pdf_response(bytes, &file))
+}
+
 pub async fn pdf(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -448,11 +455,7 @@ pub async fn pdf(
         .run(move |o| o.card_for_printing(&actor, number))
         .await
         .map_err(AppError::html)?;
-    let bytes = render_pdf(&state, vec![card]).await?;
-    Ok(pdf_response(
-        bytes,
-        &format!("card-{}.pdf", number.digits()),
-    ))
+    card_pdf(&state, card).await
 }
 
 pub async fn reprint(
@@ -469,11 +472,7 @@ pub async fn reprint(
         .run(move |o| o.reprint(&actor, number))
         .await
         .map_err(AppError::html)?;
-    let bytes = render_pdf(&state, vec![card]).await?;
-    Ok(pdf_response(
-        bytes,
-        &format!("card-{}.pdf", number.digits()),
-    ))
+    card_pdf(&state, card).await
 }
 
 pub async fn mark_printed(
