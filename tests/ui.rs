@@ -286,6 +286,61 @@ async fn wrong_password_shows_the_error_next_to_the_field_on(t: TestOffice) {
 }
 
 #[test]
+fn browser_form_posts_pass_the_origin_check_and_other_sites_do_not() {
+    run(|t| Box::pin(browser_form_posts_pass_the_origin_check_and_other_sites_do_not_on(t)));
+}
+
+/// Issue 8: under `Referrer-Policy: no-referrer` Chromium sent `Origin:
+/// null` and every login was refused with 403. What a browser sends on
+/// its own form now passes; a post started by another site does not.
+async fn browser_form_posts_pass_the_origin_check_and_other_sites_do_not_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let post = |headers: &[(&'static str, &'static str)]| {
+        let mut req = TestRequest::post()
+            .uri("/login?lang=en")
+            .insert_header(("host", "office.test"))
+            .set_form([("username", "clerk1"), ("password", "not the password")]);
+        for h in headers {
+            req = req.insert_header(*h);
+        }
+        req.to_request()
+    };
+    let status = |headers: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        let req = post(headers);
+        async move { test::call_service(app, req).await.status() }
+    };
+    // The issue's reproduction: `Origin: null` from the site itself.
+    const SAME: &[(&str, &str)] = &[("sec-fetch-site", "same-origin"), ("origin", "null")];
+    assert_eq!(status(SAME).await, StatusCode::UNAUTHORIZED);
+    const OWN: &[(&str, &str)] = &[("origin", "http://office.test")];
+    assert_eq!(status(OWN).await, StatusCode::UNAUTHORIZED);
+    for other in [
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://evil.test"),
+        ][..],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://office.test:81"),
+        ][..],
+        &[("origin", "http://evil.test")][..],
+        &[("origin", "null")][..],
+    ] {
+        assert_eq!(status(other).await, StatusCode::FORBIDDEN, "{other:?}");
+    }
+    // Every page says which referrer policy lets browsers send the origin.
+    let res = test::call_service(&app, TestRequest::get().uri("/login").to_request()).await;
+    assert_eq!(
+        res.headers()
+            .get("referrer-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some("same-origin")
+    );
+}
+
+#[test]
 fn first_login_with_one_time_password_must_change_it() {
     run(|t| Box::pin(first_login_with_one_time_password_must_change_it_on(t)));
 }
