@@ -808,7 +808,10 @@ async fn renew_revokes_the_old_card_as_renewed_on(t: TestOffice) {
     assert_ne!(new, old);
     let (status, html) = get(&app, &clerk, &format!("{old}?lang=en")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Revoked (renewed)"), "{html}");
+    // Superseded by its renewal: not called "revoked" (de: "Ersetzt durch
+    // Verlängerung").
+    assert!(html.contains("Superseded by renewal"), "{html}");
+    assert!(!html.contains("Revoked (renewed)"), "{html}");
     // The renewed card offers no second renewal or replacement.
     assert!(!html.contains(&format!("href=\"{old}/renew\"")), "{html}");
     assert!(!html.contains(&format!("href=\"{old}/replace\"")), "{html}");
@@ -1303,7 +1306,7 @@ async fn search_by_name_is_post_only_on(t: TestOffice) {
     assert_eq!(res.status(), StatusCode::OK);
     let html = body_of(res).await;
     assert!(html.contains(&format!("href=\"{card}\"")), "{html}");
-    // A bad date: the error next to the field.
+    // A date with no such day: the real reason next to the field.
     let res = post_form(
         &app,
         &clerk,
@@ -1312,13 +1315,14 @@ async fn search_by_name_is_post_only_on(t: TestOffice) {
             ("csrf_token", &csrf_of(&html)),
             ("given_names", "Gerda"),
             ("family_name", "Getsuche"),
-            ("date_of_birth", "08.07.1955"),
+            ("date_of_birth", "30.02.1955"),
         ],
     )
     .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let html = body_of(res).await;
     assert!(html.contains("id=\"date_of_birth-error\""), "{html}");
+    assert!(html.contains("There is no such day"), "{html}");
     assert!(
         html.contains("date_of_birth-error\" aria-invalid=\"true\""),
         "{html}"

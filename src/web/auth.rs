@@ -49,7 +49,7 @@ use crate::config::IpNet;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::net::IpAddr;
@@ -131,6 +131,7 @@ impl FromRequest for AuthUser {
         };
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
         let state = state_of(req);
+        let req = req.clone();
         Box::pin(async move {
             let login = || AppError::unauthorized().html().with_next(&next);
             let state = state.map_err(AppError::html)?;
@@ -142,7 +143,13 @@ impl FromRequest for AuthUser {
                 .run(move |office| office.authenticate_session(&t))
                 .await
             {
-                Ok(auth) => Ok(AuthUser { auth, token }),
+                Ok(auth) => {
+                    let user = AuthUser { auth, token };
+                    // The UI's error pages keep the header, menu and
+                    // "sign out" of the signed-in user (view::error_page).
+                    req.extensions_mut().insert(user.clone());
+                    Ok(user)
+                }
                 Err(e) if e.code() == "unauthorized" => Err(login()),
                 Err(e) => Err(e.html()),
             }
