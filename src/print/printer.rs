@@ -280,3 +280,39 @@ impl PrintError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Printer {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("card-templates");
+        Printer::load(&root, "bilingual-photo", &system_fonts()).unwrap()
+    }
+
+    #[test]
+    fn the_photo_template_falls_back_to_its_no_photo_layout() {
+        let p = shipped();
+        assert!(p.has_no_photo_layout());
+        assert_eq!(p.template_for(true).name, "bilingual-photo");
+        assert_eq!(p.template_for(false).name, "no-photo");
+    }
+
+    #[test]
+    fn names_are_checked_against_every_layout() {
+        let p = shipped();
+        assert!(p.check_names("Zoë Łucja", "Öztürk-Dvořák").is_ok());
+        assert!(p.check_names("Анна", "Иванова").is_ok());
+        assert!(p.check_names("محمد", "الحسيني").is_ok());
+        // A character no font of the chain has: the field and the character.
+        let (field, e) = p.check_names("Anna \u{1F642}", "X").unwrap_err();
+        assert_eq!(field, NameField::GivenNames);
+        assert_eq!(e.code(), "unprintable_character");
+        assert_eq!(e.character(), Some('\u{1F642}'));
+        // Too long for the box even on two lines at the smallest size.
+        let long = "W".repeat(64);
+        let (field, e) = p.check_names("", &long).unwrap_err();
+        assert_eq!(field, NameField::FamilyName);
+        assert_eq!(e.code(), "name_too_long");
+    }
+}
