@@ -1543,7 +1543,7 @@ async fn a_card_that_cannot_print_says_why_on(t: TestOffice) {
         html.contains(&format!("/print-queue/pdf?cards={}\"", digits(&with_photo))),
         "{html}"
     );
-    assert!(html.contains("Mark these 1 cards as printed"), "{html}");
+    assert!(html.contains("Mark these cards as printed (1)"), "{html}");
     // Asked for both, the batch prints the one it can.
     let req = TestRequest::get()
         .uri(&format!(
