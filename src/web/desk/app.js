@@ -59,7 +59,7 @@ const STRINGS = {
       unknown_key: 'Unknown key: signed by a key this desk does not know (newer trust list needed? forgery?).',
       key_not_allowed: 'Signed by a city key that may not sign this card.',
       bad_signature: 'Altered or forged: the signature does not match.',
-      malformed: 'Not a City Card, or damaged. Scan again.',
+      malformed: 'This is not a City Card, or the code is damaged. Please scan again.',
       unavailable: 'This desk has no valid trust list yet. Connect to the network once and reload.',
     },
     warning: {
@@ -131,7 +131,7 @@ const STRINGS = {
       unknown_key: 'Unbekannter Schlüssel: mit einem Schlüssel signiert, den dieser Schalter nicht kennt (neuere Vertrauensliste nötig? Fälschung?).',
       key_not_allowed: 'Mit einem Schlüssel der Stadt signiert, der diese Karte nicht signieren darf.',
       bad_signature: 'Verändert oder gefälscht: die Signatur passt nicht.',
-      malformed: 'Keine City Card oder beschädigt. Bitte erneut scannen.',
+      malformed: 'Das ist keine City Card, oder der Code ist beschädigt. Bitte noch einmal scannen.',
       unavailable: 'Dieser Schalter hat noch keine gültige Vertrauensliste. Einmal mit dem Netz verbinden und neu laden.',
     },
     warning: {

@@ -371,8 +371,8 @@ pub async fn queue_page(
             name: format!("{} {}", e.given_names, e.family_name)
                 .trim()
                 .to_owned(),
-            issued: e.summary.issued.to_string(),
-            expires: e.summary.expires.to_string(),
+            issued: lang.date(e.summary.issued),
+            expires: lang.date(e.summary.expires),
             print,
             printable: check.is_ok(),
         });
