@@ -40,6 +40,23 @@ pub enum Error {
         /// The rule it breaks (never its value).
         problem: String,
     },
+    /// A name that the office's card templates cannot print (a character
+    /// no font has, or too long for its box): refused before a card is
+    /// signed. Names the field, the rule and the character, never the name.
+    #[error("{field}: {}", match character {
+        Some(c) => format!("U+{:04X} {c} cannot be printed with the installed fonts", u32::from(*c)),
+        None => "is too long to print on the card, even on two lines at the smallest size".to_owned(),
+    })]
+    Unprintable {
+        /// The field, `given_names` or `family_name`.
+        field: &'static str,
+        /// The character no font has; `None` for a name too long for its box.
+        character: Option<char>,
+    },
+    /// The office's card template cannot be used (missing, broken): a
+    /// fault of the installation, logged for the operator.
+    #[error("card template: {0}")]
+    Template(String),
     /// The clerk did not attest that identity and residence were checked.
     #[error("the clerk must confirm that {0} was checked")]
     AttestationMissing(&'static str),
@@ -133,6 +150,13 @@ impl Error {
             Error::Forbidden { .. } => "forbidden",
             Error::PasswordChangeRequired => "password_change_required",
             Error::Invalid { .. } => "invalid_input",
+            Error::Unprintable {
+                character: Some(_), ..
+            } => "unprintable_character",
+            Error::Unprintable {
+                character: None, ..
+            } => "name_too_long",
+            Error::Template(_) => "template",
             Error::AttestationMissing(_) => "attestation_required",
             Error::CardNumber(_) => "invalid_card_number",
             Error::NotFound(_) => "not_found",
@@ -161,6 +185,7 @@ impl Error {
         !matches!(
             self,
             Error::Keys(_)
+                | Error::Template(_)
                 | Error::Signing(_)
                 | Error::Unseal
                 | Error::Unavailable(_)

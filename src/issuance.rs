@@ -721,6 +721,29 @@ impl Office {
         })
     }
 
+    /// Refuses names that a layout of the office's card template cannot
+    /// print (with or without photo: a reprint after the photo was deleted
+    /// uses the no-photo layout), so that no card is signed that the office
+    /// cannot print. The same check for the UI, the API and the CLI.
+    fn check_printable(&self, personal: &PersonalData) -> Result<()> {
+        use crate::print::{PrintError, Printer};
+        let printer =
+            Printer::from_config(self.config()).map_err(|e| Error::Template(e.to_string()))?;
+        printer
+            .check_names(&personal.given_names, &personal.family_name)
+            .map_err(|(field, e)| match e {
+                PrintError::UnsupportedGlyph { .. } => Error::Unprintable {
+                    field: field.as_str(),
+                    character: e.character(),
+                },
+                PrintError::TextTooLong { .. } => Error::Unprintable {
+                    field: field.as_str(),
+                    character: None,
+                },
+                other => Error::Template(other.to_string()),
+            })
+    }
+
     /// Issues a card to a resident inside a transaction: number, claims,
     /// signature, sealed QR, row.
     fn issue_card_in(
@@ -841,6 +864,7 @@ impl Office {
             enrolment.date_of_birth,
         )?;
         check_photo(enrolment.photo.as_deref())?;
+        self.check_printable(&personal)?;
         self.signing()?;
         let tag = self.vault().dedup_tag(
             &personal.given_names,
@@ -1247,23 +1271,35 @@ impl Office {
         })
     }
 
-    /// The data to print a card again after it was marked printed
-    /// (supervisors; recorded in the audit log).
-    pub fn reprint(&self, actor: &Actor, card: CardNumber) -> Result<PrintableCard> {
+    /// Prints a card again after it was marked printed (supervisors):
+    /// `print` gets the card's data (without photo once the photo was
+    /// deleted after printing) and makes the PDF. Only when it succeeds is
+    /// `card_reprinted` written to the audit log: a reprint that failed did
+    /// not happen.
+    pub fn reprint<T, E: From<Error>>(
+        &self,
+        actor: &Actor,
+        card: CardNumber,
+        print: impl FnOnce(PrintableCard) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         actor.require(Permission::ReprintCards)?;
-        self.db().write(|c| {
+        let printable = self.db().read(|c| {
             let row = load_card(c, card)?;
-            let printable = self.printable(c, &row)?;
+            self.printable(c, &row)
+        })?;
+        let photo = printable.photo.is_some();
+        let out = print(printable)?;
+        self.db().write(|c| {
             audit::append(
                 c,
                 &actor.username,
                 &actor.office,
                 AuditAction::CardReprinted,
                 Some(card),
-                &format!("photo={}", u8::from(printable.photo.is_some())),
-            )?;
-            Ok(printable)
-        })
+                &format!("photo={}", u8::from(photo)),
+            )
+        })?;
+        Ok(out)
     }
 
     /// A card with its resident's data, decrypted for display (recorded in

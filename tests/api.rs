@@ -511,6 +511,16 @@ fn bad_bodies_get_clear_json_errors() {
             assert_eq!(e["error"]["code"], "invalid_input");
             assert_eq!(e["error"]["field"], field, "{e}");
         }
+        // A name the office's card template cannot print: refused before a
+        // card is signed, naming the field and the character (the same
+        // check as the clerk UI's).
+        let body = json!({"given_names": "Anna 🙂", "family_name": "X", "attestation": attestation()});
+        let (status, _, e, _) = call!(app, post("/api/v1/cards", Some(&clerk), body));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["error"]["code"], "unprintable_character", "{e}");
+        assert_eq!(e["error"]["field"], "given_names", "{e}");
+        assert_eq!(e["error"]["character"], "U+1F642", "{e}");
+        assert!(!e.to_string().contains("Anna"), "{e}");
         assert_eq!(counts(&t).1, 0, "nothing was written");
         // No token; an unknown route.
         let (status, _, e, _) = call!(app, get("/api/v1/print-queue", None));

@@ -195,13 +195,39 @@ fn full_lifecycle() {
         );
         assert_eq!(
             t.office
-                .reprint(&clerk, first.card_number)
+                .reprint(&clerk, first.card_number, Ok::<_, citycard::Error>)
                 .unwrap_err()
                 .code(),
             "forbidden"
         );
-        let reprint = t.office.reprint(&supervisor, first.card_number).unwrap();
+        // A reprint whose PDF could not be made is not audited: only what
+        // happened is.
+        let reprints = |t: &office_support::TestOffice| {
+            t.office
+                .audit_entries(
+                    &auditor,
+                    citycard::audit::AuditQuery {
+                        limit: Some(500),
+                        ..Default::default()
+                    },
+                )
+                .unwrap()
+                .iter()
+                .filter(|e| e.action == "card_reprinted")
+                .count()
+        };
+        let failed: Result<(), citycard::Error> =
+            t.office.reprint(&supervisor, first.card_number, |_| {
+                Err(citycard::Error::Template("the printer refused".into()))
+            });
+        assert!(failed.is_err());
+        assert_eq!(reprints(&t), 0);
+        let reprint = t
+            .office
+            .reprint(&supervisor, first.card_number, Ok::<_, citycard::Error>)
+            .unwrap();
         assert!(reprint.photo.is_none());
+        assert_eq!(reprints(&t), 1);
 
         // Renew: a new card, the old one revoked as renewed and published.
         let renewed = t.office.renew(&clerk, first.card_number, again()).unwrap();

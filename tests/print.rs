@@ -530,7 +530,7 @@ fn broken_templates_are_reported_with_their_place() {
             1,
         )
         .replacen(
-            "[front.valid_until]\nx = 33.0\ny = 37.9",
+            "[front.valid_until]\nx = 3.5\ny = 37.9",
             "[front.valid_until]\nx = 80.0\ny = 20.0",
             1,
         );
@@ -747,4 +747,43 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn template_check_warns_about_shrunk_texts_and_a_missing_no_photo_layout() {
+    let root = tempfile::tempdir().unwrap();
+    // bilingual-photo without the no-photo template beside it.
+    template_copy(root.path(), "bilingual-photo", "photo-only");
+    // A German line longer than its English twin shrinks below its size:
+    // the two would print at different sizes (issue 8).
+    let dir = template_copy(root.path(), "no-photo", "shrunk");
+    let toml = std::fs::read_to_string(dir.join("template.toml")).unwrap();
+    let toml = toml.replacen(
+        "text = \"Diese Karte weist Sie gegenüber der Stadt aus.\"",
+        "text = \"Diese Karte weist Sie gegenüber der Stadt Musterstadt und allen ihren Ämtern aus.\"",
+        1,
+    );
+    std::fs::write(dir.join("template.toml"), toml).unwrap();
+    let assert = citycard()
+        .args(["templates", "check", "--templates"])
+        .arg(root.path())
+        .assert()
+        .failure()
+        .code(2);
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    for expected in [
+        "photo-only/template.toml: without_photo: no other template \"no-photo\" beside this one",
+        "shrunk/template.toml: back.texts[1]: warning: does not fit on one line at 6.5 pt; it prints at",
+    ] {
+        assert!(out.contains(expected), "expected {expected:?} in:\n{out}");
+    }
+    // The shipped templates: no warning at all about their texts.
+    let assert = citycard()
+        .args(["templates", "check", "--templates", TEMPLATES])
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).to_string()
+        + &String::from_utf8_lossy(&assert.get_output().stderr);
+    assert!(!out.contains("does not fit"), "{out}");
+    assert!(!out.contains("without_photo"), "{out}");
 }

@@ -1355,3 +1355,276 @@ async fn keys_page_shows_the_root_fingerprint_to_admins_on(t: TestOffice) {
         assert!(!html.contains(&fingerprint), "{user}");
     }
 }
+
+// ---------------------------------------------------------------- printing
+
+/// A user's language switched to English for the rest of the session.
+async fn english<S, B>(app: &S, cookie: &str) -> String
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::get()
+        .uri("/?lang=en")
+        .insert_header((header::COOKIE, cookie.to_owned()))
+        .to_request();
+    let res = test::call_service(app, req).await;
+    let lang = session_cookie_named(&res, "citycard_lang").unwrap();
+    format!("{cookie}; {lang}")
+}
+
+fn session_cookie_named<B>(res: &ServiceResponse<B>, name: &str) -> Option<String> {
+    res.response()
+        .cookies()
+        .find(|c| c.name() == name)
+        .map(|c| format!("{}={}", c.name(), c.value()))
+}
+
+#[test]
+fn a_card_without_photo_prints_and_reprints_with_the_no_photo_layout() {
+    run(|t| Box::pin(a_card_without_photo_prints_and_reprints_on(t)));
+}
+
+async fn a_card_without_photo_prints_and_reprints_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = english(&app, &login(&app, "clerk1").await).await;
+    let card = enrol(&app, &clerk, "Ohne", "Foto", "1980-03-04").await;
+    let (status, html) = get(&app, &clerk, &card).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(
+            "No photo is stored for this card: it is printed with the layout without photo."
+        ),
+        "{html}"
+    );
+    // The PDF: the default template (bilingual-photo) falls back to no-photo.
+    let req = TestRequest::get()
+        .uri(&format!("{card}/pdf"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(test::read_body(res).await.starts_with(b"%PDF"));
+
+    // "Mark as printed" is a link to a confirmation step, not a button.
+    assert!(
+        html.contains(&format!("<a href=\"{card}/printed\">Mark as printed</a>")),
+        "{html}"
+    );
+    let (status, confirm) = get(&app, &clerk, &format!("{card}/printed")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        confirm.contains("The photo is deleted at once"),
+        "{confirm}"
+    );
+    assert_labelled(&confirm, "mark printed");
+    let csrf = csrf_of(&confirm);
+    let res = post_form(
+        &app,
+        &clerk,
+        &format!("{card}/printed"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = body_of(res).await;
+    assert!(
+        html.contains("Confirm that the card has been printed."),
+        "{html}"
+    );
+    let (_, html) = get(&app, &clerk, &card).await;
+    assert!(
+        html.contains("Not printed yet"),
+        "unconfirmed: still not printed"
+    );
+    let res = post_form(
+        &app,
+        &clerk,
+        &format!("{card}/printed"),
+        &[("csrf_token", &csrf), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(location(&res), format!("{card}?msg=card.marked_printed"));
+
+    // A supervisor's reprint works (no photo) and is audited once.
+    let supervisor = english(&app, &login(&app, "super1").await).await;
+    let (_, html) = get(&app, &supervisor, &card).await;
+    assert!(
+        html.contains("a reprint has no photo and uses the layout without photo"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let req = TestRequest::post()
+        .uri(&format!("{card}/reprint"))
+        .insert_header((header::COOKIE, supervisor.clone()))
+        .set_form([("csrf_token", csrf.as_str())])
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(test::read_body(res).await.starts_with(b"%PDF"));
+    let auditor = login(&app, "audit1").await;
+    let (_, csv) = get(&app, &auditor, "/audit.csv").await;
+    assert_eq!(csv.matches("card_reprinted").count(), 1, "{csv}");
+}
+
+#[test]
+fn names_the_card_cannot_print_are_refused_at_enrolment() {
+    run(|t| Box::pin(names_the_card_cannot_print_are_refused_on(t)));
+}
+
+async fn names_the_card_cannot_print_are_refused_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    for (lang, expected) in [
+        ("en", "U+1F642 🙂 cannot be printed with the card"),
+        (
+            "de",
+            "U+1F642 🙂 kann mit den Schriften der Karte nicht gedruckt werden.",
+        ),
+    ] {
+        let clerk = login(&app, "clerk1").await;
+        let (_, html) = get(&app, &clerk, &format!("/enrol?lang={lang}")).await;
+        let csrf = csrf_of(&html);
+        let res = post_multipart(
+            &app,
+            &clerk,
+            &format!("/enrol?lang={lang}"),
+            &[
+                ("csrf_token", &csrf),
+                ("given_names", "Anna 🙂"),
+                ("family_name", "Lachend"),
+                ("date_of_birth", "1990-01-01"),
+                ("attest_identity", "1"),
+                ("attest_residence", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let html = body_of(res).await;
+        assert!(
+            html.contains(&format!(
+                "<p class=\"error\" id=\"given_names-error\">{expected}"
+            )),
+            "{html}"
+        );
+        assert!(
+            !html.contains("fonts-noto"),
+            "no advice to install fonts: {html}"
+        );
+    }
+    // Names in scripts the fonts cover are issued.
+    let clerk = login(&app, "clerk1").await;
+    for (given, family) in [
+        ("محمد", "الحسيني"),
+        ("Анна", "Иванова"),
+        ("Ελένη", "Παπαδοπούλου"),
+    ] {
+        enrol(&app, &clerk, given, family, "1990-01-01").await;
+    }
+}
+
+#[test]
+fn a_card_that_cannot_print_says_why_and_never_blocks_the_batch() {
+    // Templates where bilingual-photo names no layout without photo: a
+    // card without photo cannot be printed with them.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    for name in ["bilingual-photo", "no-photo"] {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("card-templates")
+            .join(name);
+        let to = root.join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(&from).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    let toml = root.join("bilingual-photo/template.toml");
+    let text = std::fs::read_to_string(&toml)
+        .unwrap()
+        .replace("without_photo = \"no-photo\"", "");
+    std::fs::write(&toml, text).unwrap();
+    run_with(
+        |c| c.templates_dir = root.clone(),
+        |t| Box::pin(a_card_that_cannot_print_says_why_on(t)),
+    );
+}
+
+async fn a_card_that_cannot_print_says_why_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = english(&app, &login(&app, "clerk1").await).await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let res = post_multipart_photo(
+        &app,
+        &clerk,
+        "/enrol",
+        &[
+            ("csrf_token", &csrf),
+            ("given_names", "Mit"),
+            ("family_name", "Foto"),
+            ("date_of_birth", "1970-01-01"),
+            ("attest_identity", "1"),
+            ("attest_residence", "1"),
+        ],
+        ("p.png", "image/png", &png(300, 400)),
+    )
+    .await;
+    let with_photo = card_path(&location(&res));
+    let without = enrol(&app, &clerk, "Ohne", "Foto", "1971-01-01").await;
+    let digits = |p: &str| p.trim_start_matches("/cards/").to_owned();
+    let reason = "The card template needs a photo and none is stored";
+
+    // The card page says why before the clerk clicks, and the PDF link
+    // answers with the same reason on the page (not a bare 409).
+    let (_, html) = get(&app, &clerk, &without).await;
+    assert!(html.contains("This card cannot be printed: "), "{html}");
+    assert!(html.contains(reason), "{html}");
+    let (status, html) = get(&app, &clerk, &format!("{without}/pdf")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(reason) && html.contains("role=\"alert\""),
+        "{html}"
+    );
+
+    // The queue lists both, offers only the printable one, and says which
+    // card is left out and why.
+    let (_, html) = get(&app, &clerk, "/print-queue").await;
+    assert!(html.contains(reason), "{html}");
+    assert!(
+        html.contains("1 card(s) cannot be printed and are left out of the PDF"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/print-queue/pdf?cards={}\"", digits(&with_photo))),
+        "{html}"
+    );
+    assert!(html.contains("Mark these cards as printed (1)"), "{html}");
+    // Asked for both, the batch prints the one it can.
+    let req = TestRequest::get()
+        .uri(&format!(
+            "/print-queue/pdf?cards={},{}",
+            digits(&without),
+            digits(&with_photo)
+        ))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(test::read_body(res).await.starts_with(b"%PDF"));
+    // Only the unprintable one: the queue page with the reason.
+    let (status, html) = get(
+        &app,
+        &clerk,
+        &format!("/print-queue/pdf?cards={}", digits(&without)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("was not printed: ") && html.contains(reason),
+        "{html}"
+    );
+}

@@ -380,7 +380,8 @@ impl PrintArgs {
         let fonts = FontLibrary::new(&self.source.font_dirs);
         let root = self.source.dir_or(&config.templates_dir);
         let name = self.template.as_deref().unwrap_or(&config.card_template);
-        let template = Template::load(&root, name, &fonts)?;
+        // The template and its layout for cards without photo.
+        let printer = print::Printer::load(&root, name, &fonts)?;
 
         let queue = office.print_queue(&actor)?;
         if queue.is_empty() {
@@ -396,7 +397,7 @@ impl PrintArgs {
         if !self.quiet {
             eprintln!(
                 "{total} card(s) in the print queue; template {}.",
-                template.name
+                printer.main().name
             );
         }
         if i64::try_from(total).is_ok_and(|n| n >= PRINT_QUEUE_LIMIT) {
@@ -423,13 +424,7 @@ impl PrintArgs {
         let mut progress = progress(self.quiet, |done, total| {
             format!("rendering card {done}/{total}")
         });
-        let pdf = flat(print::render(
-            &template,
-            cards,
-            self.layout(),
-            total,
-            &mut progress,
-        ))?;
+        let pdf = flat(printer.render(cards, self.layout(), total, &mut progress))?;
         flat(print::write_atomically(&self.out, &pdf))?;
         eprintln!(
             "Wrote {} ({total} card(s), {} KB).",

@@ -16,6 +16,7 @@
 pub mod fonts;
 pub mod logo;
 pub mod photo;
+pub mod printer;
 pub mod qr_draw;
 mod render;
 pub mod sheet;
@@ -23,6 +24,7 @@ pub mod template;
 pub mod text;
 
 pub use fonts::{FontLibrary, Weight};
+pub use printer::{Batch, Printer, Skipped};
 pub use sheet::Layout;
 pub use template::{Problem, Template};
 
@@ -125,6 +127,10 @@ pub enum PrintError {
         /// The error.
         source: std::io::Error,
     },
+    /// The card cannot be read for printing any more (revoked, erased or
+    /// marked printed since it was listed).
+    #[error("the card cannot be printed now: {0}")]
+    Unavailable(String),
     /// Bad input data (a batch line, a flag).
     #[error("{0}")]
     Input(String),

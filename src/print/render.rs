@@ -13,6 +13,7 @@ use printpdf::{
     TextMatrix, WindingOrder, XObjectId, XObjectTransform,
 };
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 const PT_PER_MM: f32 = 72.0 / 25.4;
@@ -52,20 +53,32 @@ fn fill_rect(ops: &mut Vec<Op>, x: f32, y: f32, w: f32, h: f32) {
 
 /// A PDF being built.
 pub struct Document<'t> {
+    /// The first template: the page or sheet geometry.
     template: &'t Template,
     layout: Layout,
     doc: PdfDocument,
     fonts: HashMap<(usize, u8), FontId>,
     /// Text for extraction per (face, variant, glyph), see [`Document::font_id`].
     glyph_text: HashMap<(usize, u8, u16), String>,
-    logos: [Option<XObjectId>; 2],
+    /// Per (template folder, side): the logo, embedded once.
+    logos: HashMap<(PathBuf, usize), XObjectId>,
     pages: Vec<PdfPage>,
     /// Sheet mode: the sides of the cards waiting for a full sheet.
     pending: Vec<Vec<Vec<Op>>>,
-    /// Per side: the operations every card shares (drawn once).
-    statics: Vec<Option<Vec<Op>>>,
+    /// Per (template folder, side): the operations every card shares (drawn once).
+    statics: HashMap<(PathBuf, usize), Vec<Op>>,
     sheet: Option<SheetGeometry>,
     error: Option<PrintError>,
+}
+
+/// One side of one card, with everything that can fail about the card
+/// already done (texts fitted, photo decoded, QR code made), so that a
+/// refused card leaves nothing of itself in the document.
+struct PreparedSide<'s> {
+    side: &'s Side,
+    photo: Option<photo::Prepared>,
+    texts: Vec<(Fitted, &'s TextBox)>,
+    qr: Option<qrcode::QrCode>,
 }
 
 impl<'t> Document<'t> {
@@ -84,26 +97,55 @@ impl<'t> Document<'t> {
             doc,
             fonts: HashMap::new(),
             glyph_text: HashMap::new(),
-            logos: [None, None],
+            logos: HashMap::new(),
             pages: Vec::new(),
             pending: Vec::new(),
-            statics: vec![None, None],
+            statics: HashMap::new(),
             sheet,
             error,
         }
     }
 
-    /// Draws one card and adds its pages (or queues it for a sheet).
+    /// Draws one card with the document's template and adds its pages (or
+    /// queues it for a sheet).
     pub fn add_card(&mut self, card: &CardData) -> Result<(), PrintError> {
+        self.add_card_with(self.template, card)
+    }
+
+    /// Draws one card with `template` (for example the no-photo layout of
+    /// the office's template). On a sheet every template must have the
+    /// first one's size and number of sides. A card that fails adds
+    /// nothing to the document (no page, no photo).
+    pub fn add_card_with(
+        &mut self,
+        template: &'t Template,
+        card: &CardData,
+    ) -> Result<(), PrintError> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        if self.layout == Layout::SheetA4 {
+            let (a, b) = (self.template.file.card, template.file.card);
+            if (a.width - b.width).abs() > 0.01
+                || (a.height - b.height).abs() > 0.01
+                || self.template.sides().len() != template.sides().len()
+            {
+                return Err(PrintError::Pdf(format!(
+                    "templates {} and {} differ in card size or number of sides: they cannot share a sheet",
+                    self.template.name, template.name
+                )));
+            }
+        }
         card.validate()?;
-        let template = self.template;
         let bleed = self.layout == Layout::SheetA4;
+        let prepared = template
+            .sides()
+            .into_iter()
+            .map(|(_, side)| prepare_side(template, side, card))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut sides = Vec::new();
-        for (i, (_, side)) in template.sides().into_iter().enumerate() {
-            sides.push(self.side(i, side, card, bleed)?);
+        for (i, side) in prepared.into_iter().enumerate() {
+            sides.push(self.side(template, i, side, bleed)?);
         }
         match self.layout {
             Layout::CardPrinter => {
@@ -227,77 +269,33 @@ impl<'t> Document<'t> {
 
     fn side(
         &mut self,
+        template: &'t Template,
         index: usize,
-        side: &Side,
-        card: &CardData,
+        prepared: PreparedSide<'t>,
         bleed: bool,
     ) -> Result<Vec<Op>, PrintError> {
-        let template = self.template;
         let ch = template.file.card.height;
+        let side = prepared.side;
         // What every card shares is drawn once per document.
-        let mut ops = match self.statics.get(index).cloned().flatten() {
+        let key = (template.dir.clone(), index);
+        let mut ops = match self.statics.get(&key).cloned() {
             Some(ops) => ops,
             None => {
-                let ops = self.static_ops(index, side, bleed)?;
-                if let Some(slot) = self.statics.get_mut(index) {
-                    *slot = Some(ops.clone());
-                }
+                let ops = self.static_ops(template, index, side, bleed)?;
+                self.statics.insert(key, ops.clone());
                 ops
             }
         };
-        if let Some(spec) = &side.photo {
-            match &card.photo {
-                Some(bytes) => {
-                    let prepared = photo::prepare(bytes, spec.w, spec.h)?;
-                    let id = self.doc.add_xobject(&jpeg_xobject(&prepared));
-                    place_image(&mut ops, id, spec.at(), ch);
-                }
-                None if spec.optional => {}
-                None => {
-                    return Err(PrintError::PhotoMismatch(
-                        "this template needs a photo and the card has none",
-                    ));
-                }
-            }
+        if let (Some(spec), Some(prepared)) = (&side.photo, &prepared.photo) {
+            let id = self.doc.add_xobject(&jpeg_xobject(prepared));
+            place_image(&mut ops, id, spec.at(), ch);
         }
-        let date = |d: citycard_credential::Date| {
-            d.format(&template.date_format).map_err(|_| {
-                PrintError::Pdf("the template's date format cannot print this date".into())
-            })
-        };
-        let fields: [(&'static str, &Option<TextBox>, Option<String>); 5] = [
-            (
-                "family name",
-                &side.family_name,
-                Some(card.family_name.clone()),
-            ),
-            (
-                "given names",
-                &side.given_names,
-                Some(card.given_names.clone()).filter(|g| !g.is_empty()),
-            ),
-            (
-                "card number",
-                &side.card_number,
-                Some(card.card_number.to_string()),
-            ),
-            ("valid until", &side.valid_until, Some(date(card.expires)?)),
-            (
-                "date of birth",
-                &side.date_of_birth,
-                card.date_of_birth.map(date).transpose()?,
-            ),
-        ];
-        for (field, style, value) in fields {
-            if let (Some(style), Some(value)) = (style, value) {
-                let fitted = fit(&template.fonts, &value, style, field)?;
-                self.text(&mut ops, &fitted, style, ch)?;
-            }
+        for (fitted, style) in &prepared.texts {
+            self.text(&mut ops, fitted, style, ch)?;
         }
-        if let Some(q) = &side.qr {
-            let code = qr_draw::code_for_box(&card.qr_text, q.size)?;
+        if let (Some(q), Some(code)) = (&side.qr, &prepared.qr) {
             let modules = code.width() + 2 * qr_draw::QUIET;
-            let id = self.doc.add_xobject(&qr_xobject(&code));
+            let id = self.doc.add_xobject(&qr_xobject(code));
             let module = pt(q.size).0 / modules as f32;
             ops.push(Op::SaveGraphicsState);
             ops.push(Op::SetTransformationMatrix {
@@ -325,11 +323,11 @@ impl<'t> Document<'t> {
     /// Background, colour bands, logo and fixed texts: the same on every card.
     fn static_ops(
         &mut self,
+        template: &'t Template,
         index: usize,
         side: &Side,
         bleed: bool,
     ) -> Result<Vec<Op>, PrintError> {
-        let template = self.template;
         let size = template.file.card;
         let (cw, ch) = (size.width, size.height);
         let mut ops = Vec::new();
@@ -379,9 +377,9 @@ impl<'t> Document<'t> {
             );
         }
         if let Some(spec) = &side.logo {
-            self.logo(&mut ops, index, spec.at())?;
+            self.logo(&mut ops, template, index, spec.at())?;
         }
-        for t in &side.texts {
+        for t in side.texts.iter().filter(|t| t.only_with.is_none()) {
             let fitted = fit(
                 &template.fonts,
                 t.text.as_deref().unwrap_or(""),
@@ -396,10 +394,10 @@ impl<'t> Document<'t> {
     fn logo(
         &mut self,
         ops: &mut Vec<Op>,
+        template: &'t Template,
         index: usize,
         at: super::template::BoxMm,
     ) -> Result<(), PrintError> {
-        let template = self.template;
         let Some(logo) = template.logos.get(index).and_then(Option::as_ref) else {
             return Ok(());
         };
@@ -423,7 +421,8 @@ impl<'t> Document<'t> {
                 height,
                 rgba,
             } => {
-                let id = match self.logos.get(index).cloned().flatten() {
+                let key = (template.dir.clone(), index);
+                let id = match self.logos.get(&key).cloned() {
                     Some(id) => id,
                     None => {
                         let id = self.doc.add_image(&RawImage {
@@ -433,9 +432,7 @@ impl<'t> Document<'t> {
                             data_format: RawImageFormat::RGBA8,
                             tag: Vec::new(),
                         });
-                        if let Some(slot) = self.logos.get_mut(index) {
-                            *slot = Some(id.clone());
-                        }
+                        self.logos.insert(key, id.clone());
                         id
                     }
                 };
@@ -557,6 +554,86 @@ impl<'t> Document<'t> {
         ops.push(Op::EndTextSection);
         Ok(())
     }
+}
+
+/// Checks that `card` can be printed with `template` (names, fonts,
+/// photo, QR code) without drawing anything.
+pub fn check_card(template: &Template, card: &CardData) -> Result<(), PrintError> {
+    card.validate()?;
+    for (_, side) in template.sides() {
+        prepare_side(template, side, card)?;
+    }
+    Ok(())
+}
+
+/// Everything about one card's side that can fail: the data fields fitted
+/// into their boxes, the photo decoded and cropped, the QR code made.
+fn prepare_side<'s>(
+    template: &'s Template,
+    side: &'s Side,
+    card: &CardData,
+) -> Result<PreparedSide<'s>, PrintError> {
+    let photo = match (&side.photo, &card.photo) {
+        (Some(spec), Some(bytes)) => Some(photo::prepare(bytes, spec.w, spec.h)?),
+        (Some(spec), None) if !spec.optional => {
+            return Err(PrintError::PhotoMismatch(
+                "this template needs a photo and the card has none",
+            ));
+        }
+        _ => None,
+    };
+    let date = |d: citycard_credential::Date| {
+        d.format(&template.date_format).map_err(|_| {
+            PrintError::Pdf("the template's date format cannot print this date".into())
+        })
+    };
+    let fields: [(&'static str, &'s Option<TextBox>, Option<String>); 5] = [
+        (
+            "family name",
+            &side.family_name,
+            Some(card.family_name.clone()),
+        ),
+        (
+            "given names",
+            &side.given_names,
+            Some(card.given_names.clone()).filter(|g| !g.is_empty()),
+        ),
+        (
+            "card number",
+            &side.card_number,
+            Some(card.card_number.to_string()),
+        ),
+        ("valid until", &side.valid_until, Some(date(card.expires)?)),
+        (
+            "date of birth",
+            &side.date_of_birth,
+            card.date_of_birth.map(date).transpose()?,
+        ),
+    ];
+    let mut texts = Vec::new();
+    // Fixed texts that belong to a field the card has (the date of birth's label).
+    for t in &side.texts {
+        if t.only_with.as_deref() == Some("date_of_birth") && card.date_of_birth.is_some() {
+            let value = t.text.as_deref().unwrap_or("");
+            texts.push((fit(&template.fonts, value, t, "fixed text")?, t));
+        }
+    }
+    for (field, style, value) in fields {
+        if let (Some(style), Some(value)) = (style.as_ref(), value) {
+            texts.push((fit(&template.fonts, &value, style, field)?, style));
+        }
+    }
+    let qr = side
+        .qr
+        .as_ref()
+        .map(|q| qr_draw::code_for_box(&card.qr_text, q.size))
+        .transpose()?;
+    Ok(PreparedSide {
+        side,
+        photo,
+        texts,
+        qr,
+    })
 }
 
 /// Glyphs being collected into one `TJ`.

@@ -30,6 +30,10 @@ pub struct TemplateFile {
     /// How dates are printed, as a `time` format description.
     #[serde(default = "default_date_format")]
     pub date_format: String,
+    /// The template (a folder beside this one) that prints the cards that
+    /// have no photo — none was taken, or it was deleted after printing —
+    /// when this template's photo box is not optional.
+    pub without_photo: Option<String>,
     /// Font chain, in order of preference.
     pub fonts: Vec<FontSpec>,
     /// Front side.
@@ -169,7 +173,7 @@ pub enum Align {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextBox {
-    /// For fixed texts only: the text, e.g. `Stadtausweis / City Card`.
+    /// For fixed texts only: the text, e.g. `City Card`.
     pub text: Option<String>,
     /// Left edge, mm.
     pub x: f32,
@@ -195,6 +199,9 @@ pub struct TextBox {
     /// Whether the text may wrap to two lines (default: yes).
     #[serde(default = "yes")]
     pub wrap: bool,
+    /// For fixed texts only: print it only when the card has this field
+    /// (`"date_of_birth"`), e.g. the label of the date of birth.
+    pub only_with: Option<String>,
 }
 
 fn black() -> String {
@@ -577,6 +584,7 @@ pub fn check_dir(dir: &Path, fonts: &FontLibrary) -> Vec<Problem> {
     for (side_name, side) in &sides {
         check_side(dir, side_name, side, card, &mut problem);
     }
+    check_without_photo(dir, &file, &sides, fonts, &mut problem);
     // Fonts can be checked only once the rest parses; fixed texts must fit.
     if out.iter().all(Problem::is_warning) {
         match Template::load_unchecked(dir, fonts) {
@@ -585,11 +593,27 @@ pub fn check_dir(dir: &Path, fonts: &FontLibrary) -> Vec<Problem> {
                 for (side_name, side) in t.sides() {
                     for (i, text_box) in side.texts.iter().enumerate() {
                         let value = text_box.text.as_deref().unwrap_or("");
-                        if let Err(e) = text::fit(&t.fonts, value, text_box, "fixed text") {
-                            out.push(Problem {
-                                place: format!("{toml_place}: {side_name}.texts[{i}]"),
+                        let place = format!("{toml_place}: {side_name}.texts[{i}]");
+                        match text::fit(&t.fonts, value, text_box, "fixed text") {
+                            Err(e) => out.push(Problem {
+                                place,
                                 message: e.to_string(),
-                            });
+                            }),
+                            // A fixed text shrunk to fit prints smaller than
+                            // its neighbours (a German line beside its
+                            // English one): shorten it or widen the box.
+                            Ok(f) if f.size + 0.01 < text_box.size || f.lines.len() > 1 => {
+                                out.push(Problem {
+                                    place,
+                                    message: format!(
+                                        "warning: does not fit on one line at {:.1} pt; it prints at {:.2} pt{} (shorten it or widen the box)",
+                                        text_box.size,
+                                        f.size,
+                                        if f.lines.len() > 1 { " on two lines" } else { "" }
+                                    ),
+                                });
+                            }
+                            Ok(_) => {}
                         }
                     }
                 }
@@ -597,6 +621,89 @@ pub fn check_dir(dir: &Path, fonts: &FontLibrary) -> Vec<Problem> {
         }
     }
     out
+}
+
+/// A template whose photo box is required needs a `without_photo` layout
+/// (else a card without photo cannot be printed); that layout must exist,
+/// print cards without a photo, and have the same size and sides.
+fn check_without_photo(
+    dir: &Path,
+    file: &TemplateFile,
+    sides: &[(&str, &Side)],
+    fonts: &FontLibrary,
+    problem: &mut impl FnMut(&str, String),
+) {
+    let needs_photo = sides
+        .iter()
+        .any(|(_, s)| s.photo.as_ref().is_some_and(|p| !p.optional));
+    let Some(other) = &file.without_photo else {
+        if needs_photo {
+            problem(
+                "without_photo",
+                "warning: the photo box is required and no `without_photo` template is named: \
+                 cards without a photo (and reprints after the photo was deleted) cannot be printed"
+                    .into(),
+            );
+        }
+        return;
+    };
+    if !needs_photo {
+        problem(
+            "without_photo",
+            "this template prints cards without a photo itself: remove `without_photo`".into(),
+        );
+        return;
+    }
+    let root = dir.parent().unwrap_or(Path::new("."));
+    let other_dir = match dir_of(root, other) {
+        Ok(d) if d != dir => d,
+        _ => {
+            problem(
+                "without_photo",
+                format!("no other template \"{other}\" beside this one"),
+            );
+            return;
+        }
+    };
+    let other_file = match parse_file(&other_dir) {
+        Ok(f) => f,
+        Err(p) => {
+            problem("without_photo", format!("template \"{other}\": {p}"));
+            return;
+        }
+    };
+    let mut other_sides = vec![&other_file.front];
+    other_sides.extend(other_file.back.as_ref());
+    if other_sides
+        .iter()
+        .any(|s| s.photo.as_ref().is_some_and(|p| !p.optional))
+    {
+        problem(
+            "without_photo",
+            format!("template \"{other}\" needs a photo itself"),
+        );
+        return;
+    }
+    let (a, b) = (file.card, other_file.card);
+    if (a.width - b.width).abs() > 0.01
+        || (a.height - b.height).abs() > 0.01
+        || other_sides.len() != sides.len()
+    {
+        problem(
+            "without_photo",
+            format!("template \"{other}\" has another card size or number of sides"),
+        );
+    }
+    let errors = check_dir(&other_dir, fonts)
+        .into_iter()
+        .filter(|p| !p.is_warning())
+        .count();
+    if errors > 0 {
+        problem(
+            "without_photo",
+            format!("template \"{other}\" has {errors} problem(s): check it on its own"),
+        );
+    }
 }
 
 fn check_side(
@@ -670,6 +777,12 @@ fn check_side(
                 "is missing or empty".into(),
             );
         }
+        if t.only_with.as_deref().is_some_and(|w| w != "date_of_birth") {
+            problem(
+                &format!("{side_name}.texts[{i}].only_with"),
+                "the only field a text can depend on is \"date_of_birth\"".into(),
+            );
+        }
         text_box(format!("{side_name}.texts[{i}]"), t, problem);
     }
     for (name, field) in [
@@ -680,6 +793,12 @@ fn check_side(
         ("date_of_birth", &side.date_of_birth),
     ] {
         if let Some(t) = field {
+            if t.only_with.is_some() {
+                problem(
+                    &format!("{side_name}.{name}.only_with"),
+                    "only fixed texts (`texts`) can depend on a field".into(),
+                );
+            }
             if t.text.is_some() {
                 problem(
                     &format!("{side_name}.{name}.text"),

@@ -506,6 +506,7 @@ mod tests {
             colour: "#000000".into(),
             align: Align::Left,
             wrap: true,
+            only_with: None,
         };
         let name = "Maximilian Alexander Konstantin";
         let wide = fit(&chain, name, &style(200.0), "t").unwrap();

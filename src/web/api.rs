@@ -964,17 +964,20 @@ pub async fn pdf(
         ));
     }
     let actor = user.actor().clone();
-    let card = state
-        .run(move |office| {
-            if reprint {
-                office.reprint(&actor, number)
-            } else {
-                office.card_for_printing(&actor, number)
-            }
-        })
-        .await?;
-    let templates_dir = state.config().templates_dir.clone();
-    let bytes = web::block(move || render_pdf(&templates_dir, &template, layout, card)).await??;
+    let office = state.office().clone();
+    // A reprint is audited only once its PDF was made.
+    let bytes = web::block(move || {
+        let dir = office.config().templates_dir.clone();
+        if reprint {
+            office.reprint(&actor, number, |card| {
+                render_pdf(&dir, &template, layout, card)
+            })
+        } else {
+            let card = office.card_for_printing(&actor, number)?;
+            render_pdf(&dir, &template, layout, card)
+        }
+    })
+    .await??;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -985,44 +988,40 @@ pub async fn pdf(
         .body(bytes))
 }
 
+/// One card as a PDF with `template`, or its layout without photo for a
+/// card that has none.
 fn render_pdf(
     templates_dir: &std::path::Path,
     template: &str,
     layout: crate::print::Layout,
     card: issuance::PrintableCard,
 ) -> AppResult<Vec<u8>> {
-    use crate::print::{self, CardData, FontLibrary, PrintError, Template};
-    let fonts = FontLibrary::new(&[]);
-    let template = Template::load(templates_dir, template, &fonts).map_err(|e| match e {
+    use crate::print::{CardData, PrintError, Printer, printer::system_fonts};
+    let printer = Printer::load(templates_dir, template, &system_fonts()).map_err(|e| match e {
         PrintError::TemplateNotFound { .. } => AppError::invalid("template", "no such template"),
         other => {
             eprintln!("error: card template: {other}");
             AppError::internal()
         }
     })?;
-    let data = CardData::from(card);
-    print::render(&template, [Ok(data)], layout, 1, &mut |_, _| {}).map_err(|e| {
-        let inner = match e {
-            PrintError::Card { source, .. } => *source,
-            other => other,
-        };
-        match inner {
-            // These name the field, the rule or the script: no personal data.
-            e @ (PrintError::UnsupportedGlyph { .. }
-            | PrintError::TextTooLong { .. }
-            | PrintError::PhotoMismatch(_)
-            | PrintError::Photo { .. }
-            | PrintError::QrTooLarge { .. }) => AppError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "cannot_print",
-                e.to_string(),
-            ),
-            other => {
-                eprintln!("error: printing failed: {other}");
-                AppError::internal()
-            }
-        }
-    })
+    let number = card.card_number;
+    let batch = printer
+        .render_batch([(number, Ok(CardData::from(card)))], layout)
+        .map_err(|e| {
+            eprintln!("error: printing failed: {e}");
+            AppError::internal()
+        })?;
+    match (batch.pdf, batch.skipped.into_iter().next()) {
+        (Some(pdf), _) => Ok(pdf),
+        // These name the field, the rule or the code point: no personal data.
+        (None, Some(s)) => Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot_print",
+            s.reason.to_string(),
+        )
+        .with_extra("reason", s.reason.code().into())),
+        (None, None) => Err(AppError::internal()),
+    }
 }
 
 /// Mark a card printed (deletes the photo as the retention setting says).

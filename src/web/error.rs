@@ -14,6 +14,9 @@
 //!   | `csrf` | 403 | the form's CSRF token does not match the session |
 //!   | `not_found` | 404 | no such card, user, route |
 //!   | `invalid_input` | 400 | a field breaks a rule; `field` names it |
+//!   | `unprintable_character` | 400 | a name has a character that the office's card template cannot print; `field` names the field, `character` the code point (`U+1F600`) |
+//!   | `name_too_long` | 400 | a name does not fit its box on the card even on two lines at the smallest size; `field` names it |
+//!   | `cannot_print` | 422 | the card cannot be printed (API PDF); `reason` is a printing code such as `photo_unusable` |
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
 //!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
@@ -200,6 +203,10 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         self.0.field
     }
+    /// The extra JSON member, if any (e.g. `character`).
+    pub fn extra(&self) -> Option<(&'static str, &serde_json::Value)> {
+        self.0.extra.as_ref().map(|(k, v)| (*k, v))
+    }
     /// The machine-readable reason of a `conflict` that an account rule
     /// refused (`own_account`, `last_admin`, `last_admin_role`).
     pub fn reason(&self) -> Option<&str> {
@@ -306,6 +313,14 @@ impl From<DomainError> for AppError {
             }
             E::Csrf => Self::new(StatusCode::FORBIDDEN, "csrf", message),
             E::Invalid { field, problem } => Self::invalid(field, problem.clone()),
+            E::Unprintable { field, character } => {
+                let mut err = Self::new(StatusCode::BAD_REQUEST, e.code(), message);
+                err.0.field = Some(field);
+                if let Some(c) = character {
+                    err.0.extra = Some(("character", format!("U+{:04X}", u32::from(*c)).into()));
+                }
+                err
+            }
             E::AttestationMissing(_) => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
                 err.0.field = Some("attestation");

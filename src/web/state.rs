@@ -76,4 +76,15 @@ impl AppState {
             .await?
             .map_err(AppError::from)
     }
+
+    /// Like [`AppState::run`], for a closure that answers with an
+    /// [`AppError`] itself (an office call that also renders a PDF).
+    pub async fn run_app<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&Office) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let office = self.office.clone();
+        actix_web::web::block(move || f(&office)).await?
+    }
 }

@@ -183,7 +183,7 @@ test('clerk: enrol with a photo, without a photo, and through the duplicate warn
   await look(clerk, '16-duplicate-issued');
 });
 
-test('card page: PDF, mark printed (confirmed), reprint', { todo: 'a card without a photo cannot be printed yet (issue 8 finding, fixed on the printing branch)', skip: !ready }, async () => {
+test('card page: PDF, mark printed (confirmed), reprint', { skip: !ready }, async () => {
   const clerk = pages.clerk;
   await clerk.goto(`${office.base}/cards/${cards.photo}`);
   const pdf = await downloadPdf(clerk, () => clerk.getByRole('link', { name: t('card.pdf') }).click(), 'ui-card-photo');
@@ -204,7 +204,7 @@ test('card page: PDF, mark printed (confirmed), reprint', { todo: 'a card withou
 
   // Mark as printed: asks first, then says so and the photo is gone.
   await clerk.goto(`${office.base}/cards/${cards.photo}`);
-  await Promise.all([clerk.waitForNavigation(), clerk.getByRole('button', { name: t('card.mark_printed') }).click()]);
+  await Promise.all([clerk.waitForNavigation(), clerk.getByRole('link', { name: t('card.mark_printed') }).click()]);
   await look(clerk, '17-mark-printed-confirm');
   const confirm = clerk.locator('#confirm');
   if (await confirm.count()) {
@@ -223,7 +223,7 @@ test('card page: PDF, mark printed (confirmed), reprint', { todo: 'a card withou
   assert.match(reprint.text, /Ünal-Łukasiewicz/);
 });
 
-test('print queue: the list, the batch PDF, marking all printed', { todo: 'a card without a photo cannot be printed yet (issue 8 finding, fixed on the printing branch)', skip: !ready }, async () => {
+test('print queue: the list, the batch PDF, marking all printed', { skip: !ready }, async () => {
   const clerk = pages.clerk;
   await clerk.goto(`${office.base}/print-queue`);
   assert.equal(await heading(clerk), t('queue.title'));
@@ -231,7 +231,7 @@ test('print queue: the list, the batch PDF, marking all printed', { todo: 'a car
     await assert.doesNotReject(clerk.locator(`a[href="/cards/${n}"]`).waitFor());
   }
   await look(clerk, '20-print-queue');
-  const batch = await downloadPdf(clerk, () => clerk.getByRole('link', { name: t('queue.batch_pdf') }).click(), 'ui-queue-batch');
+  const batch = await downloadPdf(clerk, () => clerk.getByRole('link', { name: tx('queue.batch_pdf') }).click(), 'ui-queue-batch');
   assert.match(batch.text, /Okafor/);
   assert.equal(qrTextsOfPdf(batch.file).length >= 2, true, 'both queued cards carry a readable QR');
 
@@ -432,7 +432,7 @@ test('cross-site attack: forms posted from another origin are refused', { skip: 
   assert.equal(await sup.getByText('Attacker').count(), 0);
 });
 
-test('keyboard only: login, enrol, card PDF', { todo: 'a card without a photo cannot be printed yet (issue 8 finding, fixed on the printing branch)', skip: !ready }, async () => {
+test('keyboard only: login, enrol, card PDF', { skip: !ready }, async () => {
   const page = await newPage(browser);
   const kb = page.keyboard;
   await page.goto(`${office.base}/login`);

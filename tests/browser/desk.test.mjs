@@ -58,7 +58,9 @@ function cardNumber(body) {
 const isoDay = (offsetDays) => new Date(Date.now() + offsetDays * 86400000).toISOString().slice(0, 10);
 
 async function startServer(dataDir, port) {
-  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // From the checkout, as the README's `cargo run -- serve` does: enrolment
+  // checks names against the card templates in ./card-templates.
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   const base = `http://127.0.0.1:${port}`;

@@ -22,12 +22,12 @@ const STRINGS = {
     title: 'City Card check',
     offline: 'Offline',
     other_language: 'Deutsch',
-    scan_label: 'Scan a card, or type the text under its QR code, then press Enter',
-    scan_help: 'A USB scanner types into this field and presses Enter by itself.',
+    scan_label: 'Scan the QR code, or type the card number printed under it, then press Enter',
+    scan_help: 'A USB scanner types into this field and presses Enter by itself. A typed card number is only checked against the revocation list: it does not show whose card it is or prove that it is genuine.',
     check: 'Check',
     camera_start: 'Scan with the camera',
     camera_stop: 'Stop the camera',
-    camera_unsupported: 'This browser cannot read QR codes from the camera. Use a USB scanner, or type the text under the QR code.',
+    camera_unsupported: 'This browser cannot read QR codes from the camera. Use a USB scanner, or type the card number printed under the QR code.',
     camera_insecure: 'The camera needs a secure (https) connection to this page.',
     camera_denied: 'The camera could not be started (permission denied or no camera).',
     camera_running: 'Hold the QR code in front of the camera.',
@@ -42,7 +42,16 @@ const STRINGS = {
     valid: 'VALID',
     not_valid: 'NOT VALID',
     unavailable: 'CANNOT CHECK',
+    number_verdict: {
+      number_not_revoked: 'NOT REVOKED',
+      number_mistyped: 'MISTYPED',
+      number_unchecked: 'CANNOT CHECK',
+    },
     reason: {
+      number_not_revoked: 'Card number {number} is not on the revocation list. A typed number does not show whose card it is or prove that the card is genuine: scan the QR code for that.',
+      number_mistyped: 'This is not a card number: the check digit does not match. Check the 12 digits and type them again.',
+      number_unchecked: 'No revocation list is loaded, so a typed card number cannot be checked. Scan the QR code.',
+      number_revoked: 'Card number {number} is revoked: reported lost, stolen or withdrawn.',
       valid: 'Issued by the city, unchanged, in date, not revoked.',
       expired: 'Expired: past its valid-until date.',
       not_yet_valid: 'Not yet valid: the issue date is in the future. Check this device’s date.',
@@ -85,12 +94,12 @@ const STRINGS = {
     title: 'City Card prüfen',
     offline: 'Offline',
     other_language: 'English',
-    scan_label: 'Karte scannen oder den Text unter dem QR-Code eintippen, dann Enter drücken',
-    scan_help: 'Ein USB-Scanner tippt in dieses Feld und drückt Enter von selbst.',
+    scan_label: 'QR-Code scannen oder die Kartennummer darunter eintippen, dann Enter drücken',
+    scan_help: 'Ein USB-Scanner tippt in dieses Feld und drückt Enter von selbst. Eine eingetippte Kartennummer wird nur mit der Sperrliste abgeglichen: sie zeigt nicht, wem die Karte gehört, und beweist nicht, dass sie echt ist.',
     check: 'Prüfen',
     camera_start: 'Mit der Kamera scannen',
     camera_stop: 'Kamera ausschalten',
-    camera_unsupported: 'Dieser Browser kann mit der Kamera keine QR-Codes lesen. Bitte einen USB-Scanner verwenden oder den Text unter dem QR-Code eintippen.',
+    camera_unsupported: 'Dieser Browser kann mit der Kamera keine QR-Codes lesen. Bitte einen USB-Scanner verwenden oder die Kartennummer unter dem QR-Code eintippen.',
     camera_insecure: 'Die Kamera braucht eine sichere (https-)Verbindung zu dieser Seite.',
     camera_denied: 'Die Kamera konnte nicht gestartet werden (keine Erlaubnis oder keine Kamera).',
     camera_running: 'Den QR-Code vor die Kamera halten.',
@@ -105,7 +114,16 @@ const STRINGS = {
     valid: 'GÜLTIG',
     not_valid: 'UNGÜLTIG',
     unavailable: 'PRÜFUNG NICHT MÖGLICH',
+    number_verdict: {
+      number_not_revoked: 'NICHT GESPERRT',
+      number_mistyped: 'VERTIPPT',
+      number_unchecked: 'PRÜFUNG NICHT MÖGLICH',
+    },
     reason: {
+      number_not_revoked: 'Die Kartennummer {number} steht nicht auf der Sperrliste. Eine eingetippte Nummer zeigt nicht, wem die Karte gehört, und beweist nicht, dass sie echt ist: dafür den QR-Code scannen.',
+      number_mistyped: 'Das ist keine Kartennummer: die Prüfziffer passt nicht. Die 12 Ziffern prüfen und neu eintippen.',
+      number_unchecked: 'Keine Sperrliste geladen: eine eingetippte Kartennummer kann nicht geprüft werden. Bitte den QR-Code scannen.',
+      number_revoked: 'Die Kartennummer {number} ist gesperrt: als verloren, gestohlen oder eingezogen gemeldet.',
       valid: 'Von der Stadt ausgestellt, unverändert, im Gültigkeitszeitraum, nicht gesperrt.',
       expired: 'Abgelaufen: das Gültig-bis-Datum ist vorbei.',
       not_yet_valid: 'Noch nicht gültig: das Ausstellungsdatum liegt in der Zukunft. Datum dieses Geräts prüfen.',
@@ -377,6 +395,10 @@ function icon(kind) {
   if (kind === 'valid') {
     path.setAttribute('d', 'M17 33 L28 44 L48 21');
     path.setAttribute('stroke', '#0b6b2b');
+  } else if (kind === 'number') {
+    // An "i": information, not a verdict on the card.
+    path.setAttribute('d', 'M32 28 L32 46 M32 18 L32 19');
+    path.setAttribute('stroke', '#1d3557');
   } else {
     path.setAttribute('d', 'M20 20 L44 44 M44 20 L20 44');
     path.setAttribute('stroke', '#b3001b');
@@ -415,9 +437,19 @@ function renderResult(r) {
   const result = $('result');
   const body = $('result-body');
   const ok = r.outcome === 'valid';
-  const verdict = el('p', { className: 'verdict' }, icon(ok ? 'valid' : 'invalid'),
-    el('span', {}, ok ? tr('valid') : (r.outcome === 'unavailable' ? tr('unavailable') : tr('not_valid'))));
-  const parts = [verdict, el('p', { className: 'reason' }, tr(`reason.${r.outcome}`))];
+  let parts;
+  if (r.number) {
+    // A typed card number: never "valid" (see Verifier.checkNumber).
+    const number = V.formatCardNumber(r.number);
+    const revoked = r.outcome === 'revoked';
+    const verdict = el('p', { className: 'verdict' }, icon(r.outcome === 'number_not_revoked' ? 'number' : 'invalid'),
+      el('span', {}, revoked ? tr('not_valid') : tr(`number_verdict.${r.outcome}`)));
+    parts = [verdict, el('p', { className: 'reason' }, fill(tr(revoked ? 'reason.number_revoked' : `reason.${r.outcome}`), { number }))];
+  } else {
+    const verdict = el('p', { className: 'verdict' }, icon(ok ? 'valid' : 'invalid'),
+      el('span', {}, ok ? tr('valid') : (r.outcome === 'unavailable' ? tr('unavailable') : tr('not_valid'))));
+    parts = [verdict, el('p', { className: 'reason' }, tr(`reason.${r.outcome}`))];
+  }
   if (r.card) {
     const c = r.card;
     const name = [c.given_names, c.family_name].filter(Boolean).join(' ');
@@ -513,7 +545,8 @@ async function check(text) {
   if (!state.verifier) {
     r = { outcome: 'unavailable', card: null, office: null, warnings: [], reason: 'no trust list' };
   } else {
-    r = await state.verifier.verify(text, V.localToday());
+    const typed = V.typedCardNumber(text);
+    r = typed ? state.verifier.checkNumber(typed, V.localToday()) : await state.verifier.verify(text, V.localToday());
   }
   renderResult(r);
 }

@@ -427,6 +427,16 @@ export function cardNumberFromBytes(bytes) {
   return damm(digits) === 0 ? digits : null;
 }
 
+/**
+ * A card number typed by hand (12 digits; spaces and hyphens allowed), as
+ * its digits, or null when the text is not shaped like a card number. The
+ * check digit is not checked here (see Verifier.checkNumber).
+ */
+export function typedCardNumber(text) {
+  const t = String(text).replace(/[\s-]/g, '');
+  return /^[0-9]{12}$/.test(t) ? t : null;
+}
+
 /** `012345678906` → `0123 4567 8906`. */
 export function formatCardNumber(digits) {
   return `${digits.slice(0, 4)} ${digits.slice(4, 8)} ${digits.slice(8, 12)}`;
@@ -914,6 +924,23 @@ export class Verifier {
     if (!this.revocations) warnings.push('no_revocation_list');
     else if (today > this.revocations.nextUpdate) warnings.push('revocation_list_stale');
     return warnings;
+  }
+
+  /**
+   * A card number typed by hand, without the QR code. Offline, without the
+   * card's signature, a desk can check only the check digit and the
+   * revocation list: this never says "valid". Resolves to {outcome, number,
+   * card: null, office: null, warnings, reason} with outcome
+   * `number_mistyped` (wrong check digit), `revoked`, `number_not_revoked`,
+   * or `number_unchecked` (no revocation list loaded).
+   */
+  checkNumber(digits, todayISO) {
+    const warnings = this.listWarnings(todayISO);
+    const result = (outcome, reason) => ({ outcome, number: digits, card: null, office: null, warnings, reason });
+    if (!/^[0-9]{12}$/.test(digits) || damm(digits) !== 0) return result('number_mistyped', 'the check digit does not match');
+    if (!this.revocations) return result('number_unchecked', 'no revocation list is loaded');
+    if (isRevoked(this.revocations, cardNumberBytes(digits))) return result('revoked', 'the card number is on the revocation list');
+    return result('number_not_revoked', 'the card number is not on the revocation list');
   }
 
   /**

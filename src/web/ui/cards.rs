@@ -3,26 +3,24 @@
 //! printing.
 
 use super::i18n::Lang;
-use super::session::CsrfForm;
 use super::templates::{
-    Card, CardRow, CardView, Confirm, Dashboard, Enrol, EnrolForm, NewCard, Queue, QueueRow,
-    Search, choices, status_text,
+    Card, CardRow, CardView, Confirm, Dashboard, Enrol, EnrolForm, NewCard, Search, choices,
+    status_text,
 };
 use super::upload::{self, PhotoUpload, UploadForm};
-use super::view::{FieldErrors, Page, field_error, query_value, render, render_status, see_other};
+use super::view::{FieldErrors, Page, field_error, render, render_status, see_other};
 use crate::accounts::Permission;
 use crate::config::DateOfBirthPolicy;
 use crate::dates::{DateProblem, DateSyntax};
 use crate::issuance::{
-    Attestation, CardStatus, EnrolOutcome, Enrolment, NewCardRequest, PrintableCard, PublishStatus,
-    ReplaceReason, RevocationReason, clean_name, parse_card_number,
+    Attestation, CardStatus, EnrolOutcome, Enrolment, NewCardRequest, PublishStatus, ReplaceReason,
+    RevocationReason, clean_name, parse_card_number,
 };
-use crate::print::{self, CardData, FontLibrary, Layout, Template};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use citycard_credential::date::today_utc;
@@ -108,6 +106,10 @@ async fn photo_of(
 
 /// Adds the field error of a domain error, or gives the error back.
 fn to_field(lang: Lang, e: AppError, errors: &mut FieldErrors) -> Result<(), AppError> {
+    if let Some((field, msg)) = super::printing::unprintable_field_error(lang, &e) {
+        errors.add(field, msg);
+        return Ok(());
+    }
     match field_error(lang, &e) {
         Some((field, msg)) => {
             errors.add(field, msg);
@@ -317,14 +319,27 @@ pub async fn card(
     user: AuthUser,
     path: web::Path<String>,
 ) -> HtmlResult<HttpResponse> {
-    user.require(Permission::SearchCards)?;
     let number = number_from_path(&path)?;
+    card_page(&req, &state, &user, number, None, StatusCode::OK).await
+}
+
+/// The card page; `problem` is shown at the top (why a PDF could not be
+/// made), with `status`.
+pub async fn card_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &AuthUser,
+    number: CardNumber,
+    problem: Option<String>,
+    status: StatusCode,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::SearchCards)?;
     let actor = user.actor().clone();
     let details = state
         .run(move |o| o.get_card(&actor, number))
         .await
         .map_err(AppError::html)?;
-    let page = Page::new(&req, &user, "card.title");
+    let page = Page::new(req, user, "card.title");
     let lang = page.lang;
     let page = page.with_title(lang.tf("card.title", &[("number", &number.to_string())]));
     let s = &details.summary;
@@ -370,24 +385,50 @@ pub async fn card(
         )
     });
     let erased = s.erased;
+    let can_print =
+        role.allows(Permission::PrintCards) && active && !erased && s.printed_at.is_none();
+    let can_reprint =
+        role.allows(Permission::ReprintCards) && active && !erased && s.printed_at.is_some();
+    // Before the clerk clicks: can it be printed, and how will it look?
+    let problem = match (problem, can_print) {
+        (Some(p), _) => Some(p),
+        (None, true) => {
+            let actor = user.actor().clone();
+            state
+                .run(move |o| Ok(super::printing::preflight(o, &actor, number)))
+                .await
+                .map_err(AppError::html)?
+                .map(|e| {
+                    lang.tf(
+                        "print.cannot_print",
+                        &[("reason", &super::printing::problem_text(lang, &e))],
+                    )
+                })
+        }
+        (None, false) => None,
+    };
+    let print_note = (can_print || can_reprint).then(|| {
+        super::printing::print_note(
+            lang,
+            state.config(),
+            s.printed_at.is_some(),
+            details.has_photo,
+        )
+    });
     let tmpl = Card {
         page: &page,
         card: view,
         has_photo: details.has_photo,
+        print_problem: problem,
+        print_note: print_note.flatten(),
         qr_svg,
         others: details
             .resident_cards
             .iter()
             .map(|c| CardRow::new(lang, c))
             .collect(),
-        can_print: role.allows(Permission::PrintCards)
-            && active
-            && !erased
-            && s.printed_at.is_none(),
-        can_reprint: role.allows(Permission::ReprintCards)
-            && active
-            && !erased
-            && s.printed_at.is_some(),
+        can_print,
+        can_reprint,
         // Renew/replace only from the newest card: a card that was already
         // renewed or replaced is the previous card of another one.
         can_issue: role.allows(Permission::IssueCards)
@@ -400,111 +441,7 @@ pub async fn card(
         can_erase: role.allows(Permission::EraseResidents) && !erased,
         resident: details.resident.clone(),
     };
-    render(&page, &tmpl)
-}
-
-/// Renders cards into one PDF (card-printer layout) off the async workers,
-/// with the configured template (`templates_dir`, `card_template`).
-async fn render_pdf(state: &AppState, cards: Vec<PrintableCard>) -> Result<Vec<u8>, AppError> {
-    let dir = state.config().templates_dir.clone();
-    let name = state.config().card_template.clone();
-    let result = web::block(move || {
-        let fonts = FontLibrary::new(&[]);
-        let template = Template::load(&dir, &name, &fonts)?;
-        let total = cards.len();
-        let data = cards.into_iter().map(|p| Ok(CardData::from(p)));
-        print::render(&template, data, Layout::CardPrinter, total, &mut |_, _| {})
-    })
-    .await
-    .map_err(|e| AppError::from(e).html())?;
-    result.map_err(|e| {
-        // Print errors name the field and rule, never the name
-        // (docs/printing.md); the card number stays out of the log too.
-        let (index, e) = match e {
-            print::PrintError::Card { index, source, .. } => (index, *source),
-            e => (0, e),
-        };
-        eprintln!("error: card PDF (card {index} of the batch): {e}");
-        match e {
-            print::PrintError::Io { .. }
-            | print::PrintError::Pdf(_)
-            | print::PrintError::Template { .. }
-            | print::PrintError::Font { .. } => AppError::internal().html(),
-            // The card does not fit the template (no photo, a character no
-            // font has, …): the clerk can act on it.
-            e => AppError::new(StatusCode::CONFLICT, "conflict", e.to_string()).html(),
-        }
-    })
-}
-
-fn pdf_response(bytes: Vec<u8>, file: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file}\""),
-        ))
-        .body(bytes)
-}
-
-/// One card as a PDF download (card-printer layout).
-async fn card_pdf(state: &AppState, card: PrintableCard) -> HtmlResult<HttpResponse> {
-    let file = format!("card-{}.pdf", card.card_number.digits());
-    let bytes = render_pdf(state, vec![card]).await?;
-    Ok(pdf_response(bytes, &file))
-}
-
-pub async fn pdf(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<String>,
-) -> HtmlResult<HttpResponse> {
-    user.require(Permission::PrintCards)?;
-    let number = number_from_path(&path)?;
-    let actor = user.actor().clone();
-    let card = state
-        .run(move |o| o.card_for_printing(&actor, number))
-        .await
-        .map_err(AppError::html)?;
-    card_pdf(&state, card).await
-}
-
-pub async fn reprint(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> HtmlResult<HttpResponse> {
-    user.check_csrf(&form.csrf_token)?;
-    user.require(Permission::ReprintCards)?;
-    let number = number_from_path(&path)?;
-    let actor = user.actor().clone();
-    let card = state
-        .run(move |o| o.reprint(&actor, number))
-        .await
-        .map_err(AppError::html)?;
-    card_pdf(&state, card).await
-}
-
-pub async fn mark_printed(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> HtmlResult<HttpResponse> {
-    user.check_csrf(&form.csrf_token)?;
-    user.require(Permission::PrintCards)?;
-    let number = number_from_path(&path)?;
-    let actor = user.actor().clone();
-    state
-        .run(move |o| o.mark_printed(&actor, number))
-        .await
-        .map_err(AppError::html)?;
-    Ok(see_other(&format!(
-        "/cards/{}?msg=card.marked_printed",
-        number.digits()
-    )))
+    render_status(&page, &tmpl, status)
 }
 
 // ---------------------------------------------------------------- renew, replace
@@ -683,7 +620,7 @@ fn confirm_page<'a>(
         errors,
         digits: number.digits(),
         action,
-        intro: lang.t(&format!("{action}.intro")),
+        intro: lang.t(&format!("{action}.intro")).to_owned(),
         confirm_label: lang.t(&format!("{action}.confirm")),
         submit: lang.t(&format!("{action}.submit")),
         reasons: if action == "revoke" {
@@ -965,142 +902,4 @@ pub async fn search_name(
         },
         status,
     )
-}
-
-// ---------------------------------------------------------------- print queue
-
-async fn queue_page(
-    page: &Page,
-    state: &AppState,
-    user: &AuthUser,
-    errors: FieldErrors,
-    status: StatusCode,
-) -> HtmlResult<HttpResponse> {
-    let actor = user.actor().clone();
-    let entries = state
-        .run(move |o| o.print_queue(&actor))
-        .await
-        .map_err(AppError::html)?;
-    let lang = page.lang;
-    let numbers = entries
-        .iter()
-        .map(|e| e.summary.card_number.digits())
-        .collect::<Vec<_>>()
-        .join(",");
-    let mark_label = lang.tf("queue.mark_all", &[("count", &entries.len().to_string())]);
-    let entries = entries
-        .iter()
-        .map(|e| QueueRow {
-            digits: e.summary.card_number.digits(),
-            display: e.summary.card_number.to_string(),
-            name: format!("{} {}", e.given_names, e.family_name)
-                .trim()
-                .to_owned(),
-            issued: lang.date(e.summary.issued),
-            expires: lang.date(e.summary.expires),
-        })
-        .collect();
-    render_status(
-        page,
-        &Queue {
-            page,
-            errors,
-            entries,
-            numbers,
-            mark_label,
-        },
-        status,
-    )
-}
-
-pub async fn queue(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> HtmlResult<HttpResponse> {
-    user.require(Permission::PrintCards)?;
-    let page = Page::new(&req, &user, "queue.title");
-    queue_page(&page, &state, &user, FieldErrors::new(), StatusCode::OK).await
-}
-
-/// `1234…,5678…` → card numbers (at most the queue's limit).
-fn numbers_list(text: &str) -> Result<Vec<CardNumber>, AppError> {
-    let numbers = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| parse_card_number(s).map_err(|_| AppError::bad_body("bad card list").html()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let limit = usize::try_from(crate::issuance::PRINT_QUEUE_LIMIT).unwrap_or(500);
-    if numbers.is_empty() || numbers.len() > limit {
-        return Err(AppError::bad_body("bad card list").html());
-    }
-    Ok(numbers)
-}
-
-pub async fn queue_pdf(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> HtmlResult<HttpResponse> {
-    user.require(Permission::PrintCards)?;
-    let numbers = numbers_list(&query_value(&req, "cards").unwrap_or_default())?;
-    let actor = user.actor().clone();
-    let cards = state
-        .run(move |o| {
-            numbers
-                .iter()
-                .map(|n| o.card_for_printing(&actor, *n))
-                .collect::<crate::Result<Vec<_>>>()
-        })
-        .await
-        .map_err(AppError::html)?;
-    let bytes = render_pdf(&state, cards).await?;
-    Ok(pdf_response(bytes, "print-queue.pdf"))
-}
-
-#[derive(Deserialize)]
-pub struct BatchForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    cards: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-pub async fn queue_printed(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: AuthUser,
-    form: web::Form<BatchForm>,
-) -> HtmlResult<HttpResponse> {
-    user.check_csrf(&form.csrf_token)?;
-    user.require(Permission::PrintCards)?;
-    if form.confirm.is_empty() {
-        let page = Page::new(&req, &user, "queue.title");
-        let mut errors = FieldErrors::new();
-        errors.add("confirm", page.lang.t("queue.confirm_error"));
-        return queue_page(&page, &state, &user, errors, StatusCode::BAD_REQUEST).await;
-    }
-    let numbers = numbers_list(&form.cards)?;
-    let actor = user.actor().clone();
-    let marked = state
-        .run(move |o| {
-            let mut marked = 0usize;
-            for n in numbers {
-                match o.mark_printed(&actor, n) {
-                    Ok(()) => marked += 1,
-                    // Printed or revoked meanwhile: leave it.
-                    Err(crate::Error::InvalidState(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(marked)
-        })
-        .await
-        .map_err(AppError::html)?;
-    Ok(see_other(&format!(
-        "/print-queue?msg=queue.marked&count={marked}"
-    )))
 }

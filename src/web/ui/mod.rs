@@ -16,6 +16,7 @@
 mod admin;
 mod cards;
 pub mod i18n;
+mod printing;
 mod session;
 mod svg;
 mod templates;
@@ -71,9 +72,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         page("/search/number").route(web::post().to(cards::search_number)),
         page("/search/name").route(web::post().to(cards::search_name)),
         page("/cards/{number}").route(web::get().to(cards::card)),
-        page("/cards/{number}/pdf").route(web::get().to(cards::pdf)),
-        page("/cards/{number}/reprint").route(web::post().to(cards::reprint)),
-        page("/cards/{number}/printed").route(web::post().to(cards::mark_printed)),
+        page("/cards/{number}/pdf").route(web::get().to(printing::pdf)),
+        page("/cards/{number}/reprint").route(web::post().to(printing::reprint)),
+        page("/cards/{number}/printed")
+            .route(web::get().to(printing::mark_printed_form))
+            .route(web::post().to(printing::mark_printed)),
         page("/cards/{number}/renew")
             .route(web::get().to(cards::renew_form))
             .route(web::post().to(cards::renew)),
@@ -86,9 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         page("/cards/{number}/erase")
             .route(web::get().to(cards::erase_form))
             .route(web::post().to(cards::erase)),
-        page("/print-queue").route(web::get().to(cards::queue)),
-        page("/print-queue/pdf").route(web::get().to(cards::queue_pdf)),
-        page("/print-queue/printed").route(web::post().to(cards::queue_printed)),
+        page("/print-queue").route(web::get().to(printing::queue)),
+        page("/print-queue/pdf").route(web::get().to(printing::queue_pdf)),
+        page("/print-queue/printed").route(web::post().to(printing::queue_printed)),
         page("/users")
             .route(web::get().to(admin::users))
             .route(web::post().to(admin::create_user)),

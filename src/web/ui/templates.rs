@@ -148,6 +148,10 @@ pub struct Card<'a> {
     pub card: CardView,
     pub resident: Option<PersonalData>,
     pub has_photo: bool,
+    /// Why the card cannot be printed (translated), shown at the top.
+    pub print_problem: Option<String>,
+    /// What printing or a reprint will look like (translated).
+    pub print_note: Option<String>,
     pub qr_svg: Option<String>,
     pub others: Vec<CardRow>,
     pub can_print: bool,
@@ -174,16 +178,16 @@ pub struct NewCard<'a> {
     pub attest_residence: bool,
 }
 
-/// Revoke and erase: the confirmation page.
+/// Revoke, erase and mark printed: the confirmation page.
 #[derive(Template)]
 #[template(path = "confirm.html")]
 pub struct Confirm<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
     pub digits: String,
-    /// `revoke` or `erase`.
+    /// `revoke`, `erase` or `printed`.
     pub action: &'static str,
-    pub intro: &'static str,
+    pub intro: String,
     pub confirm_label: &'static str,
     pub submit: &'static str,
     /// Empty for erase.
@@ -212,6 +216,10 @@ pub struct QueueRow {
     pub name: String,
     pub issued: String,
     pub expires: String,
+    /// How it will be printed, or why it cannot be (translated).
+    pub print: String,
+    /// Whether it is in the batch PDF.
+    pub printable: bool,
 }
 
 /// `GET /print-queue`.
@@ -220,10 +228,17 @@ pub struct QueueRow {
 pub struct Queue<'a> {
     pub page: &'a Page,
     pub errors: FieldErrors,
+    /// Problems of the last batch PDF (translated).
+    pub alerts: Vec<String>,
     pub entries: Vec<QueueRow>,
-    /// The queue's card numbers, comma-separated (digits).
+    /// The card numbers that can be printed, comma-separated (digits).
     pub numbers: String,
+    /// How many cards can be printed.
+    pub printable: usize,
     pub mark_label: String,
+    pub batch_label: String,
+    /// Which cards are left out of the PDF, and that the table says why.
+    pub left_out: Option<String>,
 }
 
 /// One user in the list.
