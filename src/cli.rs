@@ -1,5 +1,9 @@
 //! The `citycard` command line: one [`Command`] enum, one module per area.
+//! Commands print to standard output with `outln!` ([`out`]), never
+//! `println!`: a closed pipe must not panic.
 
+#[macro_use]
+mod out;
 mod admin;
 mod card;
 mod desk;
@@ -11,6 +15,7 @@ mod verify;
 use anyhow::Result;
 use citycard_credential::{Date, date};
 use clap::Parser;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
@@ -73,7 +78,8 @@ pub fn main() -> ExitCode {
     match Command::parse().run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!: a closed stderr must not panic either.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -1190,3 +1190,205 @@ fn keys_example_is_consistent() {
     }
     openssl_reads(&dir, "root.encrypted.key", Some("example-only"));
 }
+
+/// Runs `citycard ARGS` in `dir` with standard output a pipe whose reading
+/// end is already closed (`citycard … | head -c0`, deterministically: the
+/// first write fails with EPIPE). Returns the exit code and stderr.
+fn run_with_closed_stdout(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_citycard"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("CITYCARD_ROOT_PASSPHRASE")
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `citycard verify … | head -1` used to panic with "Broken pipe" (exit
+/// 101). Every command that prints keeps its exit status when the reader
+/// has gone: the status with a closed stdout equals the status of a normal
+/// run, and nothing panics.
+#[test]
+fn closed_stdout_keeps_the_exit_status_of_every_printing_command() {
+    let s = Setup::new();
+    let d = s.path();
+    let valid = s.sign(&[]);
+    let tampered = format!("{}1", &valid[..valid.len() - 1]);
+    let data = d.join("office-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let env: [(&str, &Path); 1] = [("CITYCARD_DATA_DIR", &data)];
+    let r: Run = command(d)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "pipe",
+            "--role",
+            "clerk",
+        ])
+        .args(["--password-stdin"])
+        .env("CITYCARD_DATA_DIR", &data)
+        .write_stdin("a-long-enough-password\n")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let verify = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-15",
+        ]
+        .map(String::from)
+        .to_vec();
+        v.extend(extra.iter().map(|s| (*s).to_owned()));
+        v
+    };
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (verify(&[&valid]), 0),
+        (verify(&["--json", &valid]), 0),
+        (verify(&[&tampered]), 1),
+        (verify(&["--json", &tampered]), 1),
+        (verify(&["garbage"]), 1),
+        (verify(&["--revocations", "trust-list.cose", &valid]), 2),
+        (
+            ["keys", "show", "trust-list.cose"]
+                .map(String::from)
+                .to_vec(),
+            0,
+        ),
+        (["keys", "show", "root.pub"].map(String::from).to_vec(), 0),
+        (
+            ["keys", "init-root", "--out", "r2.key", "--force"]
+                .map(String::from)
+                .to_vec(),
+            0,
+        ),
+        (
+            [
+                "keys",
+                "new-office",
+                "--office",
+                "X",
+                "--out",
+                "o2.key",
+                "--force",
+            ]
+            .map(String::from)
+            .to_vec(),
+            0,
+        ),
+        (
+            [
+                "card",
+                "sign",
+                "--key",
+                "mitte.key",
+                "--issuer",
+                "bern",
+                "--given-names",
+                "Anna",
+                "--family-name",
+                "Muster",
+                "--expires",
+                "2031-06-30",
+            ]
+            .map(String::from)
+            .to_vec(),
+            0,
+        ),
+        (["admin", "list-users"].map(String::from).to_vec(), 0),
+        (["audit", "verify"].map(String::from).to_vec(), 0),
+        (
+            ["audit", "export", "--out", "-"].map(String::from).to_vec(),
+            0,
+        ),
+        (["--help"].map(String::from).to_vec(), 0),
+        (["verify", "--help"].map(String::from).to_vec(), 0),
+        (["--version"].map(String::from).to_vec(), 0),
+    ];
+    for (args, want) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let normal: Run = command(d)
+            .args(&args)
+            .env("CITYCARD_DATA_DIR", &data)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(normal.code, *want, "{args:?}: {}", normal.stderr);
+        if *want != 2 {
+            assert!(!normal.stdout.is_empty(), "{args:?} prints something");
+        }
+        let (code, stderr) = run_with_closed_stdout(d, &args, &env);
+        assert_eq!(code, *want, "{args:?} with a closed stdout: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+
+    // The same through a shell pipeline, as a person types it.
+    let bin = env!("CARGO_BIN_EXE_citycard");
+    for (text, want) in [(&valid, "0"), (&tampered, "1")] {
+        let script = format!(
+            "for i in 1 2 3; do '{bin}' verify --trust-list trust-list.cose --root root.pub \
+             --date 2027-01-15 {text} | head -c0; s=\"$s${{PIPESTATUS[0]}}\"; done; echo $s"
+        );
+        let out = std::process::Command::new("bash")
+            .current_dir(d)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            want.repeat(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A write error other than a closed reader (a full disk) is an error of
+/// the command (exit status 2), never a panic.
+#[test]
+fn full_stdout_is_exit_2() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    }
+    let s = Setup::new();
+    let valid = s.sign(&[]);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citycard"))
+        .current_dir(s.path())
+        .args([
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+        ])
+        .arg(&valid)
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -165,7 +165,7 @@ impl AdminCommand {
             AdminCommand::ListUsers(a) => {
                 let office = a.config.office()?;
                 let actor = Actor::command_line(office.office_name());
-                let mut out = std::io::stdout().lock();
+                let mut out = super::out::stdout();
                 for u in office.list_users(&actor)? {
                     let mut flags = Vec::new();
                     if u.disabled {
@@ -214,7 +214,7 @@ impl AuditCommand {
             AuditCommand::Verify(a) => {
                 let office = a.config.office()?;
                 let report = audit::verify(office.db())?;
-                println!("{report}");
+                outln!("{report}")?;
                 Ok(if report.first_broken.is_some() {
                     ExitCode::from(1)
                 } else {
@@ -224,7 +224,7 @@ impl AuditCommand {
             AuditCommand::Export(a) => {
                 let office = a.config.office()?;
                 let n = if a.out.as_os_str() == "-" {
-                    let mut out = std::io::stdout().lock();
+                    let mut out = super::out::stdout();
                     audit::write_csv(office.db(), &mut out)?
                 } else {
                     let file = std::fs::File::create(&a.out)

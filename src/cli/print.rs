@@ -149,12 +149,12 @@ impl CheckArgs {
             let problems = tpl::check_dir(&dir, &fonts);
             let errors = problems.iter().filter(|p| !p.is_warning()).count();
             for p in &problems {
-                println!("{p}");
+                outln!("{p}")?;
             }
             if errors == 0 {
-                println!("{name}: ok");
+                outln!("{name}: ok")?;
             } else {
-                println!("{name}: {errors} problem(s)");
+                outln!("{name}: {errors} problem(s)")?;
                 failed += 1;
             }
         }

@@ -79,9 +79,9 @@ impl VerifyArgs {
         let today = self.date.unwrap_or_else(date::today_utc);
         let result = verifier.verify(&scanned, today);
         if self.json {
-            println!("{}", to_json(&result));
+            outln!("{}", to_json(&result))?;
         } else {
-            print_human(&result);
+            print_human(&result)?;
         }
         Ok(if result.outcome.is_valid() {
             ExitCode::SUCCESS
@@ -149,29 +149,30 @@ fn explain(v: &Verification) -> String {
     }
 }
 
-fn print_human(v: &Verification) {
+fn print_human(v: &Verification) -> std::io::Result<()> {
     if v.outcome.is_valid() {
-        println!("VALID");
+        outln!("VALID")?;
     } else {
-        println!("NOT VALID ({}): {}", v.outcome.code(), explain(v));
+        outln!("NOT VALID ({}): {}", v.outcome.code(), explain(v))?;
     }
     if let Some(card) = &v.card {
-        println!("  Given names:    {}", card.given_names);
-        println!("  Family name:    {}", card.family_name);
+        outln!("  Given names:    {}", card.given_names)?;
+        outln!("  Family name:    {}", card.family_name)?;
         if let Some(dob) = card.date_of_birth {
-            println!("  Date of birth:  {}", date::format(dob));
+            outln!("  Date of birth:  {}", date::format(dob))?;
         }
-        println!("  Card number:    {}", card.card_number);
-        println!("  Valid until:    {}", date::format(card.expires));
-        println!("  Issued:         {}", date::format(card.issued));
+        outln!("  Card number:    {}", card.card_number)?;
+        outln!("  Valid until:    {}", date::format(card.expires))?;
+        outln!("  Issued:         {}", date::format(card.issued))?;
         if let Some(office) = &v.office {
-            println!("  Office:         {office}");
+            outln!("  Office:         {office}")?;
         }
-        println!("  Issuer:         {}", card.issuer);
+        outln!("  Issuer:         {}", card.issuer)?;
     }
     for w in &v.warnings {
-        println!("  WARNING: {w}");
+        outln!("  WARNING: {w}")?;
     }
+    Ok(())
 }
 
 fn to_json(v: &Verification) -> serde_json::Value {
