@@ -1392,3 +1392,121 @@ fn full_stdout_is_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A trust list with the reserved issuer `dev` is a development list
+/// (docs/card-format.md §7): `citycard verify` marks its cards on the first
+/// line and with the warning `development_keys`, whatever the outcome; a
+/// city's own list gets no such mark.
+#[test]
+fn verify_marks_cards_from_a_development_trust_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["keys", "init-root", "--out", "root.key"]);
+    ok(
+        d,
+        &["keys", "new-office", "--office", "Dev", "--out", "o.key"],
+    );
+    let r = ok(
+        d,
+        &[
+            "keys",
+            "trust-list",
+            "--root",
+            "root.key",
+            "--office",
+            "o.pub",
+            "--office-name",
+            "Development office",
+            "--issuer",
+            "dev",
+            "--city-name",
+            "Development City (NOT REAL)",
+            "--issued",
+            "2026-01-01",
+            "--next-update",
+            "2027-12-31",
+            "--out",
+            "trust-list.cose",
+        ],
+    );
+    assert!(
+        r.stderr.contains("reserved for development"),
+        "{}",
+        r.stderr
+    );
+    let sign = |expires: &str| {
+        ok(
+            d,
+            &[
+                "card",
+                "sign",
+                "--key",
+                "o.key",
+                "--issuer",
+                "dev",
+                "--given-names",
+                "",
+                "--family-name",
+                "Muster",
+                "--issued",
+                "2026-07-01",
+                "--expires",
+                expires,
+            ],
+        )
+        .stdout
+        .trim()
+        .to_owned()
+    };
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-15",
+        ];
+        args.extend_from_slice(extra);
+        run(d, &args)
+    };
+    let valid = sign("2031-06-30");
+    let r = verify(&[&valid]);
+    assert_eq!(r.code, 0, "still valid: {}", r.stderr);
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("VALID [DEVELOPMENT KEYS: not a real City Card]")
+    );
+    assert!(
+        r.stdout.contains(
+            "WARNING: DEVELOPMENT KEYS: checked against a development trust list (issuer \"dev\"): \
+             this is not a real City Card"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = verify(&["--json", &valid]);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["outcome"], "valid");
+    assert_eq!(
+        json["warnings"],
+        serde_json::json!(["development_keys", "no_revocation_list"])
+    );
+
+    let expired = sign("2026-12-31");
+    let r = verify(&[&expired]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .starts_with("NOT VALID (expired) [DEVELOPMENT KEYS: not a real City Card]: "),
+        "{}",
+        r.stdout
+    );
+
+    // A city's own list: no mark.
+    let s = Setup::new();
+    let r = s.verify(&[&s.sign(&[])]);
+    assert_eq!(r.code, 0);
+    assert!(!r.stdout.contains("DEVELOPMENT"), "{}", r.stdout);
+}

@@ -244,7 +244,7 @@ pub struct TrustListArgs {
     /// The file to write (replaced if it exists).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// The issuer identifier every card carries, e.g. "bern".
+    /// The issuer identifier every card carries, e.g. "bern" ("dev" is reserved for development lists).
     #[arg(long, value_name = "ID")]
     issuer: String,
     /// The city's name for people, e.g. "Stadt Bern".
@@ -284,6 +284,12 @@ impl TrustListArgs {
             bail!("give at least one --office key (or --keep-from an earlier trust list)");
         }
         let issuer = issuer_id(&self.issuer)?;
+        if issuer == citycard_credential::DEVELOPMENT_ISSUER {
+            eprintln!(
+                "Note: the issuer \"{issuer}\" is reserved for development trust lists: every \
+                 verifier marks their cards as DEVELOPMENT KEYS, not real City Cards."
+            );
+        }
         let city = names::normalize(&self.city_name);
         names::check(citycard_credential::NameField::FamilyName, &city, false)
             .map_err(|e| anyhow!("the city name {}", describe_name_problem(&e)))?;

@@ -6,7 +6,7 @@ use crate::{keys as store, qr};
 use anyhow::{Context, Result, bail};
 use citycard_credential::{
     Date, Error, MAX_REVOCATION_LIST_BYTES, MAX_TRUST_LIST_BYTES, Outcome, Verification, Verifier,
-    date, keys as ckeys,
+    Warning, date, keys as ckeys,
 };
 use clap::Args;
 use std::io::Read;
@@ -30,8 +30,9 @@ correctly signed).
   {\"outcome\": \"valid\", \"reason\": null, \"office\": \"…\", \"card\": {…} or null,
    \"warnings\": [\"no_revocation_list\", …]}
 outcome is one of valid, expired, not_yet_valid, revoked, unknown_key,
-key_not_allowed, bad_signature, malformed; warnings are no_revocation_list,
-revocation_list_stale, trust_list_stale.")]
+key_not_allowed, bad_signature, malformed; warnings are development_keys (a
+development trust list, issuer `dev`: not a real City Card, whatever the
+outcome), trust_list_stale, no_revocation_list, revocation_list_stale.")]
 pub struct VerifyArgs {
     /// The trust list file (trust-list.cose).
     #[arg(long, value_name = "FILE")]
@@ -150,10 +151,17 @@ fn explain(v: &Verification) -> String {
 }
 
 fn print_human(v: &Verification) -> std::io::Result<()> {
-    if v.outcome.is_valid() {
-        outln!("VALID")?;
+    // A card from a development trust list says so on its first line too
+    // (`| head -1`), and in the warnings below.
+    let dev = if v.warnings.contains(&Warning::DevelopmentKeys) {
+        " [DEVELOPMENT KEYS: not a real City Card]"
     } else {
-        outln!("NOT VALID ({}): {}", v.outcome.code(), explain(v))?;
+        ""
+    };
+    if v.outcome.is_valid() {
+        outln!("VALID{dev}")?;
+    } else {
+        outln!("NOT VALID ({}){dev}: {}", v.outcome.code(), explain(v))?;
     }
     if let Some(card) = &v.card {
         outln!("  Given names:    {}", card.given_names)?;
