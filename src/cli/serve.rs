@@ -81,10 +81,10 @@ impl ServeArgs {
                 config.data_dir.display()
             );
         }
-        if data.has_development_keys() {
+        let office = Office::open(&config).context("could not open the office")?;
+        if web::data_dir::office_uses_development_keys(&office) {
             eprintln!("{}", web::data_dir::development_warning(&config.data_dir));
         }
-        let office = Office::open(&config).context("could not open the office")?;
         eprintln!(
             "Office \"{}\" on {} ({}).",
             office.office_name(),
