@@ -1510,3 +1510,83 @@ fn verify_marks_cards_from_a_development_trust_list() {
     assert_eq!(r.code, 0);
     assert!(!r.stdout.contains("DEVELOPMENT"), "{}", r.stdout);
 }
+
+/// Every `--help` names only flags its command has (`templates check --help`
+/// used to point to a `--queue` that only `print` has). Mentions of another
+/// command's flags are listed here with that command.
+#[test]
+fn help_texts_name_only_their_own_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // (command, flags of other commands it may name, and whose)
+    let commands: &[(&[&str], &[&str])] = &[
+        (&["keys", "init-root"], &[]),
+        (&["keys", "new-office"], &["--office-name"]), // of `keys trust-list`
+        (&["keys", "trust-list"], &[]),
+        (&["keys", "revocations"], &[]),
+        (&["keys", "show"], &[]),
+        (&["keys", "set-passphrase"], &[]),
+        (&["card", "sign"], &[]),
+        (&["verify"], &[]),
+        (&["print"], &[]),
+        (&["templates", "check"], &[]),
+        (&["serve"], &[]),
+        (&["desk", "export"], &[]),
+        (&["admin", "create-user"], &[]),
+        (&["admin", "set-password"], &[]),
+        (&["admin", "disable-user"], &[]),
+        (&["admin", "enable-user"], &[]),
+        (&["admin", "list-users"], &[]),
+        (&["audit", "verify"], &[]),
+        (&["audit", "export"], &[]),
+    ];
+    let flags_in = |text: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some(at) = text[i..].find("--") {
+            let start = i + at;
+            let mut end = start + 2;
+            while end < b.len() && (b[end].is_ascii_lowercase() || b[end] == b'-') {
+                end += 1;
+            }
+            let before_ok = start == 0 || !b[start - 1].is_ascii_alphanumeric();
+            if before_ok && end > start + 2 {
+                out.push(text[start..end].trim_end_matches('-').to_owned());
+            }
+            i = end;
+        }
+        out
+    };
+    for (cmd, foreign) in commands {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let help = ok(d, &args).stdout;
+        let options = help
+            .split_once("Options:")
+            .map(|(_, o)| o)
+            .unwrap_or_default();
+        // The flags the command has: each option line starts with one.
+        let own: Vec<String> = options
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+            .flat_map(|l| flags_in(l.split("  ").next().unwrap_or_default()))
+            .chain(flags_in(&help).into_iter().filter(|f| {
+                help.contains(&format!("[alias: {f}]")) || help.contains(&format!("[aliases: {f}"))
+            }))
+            .collect();
+        for flag in flags_in(&help) {
+            assert!(
+                own.contains(&flag) || foreign.contains(&flag.as_str()),
+                "`citycard {}` --help names {flag}, which it does not have:\n{help}",
+                cmd.join(" ")
+            );
+        }
+    }
+    assert!(
+        !ok(d, &["templates", "check", "--help"])
+            .stdout
+            .contains("--queue")
+    );
+}
