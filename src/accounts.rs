@@ -379,6 +379,38 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// A rule about accounts that refuses a change, whatever the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRule {
+    /// An admin may not disable their own account.
+    OwnAccount,
+    /// The last enabled admin cannot be disabled.
+    LastAdmin,
+    /// The last enabled admin cannot lose the admin role.
+    LastAdminRole,
+}
+
+impl AccountRule {
+    /// A stable code (the JSON API's `reason`, the key the UI translates).
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountRule::OwnAccount => "own_account",
+            AccountRule::LastAdmin => "last_admin",
+            AccountRule::LastAdminRole => "last_admin_role",
+        }
+    }
+}
+
+impl fmt::Display for AccountRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccountRule::OwnAccount => "you cannot disable your own account",
+            AccountRule::LastAdmin => "the last admin cannot be disabled",
+            AccountRule::LastAdminRole => "the last admin cannot lose the admin role",
+        })
+    }
+}
+
 /// Checks the password rules: 10 to 256 bytes' worth, not just spaces, not
 /// the user name.
 pub fn check_password_rules(username: &str, password: &SecretString) -> Result<()> {
@@ -401,34 +433,66 @@ pub fn check_password_rules(username: &str, password: &SecretString) -> Result<(
             "must not be blank or contain control characters",
         ));
     }
-    if p.trim().eq_ignore_ascii_case(username) {
+    if p.trim().to_lowercase() == username.trim().to_lowercase() {
         return Err(Error::invalid("password", "must not be the user name"));
     }
     Ok(())
 }
 
-/// A user name in its stored form (lower case), or why it is refused:
-/// 1 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit.
+/// A user name in its stored form, or why it is refused.
+///
+/// The rule (docs/office.md, "User names"): after trimming, Unicode NFC and
+/// lower-casing (`Jörg.Weiß` → `jörg.weiß`; the same at login, so the case
+/// and the Unicode form typed do not matter), 1 to 64 characters, each a
+/// letter (any script), a combining mark that belongs to a letter, an ASCII
+/// digit, `.`, `_` or `-`; the first is a letter or digit; and all letters
+/// of one script (no Latin `a` next to a Cyrillic `а`, which look alike).
+/// Spaces, control, format and invisible characters (zero-width joiners,
+/// direction marks) and other digits (`²`, `٣`) are refused.
 pub fn normalize_username(name: &str) -> Result<String> {
-    let n = name.trim().to_ascii_lowercase();
-    let ok = !n.is_empty()
-        && n.chars().count() <= MAX_USERNAME_CHARS
-        && n.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        && n.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if ok {
-        Ok(n)
-    } else {
-        Err(Error::invalid(
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_script::{Script, UnicodeScript};
+    let refused = || {
+        Error::invalid(
             "username",
             format!(
-                "must be 1 to {MAX_USERNAME_CHARS} of a-z, 0-9, '.', '_' and '-', starting with \
-                 a letter or digit"
+                "must be 1 to {MAX_USERNAME_CHARS} letters, digits, '.', '_' and '-', starting                  with a letter or digit, all letters of one script"
             ),
-        ))
+        )
+    };
+    if name.len() > 4 * MAX_USERNAME_CHARS + 64 {
+        return Err(refused());
     }
+    let nfc: String = name.trim().nfc().collect();
+    let n: String = nfc.to_lowercase().nfc().collect();
+    let letter = |c: char| c.is_alphabetic() && !is_combining_mark(c);
+    // A combining mark only on a letter (or on another mark).
+    let mut prev_letter = false;
+    let all_allowed = n.chars().all(|c| {
+        let ok = if is_combining_mark(c) {
+            prev_letter
+        } else {
+            letter(c) || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+        };
+        prev_letter = letter(c) || (is_combining_mark(c) && prev_letter);
+        ok
+    });
+    let first_ok = n
+        .chars()
+        .next()
+        .is_some_and(|c| letter(c) || c.is_ascii_digit());
+    let mut scripts = n
+        .chars()
+        .filter(|c| letter(*c))
+        .map(|c| c.script())
+        .filter(|s| !matches!(s, Script::Common | Script::Inherited));
+    let one_script = match scripts.next() {
+        Some(first) => scripts.all(|s| s == first),
+        None => true,
+    };
+    let ok = first_ok && n.chars().count() <= MAX_USERNAME_CHARS && all_allowed && one_script;
+    if ok { Ok(n) } else { Err(refused()) }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -762,9 +826,7 @@ impl Office {
         self.db().write(|c| {
             let user = load_user(c, &username)?.ok_or(Error::NotFound("user"))?;
             if user.role()? == Role::Admin && role != Role::Admin && enabled_admins(c)? <= 1 {
-                return Err(Error::InvalidState(
-                    "the last admin cannot lose the admin role",
-                ));
+                return Err(Error::AccountRule(AccountRule::LastAdminRole));
             }
             diesel::update(users::table.find(user.id))
                 .set(users::role.eq(role.as_str()))
@@ -790,11 +852,11 @@ impl Office {
         self.db().write(|c| {
             let user = load_user(c, &username)?.ok_or(Error::NotFound("user"))?;
             if disabled && user.id == by.user_id {
-                return Err(Error::InvalidState("you cannot disable your own account"));
+                return Err(Error::AccountRule(AccountRule::OwnAccount));
             }
             if disabled && !user.disabled && user.role()? == Role::Admin && enabled_admins(c)? <= 1
             {
-                return Err(Error::InvalidState("the last admin cannot be disabled"));
+                return Err(Error::AccountRule(AccountRule::LastAdmin));
             }
             diesel::update(users::table.find(user.id))
                 .set(users::disabled.eq(disabled))
@@ -1379,8 +1441,31 @@ mod tests {
     #[test]
     fn usernames_and_passwords() {
         assert_eq!(normalize_username(" Anna.M ").unwrap(), "anna.m");
-        for bad in ["", "-x", "a b", "ä", &"a".repeat(65)] {
-            assert!(normalize_username(bad).is_err(), "{bad}");
+        // Letters of any script, NFC, lower case (as at login).
+        assert_eq!(normalize_username("Jörg.Weiß").unwrap(), "jörg.weiß");
+        assert_eq!(normalize_username("jo\u{308}rg").unwrap(), "jörg");
+        assert_eq!(normalize_username("ä").unwrap(), "ä");
+        assert_eq!(normalize_username("Ελένη_2").unwrap(), "ελένη_2");
+        assert!(normalize_username("олена-k").is_err());
+        assert_eq!(normalize_username("олена").unwrap(), "олена");
+        assert_eq!(normalize_username(&"ö".repeat(64)).unwrap(), "ö".repeat(64));
+        for bad in [
+            "",
+            "-x",
+            "a b",
+            &"a".repeat(65),
+            "jörg\u{200B}",  // zero width space
+            "jörg\u{200D}x", // zero width joiner
+            "adm\u{202E}in", // right-to-left override
+            "\u{0430}dmin",  // Cyrillic a + Latin
+            "anna\u{00AD}",  // soft hyphen
+            "x²",
+            "٣x",
+            "a/b",
+            "a%2e",
+            "\u{308}a",
+        ] {
+            assert!(normalize_username(bad).is_err(), "{bad:?}");
         }
         let p = |s: &str| SecretString::from(s.to_owned());
         assert!(check_password_rules("anna", &p("short")).is_err());

@@ -12,7 +12,7 @@
 //!   resident-facing page (and our tables hold no personal data in the
 //!   clear, so no database message can carry any).
 
-use crate::accounts::Role;
+use crate::accounts::{AccountRule, Role};
 
 /// Result with the office [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -53,6 +53,9 @@ pub enum Error {
     /// revoked card).
     #[error("{0}")]
     InvalidState(&'static str),
+    /// An account rule refuses the change (own account, last admin).
+    #[error("{0}")]
+    AccountRule(AccountRule),
     /// Something with that name already exists.
     #[error("{0} already exists")]
     Conflict(&'static str),
@@ -135,6 +138,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::InvalidState(_) => "invalid_state",
             Error::Conflict(_) => "conflict",
+            Error::AccountRule(r) => r.code(),
             Error::BadCredentials => "bad_credentials",
             Error::Throttled { .. } => "too_many_attempts",
             Error::Unauthenticated => "unauthenticated",

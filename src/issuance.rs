@@ -600,8 +600,10 @@ fn revoke_row(
     }
 }
 
-/// A name as typed, normalised (NFC, spaces collapsed) and checked.
-fn clean_name(field: &'static str, text: &str, may_be_empty: bool) -> Result<String> {
+/// A name as typed, normalised (NFC, spaces collapsed) and checked
+/// (`field` is `given_names` or `family_name`). The enrolment does this
+/// itself; forms call it to report every field's problem at once.
+pub fn clean_name(field: &'static str, text: &str, may_be_empty: bool) -> Result<String> {
     let which = if field == "given_names" {
         NameField::GivenNames
     } else {
@@ -636,6 +638,15 @@ fn check_photo(photo: Option<&[u8]>) -> Result<()> {
         return Err(Error::invalid("photo", "must be a JPEG or PNG image"));
     }
     Ok(())
+}
+
+/// The words of names, loosely folded (for matching given names).
+fn loose_words(names: &str) -> Vec<String> {
+    crate::vault::fold_loosely(names)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The same day `years` later (29 February → 28 February).
@@ -836,6 +847,7 @@ impl Office {
             &personal.family_name,
             personal.date_of_birth,
         );
+        let search = self.search_tag_of(&personal);
         let record = personal.encode()?;
         self.db().write(|c| {
             let duplicates = self.duplicates(c, &tag)?;
@@ -858,6 +870,7 @@ impl Office {
                     residents::sealed_record.eq(Some(sealed)),
                     residents::sealed_photo.eq(photo),
                     residents::dedup_hmac.eq(Some(&tag)),
+                    residents::search_hmac.eq(Some(&search)),
                     residents::created_at.eq(db::now()),
                 ))
                 .execute(c)?;
@@ -1085,6 +1098,7 @@ impl Office {
                 residents::sealed_photo.eq(None::<Vec<u8>>),
                 residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
                 residents::dedup_hmac.eq(None::<Vec<u8>>),
+                residents::search_hmac.eq(None::<Vec<u8>>),
                 residents::erased_at.eq(Some(now)),
             ))
             .execute(c)?;
@@ -1338,10 +1352,58 @@ impl Office {
         })
     }
 
-    /// Finds the cards of residents with this name and date of birth (for a
-    /// resident who lost the card and its number). Matching is on the
-    /// normalised name (case, spacing and Unicode form do not matter) and
-    /// the exact date of birth (or its absence).
+    /// The search index value of a resident: the search tag when there is
+    /// a date of birth, else empty ("indexed, nothing to index": a family
+    /// name alone would group residents by name, see docs/office.md).
+    fn search_tag_of(&self, personal: &PersonalData) -> Vec<u8> {
+        personal
+            .date_of_birth
+            .map(|dob| self.vault().search_tag(&personal.family_name, dob))
+            .unwrap_or_default()
+    }
+
+    /// Fills the search index of residents enrolled before it existed
+    /// (run at start; a no-op once done). Returns how many were indexed.
+    pub fn index_for_search(&self) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let n = self.db().write(|c| {
+                let rows: Vec<ResidentRow> = residents::table
+                    .filter(residents::search_hmac.is_null())
+                    .filter(residents::erased_at.is_null())
+                    .filter(residents::sealed_record.is_not_null())
+                    .select(ResidentRow::as_select())
+                    .limit(500)
+                    .load(c)?;
+                for r in &rows {
+                    let tag = match self.unseal_personal(r)? {
+                        Some(p) => self.search_tag_of(&p),
+                        None => Vec::new(),
+                    };
+                    diesel::update(residents::table.find(r.id))
+                        .set(residents::search_hmac.eq(Some(tag)))
+                        .execute(c)?;
+                }
+                Ok(rows.len())
+            })?;
+            done += n;
+            if n == 0 {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Finds the cards of residents by name and date of birth (for a
+    /// resident who lost the card and its number).
+    ///
+    /// - With a date of birth: the family name and the date find the
+    ///   residents (search index: case, accents, hyphens and apostrophes do
+    ///   not matter, `Muller` finds `Müller`); given names, when typed,
+    ///   narrow them down: each typed given name must be one of the
+    ///   resident's (same looseness; `Anna` finds `Anna Maria`).
+    /// - Without one (offices that record no date of birth, or a resident
+    ///   who gave none): the full name as on the card (the duplicate check's
+    ///   tag: case, spacing and Unicode form do not matter; accents do).
     pub fn search_by_name_and_dob(
         &self,
         actor: &Actor,
@@ -1351,13 +1413,38 @@ impl Office {
     ) -> Result<Vec<CardSummary>> {
         actor.require(Permission::SearchCards)?;
         let personal = self.validate_personal(given_names, family_name, date_of_birth)?;
-        let tag = self.vault().dedup_tag(
-            &personal.given_names,
-            &personal.family_name,
-            personal.date_of_birth,
-        );
+        let today = today();
         self.db().write(|c| {
-            let found = self.duplicates(c, &tag)?;
+            let found = match personal.date_of_birth {
+                Some(dob) => {
+                    let tag = self.vault().search_tag(&personal.family_name, dob);
+                    let rows: Vec<ResidentRow> = residents::table
+                        .filter(residents::search_hmac.eq(&tag))
+                        .filter(residents::erased_at.is_null())
+                        .select(ResidentRow::as_select())
+                        .load(c)?;
+                    let wanted = loose_words(&personal.given_names);
+                    let mut found = Vec::new();
+                    for r in rows {
+                        let Some(p) = self.unseal_personal(&r)? else {
+                            continue;
+                        };
+                        let have = loose_words(&p.given_names);
+                        if p.date_of_birth == Some(dob) && wanted.iter().all(|w| have.contains(w)) {
+                            for card in resident_cards(c, r.id)? {
+                                found.push(card.summary(today, false)?);
+                            }
+                        }
+                    }
+                    found
+                }
+                None => {
+                    let tag =
+                        self.vault()
+                            .dedup_tag(&personal.given_names, &personal.family_name, None);
+                    self.duplicates(c, &tag)?
+                }
+            };
             audit::append(
                 c,
                 &actor.username,

@@ -8,12 +8,14 @@
 //!   data sealed at rest), [`office`] (the `Office` handle), [`accounts`]
 //!   (users, roles, login throttling, sessions, API tokens), [`issuance`]
 //!   (the card lifecycle), [`audit`] (the hash-chained audit log), [`error`].
+//! - [`dates`]: dates as people type them (one parser for the UI and the API).
 //! - [`keys`]: key files on disk.
 //! - [`web`]: the HTTP server (JSON API, clerk UI, desk page, published lists).
 
 pub mod accounts;
 pub mod audit;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod error;
 pub mod issuance;

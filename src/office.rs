@@ -102,7 +102,7 @@ impl Office {
             .clone()
             .or_else(|| signing.as_ref().ok().map(|s| s.card_entry.office.clone()))
             .unwrap_or_else(|| "Office".to_owned());
-        Ok(Office {
+        let office = Office {
             inner: Arc::new(Inner {
                 config: config.clone(),
                 db,
@@ -112,7 +112,12 @@ impl Office {
                 publish_lock: Mutex::new(()),
                 revocations_cache: Mutex::new(None),
             }),
-        })
+        };
+        let indexed = office.index_for_search()?;
+        if indexed > 0 {
+            eprintln!("search index: {indexed} resident(s) indexed for the search by name");
+        }
+        Ok(office)
     }
 
     /// The configuration.

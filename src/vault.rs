@@ -10,6 +10,13 @@
 //!   normalised name (NFC, Unicode case folding, whitespace collapsed) and
 //!   the date of birth, so the database can be searched for "same name and
 //!   birth date" without holding either.
+//! - **Search by family name and date of birth**: HMAC-SHA256 under a
+//!   *search key* derived (HKDF-SHA256) from the dedup key, over a looser
+//!   form of the family name ([`fold_loosely`]: also without accents,
+//!   hyphens and apostrophes) and the date of birth. Like the dedup tag it
+//!   reveals nothing without the key; it groups residents only by family
+//!   name *and* birth day (never by name alone), and residents without a
+//!   date of birth are not in it. docs/office.md explains the choice.
 //! - **Login throttling** keys its rows by an HMAC of the client address or
 //!   account name under a key derived (HKDF-SHA256) from the dedup key.
 //!
@@ -86,6 +93,7 @@ pub fn random_id() -> Result<i64> {
 pub struct Vault {
     data: aead::LessSafeKey,
     dedup: hmac::Key,
+    search: hmac::Key,
     throttle: hmac::Key,
 }
 
@@ -113,9 +121,15 @@ impl Vault {
         prk.expand(&[b"login throttle subjects"], HmacKeyLen)
             .and_then(|okm| okm.fill(throttle.as_mut()))
             .map_err(|_| Error::Keys("could not derive the throttle key".to_owned()))?;
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"citycard/v1/search").extract(dedup);
+        let mut search = Zeroizing::new([0u8; KEY_LEN]);
+        prk.expand(&[b"family name and date of birth"], HmacKeyLen)
+            .and_then(|okm| okm.fill(search.as_mut()))
+            .map_err(|_| Error::Keys("could not derive the search key".to_owned()))?;
         Ok(Vault {
             data: aead::LessSafeKey::new(unbound),
             dedup: hmac::Key::new(hmac::HMAC_SHA256, dedup),
+            search: hmac::Key::new(hmac::HMAC_SHA256, search.as_ref()),
             throttle: hmac::Key::new(hmac::HMAC_SHA256, throttle.as_ref()),
         })
     }
@@ -177,6 +191,17 @@ impl Vault {
         hmac::sign(&self.dedup, &input).as_ref().to_vec()
     }
 
+    /// The search tag of a family name and date of birth (see the module
+    /// docs): the same for `Müller`, `MULLER` and `Muller`.
+    pub fn search_tag(&self, family_name: &str, dob: Date) -> Vec<u8> {
+        let mut input = Zeroizing::new(Vec::new());
+        input.extend_from_slice(b"citycard/v1/search\0");
+        input.extend_from_slice(fold_loosely(family_name).as_bytes());
+        input.push(0x1F);
+        input.extend_from_slice(date::format(dob).as_bytes());
+        hmac::sign(&self.search, &input).as_ref().to_vec()
+    }
+
     /// The throttle row key of a client address. IPv6 addresses count per
     /// /64 (one host usually has a whole /64).
     pub fn address_tag(&self, addr: IpAddr) -> Vec<u8> {
@@ -233,6 +258,37 @@ pub fn fold(text: &str) -> String {
     let nfc: String = text.nfc().collect();
     let folded = caseless::default_case_fold_str(&nfc);
     let nfc: String = folded.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`fold`], then without accents and other combining marks (`é` → `e`,
+/// `ü` → `u`), a few letters that have no decomposition mapped to their
+/// base letters (`ø` → `o`, `ł` → `l`, `đ` → `d`, `æ` → `ae`), apostrophes
+/// dropped and hyphens read as spaces: how a clerk may type a name from a
+/// card at a keyboard without those letters. German `ue` for `ü` is not
+/// guessed (`Mueller` stays `mueller`).
+pub fn fold_loosely(text: &str) -> String {
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ø' => out.push('o'),
+            'ł' => out.push('l'),
+            'đ' | 'ð' => out.push('d'),
+            'ħ' => out.push('h'),
+            'ı' => out.push('i'),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'þ' => out.push_str("th"),
+            '\'' | '’' | 'ʼ' | '`' | '´' => {}
+            '-' | '‐' | '‑' | '–' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    let nfc: String = out.nfc().collect();
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -437,6 +493,36 @@ mod tests {
         assert_ne!(a, v.dedup_tag("Maria", "Anna Strasse", dob));
         let other = Vault::from_keys(&[7u8; 32], &[1u8; 32]).unwrap();
         assert_ne!(a, other.dedup_tag("Anna Maria", "Straße", dob));
+    }
+
+    #[test]
+    fn search_tag_is_loose_keyed_and_apart_from_dedup() {
+        let v = vault();
+        let Some(dob) = date::parse("1987-06-05").ok() else {
+            panic!("date")
+        };
+        let a = v.search_tag("Nguyễn-Müller", dob);
+        for same in [
+            "NGUYEN MULLER",
+            "nguyen-muller",
+            " Nguyễn  Müller ",
+            "Nguye\u{0302}\u{0301}n-Mu\u{0308}ller",
+        ] {
+            assert_eq!(a, v.search_tag(same, dob), "{same}");
+        }
+        assert_eq!(v.search_tag("O'Brien", dob), v.search_tag("OBrien", dob));
+        assert_eq!(v.search_tag("Søren", dob), v.search_tag("Soren", dob));
+        assert_eq!(v.search_tag("Straße", dob), v.search_tag("STRASSE", dob));
+        assert_ne!(a, v.search_tag("Nguyen Mueller", dob));
+        let Some(other_day) = dob.next_day() else {
+            panic!("date")
+        };
+        assert_ne!(a, v.search_tag("Nguyen Muller", other_day));
+        // Not the dedup tag, and keyed: another dedup key gives other tags.
+        assert_ne!(a, v.dedup_tag("", "Nguyễn-Müller", Some(dob)));
+        let other = Vault::from_keys(&[7u8; 32], &[1u8; 32]).unwrap();
+        assert_ne!(a, other.search_tag("Nguyễn-Müller", dob));
+        assert_eq!(fold_loosely("Łódź Æsir"), "lodz aesir");
     }
 
     #[test]

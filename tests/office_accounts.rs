@@ -342,7 +342,7 @@ fn disabling_a_user_ends_sessions_and_tokens() {
                 .set_user_disabled(&admin, "boss", true)
                 .unwrap_err()
                 .code(),
-            "invalid_state"
+            "own_account"
         );
         assert_eq!(
             t.office

@@ -146,9 +146,18 @@ fn full_lifecycle() {
         let mut expected = vec![first.card_number, twin.card_number];
         expected.sort();
         assert_eq!(numbers, expected);
-        assert!(
+        // With a date of birth, given names only narrow the search: one of
+        // them is enough, another name finds nothing.
+        assert_eq!(
             t.office
                 .search_by_name_and_dob(&clerk, "Anna", "Muster", date::parse("1990-02-03").ok())
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            t.office
+                .search_by_name_and_dob(&clerk, "Berta", "Muster", date::parse("1990-02-03").ok())
                 .unwrap()
                 .is_empty()
         );

@@ -286,6 +286,61 @@ async fn wrong_password_shows_the_error_next_to_the_field_on(t: TestOffice) {
 }
 
 #[test]
+fn browser_form_posts_pass_the_origin_check_and_other_sites_do_not() {
+    run(|t| Box::pin(browser_form_posts_pass_the_origin_check_and_other_sites_do_not_on(t)));
+}
+
+/// Issue 8: under `Referrer-Policy: no-referrer` Chromium sent `Origin:
+/// null` and every login was refused with 403. What a browser sends on
+/// its own form now passes; a post started by another site does not.
+async fn browser_form_posts_pass_the_origin_check_and_other_sites_do_not_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let post = |headers: &[(&'static str, &'static str)]| {
+        let mut req = TestRequest::post()
+            .uri("/login?lang=en")
+            .insert_header(("host", "office.test"))
+            .set_form([("username", "clerk1"), ("password", "not the password")]);
+        for h in headers {
+            req = req.insert_header(*h);
+        }
+        req.to_request()
+    };
+    let status = |headers: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        let req = post(headers);
+        async move { test::call_service(app, req).await.status() }
+    };
+    // The issue's reproduction: `Origin: null` from the site itself.
+    const SAME: &[(&str, &str)] = &[("sec-fetch-site", "same-origin"), ("origin", "null")];
+    assert_eq!(status(SAME).await, StatusCode::UNAUTHORIZED);
+    const OWN: &[(&str, &str)] = &[("origin", "http://office.test")];
+    assert_eq!(status(OWN).await, StatusCode::UNAUTHORIZED);
+    for other in [
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://evil.test"),
+        ][..],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://office.test:81"),
+        ][..],
+        &[("origin", "http://evil.test")][..],
+        &[("origin", "null")][..],
+    ] {
+        assert_eq!(status(other).await, StatusCode::FORBIDDEN, "{other:?}");
+    }
+    // Every page says which referrer policy lets browsers send the origin.
+    let res = test::call_service(&app, TestRequest::get().uri("/login").to_request()).await;
+    assert_eq!(
+        res.headers()
+            .get("referrer-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some("same-origin")
+    );
+}
+
+#[test]
 fn first_login_with_one_time_password_must_change_it() {
     run(|t| Box::pin(first_login_with_one_time_password_must_change_it_on(t)));
 }
@@ -753,7 +808,10 @@ async fn renew_revokes_the_old_card_as_renewed_on(t: TestOffice) {
     assert_ne!(new, old);
     let (status, html) = get(&app, &clerk, &format!("{old}?lang=en")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Revoked (renewed)"), "{html}");
+    // Superseded by its renewal: not called "revoked" (de: "Ersetzt durch
+    // Verlängerung").
+    assert!(html.contains("Superseded by renewal"), "{html}");
+    assert!(!html.contains("Revoked (renewed)"), "{html}");
     // The renewed card offers no second renewal or replacement.
     assert!(!html.contains(&format!("href=\"{old}/renew\"")), "{html}");
     assert!(!html.contains(&format!("href=\"{old}/replace\"")), "{html}");
@@ -1248,7 +1306,7 @@ async fn search_by_name_is_post_only_on(t: TestOffice) {
     assert_eq!(res.status(), StatusCode::OK);
     let html = body_of(res).await;
     assert!(html.contains(&format!("href=\"{card}\"")), "{html}");
-    // A bad date: the error next to the field.
+    // A date with no such day: the real reason next to the field.
     let res = post_form(
         &app,
         &clerk,
@@ -1257,13 +1315,14 @@ async fn search_by_name_is_post_only_on(t: TestOffice) {
             ("csrf_token", &csrf_of(&html)),
             ("given_names", "Gerda"),
             ("family_name", "Getsuche"),
-            ("date_of_birth", "08.07.1955"),
+            ("date_of_birth", "30.02.1955"),
         ],
     )
     .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let html = body_of(res).await;
     assert!(html.contains("id=\"date_of_birth-error\""), "{html}");
+    assert!(html.contains("There is no such day"), "{html}");
     assert!(
         html.contains("date_of_birth-error\" aria-invalid=\"true\""),
         "{html}"

@@ -60,6 +60,7 @@ diesel::table! {
         dedup_hmac -> Nullable<Binary>,
         created_at -> Timestamp,
         erased_at -> Nullable<Timestamp>,
+        search_hmac -> Nullable<Binary>,
     }
 }
 

@@ -19,6 +19,7 @@ use super::error::{AppError, AppResult, json, json_error};
 use super::state::AppState;
 use crate::accounts::Permission;
 use crate::audit::{AuditEntry, AuditQuery};
+use crate::dates::DateSyntax;
 use crate::issuance::{
     self, Attestation, CardDetails, CardStatus, CardSummary, EnrolOutcome, Enrolment, IssuedCard,
     NewCardRequest, PublishStatus, QueueEntry, ReplaceReason, RevocationReason,
@@ -579,9 +580,8 @@ fn card_number(typed: &str) -> AppResult<CardNumber> {
 fn optional_date(field: &'static str, text: Option<&str>) -> AppResult<Option<Date>> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) => date::parse(t)
-            .map(Some)
-            .map_err(|_| AppError::invalid(field, "must be a date written YYYY-MM-DD")),
+        Some(t) => crate::dates::parse_date_of_birth(t, DateSyntax::Iso, date::today_utc())
+            .map_err(|p| AppError::invalid(field, p.to_string())),
     }
 }
 

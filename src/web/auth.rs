@@ -49,7 +49,7 @@ use crate::config::IpNet;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::net::IpAddr;
@@ -131,6 +131,7 @@ impl FromRequest for AuthUser {
         };
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
         let state = state_of(req);
+        let req = req.clone();
         Box::pin(async move {
             let login = || AppError::unauthorized().html().with_next(&next);
             let state = state.map_err(AppError::html)?;
@@ -142,7 +143,13 @@ impl FromRequest for AuthUser {
                 .run(move |office| office.authenticate_session(&t))
                 .await
             {
-                Ok(auth) => Ok(AuthUser { auth, token }),
+                Ok(auth) => {
+                    let user = AuthUser { auth, token };
+                    // The UI's error pages keep the header, menu and
+                    // "sign out" of the signed-in user (view::error_page).
+                    req.extensions_mut().insert(user.clone());
+                    Ok(user)
+                }
                 Err(e) if e.code() == "unauthorized" => Err(login()),
                 Err(e) => Err(e.html()),
             }
@@ -275,30 +282,65 @@ pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
     c
 }
 
-/// Refuses a form POST whose `Origin` (or, without one, `Referer`) names
-/// another site than this one's `Host`. For the login form, which has no
-/// session and so no CSRF token yet. Requests without either header pass
-/// (non-browser clients).
+/// Refuses a browser's form POST that another site started (login CSRF
+/// and a second line behind the CSRF token on every other form).
+///
+/// What a browser sends decides (`docs/office.md`, "Which form posts are
+/// accepted"):
+/// 1. `Sec-Fetch-Site` (Fetch Metadata, sent by current Chromium, Firefox
+///    and Safari): `same-origin` and `none` (typed by the user) pass;
+///    `same-site` and `cross-site` are refused.
+/// 2. Without it, an `Origin` other than `null` must name this site's
+///    `Host`. `Origin: null` (a sandboxed or opaque origin) is refused: under
+///    our `Referrer-Policy: same-origin` a browser sends the real origin on
+///    its own forms.
+/// 3. Without either, a `Referer` must name this site.
+/// 4. A request with none of these headers passes: it does not come from a
+///    browser, and it still needs a session and a CSRF token.
 pub fn check_same_origin(req: &HttpRequest) -> Result<(), AppError> {
-    let headers = req.headers();
-    let origin = headers
-        .get(header::ORIGIN)
-        .or_else(|| headers.get(header::REFERER))
-        .and_then(|v| v.to_str().ok());
-    let Some(origin) = origin else {
-        return Ok(());
-    };
-    let host = req.connection_info().host().to_ascii_lowercase();
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if origin_host == host {
+    if same_origin_verdict(req) {
         Ok(())
     } else {
         Err(AppError::from(crate::Error::Csrf).html())
     }
+}
+
+/// `true` when [`check_same_origin`] lets the request pass.
+fn same_origin_verdict(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return matches!(site.trim(), "same-origin" | "none");
+    }
+    let host = req.connection_info().host().to_ascii_lowercase();
+    let names_this_site = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
+            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+    };
+    if let Some(origin) = text("origin") {
+        return origin.trim() != "null" && names_this_site(origin.trim());
+    }
+    match text("referer") {
+        Some(referer) => names_this_site(referer.trim()),
+        None => true,
+    }
+}
+
+/// Middleware for the clerk UI: every request other than `GET`/`HEAD`
+/// passes [`check_same_origin`] before its handler runs.
+pub async fn same_origin_forms(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    if !matches!(*req.method(), Method::GET | Method::HEAD)
+        && let Err(e) = check_same_origin(req.request())
+    {
+        // A response (not an `Err`), so that the UI's error pages render it.
+        return Ok(req.error_response(e));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The client's address, for login throttling (`None` when unknown).
@@ -373,6 +415,42 @@ mod tests {
             .peer_addr("10.1.2.3:1234".parse().unwrap())
             .to_http_request();
         assert_eq!(client_addr(&req, &trusted), "10.1.2.3".parse().ok());
+    }
+
+    #[test]
+    fn form_posts_from_this_site_only() {
+        let verdict = |headers: &[(&str, &str)]| {
+            let mut req = TestRequest::post()
+                .uri("/login")
+                .insert_header(("host", "office.example:8080"));
+            for (k, v) in headers {
+                req = req.insert_header((*k, *v));
+            }
+            same_origin_verdict(&req.to_http_request())
+        };
+        // Chromium under Referrer-Policy: no-referrer (the bug of issue 8).
+        assert!(verdict(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ]));
+        assert!(verdict(&[("sec-fetch-site", "none")]));
+        assert!(!verdict(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "null")
+        ]));
+        assert!(!verdict(&[("sec-fetch-site", "same-site")]));
+        // Older browsers: Origin, then Referer.
+        assert!(verdict(&[("origin", "http://office.example:8080")]));
+        assert!(!verdict(&[("origin", "http://evil.example")]));
+        assert!(!verdict(&[("origin", "http://office.example:8081")]));
+        assert!(!verdict(&[("origin", "null")]));
+        assert!(verdict(&[("referer", "http://office.example:8080/enrol")]));
+        assert!(!verdict(&[(
+            "referer",
+            "http://evil.example/office.example:8080"
+        )]));
+        // Not a browser.
+        assert!(verdict(&[]));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //!   | `not_found` | 404 | no such card, user, route |
 //!   | `invalid_input` | 400 | a field breaks a rule; `field` names it |
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
-//!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …) |
+//!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
 //!   | `payload_too_large` | 413 | the body is over the limit |
 //!   | `unsupported_media_type` | 415 | the body is not JSON (API) |
@@ -28,7 +28,7 @@
 //!   rule (docs/logging.md). Server faults (5xx) are logged with their code
 //!   and domain message, which hold no personal data either.
 //! - JSON body: `{"error": {"code": "…", "message": "…", "field": "…"?,
-//!   "retry_after": N?, "cards": […]?}}`.
+//!   "retry_after": N?, "cards": […]?, "reason": "…"?}}`.
 //!
 //! # HTML errors (the clerk UI)
 //!
@@ -200,6 +200,14 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         self.0.field
     }
+    /// The machine-readable reason of a `conflict` that an account rule
+    /// refused (`own_account`, `last_admin`, `last_admin_role`).
+    pub fn reason(&self) -> Option<&str> {
+        match &self.0.extra {
+            Some(("reason", serde_json::Value::String(r))) => Some(r),
+            _ => None,
+        }
+    }
     /// Seconds until a throttle ends, if throttled.
     pub fn retry_after(&self) -> Option<u64> {
         self.0.retry_after
@@ -312,6 +320,8 @@ impl From<DomainError> for AppError {
             E::InvalidState(_) | E::Conflict(_) => {
                 Self::new(StatusCode::CONFLICT, "conflict", message)
             }
+            E::AccountRule(rule) => Self::new(StatusCode::CONFLICT, "conflict", message)
+                .with_extra("reason", rule.code().into()),
             E::BadCredentials => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
             E::Unauthenticated => Self::unauthorized(),
             E::Throttled { retry_after_secs } => {

@@ -54,13 +54,15 @@ pub const OFFICE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src
 /// deletes photos past their retention, purges ended sessions).
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
-/// Headers on every response: no MIME sniffing, no referrers, no framing.
+/// Headers on every response: no MIME sniffing, no referrers to other
+/// sites (`same-origin`: browsers then send this site's `Origin` on its own
+/// forms, which [`auth::check_same_origin`] needs), no framing.
 /// The CSP is set per area by [`app`] (the desk page needs the camera).
 pub fn default_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add(("Content-Security-Policy", desk::CONTENT_SECURITY_POLICY))
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Referrer-Policy", "same-origin"))
         .add(("X-Frame-Options", "DENY"))
         .add((
             "Permissions-Policy",

@@ -1,11 +1,12 @@
 //! Admin and auditor pages: users, keys, audit log.
 
+use super::i18n::Lang;
 use super::session::CsrfForm;
 use super::templates::{Audit, AuditRow, Keys, UserReset, UserRow, Users, choices};
 use super::view::{
     FieldErrors, Page, field_error, query_value, render, render_status, role_label, see_other,
 };
-use crate::accounts::{Permission, Role};
+use crate::accounts::{Permission, Role, check_password_rules, normalize_username};
 use crate::audit::AuditQuery;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
@@ -20,14 +21,27 @@ const UTC_SECONDS: &[time::format_description::BorrowedFormatItem<'static>] =
 
 // ---------------------------------------------------------------- users
 
+/// What the users page shows besides the list: the create form's errors
+/// and what was typed, or a refusal of a change to an account.
+#[derive(Default)]
+struct UsersOutcome {
+    errors: FieldErrors,
+    typed: (String, String),
+    alert: Option<String>,
+}
+
 async fn users_page(
     page: &Page,
     state: &AppState,
     user: &AuthUser,
-    errors: FieldErrors,
-    typed: (String, String),
+    outcome: UsersOutcome,
     status: StatusCode,
 ) -> HtmlResult<HttpResponse> {
+    let UsersOutcome {
+        errors,
+        typed,
+        alert,
+    } = outcome;
     let lang = page.lang;
     let actor = user.actor().clone();
     let list = state
@@ -62,6 +76,7 @@ async fn users_page(
                 role: role_label(lang, u.role),
                 state: state.join(", "),
                 disabled: u.disabled,
+                is_self: u.username == user.actor().username,
                 username: u.username,
             }
         })
@@ -81,6 +96,7 @@ async fn users_page(
             users,
             roles,
             username: typed.0,
+            alert,
         },
         status,
     )
@@ -97,8 +113,7 @@ pub async fn users(
         &page,
         &state,
         &user,
-        FieldErrors::new(),
-        Default::default(),
+        UsersOutcome::default(),
         StatusCode::OK,
     )
     .await
@@ -127,15 +142,28 @@ pub async fn create_user(
     let form = form.into_inner();
     let page = Page::new(&req, &user, "users.title");
     let lang = page.lang;
+    // Every field is checked first, so that all problems show at once (the
+    // domain checks them again).
     let mut errors = FieldErrors::new();
+    let name = match normalize_username(&form.username) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            add_field_error(lang, e, "username", &mut errors);
+            None
+        }
+    };
     let role = form.role.parse::<Role>().ok();
     if role.is_none() {
         errors.add("role", lang.t("field.role"));
     }
+    let password = SecretString::from(form.password);
+    let name_for_rules = name.as_deref().unwrap_or(form.username.as_str());
+    if let Err(e) = check_password_rules(name_for_rules, &password) {
+        add_field_error(lang, e, "password", &mut errors);
+    }
     if let (Some(role), true) = (role, errors.is_empty()) {
         let actor = user.actor().clone();
         let name = form.username.clone();
-        let password = SecretString::from(form.password);
         match state
             .run(move |o| o.create_user(&actor, &name, role, &password, true))
             .await
@@ -148,11 +176,25 @@ pub async fn create_user(
             },
         }
     }
-    let typed = (form.username.chars().take(64).collect(), form.role);
-    users_page(&page, &state, &user, errors, typed, StatusCode::BAD_REQUEST).await
+    let outcome = UsersOutcome {
+        errors,
+        typed: (form.username.chars().take(64).collect(), form.role),
+        alert: None,
+    };
+    users_page(&page, &state, &user, outcome, StatusCode::BAD_REQUEST).await
+}
+
+/// Adds the field error of a domain error (under its own field, or
+/// `fallback` when it names none the page knows).
+fn add_field_error(lang: Lang, e: crate::Error, fallback: &'static str, errors: &mut FieldErrors) {
+    match field_error(lang, &AppError::from(e)) {
+        Some((f, m)) => errors.add(f, m),
+        None => errors.add(fallback, lang.t(&format!("field.{fallback}"))),
+    }
 }
 
 async fn set_disabled(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     name: String,
@@ -162,33 +204,51 @@ async fn set_disabled(
     user.check_csrf(&form.csrf_token)?;
     user.require(Permission::ManageUsers)?;
     let actor = user.actor().clone();
-    state
+    let result = state
         .run(move |o| o.set_user_disabled(&actor, &name, disabled))
-        .await
-        .map_err(AppError::html)?;
-    Ok(see_other(if disabled {
-        "/users?msg=users.disabled_done"
-    } else {
-        "/users?msg=users.enabled_done"
-    }))
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(if disabled {
+            "/users?msg=users.disabled_done"
+        } else {
+            "/users?msg=users.enabled_done"
+        })),
+        // An account rule (own account, last admin): said on the users page.
+        Err(e) if e.reason().is_some() => {
+            let page = Page::new(&req, &user, "users.title");
+            let key = match e.reason() {
+                Some("own_account") => "users.self_disable",
+                Some("last_admin_role") => "users.last_admin_role",
+                _ => "users.last_admin",
+            };
+            let outcome = UsersOutcome {
+                alert: Some(page.lang.t(key).to_owned()),
+                ..UsersOutcome::default()
+            };
+            users_page(&page, &state, &user, outcome, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.html()),
+    }
 }
 
 pub async fn disable_user(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> HtmlResult<HttpResponse> {
-    set_disabled(state, user, path.into_inner(), form, true).await
+    set_disabled(req, state, user, path.into_inner(), form, true).await
 }
 
 pub async fn enable_user(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> HtmlResult<HttpResponse> {
-    set_disabled(state, user, path.into_inner(), form, false).await
+    set_disabled(req, state, user, path.into_inner(), form, false).await
 }
 
 fn reset_title(page: Page, name: &str) -> Page {
@@ -275,8 +335,8 @@ pub async fn keys(
             page.lang.tf(
                 "keys.window",
                 &[
-                    ("from", &k.sign_from.to_string()),
-                    ("until", &k.sign_until.to_string()),
+                    ("from", &page.lang.date(k.sign_from)),
+                    ("until", &page.lang.date(k.sign_until)),
                 ],
             )
         })

@@ -12,9 +12,10 @@ use super::upload::{self, PhotoUpload, UploadForm};
 use super::view::{FieldErrors, Page, field_error, query_value, render, render_status, see_other};
 use crate::accounts::Permission;
 use crate::config::DateOfBirthPolicy;
+use crate::dates::{DateProblem, DateSyntax};
 use crate::issuance::{
     Attestation, CardStatus, EnrolOutcome, Enrolment, NewCardRequest, PrintableCard, PublishStatus,
-    ReplaceReason, RevocationReason, parse_card_number,
+    ReplaceReason, RevocationReason, clean_name, parse_card_number,
 };
 use crate::print::{self, CardData, FontLibrary, Layout, Template};
 use crate::web::auth::AuthUser;
@@ -24,11 +25,9 @@ use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
+use citycard_credential::date::today_utc;
 use citycard_credential::{CardNumber, Date};
 use serde::Deserialize;
-
-const UTC_MINUTES: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
 
 fn number_from_path(path: &str) -> Result<CardNumber, AppError> {
     parse_card_number(path).map_err(|_| AppError::not_found("card").html())
@@ -42,16 +41,24 @@ fn dob_policy(state: &AppState) -> (bool, bool) {
     }
 }
 
-/// A typed date of birth: empty is `None`; a bad format is a field error.
+/// A typed date of birth (German `14.03.1988` or ISO): empty is `None`;
+/// anything else that is not a plausible date of birth is a field error
+/// that says why.
 fn parse_dob(lang: Lang, text: &str, errors: &mut FieldErrors) -> Option<Date> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    match citycard_credential::date::parse(text) {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.add("date_of_birth", lang.t("field.date_format"));
+    match crate::dates::parse_date_of_birth(text, DateSyntax::IsoOrGerman, today_utc()) {
+        Ok(d) => d,
+        Err(problem) => {
+            let days = match problem {
+                DateProblem::NoSuchDay { days_in_month } => days_in_month.to_string(),
+                _ => String::new(),
+            };
+            errors.add(
+                "date_of_birth",
+                lang.tf(
+                    &format!("field.date_{}", problem.code()),
+                    &[("days", &days)],
+                ),
+            );
             None
         }
     }
@@ -219,7 +226,17 @@ pub async fn enrol(
     let lang = page.lang;
     let (dob_asked, dob_required) = dob_policy(&state);
     let mut errors = FieldErrors::new();
+    // Every field is checked before the enrolment, so that the clerk sees
+    // all problems at once (the enrolment checks them again).
+    for (field, may_be_empty) in [("given_names", true), ("family_name", false)] {
+        if let Err(e) = clean_name(field, form.text(field), may_be_empty) {
+            to_field(lang, AppError::from(e), &mut errors)?;
+        }
+    }
     let date_of_birth = parse_dob(lang, form.text("date_of_birth"), &mut errors);
+    if dob_required && date_of_birth.is_none() {
+        errors.add("date_of_birth", lang.t("field.date_of_birth_required"));
+    }
     let photo = photo_of(lang, &mut form, &mut errors).await?;
     let attestation = Attestation {
         identity_checked: form.checked("attest_identity"),
@@ -328,10 +345,7 @@ pub async fn card(
             "card.attested",
             &[
                 ("user", &a.attested_by),
-                (
-                    "time",
-                    &a.attested_at.format(UTC_MINUTES).unwrap_or_default()
-                ),
+                ("time", &lang.date_time(a.attested_at)),
             ],
         )
     );
@@ -341,12 +355,10 @@ pub async fn card(
         digits: number.digits(),
         status: status_text(lang, s.status),
         status_class: s.status.as_str(),
-        issued: s.issued.to_string(),
-        expires: s.expires.to_string(),
+        issued: lang.date(s.issued),
+        expires: lang.date(s.expires),
         office: s.office.clone(),
-        printed: s
-            .printed_at
-            .map(|p| p.format(UTC_MINUTES).unwrap_or_default()),
+        printed: s.printed_at.map(|p| lang.date_time(p)),
         previous: s.previous_card.map(|p| (p.digits(), p.to_string())),
         kid: details.kid.clone(),
         attested,
@@ -984,8 +996,8 @@ async fn queue_page(
             name: format!("{} {}", e.given_names, e.family_name)
                 .trim()
                 .to_owned(),
-            issued: e.summary.issued.to_string(),
-            expires: e.summary.expires.to_string(),
+            issued: lang.date(e.summary.issued),
+            expires: lang.date(e.summary.expires),
         })
         .collect();
     render_status(

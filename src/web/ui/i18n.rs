@@ -94,6 +94,22 @@ impl Lang {
         self.catalog().contains_key(key)
     }
 
+    /// A date the way the card and the desk page show it (`30.11.2031`
+    /// in German, `2031-11-30` in English).
+    pub fn date(self, d: citycard_credential::Date) -> String {
+        crate::dates::display(d, self == Lang::De)
+    }
+
+    /// A UTC time to the minute, its date as in [`Lang::date`].
+    pub fn date_time(self, t: time::PrimitiveDateTime) -> String {
+        format!(
+            "{} {:02}:{:02} UTC",
+            self.date(t.date()),
+            t.hour(),
+            t.minute()
+        )
+    }
+
     /// The string for `key` with `{name}` placeholders filled in.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.t(key).to_owned();

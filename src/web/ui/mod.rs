@@ -4,8 +4,9 @@
 //! - Every page checks the role on the server (`AuthUser::require`), and the
 //!   domain checks it again.
 //! - Every state-changing form carries the session's CSRF token, checked
-//!   first in its handler; the login form (no session yet) checks the
-//!   `Origin`.
+//!   first in its handler; every form post (the login form too, which has
+//!   no session yet) must come from this site (`auth::same_origin_forms`:
+//!   Fetch Metadata, else `Origin`).
 //! - No personal data in URLs: the search by name is a POST; card numbers
 //!   (pseudonymous) appear in paths.
 //! - Errors about a field are shown next to the field (`aria-describedby`)
@@ -101,6 +102,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         page("/keys").route(web::get().to(admin::keys)),
     ];
     for r in routes {
-        cfg.service(r.wrap(html_error_pages()));
+        cfg.service(
+            r.wrap(actix_web::middleware::from_fn(
+                crate::web::auth::same_origin_forms,
+            ))
+            .wrap(html_error_pages()),
+        );
     }
 }

@@ -53,7 +53,6 @@ pub async fn login(
     client: ClientAddr,
     form: web::Form<LoginForm>,
 ) -> HtmlResult<HttpResponse> {
-    auth::check_same_origin(&req)?;
     let LoginForm {
         username,
         password,

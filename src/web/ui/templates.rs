@@ -4,7 +4,7 @@
 
 use super::i18n::Lang;
 use super::view::{FieldErrors, Page};
-use crate::issuance::{CardStatus, CardSummary};
+use crate::issuance::{CardStatus, CardSummary, RevocationReason};
 use crate::vault::PersonalData;
 use askama::Template;
 
@@ -41,8 +41,8 @@ impl CardRow {
             digits: c.card_number.digits(),
             display: c.card_number.to_string(),
             status: status_text(lang, c.status),
-            issued: c.issued.to_string(),
-            expires: c.expires.to_string(),
+            issued: lang.date(c.issued),
+            expires: lang.date(c.expires),
         }
     }
 }
@@ -52,6 +52,8 @@ pub fn status_text(lang: Lang, status: CardStatus) -> String {
     match status {
         CardStatus::Active => lang.t("card.status_active").to_owned(),
         CardStatus::Expired => lang.t("card.status_expired").to_owned(),
+        // Superseded by its renewal: not "revoked" in the everyday sense.
+        CardStatus::Revoked(RevocationReason::Renewed) => lang.t("card.status_renewed").to_owned(),
         CardStatus::Revoked(r) => lang.tf(
             "card.status_revoked",
             &[("reason", lang.t(&format!("reason.{}", r.as_str())))],
@@ -230,6 +232,8 @@ pub struct UserRow {
     pub role: &'static str,
     pub state: String,
     pub disabled: bool,
+    /// The signed-in admin's own account.
+    pub is_self: bool,
     pub toggle_label: String,
     pub reset_label: String,
 }
@@ -243,6 +247,8 @@ pub struct Users<'a> {
     pub users: Vec<UserRow>,
     pub roles: Vec<Choice>,
     pub username: String,
+    /// A refused change to an account (translated).
+    pub alert: Option<String>,
 }
 
 /// `GET /users/{name}/password`.

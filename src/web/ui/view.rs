@@ -8,7 +8,7 @@ use crate::web::auth::AuthUser;
 use crate::web::error::AppError;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 
 /// Notices a page may show after a redirect (`?msg=key`). Only these keys
@@ -112,6 +112,11 @@ impl Page {
     /// A translated string.
     pub fn t(&self, key: &str) -> &'static str {
         self.lang.t(key)
+    }
+
+    /// A date as the card shows it in this page's language.
+    pub fn date(&self, d: &citycard_credential::Date) -> String {
+        self.lang.date(*d)
     }
 
     /// The language code for `<html lang>`.
@@ -371,7 +376,12 @@ pub fn field_error(lang: Lang, e: &AppError) -> Option<(&'static str, String)> {
 /// The HTML error page for an [`AppError`] marked `.html()` (registered
 /// as the backbone's `HtmlErrorRenderer`).
 pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
-    let page = Page::anonymous(req, "error.title");
+    // A signed-in user keeps the header, the menu and "sign out".
+    let user = req.extensions().get::<AuthUser>().cloned();
+    let page = match &user {
+        Some(user) => Page::new(req, user, "error.title"),
+        None => Page::anonymous(req, "error.title"),
+    };
     let lang = page.lang;
     let (title, message) = match err.code() {
         "forbidden" | "password_change_required" => (
@@ -382,6 +392,15 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
         "not_found" => (
             "error.not_found_title",
             lang.t("error.not_found").to_owned(),
+        ),
+        "conflict" if err.reason().is_some() => (
+            "error.title",
+            lang.t(match err.reason() {
+                Some("own_account") => "users.self_disable",
+                Some("last_admin_role") => "users.last_admin_role",
+                _ => "users.last_admin",
+            })
+            .to_owned(),
         ),
         "conflict" => (
             "error.title",

@@ -1,0 +1,2 @@
+DROP INDEX residents_search;
+ALTER TABLE residents DROP COLUMN search_hmac;
