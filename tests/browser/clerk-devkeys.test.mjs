@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  toolsReady, startOffice, launch, newPage, setupAdmin, shot, checkA11y, citycard, t,
+  toolsReady, startOffice, launch, newPage, setupAdmin, shot, checkA11y, citycard, t, heading,
 } from './office.mjs';
 import { damm } from '../../src/web/desk/verifier.js';
 
@@ -139,12 +139,15 @@ test('the clerk UI shows the development banner on every page', { skip }, async 
   await shot(page, 'devkeys-dashboard');
   await checkA11y(page, 'overview with the development banner');
 
-  // An error page (a page that does not exist) keeps the banner.
-  const res = await page.goto(`${dev.base}/cards/000000000000/nothing-here`);
-  assert.ok(res.status() >= 400, `status ${res.status()}`);
+  // The UI's error page (a card that does not exist) keeps the banner.
+  const res = await page.goto(`${dev.base}/cards/123456789012`);
+  assert.ok([403, 404].includes(res.status()), `status ${res.status()}`);
+  assert.ok([t('error.not_found_title'), t('error.forbidden_title')].includes(await heading(page)));
   text = await banner(page);
   assert.ok(text && text.includes(t('devkeys.title')), `error page: ${text}`);
+  await assertBannerOnTop(page);
   await shot(page, 'devkeys-error-page');
+  await checkA11y(page, 'error page with the development banner');
   await page.context().close();
 });
 
