@@ -91,7 +91,8 @@ impl PasswordArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateUser {
-    /// The user name (a-z, 0-9, '.', '_', '-').
+    /// The user name: letters of one script (jörg.weiß too), digits, '.', '_', '-';
+    /// at most 64, starting with a letter or digit; kept in lower case.
     #[arg(long, value_name = "U")]
     username: String,
     /// admin, supervisor, clerk or auditor.
