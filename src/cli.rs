@@ -1,5 +1,9 @@
 //! The `citycard` command line: one [`Command`] enum, one module per area.
+//! Commands print to standard output with `outln!` ([`out`]), never
+//! `println!`: a closed pipe must not panic.
 
+#[macro_use]
+mod out;
 mod admin;
 mod card;
 mod desk;
@@ -11,14 +15,18 @@ mod verify;
 use anyhow::Result;
 use citycard_credential::{Date, date};
 use clap::Parser;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
 Exit status:
   0  success (for `verify`: the card is valid; warnings are allowed)
-  1  `verify` only: the card is NOT valid (expired, revoked, forged, malformed, …)
+  1  `verify`: the card is NOT valid (expired, revoked, forged, malformed, …);
+     `audit verify`: the audit log's hash chain is broken
   2  the command could not run: bad flags, unreadable files, a bad or badly
-     signed trust list or revocation list, or input that breaks the rules
+     signed trust list or revocation list, input that breaks the rules, or
+     output that cannot be written (a closed pipe, as in `| head -1`, is not
+     an error: the output stops and the status stays as above)
 
 Dates are calendar days written YYYY-MM-DD; \"today\" is today in UTC.";
 
@@ -39,7 +47,7 @@ pub enum Command {
     /// Card templates.
     #[command(subcommand)]
     Templates(print::TemplatesCommand),
-    /// Run the server: the desk page (/verify/) and the published lists.
+    /// Run the issuing office: clerk UI (/), JSON API (/api/v1), desk page (/verify/), signed lists.
     Serve(serve::ServeArgs),
     /// The desk verifier page.
     #[command(subcommand)]
@@ -73,7 +81,8 @@ pub fn main() -> ExitCode {
     match Command::parse().run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!: a closed stderr must not panic either.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }

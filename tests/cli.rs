@@ -1190,3 +1190,403 @@ fn keys_example_is_consistent() {
     }
     openssl_reads(&dir, "root.encrypted.key", Some("example-only"));
 }
+
+/// Runs `citycard ARGS` in `dir` with standard output a pipe whose reading
+/// end is already closed (`citycard … | head -c0`, deterministically: the
+/// first write fails with EPIPE). Returns the exit code and stderr.
+fn run_with_closed_stdout(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_citycard"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("CITYCARD_ROOT_PASSPHRASE")
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `citycard verify … | head -1` used to panic with "Broken pipe" (exit
+/// 101). Every command that prints keeps its exit status when the reader
+/// has gone: the status with a closed stdout equals the status of a normal
+/// run, and nothing panics.
+#[test]
+fn closed_stdout_keeps_the_exit_status_of_every_printing_command() {
+    let s = Setup::new();
+    let d = s.path();
+    let valid = s.sign(&[]);
+    let tampered = format!("{}1", &valid[..valid.len() - 1]);
+    let data = d.join("office-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let env: [(&str, &Path); 1] = [("CITYCARD_DATA_DIR", &data)];
+    let r: Run = command(d)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "pipe",
+            "--role",
+            "clerk",
+        ])
+        .args(["--password-stdin"])
+        .env("CITYCARD_DATA_DIR", &data)
+        .write_stdin("a-long-enough-password\n")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let verify = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-15",
+        ]
+        .map(String::from)
+        .to_vec();
+        v.extend(extra.iter().map(|s| (*s).to_owned()));
+        v
+    };
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (verify(&[&valid]), 0),
+        (verify(&["--json", &valid]), 0),
+        (verify(&[&tampered]), 1),
+        (verify(&["--json", &tampered]), 1),
+        (verify(&["garbage"]), 1),
+        (verify(&["--revocations", "trust-list.cose", &valid]), 2),
+        (
+            ["keys", "show", "trust-list.cose"]
+                .map(String::from)
+                .to_vec(),
+            0,
+        ),
+        (["keys", "show", "root.pub"].map(String::from).to_vec(), 0),
+        (
+            ["keys", "init-root", "--out", "r2.key", "--force"]
+                .map(String::from)
+                .to_vec(),
+            0,
+        ),
+        (
+            [
+                "keys",
+                "new-office",
+                "--office",
+                "X",
+                "--out",
+                "o2.key",
+                "--force",
+            ]
+            .map(String::from)
+            .to_vec(),
+            0,
+        ),
+        (
+            [
+                "card",
+                "sign",
+                "--key",
+                "mitte.key",
+                "--issuer",
+                "bern",
+                "--given-names",
+                "Anna",
+                "--family-name",
+                "Muster",
+                "--expires",
+                "2031-06-30",
+            ]
+            .map(String::from)
+            .to_vec(),
+            0,
+        ),
+        (["admin", "list-users"].map(String::from).to_vec(), 0),
+        (["audit", "verify"].map(String::from).to_vec(), 0),
+        (
+            ["audit", "export", "--out", "-"].map(String::from).to_vec(),
+            0,
+        ),
+        (["--help"].map(String::from).to_vec(), 0),
+        (["verify", "--help"].map(String::from).to_vec(), 0),
+        (["--version"].map(String::from).to_vec(), 0),
+    ];
+    for (args, want) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let normal: Run = command(d)
+            .args(&args)
+            .env("CITYCARD_DATA_DIR", &data)
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(normal.code, *want, "{args:?}: {}", normal.stderr);
+        if *want != 2 {
+            assert!(!normal.stdout.is_empty(), "{args:?} prints something");
+        }
+        let (code, stderr) = run_with_closed_stdout(d, &args, &env);
+        assert_eq!(code, *want, "{args:?} with a closed stdout: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+
+    // The same through a shell pipeline, as a person types it.
+    let bin = env!("CARGO_BIN_EXE_citycard");
+    for (text, want) in [(&valid, "0"), (&tampered, "1")] {
+        let script = format!(
+            "for i in 1 2 3; do '{bin}' verify --trust-list trust-list.cose --root root.pub \
+             --date 2027-01-15 {text} | head -c0; s=\"$s${{PIPESTATUS[0]}}\"; done; echo $s"
+        );
+        let out = std::process::Command::new("bash")
+            .current_dir(d)
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            want.repeat(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A write error other than a closed reader (a full disk) is an error of
+/// the command (exit status 2), never a panic.
+#[test]
+fn full_stdout_is_exit_2() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    }
+    let s = Setup::new();
+    let valid = s.sign(&[]);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citycard"))
+        .current_dir(s.path())
+        .args([
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+        ])
+        .arg(&valid)
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A trust list with the reserved issuer `dev` is a development list
+/// (docs/card-format.md §7): `citycard verify` marks its cards on the first
+/// line and with the warning `development_keys`, whatever the outcome; a
+/// city's own list gets no such mark.
+#[test]
+fn verify_marks_cards_from_a_development_trust_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["keys", "init-root", "--out", "root.key"]);
+    ok(
+        d,
+        &["keys", "new-office", "--office", "Dev", "--out", "o.key"],
+    );
+    let r = ok(
+        d,
+        &[
+            "keys",
+            "trust-list",
+            "--root",
+            "root.key",
+            "--office",
+            "o.pub",
+            "--office-name",
+            "Development office",
+            "--issuer",
+            "dev",
+            "--city-name",
+            "Development City (NOT REAL)",
+            "--issued",
+            "2026-01-01",
+            "--next-update",
+            "2027-12-31",
+            "--out",
+            "trust-list.cose",
+        ],
+    );
+    assert!(
+        r.stderr.contains("reserved for development"),
+        "{}",
+        r.stderr
+    );
+    let sign = |expires: &str| {
+        ok(
+            d,
+            &[
+                "card",
+                "sign",
+                "--key",
+                "o.key",
+                "--issuer",
+                "dev",
+                "--given-names",
+                "",
+                "--family-name",
+                "Muster",
+                "--issued",
+                "2026-07-01",
+                "--expires",
+                expires,
+            ],
+        )
+        .stdout
+        .trim()
+        .to_owned()
+    };
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-15",
+        ];
+        args.extend_from_slice(extra);
+        run(d, &args)
+    };
+    let valid = sign("2031-06-30");
+    let r = verify(&[&valid]);
+    assert_eq!(r.code, 0, "still valid: {}", r.stderr);
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("VALID [DEVELOPMENT KEYS: not a real City Card]")
+    );
+    assert!(
+        r.stdout.contains(
+            "WARNING: DEVELOPMENT KEYS: checked against a development trust list (issuer \"dev\"): \
+             this is not a real City Card"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = verify(&["--json", &valid]);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["outcome"], "valid");
+    assert_eq!(
+        json["warnings"],
+        serde_json::json!(["development_keys", "no_revocation_list"])
+    );
+
+    let expired = sign("2026-12-31");
+    let r = verify(&[&expired]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .starts_with("NOT VALID (expired) [DEVELOPMENT KEYS: not a real City Card]: "),
+        "{}",
+        r.stdout
+    );
+
+    // A city's own list: no mark.
+    let s = Setup::new();
+    let r = s.verify(&[&s.sign(&[])]);
+    assert_eq!(r.code, 0);
+    assert!(!r.stdout.contains("DEVELOPMENT"), "{}", r.stdout);
+}
+
+/// Every `--help` names only flags its command has (`templates check --help`
+/// used to point to a `--queue` that only `print` has). Mentions of another
+/// command's flags are listed here with that command.
+#[test]
+fn help_texts_name_only_their_own_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // (command, flags of other commands it may name, and whose)
+    let commands: &[(&[&str], &[&str])] = &[
+        (&["keys", "init-root"], &[]),
+        (&["keys", "new-office"], &["--office-name"]), // of `keys trust-list`
+        (&["keys", "trust-list"], &[]),
+        (&["keys", "revocations"], &[]),
+        (&["keys", "show"], &[]),
+        (&["keys", "set-passphrase"], &[]),
+        (&["card", "sign"], &[]),
+        (&["verify"], &[]),
+        (&["print"], &[]),
+        (&["templates", "check"], &[]),
+        (&["serve"], &[]),
+        (&["desk", "export"], &[]),
+        (&["admin", "create-user"], &[]),
+        (&["admin", "set-password"], &[]),
+        (&["admin", "disable-user"], &[]),
+        (&["admin", "enable-user"], &[]),
+        (&["admin", "list-users"], &[]),
+        (&["audit", "verify"], &[]),
+        (&["audit", "export"], &[]),
+    ];
+    let flags_in = |text: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some(at) = text[i..].find("--") {
+            let start = i + at;
+            let mut end = start + 2;
+            while end < b.len() && (b[end].is_ascii_lowercase() || b[end] == b'-') {
+                end += 1;
+            }
+            let before_ok = start == 0 || !b[start - 1].is_ascii_alphanumeric();
+            if before_ok && end > start + 2 {
+                out.push(text[start..end].trim_end_matches('-').to_owned());
+            }
+            i = end;
+        }
+        out
+    };
+    for (cmd, foreign) in commands {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let help = ok(d, &args).stdout;
+        let options = help
+            .split_once("Options:")
+            .map(|(_, o)| o)
+            .unwrap_or_default();
+        // The flags the command has: each option line starts with one.
+        let own: Vec<String> = options
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+            .flat_map(|l| flags_in(l.split("  ").next().unwrap_or_default()))
+            .chain(flags_in(&help).into_iter().filter(|f| {
+                help.contains(&format!("[alias: {f}]")) || help.contains(&format!("[aliases: {f}"))
+            }))
+            .collect();
+        for flag in flags_in(&help) {
+            assert!(
+                own.contains(&flag) || foreign.contains(&flag.as_str()),
+                "`citycard {}` --help names {flag}, which it does not have:\n{help}",
+                cmd.join(" ")
+            );
+        }
+    }
+    assert!(
+        !ok(d, &["templates", "check", "--help"])
+            .stdout
+            .contains("--queue")
+    );
+}

@@ -91,7 +91,8 @@ impl PasswordArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateUser {
-    /// The user name (a-z, 0-9, '.', '_', '-').
+    /// The user name: letters of one script (jörg.weiß too), digits, '.', '_', '-';
+    /// at most 64, starting with a letter or digit; kept in lower case.
     #[arg(long, value_name = "U")]
     username: String,
     /// admin, supervisor, clerk or auditor.
@@ -165,7 +166,7 @@ impl AdminCommand {
             AdminCommand::ListUsers(a) => {
                 let office = a.config.office()?;
                 let actor = Actor::command_line(office.office_name());
-                let mut out = std::io::stdout().lock();
+                let mut out = super::out::stdout();
                 for u in office.list_users(&actor)? {
                     let mut flags = Vec::new();
                     if u.disabled {
@@ -214,7 +215,7 @@ impl AuditCommand {
             AuditCommand::Verify(a) => {
                 let office = a.config.office()?;
                 let report = audit::verify(office.db())?;
-                println!("{report}");
+                outln!("{report}")?;
                 Ok(if report.first_broken.is_some() {
                     ExitCode::from(1)
                 } else {
@@ -224,7 +225,7 @@ impl AuditCommand {
             AuditCommand::Export(a) => {
                 let office = a.config.office()?;
                 let n = if a.out.as_os_str() == "-" {
-                    let mut out = std::io::stdout().lock();
+                    let mut out = super::out::stdout();
                     audit::write_csv(office.db(), &mut out)?
                 } else {
                     let file = std::fs::File::create(&a.out)

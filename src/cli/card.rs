@@ -95,7 +95,7 @@ impl Sign {
             claims.card_number,
             ckeys::to_hex(&ckeys::kid(&key.verifying_key()))
         );
-        println!("{text}");
+        outln!("{text}")?;
         Ok(())
     }
 }

@@ -112,7 +112,7 @@ impl InitRoot {
             public_path.display()
         );
         eprintln!("Keep the private key offline. Root key fingerprint (give it to every desk):");
-        println!("{}", ckeys::fingerprint_display(&public));
+        outln!("{}", ckeys::fingerprint_display(&public))?;
         Ok(())
     }
 }
@@ -165,7 +165,7 @@ impl NewOffice {
             office
         );
         eprintln!("Key id (kid):");
-        println!("{kid}");
+        outln!("{kid}")?;
         Ok(())
     }
 }
@@ -244,7 +244,7 @@ pub struct TrustListArgs {
     /// The file to write (replaced if it exists).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// The issuer identifier every card carries, e.g. "bern".
+    /// The issuer identifier every card carries, e.g. "bern" ("dev" is reserved for development lists).
     #[arg(long, value_name = "ID")]
     issuer: String,
     /// The city's name for people, e.g. "Stadt Bern".
@@ -284,6 +284,12 @@ impl TrustListArgs {
             bail!("give at least one --office key (or --keep-from an earlier trust list)");
         }
         let issuer = issuer_id(&self.issuer)?;
+        if issuer == citycard_credential::DEVELOPMENT_ISSUER {
+            eprintln!(
+                "Note: the issuer \"{issuer}\" is reserved for development trust lists: every \
+                 verifier marks their cards as DEVELOPMENT KEYS, not real City Cards."
+            );
+        }
         let city = names::normalize(&self.city_name);
         names::check(citycard_credential::NameField::FamilyName, &city, false)
             .map_err(|e| anyhow!("the city name {}", describe_name_problem(&e)))?;
@@ -347,7 +353,7 @@ impl TrustListArgs {
         let bytes = list.sign(&root).context("could not sign the trust list")?;
         TrustList::verify(&bytes, &root_public).context("the signed trust list does not verify")?;
         store::write_new_file(&self.out, &bytes, 0o644, true)?;
-        println!(
+        outln!(
             "Wrote the trust list {} ({} bytes): issuer {}, {} key(s), issued {}, next update {}.",
             self.out.display(),
             bytes.len(),
@@ -355,11 +361,11 @@ impl TrustListArgs {
             list.keys.len(),
             date::format(list.issued),
             date::format(list.next_update)
-        );
-        println!(
+        )?;
+        outln!(
             "Root key fingerprint: {}",
             ckeys::fingerprint_display(&root_public)
-        );
+        )?;
         Ok(())
     }
 }
@@ -471,7 +477,7 @@ impl Revocations {
                 .context("the signed revocation list would not be accepted with this trust list")?;
         }
         store::write_new_file(&self.out, &bytes, 0o644, true)?;
-        println!(
+        outln!(
             "Wrote the revocation list {} ({} bytes): issuer {}, {} number(s){}, issued {}, next \
              update {}.",
             self.out.display(),
@@ -485,7 +491,7 @@ impl Revocations {
             },
             date::format(list.issued),
             date::format(list.next_update)
-        );
+        )?;
         Ok(())
     }
 }
@@ -523,33 +529,33 @@ impl Show {
         match store::kind_of(&bytes) {
             KeyFileKind::PrivateKey => {
                 let key = store::read_private_key(path, &self.passphrase.source())?;
-                println!(
+                outln!(
                     "{}: Ed25519 private key, PKCS#8 PEM, not encrypted",
                     path.display()
-                );
-                show_public_info(&key.verifying_key());
-                println!("(the secret key itself is never shown)");
+                )?;
+                show_public_info(&key.verifying_key())?;
+                outln!("(the secret key itself is never shown)")?;
             }
             KeyFileKind::EncryptedPrivateKey => {
-                println!(
+                outln!(
                     "{}: Ed25519 private key, encrypted PKCS#8 PEM (PBES2)",
                     path.display()
-                );
+                )?;
                 if self.passphrase.source().given()?.is_some() {
                     let key = store::read_private_key(path, &self.passphrase.source())?;
-                    show_public_info(&key.verifying_key());
+                    show_public_info(&key.verifying_key())?;
                 } else {
-                    println!(
+                    outln!(
                         "kid and fingerprint: see the matching .pub file, or give the passphrase \
                          (--passphrase-file or CITYCARD_ROOT_PASSPHRASE)"
-                    );
+                    )?;
                 }
-                println!("(the secret key itself is never shown)");
+                outln!("(the secret key itself is never shown)")?;
             }
             KeyFileKind::PublicKey => {
                 let key = store::read_public_key(path)?;
-                println!("{}: Ed25519 public key, SPKI PEM", path.display());
-                show_public_info(&key);
+                outln!("{}: Ed25519 public key, SPKI PEM", path.display())?;
+                show_public_info(&key)?;
             }
             KeyFileKind::OtherPem => bail!(
                 "{} is a PEM file of a kind citycard does not use",
@@ -561,60 +567,61 @@ impl Show {
     }
 }
 
-fn show_public_info(key: &citycard_credential::VerifyingKey) {
-    println!(
+fn show_public_info(key: &citycard_credential::VerifyingKey) -> Result<()> {
+    outln!(
         "  kid (as an office key):         {}",
         ckeys::to_hex(&ckeys::kid(key))
-    );
-    println!(
+    )?;
+    outln!(
         "  fingerprint (as the root key):  {}",
         ckeys::fingerprint_display(key)
-    );
+    )?;
+    Ok(())
 }
 
 fn show_list(path: &Path, bytes: &[u8]) -> Result<()> {
     const UNCHECKED: &str = "SIGNATURE NOT CHECKED: this shows what the file says, not whether \
                              it is genuine (`citycard verify` checks it against the root key)";
     if let Ok((list, signer)) = TrustList::inspect(bytes) {
-        println!("{}: trust list", path.display());
-        println!("{UNCHECKED}");
-        println!("  Issuer:       {}", list.issuer);
-        println!("  City name:    {}", list.name);
-        println!("  Issued:       {}", date::format(list.issued));
-        println!("  Next update:  {}", date::format(list.next_update));
-        println!(
+        outln!("{}: trust list", path.display())?;
+        outln!("{UNCHECKED}")?;
+        outln!("  Issuer:       {}", list.issuer)?;
+        outln!("  City name:    {}", list.name)?;
+        outln!("  Issued:       {}", date::format(list.issued))?;
+        outln!("  Next update:  {}", date::format(list.next_update))?;
+        outln!(
             "  Root key fingerprint: {}",
             ckeys::fingerprint_display(&list.root)
-        );
+        )?;
         let signer_note = if signer == ckeys::kid(&list.root) {
             "the root key named in the list"
         } else {
             "NOT the root key named in the list: desks will refuse this file"
         };
-        println!("  Signed by kid {} ({signer_note})", ckeys::to_hex(&signer));
-        println!("  Office keys:  {}", list.keys.len());
+        outln!("  Signed by kid {} ({signer_note})", ckeys::to_hex(&signer))?;
+        outln!("  Office keys:  {}", list.keys.len())?;
         for k in &list.keys {
-            println!("  - kid {}  office: {}", ckeys::to_hex(&k.kid), k.office);
-            println!(
+            outln!("  - kid {}  office: {}", ckeys::to_hex(&k.kid), k.office)?;
+            outln!(
                 "      may sign {} to {}, cards verifiable until {}, usage: {}",
                 date::format(k.sign_from),
                 date::format(k.sign_until),
                 date::format(k.verify_until),
                 k.usage.describe()
-            );
+            )?;
         }
         return Ok(());
     }
     if let Ok((list, signer)) = RevocationList::inspect(bytes) {
-        println!("{}: revocation list", path.display());
-        println!("{UNCHECKED}");
-        println!("  Issuer:       {}", list.issuer);
-        println!("  Issued:       {}", date::format(list.issued));
-        println!("  Next update:  {}", date::format(list.next_update));
-        println!("  Signed by kid {}", ckeys::to_hex(&signer));
-        println!("  Revoked card numbers: {}", list.len());
+        outln!("{}: revocation list", path.display())?;
+        outln!("{UNCHECKED}")?;
+        outln!("  Issuer:       {}", list.issuer)?;
+        outln!("  Issued:       {}", date::format(list.issued))?;
+        outln!("  Next update:  {}", date::format(list.next_update))?;
+        outln!("  Signed by kid {}", ckeys::to_hex(&signer))?;
+        outln!("  Revoked card numbers: {}", list.len())?;
         for n in list.numbers() {
-            println!("    {n}");
+            outln!("    {n}")?;
         }
         return Ok(());
     }
@@ -670,7 +677,7 @@ impl SetPassphrase {
         };
         let pem = store::private_key_pem(&key, passphrase.as_deref().map(String::as_str))?;
         store::write_new_file(&self.out, pem.as_bytes(), 0o600, self.force)?;
-        println!(
+        outln!(
             "Wrote {} ({}, mode 0600), kid {}.",
             self.out.display(),
             if passphrase.is_some() {
@@ -679,7 +686,7 @@ impl SetPassphrase {
                 "NOT encrypted"
             },
             ckeys::to_hex(&ckeys::kid(&key.verifying_key()))
-        );
+        )?;
         Ok(())
     }
 }

@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 /// Where templates and fonts come from.
 #[derive(Debug, Args)]
 pub struct TemplateSource {
-    /// Folder holding one folder per template [default: card-templates; with
-    /// --queue the configuration's templates_dir].
+    /// Folder holding one folder per template [default: ./card-templates].
     #[arg(long, value_name = "DIR", env = "CITYCARD_TEMPLATES")]
     templates: Option<PathBuf>,
     /// Extra folder to search for the template's font files (repeatable;
@@ -41,15 +40,19 @@ pub enum Sheet {
 }
 
 /// Print cards as a PDF for a card printer (one side per page at card size)
-/// or for a print shop (`--sheet a4`).
-///
-/// Names, card number and dates default to those signed in the QR text;
-/// when given, they must match it, so the printed card and its QR code
-/// always agree.
-///
-/// `--queue` prints every card of the office's print queue (the office is
-/// opened from its configuration, as `citycard admin` does).
+/// or for a print shop (`--sheet a4`). The text below is its `--help` (the
+/// subcommand's one-line doc in [`super::Command`] replaces a doc comment
+/// here).
 #[derive(Debug, Args)]
+#[command(after_help = "\
+One card (--qr-text), many (--batch FILE.jsonl) or the office's print queue
+(--queue). Names, card number and dates default to those signed in the QR
+text; when given, they must match it, so the printed card and its QR code
+always agree.
+
+--queue opens the office from its configuration, as `citycard admin` does;
+--templates and --template then default to the configuration's templates_dir
+and card_template.")]
 pub struct PrintArgs {
     /// Template name (a folder under --templates) [with --queue, default:
     /// the configuration's card_template].
@@ -149,12 +152,12 @@ impl CheckArgs {
             let problems = tpl::check_dir(&dir, &fonts);
             let errors = problems.iter().filter(|p| !p.is_warning()).count();
             for p in &problems {
-                println!("{p}");
+                outln!("{p}")?;
             }
             if errors == 0 {
-                println!("{name}: ok");
+                outln!("{name}: ok")?;
             } else {
-                println!("{name}: {errors} problem(s)");
+                outln!("{name}: {errors} problem(s)")?;
                 failed += 1;
             }
         }

@@ -31,10 +31,12 @@ pub struct ServeArgs {
     /// The configuration file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Address and port to listen on (overrides `bind`).
+    /// Address and port to listen on (overrides `bind`) [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR:PORT")]
     bind: Option<String>,
-    /// The data directory (overrides `data_dir`; created when missing).
+    /// The data directory: lists, SQLite database and keys/ unless configured
+    /// elsewhere (overrides `data_dir`; unlike a configured one, created when
+    /// missing) [default: ./citycard-data].
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
@@ -81,10 +83,10 @@ impl ServeArgs {
                 config.data_dir.display()
             );
         }
-        if data.has_development_keys() {
+        let office = Office::open(&config).context("could not open the office")?;
+        if web::data_dir::office_uses_development_keys(&office) {
             eprintln!("{}", web::data_dir::development_warning(&config.data_dir));
         }
-        let office = Office::open(&config).context("could not open the office")?;
         eprintln!(
             "Office \"{}\" on {} ({}).",
             office.office_name(),

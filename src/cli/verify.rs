@@ -6,7 +6,7 @@ use crate::{keys as store, qr};
 use anyhow::{Context, Result, bail};
 use citycard_credential::{
     Date, Error, MAX_REVOCATION_LIST_BYTES, MAX_TRUST_LIST_BYTES, Outcome, Verification, Verifier,
-    date, keys as ckeys,
+    Warning, date, keys as ckeys,
 };
 use clap::Args;
 use std::io::Read;
@@ -30,8 +30,9 @@ correctly signed).
   {\"outcome\": \"valid\", \"reason\": null, \"office\": \"…\", \"card\": {…} or null,
    \"warnings\": [\"no_revocation_list\", …]}
 outcome is one of valid, expired, not_yet_valid, revoked, unknown_key,
-key_not_allowed, bad_signature, malformed; warnings are no_revocation_list,
-revocation_list_stale, trust_list_stale.")]
+key_not_allowed, bad_signature, malformed; warnings are development_keys (a
+development trust list, issuer `dev`: not a real City Card, whatever the
+outcome), trust_list_stale, no_revocation_list, revocation_list_stale.")]
 pub struct VerifyArgs {
     /// The trust list file (trust-list.cose).
     #[arg(long, value_name = "FILE")]
@@ -79,9 +80,9 @@ impl VerifyArgs {
         let today = self.date.unwrap_or_else(date::today_utc);
         let result = verifier.verify(&scanned, today);
         if self.json {
-            println!("{}", to_json(&result));
+            outln!("{}", to_json(&result))?;
         } else {
-            print_human(&result);
+            print_human(&result)?;
         }
         Ok(if result.outcome.is_valid() {
             ExitCode::SUCCESS
@@ -149,29 +150,37 @@ fn explain(v: &Verification) -> String {
     }
 }
 
-fn print_human(v: &Verification) {
-    if v.outcome.is_valid() {
-        println!("VALID");
+fn print_human(v: &Verification) -> std::io::Result<()> {
+    // A card from a development trust list says so on its first line too
+    // (`| head -1`), and in the warnings below.
+    let dev = if v.warnings.contains(&Warning::DevelopmentKeys) {
+        " [DEVELOPMENT KEYS: not a real City Card]"
     } else {
-        println!("NOT VALID ({}): {}", v.outcome.code(), explain(v));
+        ""
+    };
+    if v.outcome.is_valid() {
+        outln!("VALID{dev}")?;
+    } else {
+        outln!("NOT VALID ({}){dev}: {}", v.outcome.code(), explain(v))?;
     }
     if let Some(card) = &v.card {
-        println!("  Given names:    {}", card.given_names);
-        println!("  Family name:    {}", card.family_name);
+        outln!("  Given names:    {}", card.given_names)?;
+        outln!("  Family name:    {}", card.family_name)?;
         if let Some(dob) = card.date_of_birth {
-            println!("  Date of birth:  {}", date::format(dob));
+            outln!("  Date of birth:  {}", date::format(dob))?;
         }
-        println!("  Card number:    {}", card.card_number);
-        println!("  Valid until:    {}", date::format(card.expires));
-        println!("  Issued:         {}", date::format(card.issued));
+        outln!("  Card number:    {}", card.card_number)?;
+        outln!("  Valid until:    {}", date::format(card.expires))?;
+        outln!("  Issued:         {}", date::format(card.issued))?;
         if let Some(office) = &v.office {
-            println!("  Office:         {office}");
+            outln!("  Office:         {office}")?;
         }
-        println!("  Issuer:         {}", card.issuer);
+        outln!("  Issuer:         {}", card.issuer)?;
     }
     for w in &v.warnings {
-        println!("  WARNING: {w}");
+        outln!("  WARNING: {w}")?;
     }
+    Ok(())
 }
 
 fn to_json(v: &Verification) -> serde_json::Value {

@@ -21,8 +21,10 @@ use citycard_credential::{Date, RevocationList, date, keys as ckeys};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Issuer identifier of the development lists.
-pub const DEV_ISSUER: &str = "dev";
+/// Issuer identifier of the development lists: the one the format reserves
+/// for development trust lists (docs/card-format.md §7), so that every
+/// verifier marks their cards as not real.
+pub const DEV_ISSUER: &str = citycard_credential::DEVELOPMENT_ISSUER;
 /// City name of the development lists.
 pub const DEV_CITY_NAME: &str = "Development City (NOT REAL)";
 /// Office name of the development office key.
@@ -200,6 +202,16 @@ impl DataDir {
 fn shift(day: Date, days: i64) -> Result<Date> {
     let moved = date::from_days(date::to_days(day) + days);
     moved.ok_or_else(|| anyhow!("date out of the supported range"))
+}
+
+/// Whether `office` runs on development keys: its trust list is a
+/// development list (the reserved issuer `dev`, docs/card-format.md §7,
+/// which every verifier marks), or its data directory still holds the
+/// marker of keys the server made itself. The server then warns at every
+/// start and every clerk-UI page shows a banner.
+pub fn office_uses_development_keys(office: &crate::office::Office) -> bool {
+    office.key_status().is_ok_and(|k| k.issuer == DEV_ISSUER)
+        || DataDir::from_config(office.config()).has_development_keys()
 }
 
 /// The loud warning printed at every start with development keys.

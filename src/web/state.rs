@@ -23,6 +23,7 @@ use crate::office::Office;
 pub struct AppState {
     office: Office,
     secure_cookies: bool,
+    development_keys: bool,
 }
 
 impl AppState {
@@ -32,9 +33,11 @@ impl AppState {
     /// TLS-terminating proxy).
     pub fn new(office: Office) -> Self {
         let secure_cookies = office.config().cookies_secure();
+        let development_keys = super::data_dir::office_uses_development_keys(&office);
         AppState {
             office,
             secure_cookies,
+            development_keys,
         }
     }
 
@@ -52,6 +55,12 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         self.office.config()
+    }
+
+    /// Whether the office runs on development keys (every clerk-UI page
+    /// then shows a banner; [`super::data_dir::office_uses_development_keys`]).
+    pub fn development_keys(&self) -> bool {
+        self.development_keys
     }
 
     /// Whether cookies are marked `Secure` (served over TLS).

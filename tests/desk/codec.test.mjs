@@ -393,6 +393,28 @@ test('warnings (§9)', async () => {
   assert.deepEqual(r.warnings, ['no_revocation_list']);
 });
 
+test('development trust lists: the reserved issuer dev (§7)', async () => {
+  const dev = await setup({ trust: { issuer: 'dev', name: 'Development City (NOT REAL)', nextUpdate: '2026-07-01' }, rev: { issuer: 'dev' } });
+  assert.equal(v.isDevelopmentList(dev.trust), true);
+  const card = await t.card(office, { iss: 'dev' });
+  let r = await dev.verify(card, TODAY);
+  assert.equal(r.outcome, 'valid', 'the outcome is unchanged');
+  assert.deepEqual(r.warnings, ['development_keys'], 'and marked');
+  // With every outcome, first among the warnings.
+  r = await dev.verify('garbage', '2026-07-02');
+  assert.equal(r.outcome, 'malformed');
+  assert.deepEqual(r.warnings, ['development_keys', 'trust_list_stale', 'revocation_list_stale']);
+  // A bern card against the dev list is another issuer's card.
+  assert.equal((await dev.verify(await t.card(office, {}), TODAY)).outcome, 'key_not_allowed');
+  // Only exactly "dev" is reserved.
+  for (const issuer of ['Dev', 'devel', 'bern']) {
+    const other = await setup({ trust: { issuer }, rev: { issuer } });
+    assert.equal(v.isDevelopmentList(other.trust), false, issuer);
+    assert.deepEqual((await other.verify(await t.card(office, { iss: issuer }), TODAY)).warnings, [], issuer);
+  }
+  assert.equal(v.WARNINGS[0], 'development_keys');
+});
+
 // ───────────── §7 trust list ─────────────
 
 const refused = (promise, re) => assert.rejects(promise, (e) => e instanceof v.ListError && (!re || re.test(e.message)));

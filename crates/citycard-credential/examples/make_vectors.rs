@@ -202,7 +202,14 @@ struct Lists {
 }
 
 impl Lists {
-    fn new(issued: Date, next_update: Date, revocations: RevocationList, rev_signer: u8) -> Self {
+    /// The trust list has the revocation list's issuer and the city name `name`.
+    fn new(
+        name: &str,
+        issued: Date,
+        next_update: Date,
+        revocations: RevocationList,
+        rev_signer: u8,
+    ) -> Self {
         let entries: [(u8, &str, Date, Date, Date, KeyUsage); 3] = [
             (
                 OFFICE_MITTE,
@@ -230,8 +237,8 @@ impl Lists {
             ),
         ];
         let trust = TrustList {
-            issuer: "bern".into(),
-            name: "Stadt Bern".into(),
+            issuer: revocations.issuer.clone(),
+            name: name.into(),
             issued,
             next_update,
             root: key(ROOT).verifying_key(),
@@ -312,6 +319,7 @@ fn revoked_numbers() -> Vec<CardNumber> {
 
 fn lists_2026() -> Lists {
     Lists::new(
+        "Stadt Bern",
         date!(2026 - 01 - 01),
         date!(2027 - 01 - 01),
         RevocationList::new(
@@ -327,6 +335,7 @@ fn lists_2026() -> Lists {
 /// Lists as a desk would have them in 2031 (signed by the root this time).
 fn lists_2031() -> Lists {
     Lists::new(
+        "Stadt Bern",
         date!(2031 - 01 - 01),
         date!(2032 - 01 - 01),
         RevocationList::new(
@@ -336,6 +345,23 @@ fn lists_2031() -> Lists {
             revoked_numbers(),
         ),
         ROOT,
+    )
+}
+
+/// A development trust list (§7: the reserved issuer `dev`) with the keys
+/// and dates of the 2026 lists.
+fn lists_dev() -> Lists {
+    Lists::new(
+        "Development City (NOT REAL)",
+        date!(2026 - 01 - 01),
+        date!(2027 - 01 - 01),
+        RevocationList::new(
+            citycard_credential::DEVELOPMENT_ISSUER,
+            date!(2026 - 03 - 01),
+            date!(2026 - 04 - 01),
+            revoked_numbers(),
+        ),
+        REVOCATION_KEY,
     )
 }
 
@@ -489,6 +515,8 @@ fn erika() -> CardClaims {
 enum Era {
     Y2026,
     Y2031,
+    /// The development lists (issuer `dev`).
+    Dev,
 }
 
 struct Case {
@@ -619,10 +647,11 @@ impl Case {
 
     /// Runs the library on the case, checks it behaves as intended and
     /// returns the file name and its contents.
-    fn finish(self, l2026: &Lists, l2031: &Lists) -> (String, String) {
+    fn finish(self, l2026: &Lists, l2031: &Lists, ldev: &Lists) -> (String, String) {
         let lists = match self.era {
             Era::Y2026 => l2026,
             Era::Y2031 => l2031,
+            Era::Dev => ldev,
         };
         let name = self.name;
         let root = key(ROOT).verifying_key();
@@ -685,6 +714,7 @@ impl Case {
 pub fn generate() -> Vec<(String, String)> {
     let l2026 = lists_2026();
     let l2031 = lists_2031();
+    let ldev = lists_dev();
     let mut cases: Vec<Case> = Vec::new();
     let m = OFFICE_MITTE;
     // The hand-built protected header is the library's.
@@ -857,6 +887,34 @@ pub fn generate() -> Vec<(String, String)> {
         .on(date!(2027 - 01 - 02))
         .without_revocations()
         .warnings(&["trust_list_stale", "no_revocation_list"]),
+    );
+
+    // --- Development trust list (reserved issuer `dev`, §7) ----------------
+    let dev_card = |given: &str, family: &str| CardClaims {
+        issuer: citycard_credential::DEVELOPMENT_ISSUER.into(),
+        ..claims(given, family, Some(date!(1984 - 08 - 12)))
+    };
+    cases.push(
+        Case::card(
+            "warning-development-keys",
+            "Valid card checked against a development trust list (issuer dev): valid, with the warning development_keys (not a real City Card).",
+            m,
+            dev_card("Erika", "Mustermann"),
+        )
+        .era(Era::Dev)
+        .warnings(&["development_keys"]),
+    );
+    cases.push(
+        Case::card(
+            "warning-development-keys-expired",
+            "Expired card checked against a development trust list after both lists' next-update dates: expired, with the warnings development_keys, trust_list_stale, revocation_list_stale in that order.",
+            m,
+            dev_card("Max", "Mustermann"),
+        )
+        .era(Era::Dev)
+        .on(date!(2031 - 03 - 01))
+        .expect(Outcome::Expired, true, "verification date")
+        .warnings(&["development_keys", "trust_list_stale", "revocation_list_stale"]),
     );
 
     // --- Dates and revocation ---------------------------------------------
@@ -1393,7 +1451,7 @@ pub fn generate() -> Vec<(String, String)> {
 
     let mut out: Vec<(String, String)> = cases
         .into_iter()
-        .map(|c| c.finish(&l2026, &l2031))
+        .map(|c| c.finish(&l2026, &l2031, &ldev))
         .collect();
     out.sort();
     let mut names: Vec<&String> = out.iter().map(|(n, _)| n).collect();

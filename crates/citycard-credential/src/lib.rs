@@ -17,7 +17,7 @@ pub use card_number::CardNumber;
 pub use claims::CardClaims;
 pub use error::{Error, Malformed, NameField, NameProblem, Result};
 pub use revocation::RevocationList;
-pub use trust_list::{KeyUsage, TrustList, TrustedKey};
+pub use trust_list::{DEVELOPMENT_ISSUER, KeyUsage, TrustList, TrustedKey};
 pub use verify::{Outcome, Verification, Verifier, Warning};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

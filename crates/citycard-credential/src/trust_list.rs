@@ -14,6 +14,13 @@ use time::Date;
 
 const LIST: &str = "trust list";
 
+/// The issuer identifier reserved for **development trust lists**
+/// (`docs/card-format.md` §7): lists made for development and tests, whose
+/// keys belong to no city. No real city may use it, and a verifier reports
+/// [`crate::Warning::DevelopmentKeys`] with every card it checks against
+/// such a list.
+pub const DEVELOPMENT_ISSUER: &str = "dev";
+
 /// What a key may sign, as a bit set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyUsage(u8);
@@ -292,5 +299,12 @@ impl TrustList {
     /// The key with this kid.
     pub fn key(&self, kid: &Kid) -> Option<&TrustedKey> {
         self.keys.iter().find(|k| &k.kid == kid)
+    }
+
+    /// Whether this is a development trust list: its issuer is exactly the
+    /// reserved [`DEVELOPMENT_ISSUER`] (§7). Its cards are not real City
+    /// Cards, however well they verify.
+    pub fn is_development(&self) -> bool {
+        self.issuer == DEVELOPMENT_ISSUER
     }
 }

@@ -82,6 +82,9 @@ impl fmt::Display for Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Warning {
+    /// The trust list is a development list (issuer `dev`, §7): the card is
+    /// not a real City Card, whatever the outcome.
+    DevelopmentKeys,
     /// No revocation list was loaded: a revoked card would pass.
     NoRevocationList,
     /// The revocation list is past its next-update date.
@@ -100,6 +103,7 @@ impl Warning {
     /// The stable code, e.g. `revocation_list_stale`.
     pub fn code(self) -> &'static str {
         match self {
+            Warning::DevelopmentKeys => "development_keys",
             Warning::NoRevocationList => "no_revocation_list",
             Warning::RevocationListStale { .. } => "revocation_list_stale",
             Warning::TrustListStale { .. } => "trust_list_stale",
@@ -110,6 +114,10 @@ impl Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Warning::DevelopmentKeys => f.write_str(
+                "DEVELOPMENT KEYS: checked against a development trust list (issuer \"dev\"): \
+                 this is not a real City Card",
+            ),
             Warning::NoRevocationList => {
                 f.write_str("no revocation list loaded: revoked cards cannot be detected")
             }
@@ -188,6 +196,9 @@ impl Verifier {
     /// Warnings about the lists on `today`, independent of any card.
     pub fn list_warnings(&self, today: Date) -> Vec<Warning> {
         let mut warnings = Vec::new();
+        if self.trust.is_development() {
+            warnings.push(Warning::DevelopmentKeys);
+        }
         if today > self.trust.next_update {
             warnings.push(Warning::TrustListStale {
                 next_update: self.trust.next_update,

@@ -62,7 +62,12 @@ const STRINGS = {
       malformed: 'This is not a City Card, or the code is damaged. Please scan again.',
       unavailable: 'This desk has no valid trust list yet. Connect to the network once and reload.',
     },
+    dev_marking: 'DEVELOPMENT KEYS — not a real City Card',
+    dev_valid: 'Signed with a development key, unchanged, in date, not revoked: a test card, not issued by a city.',
+    dev_banner_title: 'DEVELOPMENT KEYS',
+    dev_banner: 'This desk uses a development trust list (made for development and tests). No card checked here is a real City Card.',
     warning: {
+      development_keys: 'Checked against a development trust list: not a real City Card.',
       no_revocation_list: 'No revocation list is loaded: a revoked card would show as valid.',
       revocation_list_stale: 'The revocation list is out of date (next update was due {date}).',
       trust_list_stale: 'The trust list is out of date (next update was due {date}).',
@@ -134,7 +139,12 @@ const STRINGS = {
       malformed: 'Das ist keine City Card, oder der Code ist beschädigt. Bitte noch einmal scannen.',
       unavailable: 'Dieser Schalter hat noch keine gültige Vertrauensliste. Einmal mit dem Netz verbinden und neu laden.',
     },
+    dev_marking: 'ENTWICKLUNGSSCHLÜSSEL — keine echte City Card',
+    dev_valid: 'Mit einem Entwicklungsschlüssel signiert, unverändert, im Gültigkeitszeitraum, nicht gesperrt: eine Testkarte, von keiner Stadt ausgestellt.',
+    dev_banner_title: 'ENTWICKLUNGSSCHLÜSSEL',
+    dev_banner: 'Dieser Schalter verwendet eine Entwicklungs-Vertrauensliste (für Entwicklung und Tests). Keine hier geprüfte Karte ist eine echte City Card.',
     warning: {
+      development_keys: 'Mit einer Entwicklungs-Vertrauensliste geprüft: keine echte City Card.',
       no_revocation_list: 'Keine Sperrliste geladen: eine gesperrte Karte würde als gültig angezeigt.',
       revocation_list_stale: 'Die Sperrliste ist veraltet (nächste Aktualisierung war fällig am {date}).',
       trust_list_stale: 'Die Vertrauensliste ist veraltet (nächste Aktualisierung war fällig am {date}).',
@@ -425,6 +435,7 @@ function clearResult() {
   const result = $('result');
   result.dataset.outcome = 'none';
   delete result.dataset.warnings;
+  delete result.dataset.dev;
   $('result-body').replaceChildren();
 }
 
@@ -437,6 +448,9 @@ function renderResult(r) {
   const result = $('result');
   const body = $('result-body');
   const ok = r.outcome === 'valid';
+  // A card checked against a development trust list (§7) is marked before
+  // anything else: the outcome still shows, but it is not a real card.
+  const dev = (r.warnings || []).includes('development_keys');
   let parts;
   if (r.number) {
     // A typed card number: never "valid" (see Verifier.checkNumber).
@@ -448,8 +462,10 @@ function renderResult(r) {
   } else {
     const verdict = el('p', { className: 'verdict' }, icon(ok ? 'valid' : 'invalid'),
       el('span', {}, ok ? tr('valid') : (r.outcome === 'unavailable' ? tr('unavailable') : tr('not_valid'))));
-    parts = [verdict, el('p', { className: 'reason' }, tr(`reason.${r.outcome}`))];
+    const reason = dev && ok ? tr('dev_valid') : tr(`reason.${r.outcome}`);
+    parts = [verdict, el('p', { className: 'reason' }, reason)];
   }
+  if (dev) parts.unshift(el('p', { className: 'devmark' }, tr('dev_marking')));
   if (r.card) {
     const c = r.card;
     const name = [c.given_names, c.family_name].filter(Boolean).join(' ');
@@ -464,9 +480,13 @@ function renderResult(r) {
     for (const [label, value, cls] of rows) dl.append(el('dt', {}, label), el('dd', cls ? { className: cls } : {}, value));
     parts.push(dl);
   }
-  for (const w of r.warnings || []) parts.push(el('p', { className: 'warning' }, '⚠ ', warningText(w)));
+  for (const w of r.warnings || []) {
+    if (w !== 'development_keys') parts.push(el('p', { className: 'warning' }, '⚠ ', warningText(w)));
+  }
   body.replaceChildren(...parts);
   result.dataset.outcome = r.outcome;
+  if (dev) result.dataset.dev = 'true';
+  else delete result.dataset.dev;
   if (r.warnings && r.warnings.length) result.dataset.warnings = r.warnings.join(' ');
   else delete result.dataset.warnings;
   state.lastResult = r;
@@ -516,6 +536,12 @@ function renderStatus() {
   listAlarm.replaceChildren(...messages.map((m) => el('p', {}, m)));
   listAlarm.hidden = messages.length === 0;
   $('network').hidden = navigator.onLine !== false;
+  // The development banner: as long as the trust list in use is one (§7).
+  const devList = Boolean(trust && V.isDevelopmentList(trust));
+  $('dev-banner-title').textContent = tr('dev_banner_title');
+  $('dev-banner-text').textContent = tr('dev_banner');
+  $('dev-banner').hidden = !devList;
+  document.body.dataset.devKeys = devList ? 'true' : 'false';
 }
 
 function applyLanguage() {

@@ -16,8 +16,16 @@ export const OUTCOMES = Object.freeze([
 
 /** Warning codes (§9). */
 export const WARNINGS = Object.freeze([
-  'no_revocation_list', 'revocation_list_stale', 'trust_list_stale',
+  'development_keys', 'no_revocation_list', 'revocation_list_stale', 'trust_list_stale',
 ]);
+
+/** The issuer identifier reserved for development trust lists (§7). */
+export const DEVELOPMENT_ISSUER = 'dev';
+
+/** Whether a loaded trust list is a development list (§7): its cards are not real City Cards. */
+export function isDevelopmentList(trust) {
+  return trust.issuer === DEVELOPMENT_ISSUER;
+}
 
 export const PREFIX = 'CC1';
 export const MAX_COSE_BYTES = 1024;
@@ -920,6 +928,7 @@ export class Verifier {
   listWarnings(todayISO) {
     const today = isoToDay(todayISO);
     const warnings = [];
+    if (isDevelopmentList(this.trust)) warnings.push('development_keys');
     if (today > this.trust.nextUpdate) warnings.push('trust_list_stale');
     if (!this.revocations) warnings.push('no_revocation_list');
     else if (today > this.revocations.nextUpdate) warnings.push('revocation_list_stale');

@@ -59,6 +59,8 @@ pub struct Page {
     pub path: String,
     /// A success notice (translated).
     pub notice: Option<String>,
+    /// The office runs on development keys: the layout shows a banner.
+    pub dev_keys: bool,
     /// Set the language cookie on the response (`?lang=` was given).
     set_lang_cookie: bool,
 }
@@ -75,6 +77,9 @@ impl Page {
             csrf: String::new(),
             path: req.path().to_owned(),
             notice: notice_of(req, lang),
+            dev_keys: req
+                .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
+                .is_some_and(|s| s.development_keys()),
             set_lang_cookie,
         }
     }
