@@ -850,6 +850,29 @@ impl Config {
         self.key_dir.join("dedup.key")
     }
 
+    /// When `templates_dir` is left at its default and `./card-templates`
+    /// does not exist (the office was started outside a checkout), uses
+    /// `<data_dir>/card-templates` instead, writing the built-in templates
+    /// there first ([`crate::print::builtin`]). Returns that folder when it
+    /// did so. Call after [`Config::prepare_dirs`].
+    pub fn resolve_card_templates(&mut self) -> Result<Option<PathBuf>, ConfigError> {
+        if self.templates_dir != Path::new(DEFAULT_TEMPLATES_DIR) || self.templates_dir.is_dir() {
+            return Ok(None);
+        }
+        let dir = self.data_dir.join(DEFAULT_TEMPLATES_DIR);
+        crate::print::builtin::install(&dir).map_err(|e| {
+            invalid(
+                "templates_dir",
+                format!(
+                    "could not write the built-in card templates to {}: {e}",
+                    dir.display()
+                ),
+            )
+        })?;
+        self.templates_dir = dir.clone();
+        Ok(Some(dir))
+    }
+
     /// Makes sure the directories exist: the data directory is created when
     /// it is the default one, the key directory (mode 0700) when the data
     /// directory exists. A SQLite file's parent directory must exist unless

@@ -59,6 +59,11 @@ fn enrol(t: &TestOffice, names: &[(&str, &str)]) -> Vec<CardNumber> {
 
 /// The office's configuration as a file for `--config`.
 fn config_file(t: &TestOffice) -> PathBuf {
+    config_file_with(t, Path::new(TEMPLATES))
+}
+
+/// The same with another templates folder.
+fn config_file_with(t: &TestOffice, templates: &Path) -> PathBuf {
     let path = t.dir.path().join("citycard.toml");
     let toml_path = |p: &Path| p.to_str().unwrap().replace('\\', "\\\\");
     std::fs::write(
@@ -66,7 +71,7 @@ fn config_file(t: &TestOffice) -> PathBuf {
         format!(
             "data_dir = \"{}\"\ntemplates_dir = \"{}\"\n",
             toml_path(t.data_dir()),
-            toml_path(Path::new(TEMPLATES)),
+            toml_path(templates),
         ),
     )
     .unwrap();
@@ -212,8 +217,9 @@ fn prints_the_queue_and_marks_it_printed() {
 #[test]
 fn a_card_that_cannot_print_leaves_no_pdf_and_marks_nothing() {
     let t = office_with(Backend::Sqlite, |_| {}).unwrap();
-    // The first card prints; the second has no photo, which the photo
-    // template refuses.
+    // The first card prints; the second has no photo, which a photo
+    // template without a no-photo layout refuses (the shipped one falls
+    // back to `no-photo`, so this test prints with a copy that does not).
     let numbers = enrol(&t, &[("Jo", "Roe")]);
     let clerk = t.user("clerk2", Role::Clerk);
     t.office
@@ -229,7 +235,16 @@ fn a_card_that_cannot_print_leaves_no_pdf_and_marks_nothing() {
             },
         )
         .unwrap();
-    let config = config_file(&t);
+    let templates = t.dir.path().join("templates-without-fallback");
+    let photo_only = templates.join("bilingual-photo");
+    std::fs::create_dir_all(&photo_only).unwrap();
+    for file in ["template.toml", "logo.svg"] {
+        let text = std::fs::read_to_string(Path::new(TEMPLATES).join("bilingual-photo").join(file))
+            .unwrap()
+            .replace("without_photo = \"no-photo\"", "");
+        std::fs::write(photo_only.join(file), text).unwrap();
+    }
+    let config = config_file_with(&t, &templates);
     let pdf = t.dir.path().join("queue.pdf");
     let run = citycard()
         .args(["print", "--queue", "--mark-printed", "--out"])

@@ -30,7 +30,10 @@ impl ConfigArgs {
 /// Loads the configuration (`--config FILE`, `./citycard.toml`,
 /// `CITYCARD_*`) and opens the office on it, as `citycard admin` does.
 pub(super) fn open_office(config: Option<&Path>) -> Result<Office> {
-    let config = Config::load(config).context("configuration")?;
+    let mut config = Config::load(config).context("configuration")?;
+    if config.data_dir.is_dir() {
+        config.resolve_card_templates()?;
+    }
     Office::open(&config).context("could not open the office database")
 }
 

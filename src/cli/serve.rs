@@ -74,8 +74,14 @@ impl ServeArgs {
     }
 
     pub fn run(self) -> Result<()> {
-        let config = self.config().context("configuration")?;
+        let mut config = self.config().context("configuration")?;
         config.prepare_dirs()?;
+        if let Some(dir) = config.resolve_card_templates()? {
+            eprintln!(
+                "Card templates: the built-in ones in {} (no ./card-templates here).",
+                dir.display()
+            );
+        }
         let data = DataDir::from_config(&config);
         if data.prepare()? {
             eprintln!(

@@ -13,6 +13,7 @@
 //!   QR text, photo bytes)  ──┘        (text::fit, qr_draw, photo)
 //! ```
 
+pub mod builtin;
 pub mod fonts;
 pub mod logo;
 pub mod photo;

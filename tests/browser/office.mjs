@@ -78,9 +78,9 @@ export async function startOffice({ env = {}, args = [], dataDir } = {}) {
   const data = dataDir || path.join(tmp, 'data');
   const port = await freePort();
   const child = spawn(BIN, ['serve', '--data-dir', data, '--bind', `127.0.0.1:${port}`, ...args], {
-    // From the checkout, as the README's `cargo run -- serve` does (the
-    // card templates are found in ./card-templates).
-    cwd: REPO,
+    // Outside the checkout, as an installed binary runs: the office
+    // prints with its built-in card templates (written to the data dir).
+    cwd: tmpdir(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
