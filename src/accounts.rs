@@ -19,8 +19,10 @@
 use crate::audit::{self, AuditAction};
 use crate::db::schema::{api_tokens, login_throttle, sessions, users};
 use crate::db::{self, DbConnection};
+pub use crate::error::AccountRule;
 use crate::error::{Error, Result};
 use crate::office::Office;
+pub use crate::office::actor::{Actor, Permission, Role};
 use crate::vault::random_bytes;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -28,7 +30,6 @@ use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 use std::time::Duration;
 use time::PrimitiveDateTime;
 
@@ -52,170 +53,6 @@ pub const SESSION_TOKEN_PREFIX: &str = "ccs_";
 pub const API_TOKEN_PREFIX: &str = "cca_";
 /// A session's last-seen time is written at most this often.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
-
-/// What a user may do, by role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Users and keys.
-    Admin,
-    /// Revoke, erase, reprint; and everything a clerk does.
-    Supervisor,
-    /// Enrol, issue, renew, replace, search, print.
-    Clerk,
-    /// Reads the audit log, nothing else.
-    Auditor,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Supervisor, Role::Clerk, Role::Auditor];
-
-    /// The name stored and shown: `admin`, `supervisor`, `clerk`, `auditor`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Clerk => "clerk",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    /// Whether this role has the permission.
-    pub fn allows(self, p: Permission) -> bool {
-        use Permission as P;
-        match self {
-            Role::Admin => matches!(p, P::ManageUsers | P::ManageKeys),
-            Role::Supervisor => matches!(
-                p,
-                P::IssueCards
-                    | P::SearchCards
-                    | P::PrintCards
-                    | P::ReprintCards
-                    | P::RevokeCards
-                    | P::EraseResidents
-            ),
-            Role::Clerk => matches!(p, P::IssueCards | P::SearchCards | P::PrintCards),
-            Role::Auditor => matches!(p, P::ReadAudit),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| Error::invalid("role", "must be admin, supervisor, clerk or auditor"))
-    }
-}
-
-/// Something a role may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    /// Enrol residents, issue, renew and replace cards.
-    IssueCards,
-    /// Search for and look at cards.
-    SearchCards,
-    /// See the print queue, print a card once and mark it printed.
-    PrintCards,
-    /// Print a card again after it was marked printed.
-    ReprintCards,
-    /// Revoke a card.
-    RevokeCards,
-    /// Erase a resident's personal data.
-    EraseResidents,
-    /// Create, change and disable users.
-    ManageUsers,
-    /// See and manage the office's keys and lists.
-    ManageKeys,
-    /// Read and export the audit log.
-    ReadAudit,
-}
-
-impl Permission {
-    /// What it allows, for messages: "a clerk may not {…}".
-    pub fn describe(self) -> &'static str {
-        match self {
-            Permission::IssueCards => "issue cards",
-            Permission::SearchCards => "search cards",
-            Permission::PrintCards => "print cards",
-            Permission::ReprintCards => "reprint cards",
-            Permission::RevokeCards => "revoke cards",
-            Permission::EraseResidents => "erase residents",
-            Permission::ManageUsers => "manage users",
-            Permission::ManageKeys => "manage keys",
-            Permission::ReadAudit => "read the audit log",
-        }
-    }
-}
-
-/// Who does something: every domain operation takes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    /// The user's id (0 for the command line).
-    pub user_id: i64,
-    /// The user name (what the audit log records).
-    pub username: String,
-    /// The role.
-    pub role: Role,
-    /// The office the user works at (this server's office).
-    pub office: String,
-    /// The user has a one-time password and may do nothing but change it.
-    pub must_change_password: bool,
-}
-
-impl Actor {
-    /// The operator at the server's command line (`citycard admin …`):
-    /// an admin, recorded as `cli` in the audit log.
-    pub fn command_line(office: &str) -> Actor {
-        Actor {
-            user_id: 0,
-            username: "cli".to_owned(),
-            role: Role::Admin,
-            office: office.to_owned(),
-            must_change_password: false,
-        }
-    }
-
-    /// The operator at the server's command line printing the queue
-    /// (`citycard print --queue`), recorded as `cli` in the audit log.
-    ///
-    /// [`Actor::command_line`] is an admin, and admins may not print (users
-    /// and keys are kept apart from cards). Whoever runs the command line
-    /// on the server already holds the configuration, the database and
-    /// `data.key`, so printing from it adds no access; it gets the least
-    /// role that prints: a clerk's (the queue, print once, mark printed —
-    /// no reprint, revoke or erase).
-    pub fn command_line_printing(office: &str) -> Actor {
-        Actor {
-            role: Role::Clerk,
-            ..Actor::command_line(office)
-        }
-    }
-
-    /// Refuses unless the actor's role has the permission (and no password
-    /// change is pending).
-    pub fn require(&self, p: Permission) -> Result<()> {
-        if self.must_change_password {
-            return Err(Error::PasswordChangeRequired);
-        }
-        if self.role.allows(p) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                role: self.role,
-                action: p.describe(),
-            })
-        }
-    }
-}
 
 /// A user as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,38 +214,6 @@ fn dummy_hash() -> &'static str {
         hash_password(&SecretString::from("dummy password for timing"))
             .unwrap_or_else(|_| String::new())
     })
-}
-
-/// A rule about accounts that refuses a change, whatever the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountRule {
-    /// An admin may not disable their own account.
-    OwnAccount,
-    /// The last enabled admin cannot be disabled.
-    LastAdmin,
-    /// The last enabled admin cannot lose the admin role.
-    LastAdminRole,
-}
-
-impl AccountRule {
-    /// A stable code (the JSON API's `reason`, the key the UI translates).
-    pub fn code(self) -> &'static str {
-        match self {
-            AccountRule::OwnAccount => "own_account",
-            AccountRule::LastAdmin => "last_admin",
-            AccountRule::LastAdminRole => "last_admin_role",
-        }
-    }
-}
-
-impl fmt::Display for AccountRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AccountRule::OwnAccount => "you cannot disable your own account",
-            AccountRule::LastAdmin => "the last admin cannot be disabled",
-            AccountRule::LastAdminRole => "the last admin cannot lose the admin role",
-        })
-    }
 }
 
 /// Checks the password rules: 10 to 256 bytes' worth, not just spaces, not

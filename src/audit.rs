@@ -14,11 +14,11 @@
 //! entries off the end is detected too. The database refuses UPDATE and
 //! DELETE on the table (triggers); the chain catches whoever gets past that.
 
-use crate::accounts::{Actor, Permission};
 use crate::db::schema::{audit_head, audit_log};
 use crate::db::{self, Db, DbConnection};
 use crate::error::{Error, Result};
 use crate::office::Office;
+use crate::office::actor::{Actor, Permission};
 use citycard_credential::CardNumber;
 use diesel::prelude::*;
 use std::io::Write;

@@ -12,7 +12,7 @@
 //!   resident-facing page (and our tables hold no personal data in the
 //!   clear, so no database message can carry any).
 
-use crate::accounts::{AccountRule, Role};
+use crate::office::actor::Role;
 
 /// Result with the office [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -203,5 +203,37 @@ impl Error {
             field,
             problem: problem.into(),
         }
+    }
+}
+
+/// A rule about accounts that refuses a change, whatever the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRule {
+    /// An admin may not disable their own account.
+    OwnAccount,
+    /// The last enabled admin cannot be disabled.
+    LastAdmin,
+    /// The last enabled admin cannot lose the admin role.
+    LastAdminRole,
+}
+
+impl AccountRule {
+    /// A stable code (the JSON API's `reason`, the key the UI translates).
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountRule::OwnAccount => "own_account",
+            AccountRule::LastAdmin => "last_admin",
+            AccountRule::LastAdminRole => "last_admin_role",
+        }
+    }
+}
+
+impl std::fmt::Display for AccountRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AccountRule::OwnAccount => "you cannot disable your own account",
+            AccountRule::LastAdmin => "the last admin cannot be disabled",
+            AccountRule::LastAdminRole => "the last admin cannot lose the admin role",
+        })
     }
 }

@@ -16,12 +16,12 @@
 //! There is no field for a document type or number, a copy, nationality or
 //! status (DESIGN.md §1).
 
-use crate::accounts::{Actor, Permission};
 use crate::audit::{self, AuditAction};
 use crate::config::{DateOfBirthPolicy, PhotoRetention};
 use crate::db::schema::{cards, published_lists, residents};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
+use crate::office::actor::{Actor, Permission};
 use crate::office::{Office, today};
 use crate::vault::{PersonalData, Purpose, random_id};
 use citycard_credential::{CardClaims, CardNumber, Date, NameField, RevocationList, date, names};

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
 use base64::Engine;
-use citycard::accounts::Role;
+use citycard::office::actor::Role;
 use citycard::web::desk::DeskConfig;
 use citycard::web::state::AppState;
 use citycard_credential::{Outcome, RevocationList, TrustList, Verifier, date};
@@ -725,8 +725,8 @@ fn every_instance_serves_the_stored_revocation_list() {
             let desk = web::Data::new(citycard::web::desk::DeskState::new(desk).unwrap());
             let app = test::init_service(citycard::web::app(state, desk)).await;
 
-            let clerk = t.user("clerk", citycard::accounts::Role::Clerk);
-            let supervisor = t.user("supervisor", citycard::accounts::Role::Supervisor);
+            let clerk = t.user("clerk", citycard::office::actor::Role::Clerk);
+            let supervisor = t.user("supervisor", citycard::office::actor::Role::Supervisor);
             let enrolment = citycard::issuance::Enrolment {
                 given_names: "A".to_owned(),
                 family_name: "B".to_owned(),

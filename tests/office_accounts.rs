@@ -5,7 +5,7 @@
 mod office_support;
 
 use citycard::Error;
-use citycard::accounts::Role;
+use citycard::office::actor::Role;
 use office_support::*;
 use secrecy::ExposeSecret;
 use std::net::IpAddr;

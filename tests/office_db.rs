@@ -6,10 +6,10 @@
 mod office_support;
 
 use citycard::Office;
-use citycard::accounts::Role;
 use citycard::config::{Config, DatabaseUrl};
 use citycard::db::{Db, schema_shape};
 use citycard::issuance::{Attestation, EnrolOutcome, Enrolment};
+use citycard::office::actor::Role;
 use office_support::*;
 
 #[test]

@@ -6,12 +6,12 @@
 
 mod office_support;
 
-use citycard::accounts::Role;
 use citycard::config::{DateOfBirthPolicy, PhotoRetention};
 use citycard::issuance::{
     Attestation, CardStatus, EnrolOutcome, Enrolment, IssuedCard, NewCardRequest, PublishStatus,
     ReplaceReason, RevocationReason,
 };
+use citycard::office::actor::Role;
 use citycard_credential::{CardNumber, Outcome, RevocationList, Verifier, date};
 use office_support::*;
 

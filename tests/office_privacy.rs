@@ -7,9 +7,9 @@
 
 mod office_support;
 
-use citycard::accounts::Role;
 use citycard::config::DatabaseUrl;
 use citycard::issuance::{Attestation, EnrolOutcome, Enrolment};
+use citycard::office::actor::Role;
 use citycard_credential::{date, text};
 use office_support::*;
 

@@ -2,8 +2,8 @@
 //! log, straight on the database (the server need not run).
 
 use anyhow::{Context, Result, bail};
-use citycard::accounts::{Actor, Role};
 use citycard::config::Config;
+use citycard::office::actor::{Actor, Role};
 use citycard::{Office, audit};
 use clap::{Args, Subcommand};
 use secrecy::SecretString;

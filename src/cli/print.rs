@@ -2,9 +2,9 @@
 
 use super::parse_date;
 use anyhow::{Context, Result, anyhow, bail};
-use citycard::accounts::Actor;
 use citycard::config::PhotoRetention;
 use citycard::issuance::PRINT_QUEUE_LIMIT;
+use citycard::office::actor::Actor;
 use citycard::print::{self, CardData, FontLibrary, Layout, Template, template as tpl};
 use citycard_credential::{CardClaims, CardNumber, Date, cose, names, text};
 use clap::{Args, Subcommand, ValueEnum};

@@ -17,13 +17,13 @@
 use super::auth::{ApiUser, ClientAddr};
 use super::error::{AppError, AppResult, json, json_error};
 use super::state::AppState;
-use crate::accounts::Permission;
 use crate::audit::{AuditEntry, AuditQuery};
 use crate::dates::DateSyntax;
 use crate::issuance::{
     self, Attestation, CardDetails, CardStatus, CardSummary, EnrolOutcome, Enrolment, IssuedCard,
     NewCardRequest, PublishStatus, QueueEntry, ReplaceReason, RevocationReason,
 };
+use crate::office::actor::Permission;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;

@@ -44,8 +44,9 @@
 
 use super::error::AppError;
 use super::state::AppState;
-use crate::accounts::{Actor, Authenticated, NewSession, Permission, Role};
+use crate::accounts::{Authenticated, NewSession};
 use crate::config::IpNet;
+use crate::office::actor::{Actor, Permission, Role};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;

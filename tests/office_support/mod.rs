@@ -16,8 +16,8 @@
 )]
 
 use citycard::Office;
-use citycard::accounts::{Actor, Role};
 use citycard::config::{Config, DatabaseUrl};
+use citycard::office::actor::{Actor, Role};
 use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
 use citycard_credential::{SigningKey, VerifyingKey, date, keys as ckeys};
 use diesel::connection::SimpleConnection;

@@ -9,13 +9,13 @@ use super::templates::{
 };
 use super::upload::{self, PhotoUpload, UploadForm};
 use super::view::{FieldErrors, Page, field_error, render, render_status, see_other};
-use crate::accounts::Permission;
 use crate::config::DateOfBirthPolicy;
 use crate::dates::{DateProblem, DateSyntax};
 use crate::issuance::{
     Attestation, CardStatus, EnrolOutcome, Enrolment, NewCardRequest, PublishStatus, ReplaceReason,
     RevocationReason, clean_name, parse_card_number,
 };
+use crate::office::actor::Permission;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;

@@ -13,10 +13,10 @@ use super::i18n::Lang;
 use super::session::CsrfForm;
 use super::templates::{Confirm, Queue, QueueRow};
 use super::view::{FieldErrors, Page, query_value, render, render_status, see_other};
-use crate::accounts::Permission;
 use crate::config::{Config, PhotoRetention};
 use crate::issuance::{PrintableCard, parse_card_number};
 use crate::office::Office;
+use crate::office::actor::Permission;
 use crate::print::{CardData, Layout, PrintError, Printer};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
@@ -190,7 +190,7 @@ pub async fn reprint(
 /// no-photo layout.
 pub fn preflight(
     office: &Office,
-    actor: &crate::accounts::Actor,
+    actor: &crate::office::actor::Actor,
     number: CardNumber,
 ) -> Option<PrintError> {
     let printer = Printer::from_config(office.config()).ok()?;

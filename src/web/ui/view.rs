@@ -3,7 +3,7 @@
 //! template into a response; the HTML error pages.
 
 use super::i18n::{LANG_COOKIE, Lang};
-use crate::accounts::{Permission, Role};
+use crate::office::actor::{Permission, Role};
 use crate::web::auth::AuthUser;
 use crate::web::error::AppError;
 use actix_web::cookie::{Cookie, SameSite};

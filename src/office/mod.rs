@@ -7,6 +7,8 @@
 //! [`crate::accounts`], the card lifecycle in [`crate::issuance`], the audit
 //! log in [`crate::audit`].
 
+pub mod actor;
+
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::schema::office_meta;
