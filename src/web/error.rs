@@ -80,6 +80,7 @@ struct ErrorInner {
     code: &'static str,
     message: String,
     field: Option<&'static str>,
+    rule: Option<&'static str>,
     retry_after: Option<u64>,
     extra: Option<(&'static str, serde_json::Value)>,
     html: bool,
@@ -94,6 +95,7 @@ impl AppError {
             code,
             message: message.into(),
             field: None,
+            rule: None,
             retry_after: None,
             extra: None,
             html: false,
@@ -203,6 +205,11 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         self.0.field
     }
+    /// The rule the field breaks ([`crate::error::Rule::code`], or for
+    /// `attestation` which check: `identity`, `residence`), if known.
+    pub fn rule(&self) -> Option<&'static str> {
+        self.0.rule
+    }
     /// The extra JSON member, if any (e.g. `character`).
     pub fn extra(&self) -> Option<(&'static str, &serde_json::Value)> {
         self.0.extra.as_ref().map(|(k, v)| (*k, v))
@@ -230,6 +237,9 @@ impl AppError {
         obj.insert("message".into(), self.0.message.clone().into());
         if let Some(f) = self.0.field {
             obj.insert("field".into(), f.into());
+        }
+        if let Some(r) = self.0.rule {
+            obj.insert("rule".into(), r.into());
         }
         if let Some(s) = self.0.retry_after {
             obj.insert("retry_after".into(), s.into());
@@ -312,7 +322,19 @@ impl From<DomainError> for AppError {
                 Self::new(StatusCode::FORBIDDEN, "password_change_required", message)
             }
             E::Csrf => Self::new(StatusCode::FORBIDDEN, "csrf", message),
-            E::Invalid { field, problem } => Self::invalid(field, problem.clone()),
+            E::Invalid {
+                field,
+                rule,
+                code_point,
+            } => {
+                let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
+                err.0.field = Some(field);
+                err.0.rule = Some(rule.code());
+                if let Some(c) = code_point {
+                    err.0.extra = Some(("character", format!("U+{c:04X}").into()));
+                }
+                err
+            }
             E::Unprintable { field, character } => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, e.code(), message);
                 err.0.field = Some(field);
@@ -321,14 +343,16 @@ impl From<DomainError> for AppError {
                 }
                 err
             }
-            E::AttestationMissing(_) => {
+            E::AttestationMissing(which) => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
                 err.0.field = Some("attestation");
+                err.0.rule = Some(which.code());
                 err
             }
-            E::CardNumber(_) => {
+            E::CardNumber(rule) => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
                 err.0.field = Some("card_number");
+                err.0.rule = Some(rule.code());
                 err
             }
             E::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
@@ -492,7 +516,7 @@ mod tests {
 
     #[test]
     fn domain_errors_map_to_stable_codes() {
-        let e: AppError = DomainError::invalid("family_name", "must not be empty").into();
+        let e: AppError = DomainError::invalid("family_name", crate::error::Rule::Required).into();
         assert_eq!((e.status().as_u16(), e.code()), (400, "invalid_input"));
         assert_eq!(e.field(), Some("family_name"));
         let e: AppError = DomainError::Throttled {
