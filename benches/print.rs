@@ -12,7 +12,7 @@
 //! `/usr/bin/time -v citycard print --sheet a4 --batch FILE.jsonl …`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citycard::print::{self, CardData, FontLibrary, Layout, Template};
+use citycard::output::pdf::{self, CardData, FontLibrary, Layout, Template};
 use citycard_credential::{CardClaims, CardNumber, SigningKey, date};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,7 +58,7 @@ fn card(i: usize, photo: Option<&[u8]>) -> CardData {
 
 fn render(t: &Template, cards: &[CardData], layout: Layout) -> (Duration, usize) {
     let start = Instant::now();
-    let pdf = print::render(
+    let pdf = pdf::render(
         t,
         cards.iter().cloned().map(Ok),
         layout,

@@ -853,14 +853,14 @@ impl Config {
     /// When `templates_dir` is left at its default and `./card-templates`
     /// does not exist (the office was started outside a checkout), uses
     /// `<data_dir>/card-templates` instead, writing the built-in templates
-    /// there first ([`crate::print::builtin`]). Returns that folder when it
+    /// there first ([`crate::output::pdf::builtin`]). Returns that folder when it
     /// did so. Call after [`Config::prepare_dirs`].
     pub fn resolve_card_templates(&mut self) -> Result<Option<PathBuf>, ConfigError> {
         if self.templates_dir != Path::new(DEFAULT_TEMPLATES_DIR) || self.templates_dir.is_dir() {
             return Ok(None);
         }
         let dir = self.data_dir.join(DEFAULT_TEMPLATES_DIR);
-        crate::print::builtin::install(&dir).map_err(|e| {
+        crate::output::pdf::builtin::install(&dir).map_err(|e| {
             invalid(
                 "templates_dir",
                 format!(

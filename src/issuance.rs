@@ -416,9 +416,9 @@ impl fmt::Debug for PrintableCard {
 
 /// What the renderer prints of a card: the one conversion the web UI, the
 /// API and `citycard print --queue` share.
-impl From<PrintableCard> for crate::print::CardData {
+impl From<PrintableCard> for crate::output::pdf::CardData {
     fn from(p: PrintableCard) -> Self {
-        crate::print::CardData {
+        crate::output::pdf::CardData {
             given_names: p.given_names,
             family_name: p.family_name,
             card_number: p.card_number,
@@ -726,7 +726,7 @@ impl Office {
     /// uses the no-photo layout), so that no card is signed that the office
     /// cannot print. The same check for the UI, the API and the CLI.
     fn check_printable(&self, personal: &PersonalData) -> Result<()> {
-        use crate::print::{PrintError, Printer};
+        use crate::output::pdf::{PrintError, Printer};
         let printer =
             Printer::from_config(self.config()).map_err(|e| Error::Template(e.to_string()))?;
         printer

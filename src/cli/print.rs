@@ -5,7 +5,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use citycard::config::PhotoRetention;
 use citycard::issuance::PRINT_QUEUE_LIMIT;
 use citycard::office::actor::Actor;
-use citycard::print::{self, CardData, FontLibrary, Layout, Template, template as tpl};
+use citycard::output::pdf::{self, CardData, FontLibrary, Layout, Template, template as tpl};
 use citycard_credential::{CardClaims, CardNumber, Date, cose, names, text};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::{BufRead, IsTerminal, Write};
@@ -244,12 +244,12 @@ fn card_from(
 fn read_photo(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path)
         .with_context(|| format!("cannot read the photo {}", path.display()))?;
-    if meta.len() > print::photo::MAX_PHOTO_BYTES as u64 {
+    if meta.len() > pdf::photo::MAX_PHOTO_BYTES as u64 {
         bail!(
             "photo {}: the file is {:.1} MB; at most {} MB are accepted",
             path.display(),
             meta.len() as f64 / 1_048_576.0,
-            print::photo::MAX_PHOTO_BYTES / 1_048_576
+            pdf::photo::MAX_PHOTO_BYTES / 1_048_576
         );
     }
     std::fs::read(path).with_context(|| format!("cannot read the photo {}", path.display()))
@@ -312,7 +312,7 @@ impl PrintArgs {
                     self.dob,
                     self.photo.as_deref(),
                 )?;
-                flat(print::render(
+                flat(pdf::render(
                     &template,
                     [Ok(card)],
                     layout,
@@ -322,7 +322,7 @@ impl PrintArgs {
             }
             Some(batch) => self.render_batch(batch, &template, layout)?,
         };
-        flat(print::write_atomically(&self.out, &pdf))?;
+        flat(pdf::write_atomically(&self.out, &pdf))?;
         if !self.quiet {
             eprintln!(
                 "wrote {} ({} KB, template {})",
@@ -357,9 +357,9 @@ impl PrintArgs {
         });
         let iter = cards.iter().map(|(line_no, line)| {
             batch_card(line, &base)
-                .map_err(|e| print::PrintError::Input(format!("line {line_no}: {e:#}")))
+                .map_err(|e| pdf::PrintError::Input(format!("line {line_no}: {e:#}")))
         });
-        flat(print::render(template, iter, layout, total, &mut progress))
+        flat(pdf::render(template, iter, layout, total, &mut progress))
     }
 }
 
@@ -384,7 +384,7 @@ impl PrintArgs {
         let root = self.source.dir_or(&config.templates_dir);
         let name = self.template.as_deref().unwrap_or(&config.card_template);
         // The template and its layout for cards without photo.
-        let printer = print::Printer::load(&root, name, &fonts)?;
+        let printer = pdf::Printer::load(&root, name, &fonts)?;
 
         let queue = office.print_queue(&actor)?;
         if queue.is_empty() {
@@ -415,11 +415,11 @@ impl PrintArgs {
         let cards = numbers.iter().enumerate().map(|(i, &n)| {
             office
                 .card_for_printing(&actor, n)
-                .map(print::CardData::from)
-                .map_err(|e| print::PrintError::Card {
+                .map(pdf::CardData::from)
+                .map_err(|e| pdf::PrintError::Card {
                     index: i + 1,
                     number: n.to_string(),
-                    source: Box::new(print::PrintError::Input(format!(
+                    source: Box::new(pdf::PrintError::Input(format!(
                         "{e} (run the command again to print the queue as it is now)"
                     ))),
                 })
@@ -428,7 +428,7 @@ impl PrintArgs {
             format!("rendering card {done}/{total}")
         });
         let pdf = flat(printer.render(cards, self.layout(), total, &mut progress))?;
-        flat(print::write_atomically(&self.out, &pdf))?;
+        flat(pdf::write_atomically(&self.out, &pdf))?;
         eprintln!(
             "Wrote {} ({total} card(s), {} KB).",
             self.out.display(),
@@ -494,6 +494,6 @@ fn progress(quiet: bool, line: fn(usize, usize) -> String) -> impl FnMut(usize, 
 
 /// A print error as one message: its text already holds its cause (which
 /// `{:#}` would otherwise repeat).
-fn flat<T>(r: Result<T, print::PrintError>) -> Result<T> {
+fn flat<T>(r: Result<T, pdf::PrintError>) -> Result<T> {
     r.map_err(|e| anyhow!("{e}"))
 }

@@ -944,8 +944,8 @@ pub async fn pdf(
     })?;
     let number = card_number(&number)?;
     let layout = match query.sheet.as_deref().map(str::trim) {
-        None | Some("") | Some("card") => crate::print::Layout::CardPrinter,
-        Some(s) if s.eq_ignore_ascii_case("a4") => crate::print::Layout::SheetA4,
+        None | Some("") | Some("card") => crate::output::pdf::Layout::CardPrinter,
+        Some(s) if s.eq_ignore_ascii_case("a4") => crate::output::pdf::Layout::SheetA4,
         Some(_) => return Err(AppError::invalid("sheet", "must be a4 (or absent)")),
     };
     let template = match query.template {
@@ -993,10 +993,10 @@ pub async fn pdf(
 fn render_pdf(
     templates_dir: &std::path::Path,
     template: &str,
-    layout: crate::print::Layout,
+    layout: crate::output::pdf::Layout,
     card: issuance::PrintableCard,
 ) -> AppResult<Vec<u8>> {
-    use crate::print::{CardData, PrintError, Printer, printer::system_fonts};
+    use crate::output::pdf::{CardData, PrintError, Printer, printer::system_fonts};
     let printer = Printer::load(templates_dir, template, &system_fonts()).map_err(|e| match e {
         PrintError::TemplateNotFound { .. } => AppError::invalid("template", "no such template"),
         other => {

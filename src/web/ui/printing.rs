@@ -17,7 +17,7 @@ use crate::config::{Config, PhotoRetention};
 use crate::issuance::{PrintableCard, parse_card_number};
 use crate::office::Office;
 use crate::office::actor::Permission;
-use crate::print::{CardData, Layout, PrintError, Printer};
+use crate::output::pdf::{CardData, Layout, PrintError, Printer};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
