@@ -230,3 +230,64 @@ impl SharedPrinter {
         Ok(printer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Config {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_sources(file.map(|t| (Path::new("test.toml"), t)), env).unwrap()
+    }
+
+    #[test]
+    fn font_dirs_come_from_the_file_or_the_environment() {
+        assert!(load(None, &[]).font_dirs.is_empty());
+        let c = load(Some("font_dirs = [\"/srv/fonts\", \"fonts\"]\n"), &[]);
+        assert_eq!(c.font_dirs, [Path::new("/srv/fonts"), Path::new("fonts")]);
+        let c = load(
+            Some("font_dirs = [\"/srv/fonts\"]\n"),
+            &[("CITYCARD_FONT_DIRS", "/a:/b,/c::")],
+        );
+        assert_eq!(
+            c.font_dirs,
+            [Path::new("/a"), Path::new("/b"), Path::new("/c")]
+        );
+    }
+
+    fn shipped(config: &mut Config) {
+        config.templates_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("card-templates");
+    }
+
+    #[test]
+    fn the_shared_printer_loads_once_and_reloads_on_demand() {
+        let mut config = load(None, &[]);
+        shipped(&mut config);
+        let shared = SharedPrinter::new(&config);
+        let first = shared.get().unwrap();
+        assert!(Arc::ptr_eq(&first, &shared.get().unwrap()));
+        assert!(first.has_no_photo_layout());
+        let reloaded = shared.reload().unwrap();
+        assert!(!Arc::ptr_eq(&first, &reloaded));
+        assert!(Arc::ptr_eq(&reloaded, &shared.get().unwrap()));
+        // Another template by name is loaded once and kept too.
+        let a = first.named("no-photo").unwrap();
+        assert!(Arc::ptr_eq(&a, &first.named("no-photo").unwrap()));
+        assert_eq!(
+            first.named("no-such-template").unwrap_err().code(),
+            "template"
+        );
+    }
+
+    #[test]
+    fn a_template_that_cannot_load_is_not_kept() {
+        let mut config = load(None, &[]);
+        config.templates_dir = std::env::temp_dir().join("citycard-no-templates-here");
+        let shared = SharedPrinter::new(&config);
+        assert_eq!(shared.get().unwrap_err().code(), "template");
+        assert_eq!(shared.reload().unwrap_err().code(), "template");
+    }
+}
