@@ -385,50 +385,8 @@ impl fmt::Debug for QueueEntry {
     }
 }
 
-/// Everything the printer needs (the fields of `print::CardData`).
-#[derive(Clone)]
-pub struct PrintableCard {
-    /// Given names as on the card.
-    pub given_names: String,
-    /// Family name.
-    pub family_name: String,
-    /// Card number.
-    pub card_number: CardNumber,
-    /// Issue date.
-    pub issued: Date,
-    /// Last valid day.
-    pub expires: Date,
-    /// Date of birth, if the card shows it.
-    pub date_of_birth: Option<Date>,
-    /// The QR text.
-    pub qr_text: String,
-    /// The photo, if still stored.
-    pub photo: Option<Vec<u8>>,
-}
-
-impl fmt::Debug for PrintableCard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrintableCard")
-            .field("card_number", &self.card_number)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the renderer prints of a card: the one conversion the web UI, the
-/// API and `citycard print --queue` share.
-impl From<PrintableCard> for crate::print::CardData {
-    fn from(p: PrintableCard) -> Self {
-        crate::print::CardData {
-            given_names: p.given_names,
-            family_name: p.family_name,
-            card_number: p.card_number,
-            expires: p.expires,
-            date_of_birth: p.date_of_birth,
-            qr_text: p.qr_text,
-            photo: p.photo,
-        }
-    }
-}
+/// Everything the printer needs: the card's printed face.
+pub type PrintableCard = crate::output::CardFace;
 
 /// A signed revocation list that was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -731,9 +689,8 @@ impl Office {
     /// uses the no-photo layout), so that no card is signed that the office
     /// cannot print. The same check for the UI, the API and the CLI.
     fn check_printable(&self, personal: &PersonalData) -> Result<()> {
-        use crate::print::{PrintError, Printer};
-        let printer =
-            Printer::from_config(self.config()).map_err(|e| Error::Template(e.to_string()))?;
+        use crate::output::PrintError;
+        let printer = self.printer().map_err(|e| Error::Template(e.to_string()))?;
         printer
             .check_names(&personal.given_names, &personal.family_name)
             .map_err(|(field, e)| match e {

@@ -16,7 +16,7 @@
 //!   | `invalid_input` | 400 | a field breaks a rule; `field` names it |
 //!   | `unprintable_character` | 400 | a name has a character that the office's card template cannot print; `field` names the field, `character` the code point (`U+1F600`) |
 //!   | `name_too_long` | 400 | a name does not fit its box on the card even on two lines at the smallest size; `field` names it |
-//!   | `cannot_print` | 422 | the card cannot be printed (API PDF); `reason` is a printing code such as `photo_unusable` |
+//!   | `cannot_print` | 422 | the card cannot be printed (card PDF, reprint, print queue; UI and API alike); `reason` is a printing code: `unprintable_character`, `name_too_long`, `name_rule`, `photo_unusable`, `photo_required`, `qr_too_large`, `card_unavailable` |
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
 //!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
@@ -49,6 +49,7 @@
 //! `state.run(...).await.map_err(AppError::html)?`, or use [`HtmlResult`].
 
 use crate::error::Error as DomainError;
+use crate::output::PrintError;
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
@@ -383,6 +384,35 @@ impl From<DomainError> for AppError {
                 Self::internal()
             }
         }
+    }
+}
+
+/// The one mapping of a printing error, for the clerk UI and the API alike:
+/// the card's own problem is `422 cannot_print` with the printing code as
+/// `reason` ([`PrintError::code`]: `unprintable_character`,
+/// `name_too_long`, `name_rule`, `photo_unusable`, `photo_required`,
+/// `qr_too_large`, `card_unavailable`); a fault of the office (its
+/// template, fonts or disk) is logged and answered `500 internal`.
+impl From<&PrintError> for AppError {
+    fn from(e: &PrintError) -> Self {
+        if e.is_card_problem() {
+            // These name the field, the rule or the code point: no personal data.
+            Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cannot_print",
+                e.to_string(),
+            )
+            .with_extra("reason", e.code().into())
+        } else {
+            eprintln!("error: printing: code={} {e}", e.code());
+            Self::internal()
+        }
+    }
+}
+
+impl From<PrintError> for AppError {
+    fn from(e: PrintError) -> Self {
+        Self::from(&e)
     }
 }
 
