@@ -1,5 +1,5 @@
 //! The office's error type, shared by the domain modules (accounts,
-//! issuance, audit, vault, db).
+//! cards, audit, vault, db).
 //!
 //! Policy (docs/logging.md):
 //! - An error says *what* went wrong and *where* (which field, which rule,

@@ -6,20 +6,17 @@
 //! - The issuing office's domain layer (issue 3), which the web layer and
 //!   the CLI call: [`config`] (one `Config` value), [`db`] (SQLite or
 //!   PostgreSQL through one diesel `MultiConnection`), [`vault`] (personal
-//!   data sealed at rest), [`office`] (the `Office` handle), [`accounts`]
-//!   (users, roles, login throttling, sessions, API tokens), [`issuance`]
-//!   (the card lifecycle), [`audit`] (the hash-chained audit log), [`error`].
+//!   data sealed at rest), [`office`] (the `Office` handle and the domain:
+//!   `office::cards`, `office::accounts`, `office::audit`,
+//!   `office::publish`), [`error`].
 //! - [`dates`]: dates as people type them (one parser for the UI and the API).
 //! - [`keys`]: key files on disk.
 //! - [`web`]: the HTTP server (JSON API, clerk UI, desk page, published lists).
 
-pub mod accounts;
-pub mod audit;
 pub mod config;
 pub mod dates;
 pub mod db;
 pub mod error;
-pub mod issuance;
 pub mod keys;
 pub mod office;
 pub mod output;

@@ -727,23 +727,23 @@ fn every_instance_serves_the_stored_revocation_list() {
 
             let clerk = t.user("clerk", citycard::office::actor::Role::Clerk);
             let supervisor = t.user("supervisor", citycard::office::actor::Role::Supervisor);
-            let enrolment = citycard::issuance::Enrolment {
+            let enrolment = citycard::office::cards::Enrolment {
                 given_names: "A".to_owned(),
                 family_name: "B".to_owned(),
                 date_of_birth: None,
                 photo: Some(photo("photo")),
-                attestation: citycard::issuance::Attestation::BOTH,
+                attestation: citycard::office::cards::Attestation::BOTH,
                 confirm_duplicate: false,
             };
             let card = match t.office.enrol_and_issue(&clerk, enrolment).unwrap() {
-                citycard::issuance::EnrolOutcome::Issued(c) => c,
-                citycard::issuance::EnrolOutcome::PossibleDuplicate(_) => panic!("duplicate"),
+                citycard::office::cards::EnrolOutcome::Issued(c) => c,
+                citycard::office::cards::EnrolOutcome::PossibleDuplicate(_) => panic!("duplicate"),
             };
             t.office
                 .revoke(
                     &supervisor,
                     card.card_number,
-                    citycard::issuance::RevocationReason::Stolen,
+                    citycard::office::cards::RevocationReason::Stolen,
                 )
                 .unwrap();
             assert!(!config.revocations_path().exists());

@@ -537,7 +537,7 @@ fn logins_are_audited() {
 
             let entries = t
                 .office
-                .audit_entries(&auditor, citycard::audit::AuditQuery::default())
+                .audit_entries(&auditor, citycard::office::audit::AuditQuery::default())
                 .unwrap();
             let mut seen: Vec<(String, String, String)> = entries
                 .iter()

@@ -8,8 +8,8 @@ mod office_support;
 use citycard::Office;
 use citycard::config::{Config, DatabaseUrl};
 use citycard::db::{Db, schema_shape};
-use citycard::issuance::{Attestation, EnrolOutcome, Enrolment};
 use citycard::office::actor::Role;
+use citycard::office::cards::{Attestation, EnrolOutcome, Enrolment};
 use office_support::*;
 
 #[test]
@@ -102,7 +102,7 @@ fn audit_chain_detects_tampering() {
                 EnrolOutcome::Issued(_)
             ));
         }
-        let report = citycard::audit::verify(t.office.db()).unwrap();
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
         assert_eq!(report.entries, 4);
         assert!(report.first_broken.is_none());
 
@@ -129,7 +129,7 @@ fn audit_chain_detects_tampering() {
         };
         t.sql(drop_triggers);
         t.sql("UPDATE audit_log SET detail = 'new_resident=0' WHERE id = 3");
-        let report = citycard::audit::verify(t.office.db()).unwrap();
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
         let broken = report.first_broken.clone().unwrap();
         assert_eq!(broken.seq, 3, "{report}");
         assert!(report.to_string().contains("entry 3"), "{report}");
@@ -148,7 +148,7 @@ fn audit_chain_detects_tampering() {
         // Deleting an entry in the middle.
         t.sql("UPDATE audit_log SET detail = (SELECT detail FROM audit_log WHERE id = 4) WHERE id = 3");
         t.sql("DELETE FROM audit_log WHERE id = 2");
-        let report = citycard::audit::verify(t.office.db()).unwrap();
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
         assert_eq!(report.first_broken.unwrap().seq, 2);
         // Cutting off the end (the head row still remembers it).
         let t2 = office_with(t.backend, |_| {}).unwrap();
@@ -156,7 +156,7 @@ fn audit_chain_detects_tampering() {
         t2.user("clerk2", Role::Clerk);
         t2.sql(drop_triggers);
         t2.sql("DELETE FROM audit_log WHERE id = 2");
-        let report = citycard::audit::verify(t2.office.db()).unwrap();
+        let report = citycard::office::audit::verify(t2.office.db()).unwrap();
         let broken = report.first_broken.unwrap();
         assert_eq!(broken.seq, 2);
         assert!(broken.problem.contains("head"), "{}", broken.problem);

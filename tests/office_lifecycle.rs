@@ -7,11 +7,11 @@
 mod office_support;
 
 use citycard::config::{DateOfBirthPolicy, PhotoRetention};
-use citycard::issuance::{
+use citycard::office::actor::Role;
+use citycard::office::cards::{
     Attestation, CardStatus, EnrolOutcome, Enrolment, IssuedCard, NewCardRequest, PublishStatus,
     ReplaceReason, RevocationReason,
 };
-use citycard::office::actor::Role;
 use citycard_credential::{CardNumber, Outcome, RevocationList, Verifier, date};
 use office_support::*;
 
@@ -206,7 +206,7 @@ fn full_lifecycle() {
             t.office
                 .audit_entries(
                     &auditor,
-                    citycard::audit::AuditQuery {
+                    citycard::office::audit::AuditQuery {
                         limit: Some(500),
                         ..Default::default()
                     },
@@ -386,7 +386,7 @@ fn full_lifecycle() {
             .office
             .audit_entries(
                 &auditor,
-                citycard::audit::AuditQuery {
+                citycard::office::audit::AuditQuery {
                     limit: Some(500),
                     ..Default::default()
                 },
@@ -430,7 +430,7 @@ fn full_lifecycle() {
         let n = t.office.export_audit_csv(&auditor, &mut csv).unwrap();
         assert_eq!(n, report.entries);
         let csv = String::from_utf8(csv).unwrap();
-        assert!(csv.starts_with(citycard::audit::CSV_HEADER));
+        assert!(csv.starts_with(citycard::office::audit::CSV_HEADER));
         assert_eq!(csv.lines().count() as u64, n + 1);
     });
 }
@@ -733,7 +733,7 @@ fn concurrent_issuing_keeps_the_audit_chain_linear() {
                 });
             }
         });
-        let report = citycard::audit::verify(t.office.db()).unwrap();
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
         assert!(report.first_broken.is_none(), "{report}");
         let (residents, cards, _) = counts(&t);
         assert_eq!((residents, cards), (20, 20));

@@ -8,8 +8,8 @@
 mod office_support;
 
 use citycard::config::DatabaseUrl;
-use citycard::issuance::{Attestation, EnrolOutcome, Enrolment};
 use citycard::office::actor::Role;
+use citycard::office::cards::{Attestation, EnrolOutcome, Enrolment};
 use citycard_credential::{date, text};
 use office_support::*;
 
@@ -147,7 +147,7 @@ fn no_name_or_birth_date_in_the_database_files_or_dump() {
             .renew(
                 &clerk,
                 card.card_number,
-                citycard::issuance::NewCardRequest {
+                citycard::office::cards::NewCardRequest {
                     attestation: Attestation::BOTH,
                     photo: Some(photo(PHOTO_MARKER)),
                 },

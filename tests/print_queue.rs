@@ -9,8 +9,8 @@
 mod office_support;
 
 use assert_cmd::Command;
-use citycard::issuance::{Attestation, EnrolOutcome, Enrolment};
 use citycard::office::actor::Role;
+use citycard::office::cards::{Attestation, EnrolOutcome, Enrolment};
 use citycard_credential::{CardNumber, date};
 use office_support::{Backend, TestOffice, office_with};
 use std::path::{Path, PathBuf};

@@ -956,7 +956,7 @@ async fn erase_by_supervisor_with_confirmation_on(t: TestOffice) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<td>resident_erased</td>"), "{html}");
     assert!(html.contains("<td>super1</td>"));
-    let display = citycard::issuance::parse_card_number(&number)
+    let display = citycard::office::cards::parse_card_number(&number)
         .unwrap()
         .to_string();
     assert!(html.contains(&format!("<td>{display}</td>")), "{html}");
@@ -1172,7 +1172,7 @@ async fn enrol_with_photos_on(t: TestOffice) {
         );
     };
     // Larger than 5 MB: the error next to the field, the rest kept.
-    let big = vec![0u8; citycard::issuance::MAX_PHOTO_BYTES + 1];
+    let big = vec![0u8; citycard::office::cards::MAX_PHOTO_BYTES + 1];
     let res = post_multipart_photo(
         &app,
         &clerk,

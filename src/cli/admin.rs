@@ -2,9 +2,10 @@
 //! log, straight on the database (the server need not run).
 
 use anyhow::{Context, Result, bail};
+use citycard::Office;
 use citycard::config::Config;
 use citycard::office::actor::{Actor, Role};
-use citycard::{Office, audit};
+use citycard::office::audit;
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};

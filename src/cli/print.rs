@@ -3,8 +3,8 @@
 use super::parse_date;
 use anyhow::{Context, Result, anyhow, bail};
 use citycard::config::PhotoRetention;
-use citycard::issuance::PRINT_QUEUE_LIMIT;
 use citycard::office::actor::Actor;
+use citycard::office::cards::PRINT_QUEUE_LIMIT;
 use citycard::output::pdf::{self, FontLibrary, Layout, Template, template as tpl};
 use citycard::output::{CardFace, Printer};
 use citycard_credential::{CardClaims, CardNumber, Date, cose, names, text};

@@ -16,7 +16,16 @@
 //!   row lock, taken as late as possible in the transaction), so the chain
 //!   stays a single line even with several servers on one database.
 
+pub mod audit;
+pub mod cards;
+pub mod meta;
+pub mod published;
+pub mod residents;
 pub mod schema;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 
 use crate::config::{Config, DatabaseUrl};
 use crate::error::{Error, Result};
@@ -221,6 +230,16 @@ pub(crate) fn lock_for_writing(conn: &mut DbConnection) -> Result<()> {
         return Err(Error::Integrity("the audit head row is missing"));
     }
     Ok(())
+}
+
+/// For tests: counts residents, cards and audit entries.
+pub fn count_rows(c: &mut DbConnection) -> Result<(i64, i64, i64)> {
+    use schema::{audit_log, cards, residents};
+    Ok((
+        residents::table.count().get_result(c)?,
+        cards::table.count().get_result(c)?,
+        audit_log::table.count().get_result(c)?,
+    ))
 }
 
 /// The current time in UTC, to the second (what every timestamp column holds).

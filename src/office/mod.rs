@@ -3,21 +3,28 @@
 //! [`Office`] in its app data and calls its (blocking) methods inside
 //! `web::block`; the CLI and tests call them directly.
 //!
-//! The methods live by topic: accounts and sessions in
-//! [`crate::accounts`], the card lifecycle in [`crate::issuance`], the audit
-//! log in [`crate::audit`].
+//! The methods live by concept, each `impl Office` block in the file of its
+//! concept: [`cards`] (enrol and issue, renew, replace, revoke, erase,
+//! printing, search), [`accounts`] (users, passwords, login, sessions, API
+//! tokens), [`audit`] (the hash-chained audit log), [`publish`] (the
+//! revocation list), [`maintenance`] (daily upkeep). [`actor`] says who acts
+//! and what each role may do. Rows and queries live in [`crate::db`]; no
+//! file here touches SQL.
 
+pub mod accounts;
 pub mod actor;
+pub mod audit;
+pub mod cards;
+pub mod maintenance;
+pub mod publish;
 
 use crate::config::Config;
-use crate::db::Db;
-use crate::db::schema::office_meta;
+use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::output::{PrintError, Printer, SharedPrinter};
 use crate::vault::Vault;
 use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
 use citycard_credential::{SigningKey, keys as ckeys};
-use diesel::prelude::*;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -211,35 +218,13 @@ impl Office {
             root_fingerprint: s.root_fingerprint.clone(),
         })
     }
-
-    /// Daily upkeep: deletes photos whose retention has passed, ended
-    /// sessions and old throttle rows, and re-signs the revocation list
-    /// when the stored one is out of date or older than
-    /// [`crate::issuance::REVOCATION_LIST_MAX_AGE`] (the files in the data
-    /// directory are rewritten from the stored list either way).
-    pub fn maintenance(&self) -> Result<crate::issuance::Maintenance> {
-        let photos_deleted = self.purge_photos()?;
-        let sessions_purged = self.purge_sessions()?;
-        let revocations = self.refresh_revocations()?;
-        Ok(crate::issuance::Maintenance {
-            photos_deleted,
-            sessions_purged,
-            revocations,
-        })
-    }
 }
 
 /// Opens the vault. On the first start (no key check value in the
 /// database) missing key files are made and the check value stored; after
 /// that the keys must exist and match.
 fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
-    let mut conn = db.conn()?;
-    let stored: Option<Vec<u8>> = office_meta::table
-        .find(KEY_CHECK)
-        .select(office_meta::value)
-        .first(&mut *conn)
-        .optional()?;
-    drop(conn);
+    let stored = db::meta::get(&mut *db.conn()?, KEY_CHECK)?;
     if let Some(value) = stored {
         let vault = Vault::open(config, false)?;
         vault.check(&value)?;
@@ -248,18 +233,9 @@ fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
     let vault = Vault::open(config, true)?;
     let value = vault.key_check_value()?;
     let existing = db.write(|c| {
-        let existing: Option<Vec<u8>> = office_meta::table
-            .find(KEY_CHECK)
-            .select(office_meta::value)
-            .first(c)
-            .optional()?;
+        let existing = db::meta::get(c, KEY_CHECK)?;
         if existing.is_none() {
-            diesel::insert_into(office_meta::table)
-                .values((
-                    office_meta::name.eq(KEY_CHECK),
-                    office_meta::value.eq(&value),
-                ))
-                .execute(c)?;
+            db::meta::insert(c, KEY_CHECK, &value)?;
         }
         Ok(existing)
     })?;
@@ -371,14 +347,7 @@ fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
 
 /// For tests: counts rows (used to check that nothing was half-written).
 pub fn count_rows(db: &Db) -> Result<(i64, i64, i64)> {
-    use crate::db::schema::{audit_log, cards, residents};
-    db.read(|c| {
-        Ok((
-            residents::table.count().get_result(c)?,
-            cards::table.count().get_result(c)?,
-            audit_log::table.count().get_result(c)?,
-        ))
-    })
+    db.read(db::count_rows)
 }
 
 /// Shorthand used by the other modules.

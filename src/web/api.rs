@@ -17,13 +17,13 @@
 use super::auth::{ApiUser, ClientAddr};
 use super::error::{AppError, AppResult, json, json_error};
 use super::state::AppState;
-use crate::audit::{AuditEntry, AuditQuery};
 use crate::dates::DateSyntax;
-use crate::issuance::{
-    self, Attestation, CardDetails, CardStatus, CardSummary, EnrolOutcome, Enrolment, IssuedCard,
+use crate::office::actor::Permission;
+use crate::office::audit::{AuditEntry, AuditQuery};
+use crate::office::cards::{
+    Attestation, CardDetails, CardStatus, CardSummary, EnrolOutcome, Enrolment, IssuedCard,
     NewCardRequest, PublishStatus, QueueEntry, ReplaceReason, RevocationReason,
 };
-use crate::office::actor::Permission;
 use crate::output::{CardFace, Layout, PrintError, Printer};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -575,7 +575,7 @@ fn timestamp(t: PrimitiveDateTime) -> String {
 }
 
 fn card_number(typed: &str) -> AppResult<CardNumber> {
-    issuance::parse_card_number(typed).map_err(AppError::from)
+    crate::office::cards::parse_card_number(typed).map_err(AppError::from)
 }
 
 fn optional_date(field: &'static str, text: Option<&str>) -> AppResult<Option<Date>> {
@@ -636,7 +636,7 @@ pub async fn create_session(
     security(("bearer" = [])))]
 pub async fn delete_session(state: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
     let token = user.token().expose_secret().to_owned();
-    if !token.starts_with(crate::accounts::SESSION_TOKEN_PREFIX) {
+    if !token.starts_with(crate::office::accounts::SESSION_TOKEN_PREFIX) {
         return Err(AppError::new(
             StatusCode::CONFLICT,
             "conflict",

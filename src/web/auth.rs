@@ -44,8 +44,8 @@
 
 use super::error::AppError;
 use super::state::AppState;
-use crate::accounts::{Authenticated, NewSession};
 use crate::config::IpNet;
+use crate::office::accounts::{Authenticated, NewSession};
 use crate::office::actor::{Actor, Permission, Role};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;

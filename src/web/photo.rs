@@ -3,7 +3,7 @@
 //! that is not the picture (issue 3 item 10). Used by the JSON API; the UI
 //! may use it too.
 
-use crate::issuance::MAX_PHOTO_BYTES;
+use crate::office::cards::MAX_PHOTO_BYTES;
 
 /// Largest side of a photo in pixels that is accepted for decoding.
 pub const MAX_PHOTO_SIDE: u32 = 8000;

@@ -6,9 +6,9 @@ use super::templates::{Audit, AuditRow, Keys, UserReset, UserRow, Users, choices
 use super::view::{
     FieldErrors, Page, field_error, query_value, render, render_status, role_label, see_other,
 };
-use crate::accounts::{check_password_rules, normalize_username};
-use crate::audit::AuditQuery;
+use crate::office::accounts::{check_password_rules, normalize_username};
 use crate::office::actor::{Permission, Role};
+use crate::office::audit::AuditQuery;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;

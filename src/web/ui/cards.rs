@@ -11,11 +11,11 @@ use super::upload::{self, PhotoUpload, UploadForm};
 use super::view::{FieldErrors, Page, field_error, render, render_status, see_other};
 use crate::config::DateOfBirthPolicy;
 use crate::dates::{DateProblem, DateSyntax};
-use crate::issuance::{
-    Attestation, CardStatus, EnrolOutcome, Enrolment, NewCardRequest, PublishStatus, ReplaceReason,
+use crate::office::actor::Permission;
+use crate::office::cards::{
+    Attestation, EnrolOutcome, Enrolment, NewCardRequest, PublishStatus, ReplaceReason,
     RevocationReason, clean_name, parse_card_number,
 };
-use crate::office::actor::Permission;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
@@ -364,7 +364,6 @@ pub async fn card_page(
             ],
         )
     );
-    let active = s.status == CardStatus::Active;
     let role = user.role();
     let view = CardView {
         digits: number.digits(),
@@ -384,11 +383,9 @@ pub async fn card_page(
             &lang.tf("card.qr_alt", &[("number", &number.to_string())]),
         )
     });
-    let erased = s.erased;
-    let can_print =
-        role.allows(Permission::PrintCards) && active && !erased && s.printed_at.is_none();
-    let can_reprint =
-        role.allows(Permission::ReprintCards) && active && !erased && s.printed_at.is_some();
+    let actions = details.actions(role);
+    let can_print = actions.print;
+    let can_reprint = actions.reprint;
     // Before the clerk clicks: can it be printed, and how will it look?
     let problem = match (problem, can_print) {
         (Some(p), _) => Some(p),
@@ -429,16 +426,9 @@ pub async fn card_page(
             .collect(),
         can_print,
         can_reprint,
-        // Renew/replace only from the newest card: a card that was already
-        // renewed or replaced is the previous card of another one.
-        can_issue: role.allows(Permission::IssueCards)
-            && !erased
-            && !details
-                .resident_cards
-                .iter()
-                .any(|c| c.previous_card == Some(s.card_number)),
-        can_revoke: role.allows(Permission::RevokeCards) && active,
-        can_erase: role.allows(Permission::EraseResidents) && !erased,
+        can_issue: actions.renew_or_replace,
+        can_revoke: actions.revoke,
+        can_erase: actions.erase,
         resident: details.resident.clone(),
     };
     render_status(&page, &tmpl, status)

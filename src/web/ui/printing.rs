@@ -16,9 +16,9 @@ use super::session::CsrfForm;
 use super::templates::{Confirm, Queue, QueueRow};
 use super::view::{FieldErrors, Page, query_value, render, render_status, see_other};
 use crate::config::{Config, PhotoRetention};
-use crate::issuance::parse_card_number;
 use crate::office::Office;
 use crate::office::actor::Permission;
+use crate::office::cards::parse_card_number;
 use crate::output::{CardFace, Layout, PrintError, Printer};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
@@ -432,7 +432,7 @@ fn numbers_list(text: &str) -> Result<Vec<CardNumber>, AppError> {
         .filter(|s| !s.is_empty())
         .map(|s| parse_card_number(s).map_err(|_| AppError::bad_body("bad card list").html()))
         .collect::<Result<Vec<_>, _>>()?;
-    let limit = usize::try_from(crate::issuance::PRINT_QUEUE_LIMIT).unwrap_or(500);
+    let limit = usize::try_from(crate::office::cards::PRINT_QUEUE_LIMIT).unwrap_or(500);
     if numbers.is_empty() || numbers.len() > limit {
         return Err(AppError::bad_body("bad card list").html());
     }

@@ -4,7 +4,7 @@
 
 use super::i18n::Lang;
 use super::view::{FieldErrors, Page};
-use crate::issuance::{CardStatus, CardSummary, RevocationReason};
+use crate::office::cards::{CardStatus, CardSummary, RevocationReason};
 use crate::vault::PersonalData;
 use askama::Template;
 

@@ -2,7 +2,7 @@
 //! one file, each bounded. A photo over 5 MB is not an error of the whole
 //! request: the form comes back with the message next to the field.
 
-use crate::issuance::MAX_PHOTO_BYTES;
+use crate::office::cards::MAX_PHOTO_BYTES;
 use crate::web::error::AppError;
 use actix_multipart::Multipart;
 use futures_util::StreamExt;

@@ -14,13 +14,11 @@
 //! entries off the end is detected too. The database refuses UPDATE and
 //! DELETE on the table (triggers); the chain catches whoever gets past that.
 
-use crate::db::schema::{audit_head, audit_log};
 use crate::db::{self, Db, DbConnection};
 use crate::error::{Error, Result};
 use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use citycard_credential::CardNumber;
-use diesel::prelude::*;
 use std::io::Write;
 use time::PrimitiveDateTime;
 
@@ -107,30 +105,8 @@ impl AuditAction {
     }
 }
 
-/// One entry as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = audit_log)]
-pub struct AuditEntry {
-    /// Sequence number, from 1 without gaps.
-    #[diesel(column_name = id)]
-    pub seq: i64,
-    /// When (UTC).
-    pub at: PrimitiveDateTime,
-    /// The user name (or `system`, `cli`).
-    pub actor: String,
-    /// The office.
-    pub office: String,
-    /// The action's stored name (see [`AuditAction::as_str`]).
-    pub action: String,
-    /// The card concerned, as its 12-digit integer value.
-    pub card_number: Option<i64>,
-    /// Non-personal detail.
-    pub detail: String,
-    /// The previous entry's hash.
-    pub prev_hash: Vec<u8>,
-    /// This entry's hash.
-    pub hash: Vec<u8>,
-}
+/// One entry as stored (the row is defined with the table in `db::audit`).
+pub use crate::db::audit::AuditEntry;
 
 fn put_str(buf: &mut Vec<u8>, s: &str) {
     let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
@@ -198,10 +174,7 @@ pub fn append(
     detail: &str,
 ) -> Result<i64> {
     db::lock_for_writing(conn)?;
-    let (seq, prev): (i64, Vec<u8>) = audit_head::table
-        .find(1)
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)?;
+    let (seq, prev) = db::audit::head(conn)?;
     let seq = seq + 1;
     let at = db::now();
     let card_number = card.and_then(|c| i64::try_from(c.as_u64()).ok());
@@ -215,22 +188,20 @@ pub fn append(
         card_number,
         detail,
     );
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(seq),
-            audit_log::at.eq(at),
-            audit_log::actor.eq(actor),
-            audit_log::office.eq(office),
-            audit_log::action.eq(action.as_str()),
-            audit_log::card_number.eq(card_number),
-            audit_log::detail.eq(detail),
-            audit_log::prev_hash.eq(&prev),
-            audit_log::hash.eq(&hash),
-        ))
-        .execute(conn)?;
-    diesel::update(audit_head::table.find(1))
-        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&hash)))
-        .execute(conn)?;
+    db::audit::insert(
+        conn,
+        &AuditEntry {
+            seq,
+            at,
+            actor: actor.to_owned(),
+            office: office.to_owned(),
+            action: action.as_str().to_owned(),
+            card_number,
+            detail: detail.to_owned(),
+            prev_hash: prev,
+            hash,
+        },
+    )?;
     Ok(seq)
 }
 
@@ -282,12 +253,7 @@ pub fn verify(db: &Db) -> Result<ChainReport> {
         })
     };
     loop {
-        let batch: Vec<AuditEntry> = audit_log::table
-            .filter(audit_log::id.ge(expected_seq))
-            .order(audit_log::id.asc())
-            .limit(BATCH)
-            .select(AuditEntry::as_select())
-            .load(&mut *conn)?;
+        let batch = db::audit::batch_from(&mut conn, expected_seq, BATCH)?;
         if batch.is_empty() {
             break;
         }
@@ -315,17 +281,11 @@ pub fn verify(db: &Db) -> Result<ChainReport> {
         }
     }
     // Entries below 1 would be skipped by the loop: there must be none.
-    let stray: i64 = audit_log::table
-        .filter(audit_log::id.lt(1))
-        .count()
-        .get_result(&mut *conn)?;
+    let stray = db::audit::count_below_one(&mut conn)?;
     if stray > 0 {
         return broken(entries, 0, "an entry has a sequence number below 1");
     }
-    let (head_seq, head_hash): (i64, Vec<u8>) = audit_head::table
-        .find(1)
-        .select((audit_head::seq, audit_head::hash))
-        .first(&mut *conn)?;
+    let (head_seq, head_hash) = db::audit::head(&mut conn)?;
     if head_seq != expected_seq - 1 || head_hash != prev {
         let seq = if head_seq >= expected_seq {
             expected_seq
@@ -386,12 +346,7 @@ pub fn write_csv(db: &Db, out: &mut dyn Write) -> Result<u64> {
     let mut n = 0u64;
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     loop {
-        let batch: Vec<AuditEntry> = audit_log::table
-            .filter(audit_log::id.gt(after))
-            .order(audit_log::id.asc())
-            .limit(BATCH)
-            .select(AuditEntry::as_select())
-            .load(&mut *conn)?;
+        let batch = db::audit::batch_from(&mut conn, after + 1, BATCH)?;
         let Some(last) = batch.last() else {
             break;
         };
@@ -428,21 +383,11 @@ impl Office {
     pub fn audit_entries(&self, actor: &Actor, query: AuditQuery) -> Result<Vec<AuditEntry>> {
         actor.require(Permission::ReadAudit)?;
         let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 500));
-        self.db().read(|c| {
-            let mut q = audit_log::table
-                .order(audit_log::id.desc())
-                .limit(limit)
-                .select(AuditEntry::as_select())
-                .into_boxed();
-            if let Some(before) = query.before {
-                q = q.filter(audit_log::id.lt(before));
-            }
-            if let Some(card) = query.card_number {
-                let n = i64::try_from(card.as_u64()).unwrap_or(-1);
-                q = q.filter(audit_log::card_number.eq(n));
-            }
-            Ok(q.load(c)?)
-        })
+        let card = query
+            .card_number
+            .map(|card| i64::try_from(card.as_u64()).unwrap_or(-1));
+        self.db()
+            .read(|c| db::audit::newest(c, query.before, card, limit))
     }
 
     /// Writes the whole audit log as CSV (auditors only).

@@ -1,0 +1,211 @@
+//! The `cards` table: rows and queries. The rules (who may, when) live in
+//! `office/cards/`; nothing here decides, it only reads and writes.
+
+use super::DbConnection;
+use super::schema::{cards, residents};
+use crate::db::residents::ResidentRow;
+use crate::error::{Error, Result};
+use citycard_credential::{CardNumber, Date};
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+/// One card as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cards)]
+pub struct CardRow {
+    /// The number as a 12-digit integer.
+    pub card_number: i64,
+    /// The resident (`None` never happens today: erasing keeps the link).
+    pub resident_id: Option<i64>,
+    /// `active` or `revoked`.
+    pub status: String,
+    /// The stored name of the revocation reason.
+    pub revocation_reason: Option<String>,
+    /// Issue date.
+    pub issued: Date,
+    /// Last valid day.
+    pub expires: Date,
+    /// The issuing office.
+    pub office: String,
+    /// The signing key's kid.
+    pub kid: Vec<u8>,
+    /// The QR text, sealed (`None` once erased).
+    pub sealed_qr: Option<Vec<u8>>,
+    /// When it was marked printed.
+    pub printed_at: Option<PrimitiveDateTime>,
+    /// Attested: identity checked.
+    pub identity_checked: bool,
+    /// Attested: residence checked.
+    pub residence_checked: bool,
+    /// The clerk who attested.
+    pub attested_by: String,
+    /// When.
+    pub attested_at: PrimitiveDateTime,
+    /// The card it renewed or replaced.
+    pub previous_card: Option<i64>,
+}
+
+impl CardRow {
+    /// Whether the stored status is `active` (it may still have expired).
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+/// A new card row.
+pub struct NewCard<'a> {
+    /// The number.
+    pub card_number: i64,
+    /// The resident.
+    pub resident_id: i64,
+    /// Issue date.
+    pub issued: Date,
+    /// Last valid day.
+    pub expires: Date,
+    /// The issuing office.
+    pub office: &'a str,
+    /// The signing key's kid.
+    pub kid: Vec<u8>,
+    /// The sealed QR text.
+    pub sealed_qr: Vec<u8>,
+    /// Attested: identity checked.
+    pub identity_checked: bool,
+    /// Attested: residence checked.
+    pub residence_checked: bool,
+    /// The clerk.
+    pub attested_by: &'a str,
+    /// When.
+    pub attested_at: PrimitiveDateTime,
+    /// The card it renews or replaces.
+    pub previous_card: Option<i64>,
+}
+
+/// A card number as stored.
+pub fn to_i64(n: CardNumber) -> i64 {
+    i64::try_from(n.as_u64()).unwrap_or(i64::MAX)
+}
+
+/// A stored card number.
+pub fn from_i64(n: i64) -> Result<CardNumber> {
+    u64::try_from(n)
+        .ok()
+        .and_then(|n| CardNumber::from_u64(n).ok())
+        .ok_or(Error::Integrity("a stored card number is not valid"))
+}
+
+/// A card, or `NotFound`.
+pub fn load(c: &mut DbConnection, n: CardNumber) -> Result<CardRow> {
+    cards::table
+        .find(to_i64(n))
+        .select(CardRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or(Error::NotFound("card"))
+}
+
+/// Every card of a resident, newest first.
+pub fn of_resident(c: &mut DbConnection, id: i64) -> Result<Vec<CardRow>> {
+    Ok(cards::table
+        .filter(cards::resident_id.eq(id))
+        .order((cards::issued.desc(), cards::attested_at.desc()))
+        .select(CardRow::as_select())
+        .load(c)?)
+}
+
+/// Whether a card number is taken.
+pub fn exists(c: &mut DbConnection, n: CardNumber) -> Result<bool> {
+    let taken: i64 = cards::table
+        .filter(cards::card_number.eq(to_i64(n)))
+        .count()
+        .get_result(c)?;
+    Ok(taken != 0)
+}
+
+/// Inserts a new active card.
+pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
+    diesel::insert_into(cards::table)
+        .values((
+            cards::card_number.eq(card.card_number),
+            cards::resident_id.eq(Some(card.resident_id)),
+            cards::status.eq("active"),
+            cards::issued.eq(card.issued),
+            cards::expires.eq(card.expires),
+            cards::office.eq(card.office),
+            cards::kid.eq(&card.kid),
+            cards::sealed_qr.eq(Some(&card.sealed_qr)),
+            cards::identity_checked.eq(card.identity_checked),
+            cards::residence_checked.eq(card.residence_checked),
+            cards::attested_by.eq(card.attested_by),
+            cards::attested_at.eq(card.attested_at),
+            cards::previous_card.eq(card.previous_card),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// How many cards name this one as their previous card.
+pub fn successors(c: &mut DbConnection, number: i64) -> Result<i64> {
+    Ok(cards::table
+        .filter(cards::previous_card.eq(number))
+        .count()
+        .get_result(c)?)
+}
+
+/// Revokes a card if it is still active; whether it was.
+pub fn revoke_if_active(
+    c: &mut DbConnection,
+    number: i64,
+    reason: &str,
+    now: PrimitiveDateTime,
+) -> Result<bool> {
+    let n = diesel::update(cards::table.find(number).filter(cards::status.eq("active")))
+        .set((
+            cards::status.eq("revoked"),
+            cards::revocation_reason.eq(Some(reason)),
+            cards::revoked_at.eq(Some(now)),
+        ))
+        .execute(c)?;
+    Ok(n == 1)
+}
+
+/// Deletes the sealed QR texts of every card of a resident.
+pub fn clear_qr_of_resident(c: &mut DbConnection, resident_id: i64) -> Result<()> {
+    diesel::update(cards::table.filter(cards::resident_id.eq(resident_id)))
+        .set(cards::sealed_qr.eq(None::<Vec<u8>>))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Marks a card printed if it is not yet; whether it was not.
+pub fn mark_printed(c: &mut DbConnection, number: i64, now: PrimitiveDateTime) -> Result<bool> {
+    let n = diesel::update(
+        cards::table
+            .find(number)
+            .filter(cards::printed_at.is_null()),
+    )
+    .set(cards::printed_at.eq(Some(now)))
+    .execute(c)?;
+    Ok(n == 1)
+}
+
+/// Active cards not yet printed, of residents not erased, oldest first.
+pub fn print_queue(c: &mut DbConnection, limit: i64) -> Result<Vec<(CardRow, ResidentRow)>> {
+    Ok(cards::table
+        .inner_join(residents::table)
+        .filter(cards::status.eq("active"))
+        .filter(cards::printed_at.is_null())
+        .filter(residents::erased_at.is_null())
+        .order(cards::attested_at.asc())
+        .limit(limit)
+        .select((CardRow::as_select(), ResidentRow::as_select()))
+        .load(c)?)
+}
+
+/// The numbers of revoked cards that have not expired by `today`.
+pub fn revoked_numbers(c: &mut DbConnection, today: Date) -> Result<Vec<i64>> {
+    Ok(cards::table
+        .filter(cards::status.eq("revoked"))
+        .filter(cards::expires.ge(today))
+        .select(cards::card_number)
+        .load(c)?)
+}

@@ -1,0 +1,171 @@
+//! The `residents` table: rows and queries. Every personal field is sealed
+//! by the vault before it gets here.
+
+use super::DbConnection;
+use super::schema::residents;
+use crate::error::{Error, Result};
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+/// One resident as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = residents)]
+pub struct ResidentRow {
+    /// Id (random).
+    pub id: i64,
+    /// The sealed personal data (`None` once erased).
+    pub sealed_record: Option<Vec<u8>>,
+    /// The sealed photo.
+    pub sealed_photo: Option<Vec<u8>>,
+    /// When the data was erased.
+    pub erased_at: Option<PrimitiveDateTime>,
+}
+
+/// A new resident row.
+pub struct NewResident<'a> {
+    /// Id (random, unused).
+    pub id: i64,
+    /// The sealed personal data.
+    pub sealed_record: Vec<u8>,
+    /// The sealed photo.
+    pub sealed_photo: Option<Vec<u8>>,
+    /// The duplicate check's tag.
+    pub dedup_hmac: &'a [u8],
+    /// The search index's tag.
+    pub search_hmac: &'a [u8],
+    /// Now.
+    pub created_at: PrimitiveDateTime,
+}
+
+/// A card's resident; missing is an integrity fault.
+pub fn load(c: &mut DbConnection, id: i64) -> Result<ResidentRow> {
+    residents::table
+        .find(id)
+        .select(ResidentRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or(Error::Integrity("a card's resident is missing"))
+}
+
+/// Whether the id is taken.
+pub fn exists(c: &mut DbConnection, id: i64) -> Result<bool> {
+    Ok(residents::table.find(id).count().get_result::<i64>(c)? > 0)
+}
+
+/// Inserts a resident.
+pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
+    diesel::insert_into(residents::table)
+        .values((
+            residents::id.eq(r.id),
+            residents::sealed_record.eq(Some(&r.sealed_record)),
+            residents::sealed_photo.eq(&r.sealed_photo),
+            residents::dedup_hmac.eq(Some(r.dedup_hmac)),
+            residents::search_hmac.eq(Some(r.search_hmac)),
+            residents::created_at.eq(r.created_at),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// The ids of residents (not erased) with this duplicate-check tag.
+pub fn ids_with_dedup_tag(c: &mut DbConnection, tag: &[u8]) -> Result<Vec<i64>> {
+    Ok(residents::table
+        .filter(residents::dedup_hmac.eq(tag))
+        .filter(residents::erased_at.is_null())
+        .select(residents::id)
+        .load(c)?)
+}
+
+/// Residents (not erased) with this search tag.
+pub fn with_search_tag(c: &mut DbConnection, tag: &[u8]) -> Result<Vec<ResidentRow>> {
+    Ok(residents::table
+        .filter(residents::search_hmac.eq(tag))
+        .filter(residents::erased_at.is_null())
+        .select(ResidentRow::as_select())
+        .load(c)?)
+}
+
+/// Up to `limit` residents with data but no search tag yet.
+pub fn unindexed(c: &mut DbConnection, limit: i64) -> Result<Vec<ResidentRow>> {
+    Ok(residents::table
+        .filter(residents::search_hmac.is_null())
+        .filter(residents::erased_at.is_null())
+        .filter(residents::sealed_record.is_not_null())
+        .select(ResidentRow::as_select())
+        .limit(limit)
+        .load(c)?)
+}
+
+/// Stores a resident's search tag.
+pub fn set_search_tag(c: &mut DbConnection, id: i64, tag: Vec<u8>) -> Result<()> {
+    diesel::update(residents::table.find(id))
+        .set(residents::search_hmac.eq(Some(tag)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Stores a new sealed photo (and cancels a scheduled deletion).
+pub fn set_photo(c: &mut DbConnection, id: i64, sealed: Vec<u8>) -> Result<()> {
+    diesel::update(residents::table.find(id))
+        .set((
+            residents::sealed_photo.eq(Some(sealed)),
+            residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Deletes a resident's photo now.
+pub fn delete_photo(c: &mut DbConnection, id: i64) -> Result<()> {
+    diesel::update(residents::table.find(id))
+        .set((
+            residents::sealed_photo.eq(None::<Vec<u8>>),
+            residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Schedules the deletion of a resident's photo (if one is stored).
+pub fn delete_photo_after(c: &mut DbConnection, id: i64, when: PrimitiveDateTime) -> Result<()> {
+    diesel::update(
+        residents::table
+            .find(id)
+            .filter(residents::sealed_photo.is_not_null()),
+    )
+    .set(residents::photo_delete_after.eq(Some(when)))
+    .execute(c)?;
+    Ok(())
+}
+
+/// Deletes the photos whose scheduled deletion has come; how many.
+pub fn purge_photos(c: &mut DbConnection, now: PrimitiveDateTime) -> Result<usize> {
+    Ok(
+        diesel::update(residents::table.filter(residents::photo_delete_after.le(now)))
+            .set((
+                residents::sealed_photo.eq(None::<Vec<u8>>),
+                residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
+            ))
+            .execute(c)?,
+    )
+}
+
+/// Deletes a resident's personal data (record, photo, tags) unless already
+/// erased; whether it was not.
+pub fn erase(c: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> Result<bool> {
+    let n = diesel::update(
+        residents::table
+            .find(id)
+            .filter(residents::erased_at.is_null()),
+    )
+    .set((
+        residents::sealed_record.eq(None::<Vec<u8>>),
+        residents::sealed_photo.eq(None::<Vec<u8>>),
+        residents::photo_delete_after.eq(None::<PrimitiveDateTime>),
+        residents::dedup_hmac.eq(None::<Vec<u8>>),
+        residents::search_hmac.eq(None::<Vec<u8>>),
+        residents::erased_at.eq(Some(now)),
+    ))
+    .execute(c)?;
+    Ok(n == 1)
+}

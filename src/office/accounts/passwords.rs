@@ -1,0 +1,171 @@
+//! Passwords: hashing (argon2id), the rules a new password must follow,
+//! one-time passwords, and setting or changing a password.
+
+use super::tokens::token_hash;
+use crate::db::users::by_id as load_user_by_id;
+use crate::db::{self};
+use crate::error::{Error, Result, Rule};
+use crate::office::Office;
+use crate::office::actor::Actor;
+use crate::office::audit::{self, AuditAction};
+use crate::vault::random_bytes;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+
+/// argon2id memory cost in KiB (19 MiB).
+pub const ARGON2_M_KIB: u32 = 19_456;
+
+/// argon2id iterations.
+pub const ARGON2_T: u32 = 2;
+
+/// argon2id parallelism.
+pub const ARGON2_P: u32 = 1;
+
+/// Fewest characters in a password.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Most bytes in a password (hashing cost is bounded).
+pub const MAX_PASSWORD_BYTES: usize = 256;
+
+pub(super) fn argon2() -> Result<Argon2<'static>> {
+    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
+        .map_err(|_| Error::Integrity("bad argon2 parameters"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &SecretString) -> Result<String> {
+    let salt = random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(salt.as_ref())
+        .map_err(|_| Error::Integrity("could not encode a salt"))?;
+    argon2()?
+        .hash_password(password.expose_secret().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| Error::Integrity("could not hash the password"))
+}
+
+/// Whether `password` matches a stored PHC hash.
+pub(super) fn verify_password(password: &SecretString, stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.expose_secret().as_bytes(), &hash)
+        .is_ok()
+}
+
+/// A hash to verify against when the user does not exist, so that the
+/// answer takes as long as for a real user.
+pub(super) fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password(&SecretString::from("dummy password for timing"))
+            .unwrap_or_else(|_| String::new())
+    })
+}
+
+/// Checks the password rules: 10 to 256 bytes' worth, not just spaces, not
+/// the user name.
+pub fn check_password_rules(username: &str, password: &SecretString) -> Result<()> {
+    let p = password.expose_secret();
+    if p.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::invalid("password", Rule::TooShort));
+    }
+    if p.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::invalid("password", Rule::TooLong));
+    }
+    if p.trim().is_empty() || p.chars().any(char::is_control) {
+        return Err(Error::invalid("password", Rule::Characters));
+    }
+    if p.trim().to_lowercase() == username.trim().to_lowercase() {
+        return Err(Error::invalid("password", Rule::SameAsUsername));
+    }
+    Ok(())
+}
+
+/// A one-time password: 20 characters from an alphabet without look-alikes.
+pub(super) fn one_time_password() -> Result<SecretString> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY3479";
+    let bytes = random_bytes::<20>()?;
+    let s: String = bytes
+        .iter()
+        .map(|b| {
+            let i = usize::from(*b) % ALPHABET.len();
+            char::from(ALPHABET.get(i).copied().unwrap_or(b'x'))
+        })
+        .collect();
+    Ok(SecretString::from(s))
+}
+
+impl Office {
+    /// A user changes their own password (required after a one-time
+    /// password). Ends every other session of the user.
+    pub fn change_own_password(
+        &self,
+        actor: &Actor,
+        current: &SecretString,
+        new: &SecretString,
+        keep_session: Option<&SecretString>,
+    ) -> Result<()> {
+        check_password_rules(&actor.username, new)?;
+        let user = self
+            .db()
+            .read(|c| load_user_by_id(c, actor.user_id))?
+            .ok_or(Error::Unauthenticated)?;
+        if user.disabled {
+            return Err(Error::Unauthenticated);
+        }
+        if !verify_password(current, &user.password_hash) {
+            return Err(Error::invalid("current_password", Rule::Wrong));
+        }
+        if verify_password(new, &user.password_hash) {
+            return Err(Error::invalid("password", Rule::SameAsCurrent));
+        }
+        let hash = hash_password(new)?;
+        let keep = keep_session.map(|t| token_hash(t.expose_secret()));
+        self.db().write(|c| {
+            db::users::store_password(c, user.id, &hash, false, db::now())?;
+            match &keep {
+                Some(k) => db::sessions::delete_of_user_except(c, user.id, k)?,
+                None => {
+                    db::sessions::delete_of_user(c, user.id)?;
+                }
+            }
+            audit::append(
+                c,
+                &actor.username,
+                &actor.office,
+                AuditAction::PasswordChanged,
+                None,
+                &format!("user={}", user.username),
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_with_the_required_parameters() {
+        let hash = hash_password(&SecretString::from("correct horse battery")).unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password(
+            &SecretString::from("correct horse battery"),
+            &hash
+        ));
+        assert!(!verify_password(
+            &SecretString::from("correct horse batter"),
+            &hash
+        ));
+        assert!(!verify_password(&SecretString::from("x"), "not a hash"));
+        let otp = one_time_password().unwrap();
+        assert_eq!(otp.expose_secret().len(), 20);
+    }
+}

@@ -1,0 +1,163 @@
+//! Enrolling a resident and issuing the first card (and the signing step
+//! every new card goes through).
+
+use super::model::{Attestation, EnrolOutcome, Enrolment, IssuedCard};
+use super::rules::{add_years, check_photo};
+use crate::db::cards::{from_i64, to_i64};
+use crate::db::{self, DbConnection};
+use crate::error::{Error, Result};
+use crate::office::actor::{Actor, Permission};
+use crate::office::audit::{self, AuditAction};
+use crate::office::{Office, today};
+use crate::vault::{PersonalData, Purpose, random_id};
+use citycard_credential::{CardClaims, CardNumber, Date, date};
+
+impl Office {
+    /// Issues a card to a resident inside a transaction: number, claims,
+    /// signature, sealed QR, row.
+    pub(super) fn issue_card_in(
+        &self,
+        c: &mut DbConnection,
+        actor: &Actor,
+        resident_id: i64,
+        personal: &PersonalData,
+        attestation: Attestation,
+        previous: Option<i64>,
+    ) -> Result<IssuedCard> {
+        let signing = self.signing()?;
+        let today = today();
+        if !signing.card_entry.may_sign_on(today) {
+            return Err(Error::Signing(
+                "the office key may not sign cards today (outside its signing window in the \
+                 trust list): a new key and trust list are needed"
+                    .to_owned(),
+            ));
+        }
+        let mut number = None;
+        for _ in 0..20 {
+            let candidate = CardNumber::random(&mut rand_core::OsRng);
+            if !db::cards::exists(c, candidate)? {
+                number = Some(candidate);
+                break;
+            }
+        }
+        let number = number.ok_or(Error::Integrity("no free card number was found"))?;
+        let expires = add_years(today, self.config().card_validity_years)
+            .previous_day()
+            .unwrap_or(today)
+            .min(signing.card_entry.verify_until)
+            .min(date::from_days(date::MAX_DAYS).unwrap_or(Date::MAX));
+        let claims = CardClaims {
+            issuer: signing.issuer.clone(),
+            card_number: number,
+            given_names: personal.given_names.clone(),
+            family_name: personal.family_name.clone(),
+            issued: today,
+            expires,
+            date_of_birth: personal.date_of_birth,
+        };
+        let qr_text = citycard_credential::sign_card_text(&signing.card_key, &claims)
+            .map_err(|e| Error::Signing(e.to_string()))?;
+        let sealed_qr = self
+            .vault()
+            .seal(Purpose::CardQr, to_i64(number), qr_text.as_bytes())?;
+        let now = db::now();
+        db::cards::insert(
+            c,
+            &db::cards::NewCard {
+                card_number: to_i64(number),
+                resident_id,
+                issued: today,
+                expires,
+                office: self.office_name(),
+                kid: signing.card_entry.kid.to_vec(),
+                sealed_qr,
+                identity_checked: attestation.identity_checked,
+                residence_checked: attestation.residence_checked,
+                attested_by: &actor.username,
+                attested_at: now,
+                previous_card: previous,
+            },
+        )?;
+        Ok(IssuedCard {
+            card_number: number,
+            qr_text,
+            issued: today,
+            expires,
+            kid: citycard_credential::keys::to_hex(&signing.card_entry.kid),
+            previous_card: previous.map(from_i64).transpose()?,
+            duplicate_confirmed: false,
+            revocation_list: None,
+        })
+    }
+
+    /// Enrols a resident and issues the first card. When residents with the
+    /// same name and date of birth exist and `confirm_duplicate` is false,
+    /// nothing is written and their cards are returned instead.
+    pub fn enrol_and_issue(&self, actor: &Actor, enrolment: Enrolment) -> Result<EnrolOutcome> {
+        actor.require(Permission::IssueCards)?;
+        enrolment.attestation.require()?;
+        let personal = self.validate_personal(
+            &enrolment.given_names,
+            &enrolment.family_name,
+            enrolment.date_of_birth,
+        )?;
+        check_photo(enrolment.photo.as_deref())?;
+        self.check_printable(&personal)?;
+        self.signing()?;
+        let tag = self.vault().dedup_tag(
+            &personal.given_names,
+            &personal.family_name,
+            personal.date_of_birth,
+        );
+        let search = self.search_tag_of(&personal);
+        let record = personal.encode()?;
+        self.db().write(|c| {
+            let duplicates = self.duplicates(c, &tag)?;
+            if !duplicates.is_empty() && !enrolment.confirm_duplicate {
+                return Ok(EnrolOutcome::PossibleDuplicate(duplicates));
+            }
+            let mut rid = random_id()?;
+            while db::residents::exists(c, rid)? {
+                rid = random_id()?;
+            }
+            let sealed = self.vault().seal(Purpose::ResidentRecord, rid, &record)?;
+            let photo = enrolment
+                .photo
+                .as_deref()
+                .map(|p| self.vault().seal(Purpose::ResidentPhoto, rid, p))
+                .transpose()?;
+            db::residents::insert(
+                c,
+                &db::residents::NewResident {
+                    id: rid,
+                    sealed_record: sealed,
+                    sealed_photo: photo,
+                    dedup_hmac: &tag,
+                    search_hmac: &search,
+                    created_at: db::now(),
+                },
+            )?;
+            let mut issued =
+                self.issue_card_in(c, actor, rid, &personal, enrolment.attestation, None)?;
+            issued.duplicate_confirmed = !duplicates.is_empty();
+            let detail = if issued.duplicate_confirmed {
+                format!(
+                    "new_resident=1 expires={} duplicate_confirmed=1",
+                    issued.expires
+                )
+            } else {
+                format!("new_resident=1 expires={}", issued.expires)
+            };
+            audit::append(
+                c,
+                &actor.username,
+                &actor.office,
+                AuditAction::CardIssued,
+                Some(issued.card_number),
+                &detail,
+            )?;
+            Ok(EnrolOutcome::Issued(issued))
+        })
+    }
+}

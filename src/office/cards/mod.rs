@@ -1,0 +1,41 @@
+//! Cards: enrol and issue, renew, replace, revoke, erase,
+//! printing and search (the revocation list is published by `office::publish`).
+//!
+//! Every operation:
+//! - checks the actor's role first ([`Actor::require`]);
+//! - validates its input and answers with the field and the rule broken,
+//!   never the value;
+//! - runs in ONE transaction ([`Db::write`](crate::db::Db::write)) that also
+//!   appends its audit entries, so nothing is ever half-written;
+//! - re-signs the revocation list after the transaction when it revoked a
+//!   card (a failure to publish is reported, not hidden, and does not undo
+//!   the revocation).
+//!
+//! Personal data (names, date of birth, photo, and the QR text, which holds
+//! the name) is stored only sealed by the [`Vault`](crate::vault::Vault).
+//! There is no field for a document type or number, a copy, nationality or
+//! status (DESIGN.md §1).
+//!
+//! Where things are: [`model`] (the value types), [`rules`] (names, photo,
+//! dates), [`issue`] (enrol and issue), [`lifecycle`] (renew, replace,
+//! revoke, erase), [`printing`] (queue, print, mark printed, reprint,
+//! photos), [`search`] (get and find cards, search by name). Rows and
+//! queries are in `db::cards` and `db::residents`.
+
+pub mod issue;
+pub mod lifecycle;
+pub mod model;
+pub mod printing;
+pub mod rules;
+pub mod search;
+
+/// Whether the revocation list was re-signed after a card was revoked.
+pub use crate::office::publish::PublishStatus;
+pub use model::{
+    Attestation, AttestationRecord, CardActions, CardDetails, CardStatus, CardSummary,
+    EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PrintableCard, ReplaceReason,
+    RevocationReason, Revoked,
+};
+pub use printing::{PRINT_QUEUE_LIMIT, QueueEntry};
+pub use rules::{MAX_PHOTO_BYTES, clean_name};
+pub use search::parse_card_number;
