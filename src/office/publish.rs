@@ -2,8 +2,8 @@
 //! in the database (what every server serves) and written to the data
 //! directory.
 
+use crate::db;
 use crate::db::cards::from_i64;
-use crate::db::{self};
 use crate::error::{Error, Result};
 use crate::office::{Office, today};
 use crate::vault::random_id;

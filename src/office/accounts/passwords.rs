@@ -2,8 +2,8 @@
 //! one-time passwords, and setting or changing a password.
 
 use super::tokens::token_hash;
+use crate::db;
 use crate::db::users::by_id as load_user_by_id;
-use crate::db::{self};
 use crate::error::{Error, Result, Rule};
 use crate::office::Office;
 use crate::office::actor::Actor;

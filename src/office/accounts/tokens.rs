@@ -1,7 +1,7 @@
 //! Tokens: how session and API tokens are made and stored, and the API
 //! tokens a user makes, lists and revokes.
 
-use crate::db::{self};
+use crate::db;
 use crate::error::{Error, Result, Rule};
 use crate::office::Office;
 use crate::office::actor::{Actor, Permission};

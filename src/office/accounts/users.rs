@@ -2,8 +2,8 @@
 //! accounts.
 
 use super::passwords::{check_password_rules, hash_password, one_time_password};
+use crate::db;
 use crate::db::users::{UserRow, by_name as load_user, enabled_admins, insert as insert_user};
-use crate::db::{self};
 use crate::error::AccountRule;
 use crate::error::{Error, Result, Rule};
 use crate::office::Office;
