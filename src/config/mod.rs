@@ -7,10 +7,13 @@
 //! 2. a TOML file: `--config FILE`, or `./citycard.toml` when it exists;
 //! 3. `CITYCARD_*` environment variables.
 //!
+//! Each setting is declared once, in [`SETTINGS`] (`settings.rs`); this table
+//! is [`doc_table`] (a test checks it).
+//!
 //! | TOML key | environment variable | default |
 //! |---|---|---|
 //! | `bind` | `CITYCARD_BIND` | `127.0.0.1:8080` |
-//! | `database_url` | `CITYCARD_DATABASE_URL` | `sqlite://<data_dir>/citycard.sqlite` |
+//! | `database_url` | `CITYCARD_DATABASE_URL` | `sqlite://<data_dir>/citycard.sqlite` (a password in it is never printed) |
 //! | `data_dir` | `CITYCARD_DATA_DIR` | `./citycard-data` |
 //! | `key_dir` | `CITYCARD_KEY_DIR` | `<data_dir>/keys` |
 //! | `office_name` | `CITYCARD_OFFICE_NAME` | the office key's name in the trust list |
@@ -23,13 +26,14 @@
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
-//! | `[tls] cert`, `key` | `CITYCARD_TLS_CERT`, `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
+//! | `[tls] cert` | `CITYCARD_TLS_CERT` | none (plain HTTP); both or neither |
+//! | `[tls] key` | `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
 //! | `secure_cookies` | `CITYCARD_SECURE_COOKIES` | `auto`: `Secure` cookies when `[tls]` is set; `true` behind a TLS-terminating proxy |
 //! | `[login] account_max_failures` | `CITYCARD_LOGIN_ACCOUNT_MAX_FAILURES` | `5` |
 //! | `[login] address_max_failures` | `CITYCARD_LOGIN_ADDRESS_MAX_FAILURES` | `20` |
 //! | `[login] window_minutes` | `CITYCARD_LOGIN_WINDOW_MINUTES` | `15` |
 //! | `[login] lockout_minutes` | `CITYCARD_LOGIN_LOCKOUT_MINUTES` | `15` |
-//! | `trusted_proxies` | `CITYCARD_TRUSTED_PROXIES` (comma-separated) | none: `X-Forwarded-For` is ignored |
+//! | `trusted_proxies` | `CITYCARD_TRUSTED_PROXIES` | none: `X-Forwarded-For` is ignored (a list; comma-separated in the environment) |
 //! | `templates_dir` | `CITYCARD_TEMPLATES` | `card-templates` |
 //! | `card_template` | `CITYCARD_CARD_TEMPLATE` | `bilingual-photo` (the PDF's default template) |
 //!
@@ -47,7 +51,8 @@ mod values;
 
 pub use values::*;
 
-use settings::{FileConfig, Settings};
+use settings::Sources;
+pub use settings::{SETTINGS, Setting, TomlType, doc_table};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -155,10 +160,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults with this data directory (database, keys and lists in it).
+    /// The defaults with this data directory (database, keys and lists in
+    /// it): every setting's default from [`SETTINGS`].
     pub fn with_data_dir(data_dir: &Path) -> Self {
-        Config {
-            bind: DEFAULT_BIND.to_owned(),
+        // Every field is set here only to have a value; the defaults of
+        // SETTINGS replace them (the database and the key directory follow
+        // from the data directory).
+        let mut config = Config {
+            bind: String::new(),
             database: DatabaseUrl::Sqlite {
                 path: data_dir.join(DEFAULT_SQLITE_FILE),
             },
@@ -168,20 +177,32 @@ impl Config {
             office_name: None,
             issuer: None,
             city_name: None,
-            card_validity_years: 5,
+            card_validity_years: 0,
             date_of_birth: DateOfBirthPolicy::Optional,
             photo_retention: PhotoRetention::AfterPrinting,
-            session_idle_timeout: Duration::from_secs(30 * 60),
-            session_max_lifetime: Duration::from_secs(12 * 3600),
-            revocation_list_days: 7,
-            db_pool_size: 8,
+            session_idle_timeout: Duration::ZERO,
+            session_max_lifetime: Duration::ZERO,
+            revocation_list_days: 0,
+            db_pool_size: 0,
             tls: None,
             secure_cookies: SecureCookies::Auto,
-            login: LoginThrottle::default(),
+            login: LoginThrottle {
+                account_max_failures: 0,
+                address_max_failures: 0,
+                window: Duration::ZERO,
+                lockout: Duration::ZERO,
+            },
             trusted_proxies: Vec::new(),
-            templates_dir: PathBuf::from(DEFAULT_TEMPLATES_DIR),
-            card_template: DEFAULT_CARD_TEMPLATE.to_owned(),
+            templates_dir: PathBuf::new(),
+            card_template: String::new(),
+        };
+        for setting in SETTINGS {
+            if let Some(default) = setting.default {
+                // Defaults always parse (tests::every_default_parses).
+                (setting.apply)(&mut config, default).ok();
+            }
         }
+        config
     }
 
     /// Loads the configuration: the file given (which must exist), or
@@ -208,18 +229,12 @@ impl Config {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
-        let file_config = match file {
-            Some((path, text)) => {
-                toml::from_str::<FileConfig>(text).map_err(|e| ConfigError::Syntax {
-                    path: path.to_owned(),
-                    message: e.message().to_owned() + &line_of(text, e.span()),
-                })?
-            }
-            None => FileConfig::default(),
+        let mut sources = match file {
+            Some((path, text)) => Sources::from_file(path, text)?,
+            None => Sources::empty(),
         };
-        let mut s = Settings::from_file(file_config);
-        s.apply_env(env)?;
-        Self::resolve(s)
+        sources.apply_env(env)?;
+        sources.resolve()
     }
 
     /// Whether cookies get `Secure`: `secure_cookies`, where `auto` means
@@ -322,13 +337,6 @@ fn read_config_file(path: &Path) -> Result<String, ConfigError> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// ` (line N)` for a TOML error span.
-fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
-    span.and_then(|s| text.get(..s.start))
-        .map(|before| format!(" (line {})", before.matches('\n').count() + 1))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -564,5 +572,59 @@ mod tests {
         c.data_dir_is_default = true;
         c.prepare_dirs().unwrap();
         assert!(c.key_dir.is_dir());
+    }
+
+    #[test]
+    fn every_default_parses() {
+        for setting in SETTINGS {
+            if let Some(default) = setting.default {
+                let mut c = Config::with_data_dir(Path::new("x"));
+                assert_eq!((setting.apply)(&mut c, default), Ok(()), "{}", setting.key);
+            }
+        }
+        let c = Config::with_data_dir(Path::new("x"));
+        assert_eq!(c.card_template, DEFAULT_CARD_TEMPLATE);
+        assert_eq!(c.templates_dir, PathBuf::from(DEFAULT_TEMPLATES_DIR));
+        assert_eq!(c.session_max_lifetime, Duration::from_secs(12 * 3600));
+        assert_eq!(c.revocation_list_days, 7);
+        assert_eq!(c.db_pool_size, 8);
+        let login = LoginThrottle::default();
+        assert_eq!(
+            (login.account_max_failures, login.address_max_failures),
+            (5, 20)
+        );
+        assert_eq!(login.window, Duration::from_secs(15 * 60));
+        assert_eq!(login.lockout, Duration::from_secs(15 * 60));
+    }
+
+    #[test]
+    fn every_setting_is_named_once() {
+        for (i, a) in SETTINGS.iter().enumerate() {
+            assert!(a.env.starts_with(ENV_PREFIX), "{}", a.env);
+            for b in &SETTINGS[i + 1..] {
+                assert_ne!(a.key, b.key);
+                assert_ne!(a.env, b.env);
+            }
+        }
+        assert!(SETTINGS.iter().any(|s| s.doc.contains(DEFAULT_DATA_DIR)));
+    }
+
+    /// The tables in this module's doc and in docs/operations.md are
+    /// [`doc_table`]: after changing SETTINGS, paste the table printed here.
+    #[test]
+    fn documentation_tables_match_the_settings() {
+        let table = doc_table();
+        let module_doc: String = include_str!("mod.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! "))
+            .filter(|l| l.starts_with('|'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(module_doc, table, "src/config/mod.rs: paste\n{table}");
+        let operations = include_str!("../../docs/operations.md");
+        assert!(
+            operations.contains(&table),
+            "docs/operations.md: paste\n{table}"
+        );
     }
 }

@@ -1,143 +1,465 @@
-//! Reading the settings from the TOML file and the environment.
+//! Every setting, declared once: [`SETTINGS`] names its TOML key, its
+//! environment variable, its default, its documentation and the function that
+//! parses a value into the [`Config`]. Reading the file and the environment,
+//! the defaults of [`Config::with_data_dir`] and the tables in the module doc
+//! and in `docs/operations.md` (checked by a test) all come from it.
+//!
+//! A new setting: a field in [`Config`] and one entry here.
 
-use super::*;
+use super::{
+    Config, ConfigError, DEFAULT_BIND, DEFAULT_CARD_TEMPLATE, DEFAULT_TEMPLATES_DIR, DatabaseUrl,
+    DateOfBirthPolicy, ENV_PREFIX, IpNet, PhotoRetention, SecureCookies, TlsConfig, invalid,
+};
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// The TOML file as written (every key optional).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct FileConfig {
-    bind: Option<String>,
-    database_url: Option<String>,
-    data_dir: Option<PathBuf>,
-    key_dir: Option<PathBuf>,
-    office_name: Option<String>,
-    issuer: Option<String>,
-    city_name: Option<String>,
-    card_validity_years: Option<i64>,
-    date_of_birth: Option<String>,
-    photo_retention: Option<toml::Value>,
-    session_idle_minutes: Option<i64>,
-    session_max_hours: Option<i64>,
-    revocation_list_days: Option<i64>,
-    db_pool_size: Option<i64>,
-    tls: Option<FileTls>,
-    secure_cookies: Option<toml::Value>,
-    login: Option<FileLogin>,
-    trusted_proxies: Option<Vec<String>>,
-    templates_dir: Option<PathBuf>,
-    card_template: Option<String>,
+/// One setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// The TOML key; `table.key` for a key in a `[table]`.
+    pub key: &'static str,
+    /// The environment variable.
+    pub env: &'static str,
+    /// How the value is written in the TOML file.
+    pub toml: TomlType,
+    /// The value used when the setting is not given, parsed by `apply` like
+    /// any other value. `None`: the default follows from other settings (see
+    /// `doc`).
+    pub default: Option<&'static str>,
+    /// The rest of the documentation's "default" column, after the default.
+    pub doc: &'static str,
+    /// Parses the value (text from the file or the environment) into the
+    /// configuration, or says what is wrong with it (never repeating it).
+    pub apply: fn(&mut Config, &str) -> Result<(), String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileTls {
-    cert: Option<PathBuf>,
-    key: Option<PathBuf>,
+/// How a setting is written in the TOML file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TomlType {
+    /// A string.
+    Text,
+    /// A string naming a file or folder.
+    Path,
+    /// An integer.
+    Integer,
+    /// A string, number or boolean (the text of it is parsed).
+    Scalar,
+    /// An array of strings (comma-separated in the environment).
+    TextList,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileLogin {
-    account_max_failures: Option<i64>,
-    address_max_failures: Option<i64>,
-    window_minutes: Option<i64>,
-    lockout_minutes: Option<i64>,
+/// Every setting, in the order of the documentation. `data_dir` is applied
+/// first (the defaults of the database and the key directory follow from
+/// it); `tls.cert` and `tls.key` are given both or neither
+/// ([`TOGETHER`]).
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "bind",
+        env: "CITYCARD_BIND",
+        toml: TomlType::Text,
+        default: Some(DEFAULT_BIND),
+        doc: "",
+        apply: |c, v| {
+            v.trim()
+                .parse::<SocketAddr>()
+                .map_err(|_| "must be ADDRESS:PORT, e.g. 127.0.0.1:8080")?;
+            c.bind = v.trim().to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        key: "database_url",
+        env: "CITYCARD_DATABASE_URL",
+        toml: TomlType::Text,
+        default: None,
+        doc: "`sqlite://<data_dir>/citycard.sqlite` (a password in it is never printed)",
+        apply: |c, v| {
+            c.database = DatabaseUrl::parse(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: DATA_DIR,
+        env: "CITYCARD_DATA_DIR",
+        toml: TomlType::Path,
+        default: None,
+        doc: "`./citycard-data`",
+        apply: |c, v| {
+            let dir = non_empty_path(v)?;
+            *c = Config::with_data_dir(&dir);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "key_dir",
+        env: "CITYCARD_KEY_DIR",
+        toml: TomlType::Path,
+        default: None,
+        doc: "`<data_dir>/keys`",
+        apply: |c, v| {
+            c.key_dir = non_empty_path(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "office_name",
+        env: "CITYCARD_OFFICE_NAME",
+        toml: TomlType::Text,
+        default: None,
+        doc: "the office key's name in the trust list",
+        apply: |c, v| {
+            c.office_name = text(v, 64)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "issuer",
+        env: "CITYCARD_ISSUER",
+        toml: TomlType::Text,
+        default: None,
+        doc: "the trust list's issuer",
+        apply: |c, v| {
+            c.issuer = text(v, 32)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "city_name",
+        env: "CITYCARD_CITY_NAME",
+        toml: TomlType::Text,
+        default: None,
+        doc: "the trust list's city name",
+        apply: |c, v| {
+            c.city_name = text(v, 64)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "card_validity_years",
+        env: "CITYCARD_CARD_VALIDITY_YEARS",
+        toml: TomlType::Integer,
+        default: Some("5"),
+        doc: " (1 to 10)",
+        apply: |c, v| {
+            c.card_validity_years = number(v, 1, 10)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "date_of_birth",
+        env: "CITYCARD_DATE_OF_BIRTH",
+        toml: TomlType::Text,
+        default: Some("optional"),
+        doc: " (`required`, `optional` or `none`)",
+        apply: |c, v| {
+            c.date_of_birth =
+                DateOfBirthPolicy::parse(v).ok_or("must be required, optional or none")?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "photo_retention",
+        env: "CITYCARD_PHOTO_RETENTION",
+        toml: TomlType::Scalar,
+        default: Some("after-printing"),
+        doc: ", or a number of days after printing",
+        apply: |c, v| {
+            c.photo_retention = PhotoRetention::parse(v)
+                .ok_or("must be \"after-printing\" or a number of days (at most 3650)")?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "session_idle_minutes",
+        env: "CITYCARD_SESSION_IDLE_MINUTES",
+        toml: TomlType::Integer,
+        default: Some("30"),
+        doc: "",
+        apply: |c, v| {
+            c.session_idle_timeout = minutes(number(v, 1, 24 * 60)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "session_max_hours",
+        env: "CITYCARD_SESSION_MAX_HOURS",
+        toml: TomlType::Integer,
+        default: Some("12"),
+        doc: "",
+        apply: |c, v| {
+            c.session_max_lifetime = minutes(60 * number::<u64>(v, 1, 24 * 7)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "revocation_list_days",
+        env: "CITYCARD_REVOCATION_LIST_DAYS",
+        toml: TomlType::Integer,
+        default: Some("7"),
+        doc: " (the list's next-update date)",
+        apply: |c, v| {
+            c.revocation_list_days = number(v, 1, 366)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "db_pool_size",
+        env: "CITYCARD_DB_POOL_SIZE",
+        toml: TomlType::Integer,
+        default: Some("8"),
+        doc: "",
+        apply: |c, v| {
+            c.db_pool_size = number(v, 1, 256)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "tls.cert",
+        env: "CITYCARD_TLS_CERT",
+        toml: TomlType::Path,
+        default: None,
+        doc: "none (plain HTTP); both or neither",
+        apply: |c, v| {
+            tls(c).cert = PathBuf::from(v);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "tls.key",
+        env: "CITYCARD_TLS_KEY",
+        toml: TomlType::Path,
+        default: None,
+        doc: "none (plain HTTP); both or neither",
+        apply: |c, v| {
+            tls(c).key = PathBuf::from(v);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "secure_cookies",
+        env: "CITYCARD_SECURE_COOKIES",
+        toml: TomlType::Scalar,
+        default: Some("auto"),
+        doc: ": `Secure` cookies when `[tls]` is set; `true` behind a TLS-terminating proxy",
+        apply: |c, v| {
+            c.secure_cookies = SecureCookies::parse(v).ok_or("must be true, false or auto")?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "login.account_max_failures",
+        env: "CITYCARD_LOGIN_ACCOUNT_MAX_FAILURES",
+        toml: TomlType::Integer,
+        default: Some("5"),
+        doc: "",
+        apply: |c, v| {
+            c.login.account_max_failures = number(v, 1, 1000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "login.address_max_failures",
+        env: "CITYCARD_LOGIN_ADDRESS_MAX_FAILURES",
+        toml: TomlType::Integer,
+        default: Some("20"),
+        doc: "",
+        apply: |c, v| {
+            c.login.address_max_failures = number(v, 1, 100_000)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "login.window_minutes",
+        env: "CITYCARD_LOGIN_WINDOW_MINUTES",
+        toml: TomlType::Integer,
+        default: Some("15"),
+        doc: "",
+        apply: |c, v| {
+            c.login.window = minutes(number(v, 1, 24 * 60)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "login.lockout_minutes",
+        env: "CITYCARD_LOGIN_LOCKOUT_MINUTES",
+        toml: TomlType::Integer,
+        default: Some("15"),
+        doc: "",
+        apply: |c, v| {
+            c.login.lockout = minutes(number(v, 1, 24 * 60)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "trusted_proxies",
+        env: "CITYCARD_TRUSTED_PROXIES",
+        toml: TomlType::TextList,
+        default: None,
+        doc: "none: `X-Forwarded-For` is ignored (a list; comma-separated in the environment)",
+        apply: |c, v| {
+            c.trusted_proxies = v
+                .split(',')
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    IpNet::parse(t).ok_or(
+                        "must be IP addresses or networks such as 10.0.0.0/8, separated by commas",
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "templates_dir",
+        env: "CITYCARD_TEMPLATES",
+        toml: TomlType::Path,
+        default: Some(DEFAULT_TEMPLATES_DIR),
+        doc: "",
+        apply: |c, v| {
+            c.templates_dir = non_empty_path(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "card_template",
+        env: "CITYCARD_CARD_TEMPLATE",
+        toml: TomlType::Text,
+        default: Some(DEFAULT_CARD_TEMPLATE),
+        doc: " (the PDF's default template)",
+        apply: |c, v| {
+            if let Some(t) = text(v, 64)? {
+                c.card_template = t;
+            }
+            Ok(())
+        },
+    },
+];
+
+/// The setting applied before all others.
+const DATA_DIR: &str = "data_dir";
+
+/// Settings that are given together or not at all.
+const TOGETHER: &[(&str, &str, &str)] = &[(
+    "tls.cert",
+    "tls.key",
+    "TLS needs both a certificate and a key (tls.cert and tls.key)",
+)];
+
+/// A number in `min..=max`.
+fn number<T: TryFrom<u64>>(text: &str, min: u64, max: u64) -> Result<T, String> {
+    let problem = || format!("must be a whole number from {min} to {max}");
+    let n: u64 = text.trim().parse().map_err(|_| problem())?;
+    if !(min..=max).contains(&n) {
+        return Err(problem());
+    }
+    T::try_from(n).map_err(|_| problem())
 }
 
-/// One raw setting with the name to blame when it is wrong.
-struct Raw<T> {
-    value: T,
-    setting: String,
+fn minutes(n: u64) -> Duration {
+    Duration::from_secs(n * 60)
 }
 
-/// The merged raw settings (file, then environment).
-#[derive(Default)]
-pub(super) struct Settings {
-    bind: Option<Raw<String>>,
-    database_url: Option<Raw<String>>,
-    data_dir: Option<Raw<PathBuf>>,
-    key_dir: Option<Raw<PathBuf>>,
-    office_name: Option<Raw<String>>,
-    issuer: Option<Raw<String>>,
-    city_name: Option<Raw<String>>,
-    card_validity_years: Option<Raw<String>>,
-    date_of_birth: Option<Raw<String>>,
-    photo_retention: Option<Raw<String>>,
-    session_idle_minutes: Option<Raw<String>>,
-    session_max_hours: Option<Raw<String>>,
-    revocation_list_days: Option<Raw<String>>,
-    db_pool_size: Option<Raw<String>>,
-    tls_cert: Option<Raw<PathBuf>>,
-    tls_key: Option<Raw<PathBuf>>,
-    secure_cookies: Option<Raw<String>>,
-    account_max_failures: Option<Raw<String>>,
-    address_max_failures: Option<Raw<String>>,
-    window_minutes: Option<Raw<String>>,
-    lockout_minutes: Option<Raw<String>>,
-    trusted_proxies: Option<Raw<String>>,
-    templates_dir: Option<Raw<PathBuf>>,
-    card_template: Option<Raw<String>>,
+/// A non-empty trimmed text without control characters, or `None` when empty.
+fn text(value: &str, max_chars: usize) -> Result<Option<String>, String> {
+    let t = value.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.chars().count() > max_chars || t.chars().any(char::is_control) {
+        return Err(format!(
+            "must be at most {max_chars} characters without control characters"
+        ));
+    }
+    Ok(Some(t.to_owned()))
 }
 
-fn raw<T>(value: Option<T>, setting: &str) -> Option<Raw<T>> {
-    value.map(|value| Raw {
-        value,
-        setting: setting.to_owned(),
+fn non_empty_path(value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(PathBuf::from(value))
+}
+
+/// The TLS files, creating the pair when the first one is applied
+/// ([`check_together`] made sure the other one follows).
+fn tls(c: &mut Config) -> &mut TlsConfig {
+    c.tls.get_or_insert_with(|| TlsConfig {
+        cert: PathBuf::new(),
+        key: PathBuf::new(),
     })
 }
 
-fn raw_num(value: Option<i64>, setting: &str) -> Option<Raw<String>> {
-    raw(value.map(|v| v.to_string()), setting)
+/// The value of a setting and where it came from (the TOML key or the
+/// environment variable, which errors name).
+struct Given {
+    text: String,
+    source: String,
 }
 
-impl Settings {
-    pub(super) fn from_file(file: FileConfig) -> Self {
-        let tls = file.tls.unwrap_or_default();
-        let login = file.login.unwrap_or_default();
-        let retention = file.photo_retention.map(|v| match v {
-            toml::Value::String(s) => s,
-            other => other.to_string(),
-        });
-        Settings {
-            bind: raw(file.bind, "bind"),
-            database_url: raw(file.database_url, "database_url"),
-            data_dir: raw(file.data_dir, "data_dir"),
-            key_dir: raw(file.key_dir, "key_dir"),
-            office_name: raw(file.office_name, "office_name"),
-            issuer: raw(file.issuer, "issuer"),
-            city_name: raw(file.city_name, "city_name"),
-            card_validity_years: raw_num(file.card_validity_years, "card_validity_years"),
-            date_of_birth: raw(file.date_of_birth, "date_of_birth"),
-            photo_retention: raw(retention, "photo_retention"),
-            session_idle_minutes: raw_num(file.session_idle_minutes, "session_idle_minutes"),
-            session_max_hours: raw_num(file.session_max_hours, "session_max_hours"),
-            revocation_list_days: raw_num(file.revocation_list_days, "revocation_list_days"),
-            db_pool_size: raw_num(file.db_pool_size, "db_pool_size"),
-            tls_cert: raw(tls.cert, "tls.cert"),
-            tls_key: raw(tls.key, "tls.key"),
-            secure_cookies: raw(
-                file.secure_cookies.map(|v| match v {
-                    toml::Value::String(s) => s,
-                    other => other.to_string(),
-                }),
-                "secure_cookies",
-            ),
-            account_max_failures: raw_num(login.account_max_failures, "login.account_max_failures"),
-            address_max_failures: raw_num(login.address_max_failures, "login.address_max_failures"),
-            window_minutes: raw_num(login.window_minutes, "login.window_minutes"),
-            lockout_minutes: raw_num(login.lockout_minutes, "login.lockout_minutes"),
-            trusted_proxies: raw(
-                file.trusted_proxies.map(|list| list.join(",")),
-                "trusted_proxies",
-            ),
-            templates_dir: raw(file.templates_dir, "templates_dir"),
-            card_template: raw(file.card_template, "card_template"),
+/// The settings given in the file and the environment (later ones win), in
+/// the order of [`SETTINGS`].
+pub(super) struct Sources {
+    given: Vec<Option<Given>>,
+}
+
+impl Sources {
+    /// Reads the file's text (`path` for messages).
+    pub(super) fn from_file(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let syntax = |message: String, line: String| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: message + &line,
+        };
+        let root: toml::Table = toml::from_str(text)
+            .map_err(|e| syntax(e.message().to_owned(), line_of(text, e.span())))?;
+        let mut sources = Sources::empty();
+        for (name, value) in root {
+            if keys_of_table(&name).is_empty() {
+                sources
+                    .read(&name, value)
+                    .map_err(|m| syntax(m, line_of_key(text, "", &name)))?;
+                continue;
+            }
+            let toml::Value::Table(entries) = value else {
+                let message = format!("invalid type: {}, expected a table", toml_kind(&value));
+                return Err(syntax(message, line_of_key(text, "", &name)));
+            };
+            for (key, value) in entries {
+                sources
+                    .read(&format!("{name}.{key}"), value)
+                    .map_err(|m| syntax(m, line_of_key(text, &name, &key)))?;
+            }
+        }
+        Ok(sources)
+    }
+
+    pub(super) fn empty() -> Self {
+        Sources {
+            given: SETTINGS.iter().map(|_| None).collect(),
         }
     }
 
-    /// Applies `CITYCARD_*` variables over the file's settings.
+    /// Takes the file's value of the setting `key` (`table.key` in a table).
+    fn read(&mut self, key: &str, value: toml::Value) -> Result<(), String> {
+        let found = SETTINGS.iter().enumerate().find(|(_, s)| s.key == key);
+        let Some((index, setting)) = found else {
+            let (table, name) = key.split_once('.').unwrap_or(("", key));
+            return Err(unknown_field(name, &keys_of_table(table)));
+        };
+        let text = toml_text(setting.toml, value).map_err(|e| e.message().to_owned())?;
+        if let Some(slot) = self.given.get_mut(index) {
+            *slot = Some(Given {
+                text,
+                source: key.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies `CITYCARD_*` variables over the file's settings. Other
+    /// `CITYCARD_*` variables (such as `CITYCARD_ROOT_PASSPHRASE`) are left
+    /// alone, but must be UTF-8 like every one of ours.
     pub(super) fn apply_env<I, K, V>(&mut self, vars: I) -> Result<(), ConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -148,39 +470,56 @@ impl Settings {
             let Some(key) = key.as_ref().to_str() else {
                 continue;
             };
-            let Some(name) = key.strip_prefix(ENV_PREFIX) else {
+            if !key.starts_with(ENV_PREFIX) {
                 continue;
-            };
+            }
             let Some(value) = value.as_ref().to_str() else {
                 return Err(invalid(key, "is not valid UTF-8"));
             };
-            let text = || raw(Some(value.to_owned()), key);
-            let path = || raw(Some(PathBuf::from(value)), key);
-            match name {
-                "BIND" => self.bind = text(),
-                "DATABASE_URL" => self.database_url = text(),
-                "DATA_DIR" => self.data_dir = path(),
-                "KEY_DIR" => self.key_dir = path(),
-                "OFFICE_NAME" => self.office_name = text(),
-                "ISSUER" => self.issuer = text(),
-                "CITY_NAME" => self.city_name = text(),
-                "CARD_VALIDITY_YEARS" => self.card_validity_years = text(),
-                "DATE_OF_BIRTH" => self.date_of_birth = text(),
-                "PHOTO_RETENTION" => self.photo_retention = text(),
-                "SESSION_IDLE_MINUTES" => self.session_idle_minutes = text(),
-                "SESSION_MAX_HOURS" => self.session_max_hours = text(),
-                "REVOCATION_LIST_DAYS" => self.revocation_list_days = text(),
-                "DB_POOL_SIZE" => self.db_pool_size = text(),
-                "TLS_CERT" => self.tls_cert = path(),
-                "TLS_KEY" => self.tls_key = path(),
-                "SECURE_COOKIES" => self.secure_cookies = text(),
-                "LOGIN_ACCOUNT_MAX_FAILURES" => self.account_max_failures = text(),
-                "LOGIN_ADDRESS_MAX_FAILURES" => self.address_max_failures = text(),
-                "LOGIN_WINDOW_MINUTES" => self.window_minutes = text(),
-                "LOGIN_LOCKOUT_MINUTES" => self.lockout_minutes = text(),
-                "TRUSTED_PROXIES" => self.trusted_proxies = text(),
-                "TEMPLATES" => self.templates_dir = path(),
-                "CARD_TEMPLATE" => self.card_template = text(),
+            if let Some(index) = SETTINGS.iter().position(|s| s.env == key)
+                && let Some(slot) = self.given.get_mut(index)
+            {
+                *slot = Some(Given {
+                    text: value.to_owned(),
+                    source: key.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration: the defaults with every given setting applied in
+    /// the order of [`SETTINGS`].
+    pub(super) fn resolve(self) -> Result<Config, ConfigError> {
+        self.check_together()?;
+        let mut config = Config::with_data_dir(Path::new(super::DEFAULT_DATA_DIR));
+        config.data_dir_is_default = true;
+        let mut given: Vec<_> = SETTINGS.iter().zip(self.given).collect();
+        // A stable sort: data_dir first, the others in their order.
+        given.sort_by_key(|(setting, _)| setting.key != DATA_DIR);
+        for (setting, given) in given {
+            if let Some(given) = given {
+                (setting.apply)(&mut config, &given.text)
+                    .map_err(|problem| invalid(&given.source, problem))?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// Settings of [`TOGETHER`] are given both or neither.
+    fn check_together(&self) -> Result<(), ConfigError> {
+        let given = |key: &str| {
+            SETTINGS
+                .iter()
+                .position(|s| s.key == key)
+                .and_then(|i| self.given.get(i))
+                .and_then(Option::as_ref)
+        };
+        for (a, b, problem) in TOGETHER {
+            match (given(a), given(b)) {
+                (Some(one), None) | (None, Some(one)) => {
+                    return Err(invalid(&one.source, *problem));
+                }
                 _ => {}
             }
         }
@@ -188,151 +527,134 @@ impl Settings {
     }
 }
 
-/// A number in `min..=max`, or an error naming the setting.
-fn number<T: TryFrom<u64>>(
-    raw: Option<Raw<String>>,
-    default: T,
-    min: u64,
-    max: u64,
-) -> Result<T, ConfigError> {
-    let Some(raw) = raw else {
-        return Ok(default);
-    };
-    let problem = || format!("must be a whole number from {min} to {max}");
-    let n: u64 = raw
-        .value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(&raw.setting, problem()))?;
-    if !(min..=max).contains(&n) {
-        return Err(invalid(&raw.setting, problem()));
-    }
-    T::try_from(n).map_err(|_| invalid(&raw.setting, problem()))
-}
-
-/// A non-empty trimmed text, or `None`.
-fn text_setting(raw: Option<Raw<String>>, max_chars: usize) -> Result<Option<String>, ConfigError> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    let t = raw.value.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    if t.chars().count() > max_chars || t.chars().any(char::is_control) {
-        return Err(invalid(
-            &raw.setting,
-            format!("must be at most {max_chars} characters without control characters"),
-        ));
-    }
-    Ok(Some(t.to_owned()))
-}
-
-impl Config {
-    pub(super) fn resolve(s: Settings) -> Result<Self, ConfigError> {
-        let (data_dir, data_dir_is_default) = match s.data_dir {
-            Some(raw) if raw.value.as_os_str().is_empty() => {
-                return Err(invalid(&raw.setting, "must not be empty"));
-            }
-            Some(raw) => (raw.value, false),
-            None => (PathBuf::from(DEFAULT_DATA_DIR), true),
+/// The keys expected in a `[table]` (`""`: the top level).
+fn keys_of_table(table: &str) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    for s in SETTINGS {
+        let key = match (table, s.key.split_once('.')) {
+            ("", Some((t, _))) => t,
+            ("", None) => s.key,
+            (t, Some((st, k))) if st == t => k,
+            _ => continue,
         };
-        let mut config = Config::with_data_dir(&data_dir);
-        config.data_dir_is_default = data_dir_is_default;
-        if let Some(raw) = s.bind {
-            raw.value
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// The message serde gives for an unknown key.
+fn unknown_field(name: &str, expected: &[&str]) -> String {
+    let quoted: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+    match quoted.as_slice() {
+        [] => format!("unknown field `{name}`, there are no fields"),
+        [one] => format!("unknown field `{name}`, expected {one}"),
+        [a, b] => format!("unknown field `{name}`, expected {a} or {b}"),
+        all => format!("unknown field `{name}`, expected one of {}", all.join(", ")),
+    }
+}
+
+/// The text of a TOML value of the setting's type (serde's message when the
+/// type is wrong).
+fn toml_text(kind: TomlType, value: toml::Value) -> Result<String, toml::de::Error> {
+    Ok(match kind {
+        TomlType::Text => String::deserialize(value)?,
+        TomlType::Path => PathBuf::deserialize(value)?.to_string_lossy().into_owned(),
+        TomlType::Integer => i64::deserialize(value)?.to_string(),
+        TomlType::Scalar => match value {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        },
+        TomlType::TextList => Vec::<String>::deserialize(value)?.join(","),
+    })
+}
+
+/// `integer `5``, as serde names a value's type.
+fn toml_kind(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => format!("string {s:?}"),
+        toml::Value::Integer(i) => format!("integer `{i}`"),
+        toml::Value::Float(f) => format!("floating point `{f}`"),
+        toml::Value::Boolean(b) => format!("boolean `{b}`"),
+        toml::Value::Datetime(_) => "datetime".to_owned(),
+        toml::Value::Array(_) => "sequence".to_owned(),
+        toml::Value::Table(_) => "map".to_owned(),
+    }
+}
+
+/// ` (line N)` of the line where `key` (in `[table]`; `""`: at the top) is
+/// written, or of its table; nothing when it cannot be found (inline tables).
+fn line_of_key(text: &str, table: &str, key: &str) -> String {
+    let wanted = if table.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{table}.{key}")
+    };
+    let mut current = String::new();
+    let mut table_line = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            current = header
+                .split(']')
+                .next()
+                .unwrap_or_default()
                 .trim()
-                .parse::<SocketAddr>()
-                .map_err(|_| invalid(&raw.setting, "must be ADDRESS:PORT, e.g. 127.0.0.1:8080"))?;
-            config.bind = raw.value.trim().to_owned();
-        }
-        if let Some(raw) = s.database_url {
-            config.database =
-                DatabaseUrl::parse(&raw.value).map_err(|p| invalid(&raw.setting, p))?;
-        }
-        if let Some(raw) = s.key_dir {
-            if raw.value.as_os_str().is_empty() {
-                return Err(invalid(&raw.setting, "must not be empty"));
+                .to_owned();
+            if table.is_empty() && current == key {
+                return format!(" (line {})", n + 1);
             }
-            config.key_dir = raw.value;
-        }
-        config.office_name = text_setting(s.office_name, 64)?;
-        config.issuer = text_setting(s.issuer, 32)?;
-        config.city_name = text_setting(s.city_name, 64)?;
-        config.card_validity_years = number(s.card_validity_years, 5, 1, 10)?;
-        if let Some(raw) = s.date_of_birth {
-            config.date_of_birth = DateOfBirthPolicy::parse(&raw.value)
-                .ok_or_else(|| invalid(&raw.setting, "must be required, optional or none"))?;
-        }
-        if let Some(raw) = s.photo_retention {
-            config.photo_retention = PhotoRetention::parse(&raw.value).ok_or_else(|| {
-                invalid(
-                    &raw.setting,
-                    "must be \"after-printing\" or a number of days (at most 3650)",
-                )
-            })?;
-        }
-        let idle: u64 = number(s.session_idle_minutes, 30, 1, 24 * 60)?;
-        config.session_idle_timeout = Duration::from_secs(idle * 60);
-        let max: u64 = number(s.session_max_hours, 12, 1, 24 * 7)?;
-        config.session_max_lifetime = Duration::from_secs(max * 3600);
-        config.revocation_list_days = number(s.revocation_list_days, 7, 1, 366)?;
-        config.db_pool_size = number(s.db_pool_size, 8, 1, 256)?;
-        config.tls = match (s.tls_cert, s.tls_key) {
-            (None, None) => None,
-            (Some(cert), Some(key)) => Some(TlsConfig {
-                cert: cert.value,
-                key: key.value,
-            }),
-            (Some(one), None) | (None, Some(one)) => {
-                return Err(invalid(
-                    &one.setting,
-                    "TLS needs both a certificate and a key (tls.cert and tls.key)",
-                ));
+            if !table.is_empty() && current == table {
+                table_line = Some(n);
             }
+            continue;
+        }
+        let Some((k, _)) = line.split_once('=') else {
+            continue;
         };
-        if let Some(raw) = s.secure_cookies {
-            config.secure_cookies = SecureCookies::parse(&raw.value)
-                .ok_or_else(|| invalid(&raw.setting, "must be true, false or auto"))?;
-        }
-        let d = LoginThrottle::default();
-        let window: u64 = number(s.window_minutes, 15, 1, 24 * 60)?;
-        let lockout: u64 = number(s.lockout_minutes, 15, 1, 24 * 60)?;
-        config.login = LoginThrottle {
-            account_max_failures: number(s.account_max_failures, d.account_max_failures, 1, 1000)?,
-            address_max_failures: number(
-                s.address_max_failures,
-                d.address_max_failures,
-                1,
-                100_000,
-            )?,
-            window: Duration::from_secs(window * 60),
-            lockout: Duration::from_secs(lockout * 60),
+        let k: String = k
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '"')
+            .collect();
+        let full = if current.is_empty() {
+            k
+        } else {
+            format!("{current}.{k}")
         };
-        if let Some(raw) = s.trusted_proxies {
-            config.trusted_proxies = raw
-                .value
-                .split(',')
-                .filter(|t| !t.trim().is_empty())
-                .map(|t| {
-                    IpNet::parse(t).ok_or_else(|| {
-                        invalid(
-                            &raw.setting,
-                            "must be IP addresses or networks such as 10.0.0.0/8, separated by commas",
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
+        if full == wanted {
+            return format!(" (line {})", n + 1);
         }
-        if let Some(raw) = s.templates_dir {
-            if raw.value.as_os_str().is_empty() {
-                return Err(invalid(&raw.setting, "must not be empty"));
-            }
-            config.templates_dir = raw.value;
+        if !table.is_empty() && full == table {
+            table_line = Some(n);
         }
-        if let Some(t) = text_setting(s.card_template, 64)? {
-            config.card_template = t;
-        }
-        Ok(config)
     }
+    table_line
+        .map(|n| format!(" (line {})", n + 1))
+        .unwrap_or_default()
+}
+
+/// ` (line N)` for a TOML error span.
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    span.and_then(|s| text.get(..s.start))
+        .map(|before| format!(" (line {})", before.matches('\n').count() + 1))
+        .unwrap_or_default()
+}
+
+/// The settings as a Markdown table (TOML key, environment variable,
+/// default): what the module doc and `docs/operations.md` show.
+pub fn doc_table() -> String {
+    let mut out = String::from("| TOML key | environment variable | default |\n|---|---|---|\n");
+    for s in SETTINGS {
+        let key = match s.key.split_once('.') {
+            Some((table, key)) => format!("`[{table}] {key}`"),
+            None => format!("`{}`", s.key),
+        };
+        let default = match s.default {
+            Some(d) => format!("`{d}`{}", s.doc),
+            None => s.doc.to_owned(),
+        };
+        out += &format!("| {key} | `{}` | {default} |\n", s.env);
+    }
+    out
 }

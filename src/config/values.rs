@@ -188,13 +188,9 @@ pub struct LoginThrottle {
 }
 
 impl Default for LoginThrottle {
+    /// The `[login]` defaults of [`super::SETTINGS`].
     fn default() -> Self {
-        LoginThrottle {
-            account_max_failures: 5,
-            address_max_failures: 20,
-            window: Duration::from_secs(15 * 60),
-            lockout: Duration::from_secs(15 * 60),
-        }
+        Config::with_data_dir(Path::new(DEFAULT_DATA_DIR)).login
     }
 }
 
