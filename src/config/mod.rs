@@ -49,6 +49,7 @@ mod layout;
 mod settings;
 mod values;
 
+pub use layout::Layout;
 pub use values::*;
 
 use settings::Sources;
@@ -169,11 +170,11 @@ impl Config {
         let mut config = Config {
             bind: String::new(),
             database: DatabaseUrl::Sqlite {
-                path: data_dir.join(DEFAULT_SQLITE_FILE),
+                path: Layout::default_sqlite_file(data_dir),
             },
             data_dir: data_dir.to_owned(),
             data_dir_is_default: false,
-            key_dir: data_dir.join("keys"),
+            key_dir: Layout::default_key_dir(data_dir),
             office_name: None,
             issuer: None,
             city_name: None,
@@ -256,7 +257,7 @@ impl Config {
         if self.templates_dir != Path::new(DEFAULT_TEMPLATES_DIR) || self.templates_dir.is_dir() {
             return Ok(None);
         }
-        let dir = self.data_dir.join(DEFAULT_TEMPLATES_DIR);
+        let dir = self.layout().card_templates();
         crate::print::builtin::install(&dir).map_err(|e| {
             invalid(
                 "templates_dir",

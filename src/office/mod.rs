@@ -8,6 +8,7 @@
 //! log in [`crate::audit`].
 
 pub mod actor;
+pub mod dev_keys;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -271,8 +272,8 @@ fn read_private(path: &Path) -> std::result::Result<SigningKey, String> {
 
 /// Loads the office key and the trust list, and checks they fit together.
 fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
-    let card_key = read_private(&config.office_key_path())?;
-    let list_path = config.trust_list_path();
+    let card_key = read_private(&config.layout().office_key())?;
+    let list_path = config.layout().trust_list();
     let bytes =
         crate::keys::read_limited(&list_path, citycard_credential::MAX_TRUST_LIST_BYTES as u64)
             .map_err(|e| {
@@ -281,7 +282,7 @@ fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
                     list_path.display()
                 )
             })?;
-    let root_pub = config.root_public_key_path();
+    let root_pub = config.layout().root_public_key();
     let trust = if root_pub.exists() {
         let root = crate::keys::read_public_key(&root_pub).map_err(|e| format!("{e:#}"))?;
         TrustList::verify(&bytes, &root)
@@ -296,7 +297,7 @@ fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
         .ok_or_else(|| {
             format!(
                 "the office key {} (kid {}) is not in the trust list",
-                config.office_key_path().display(),
+                config.layout().office_key().display(),
                 ckeys::to_hex(&card_kid)
             )
         })?
@@ -307,7 +308,7 @@ fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
     let (revocation_key, revocation_entry) = if card_entry.usage.allows(KeyUsage::REVOCATIONS) {
         (card_key.clone(), card_entry.clone())
     } else {
-        let path = config.revocations_key_path();
+        let path = config.layout().revocations_key();
         if !path.exists() {
             return Err(format!(
                 "the office key may not sign revocation lists, and there is no {}",
