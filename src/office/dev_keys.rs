@@ -4,11 +4,48 @@
 
 use crate::config::Layout;
 use crate::keys as store;
-use anyhow::{Context, Result, anyhow, bail};
 use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
 use citycard_credential::{Date, RevocationList, date, keys as ckeys};
 use std::fs;
 use std::path::Path;
+
+/// Why development keys could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DevKeysError {
+    /// The data directory has keys but no trust list (nothing is made).
+    #[error(
+        "{} has keys but no trust list ({}); make one with `citycard keys trust-list`",
+        data_dir.display(),
+        trust_list.display()
+    )]
+    KeysWithoutTrustList {
+        /// The data directory.
+        data_dir: std::path::PathBuf,
+        /// The missing trust list.
+        trust_list: std::path::PathBuf,
+    },
+    /// The key directory could not be made or protected; `doing` says which.
+    #[error("{doing}")]
+    KeyDir {
+        /// What was being done, with the folder.
+        doing: String,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key or list file could not be written.
+    #[error(transparent)]
+    KeyFile(#[from] store::KeyFileError),
+    /// Signing a list failed.
+    #[error(transparent)]
+    Sign(#[from] citycard_credential::Error),
+    /// A date of the lists is outside the format's range.
+    #[error("date out of the supported range")]
+    DateOutOfRange,
+}
+
+type Result<T, E = DevKeysError> = std::result::Result<T, E>;
 
 /// Issuer identifier of the development lists: the one the format reserves
 /// for development trust lists (docs/card-format.md §7), so that every
@@ -46,11 +83,10 @@ pub fn prepare(layout: &Layout) -> Result<bool> {
             Ok(true)
         }
         (_, true) => Ok(false),
-        (true, false) => bail!(
-            "{} has keys but no trust list ({}); make one with `citycard keys trust-list`",
-            layout.data_dir().display(),
-            layout.trust_list().display()
-        ),
+        (true, false) => Err(DevKeysError::KeysWithoutTrustList {
+            data_dir: layout.data_dir().to_owned(),
+            trust_list: layout.trust_list(),
+        }),
     }
 }
 
@@ -58,13 +94,19 @@ pub fn prepare(layout: &Layout) -> Result<bool> {
 /// empty revocation list. Refuses to overwrite anything.
 pub fn create(layout: &Layout) -> Result<()> {
     let keys_dir = layout.key_dir();
-    fs::create_dir_all(keys_dir)
-        .with_context(|| format!("could not create {}", keys_dir.display()))?;
+    fs::create_dir_all(keys_dir).map_err(|source| DevKeysError::KeyDir {
+        doing: format!("could not create {}", keys_dir.display()),
+        source,
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(keys_dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("could not protect {}", keys_dir.display()))?;
+        fs::set_permissions(keys_dir, fs::Permissions::from_mode(0o700)).map_err(|source| {
+            DevKeysError::KeyDir {
+                doing: format!("could not protect {}", keys_dir.display()),
+                source,
+            }
+        })?;
     }
     store::check_can_write(
         &[
@@ -130,7 +172,7 @@ pub fn create(layout: &Layout) -> Result<()> {
 /// `day` moved by `days`, within the format's date range.
 fn shift(day: Date, days: i64) -> Result<Date> {
     let moved = date::from_days(date::to_days(day) + days);
-    moved.ok_or_else(|| anyhow!("date out of the supported range"))
+    moved.ok_or(DevKeysError::DateOutOfRange)
 }
 
 /// Whether `office` runs on development keys: its trust list is a
