@@ -36,6 +36,7 @@
 //! | `trusted_proxies` | `CITYCARD_TRUSTED_PROXIES` | none: `X-Forwarded-For` is ignored (a list; comma-separated in the environment) |
 //! | `templates_dir` | `CITYCARD_TEMPLATES` | `card-templates` |
 //! | `card_template` | `CITYCARD_CARD_TEMPLATE` | `bilingual-photo` (the PDF's default template) |
+//! | `font_dirs` | `CITYCARD_FONT_DIRS` | none: the template's folder, then the system's font folders (a list; separated by `:` or `,` in the environment) |
 //!
 //! Relative paths are relative to the working directory. Unknown keys in the
 //! file are errors (a typo must not be ignored); `CITYCARD_*` variables that
@@ -158,6 +159,9 @@ pub struct Config {
     pub templates_dir: PathBuf,
     /// The template used for card PDFs when none is asked for.
     pub card_template: String,
+    /// Extra folders searched for the templates' font files (before the
+    /// system's), for the server and `citycard print --queue` alike.
+    pub font_dirs: Vec<PathBuf>,
 }
 
 impl Config {
@@ -196,6 +200,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             templates_dir: PathBuf::new(),
             card_template: String::new(),
+            font_dirs: Vec::new(),
         };
         for setting in SETTINGS {
             if let Some(default) = setting.default {
@@ -251,14 +256,14 @@ impl Config {
     /// When `templates_dir` is left at its default and `./card-templates`
     /// does not exist (the office was started outside a checkout), uses
     /// `<data_dir>/card-templates` instead, writing the built-in templates
-    /// there first ([`crate::print::builtin`]). Returns that folder when it
+    /// there first ([`crate::output::pdf::builtin`]). Returns that folder when it
     /// did so. Call after [`Config::prepare_dirs`].
     pub fn resolve_card_templates(&mut self) -> Result<Option<PathBuf>, ConfigError> {
         if self.templates_dir != Path::new(DEFAULT_TEMPLATES_DIR) || self.templates_dir.is_dir() {
             return Ok(None);
         }
         let dir = self.layout().card_templates();
-        crate::print::builtin::install(&dir).map_err(|e| {
+        crate::output::pdf::builtin::install(&dir).map_err(|e| {
             invalid(
                 "templates_dir",
                 format!(
@@ -627,5 +632,18 @@ mod tests {
             operations.contains(&table),
             "docs/operations.md: paste\n{table}"
         );
+    }
+
+    #[test]
+    fn font_dirs_from_file_and_environment() {
+        let c = load(Some("font_dirs = [\"/a\", \"\", \"b:c\"]"), &[]).unwrap();
+        assert_eq!(c.font_dirs, [PathBuf::from("/a"), PathBuf::from("b:c")]);
+        let c = load(None, &[("CITYCARD_FONT_DIRS", "/x:/y,,z")]).unwrap();
+        assert_eq!(
+            c.font_dirs,
+            [PathBuf::from("/x"), PathBuf::from("/y"), PathBuf::from("z")]
+        );
+        assert!(load(None, &[]).unwrap().font_dirs.is_empty());
+        assert!(load(Some("font_dirs = \"/a\""), &[]).is_err());
     }
 }

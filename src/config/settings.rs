@@ -48,6 +48,9 @@ pub enum TomlType {
     Scalar,
     /// An array of strings (comma-separated in the environment).
     TextList,
+    /// An array of paths (separated by `:` or `,` in the environment); the
+    /// parser gets them one per line.
+    PathList,
 }
 
 /// Every setting, in the order of the documentation. `data_dir` is applied
@@ -335,6 +338,22 @@ pub const SETTINGS: &[Setting] = &[
             Ok(())
         },
     },
+    Setting {
+        key: "font_dirs",
+        env: "CITYCARD_FONT_DIRS",
+        toml: TomlType::PathList,
+        default: None,
+        doc: "none: the template's folder, then the system's font folders \
+              (a list; separated by `:` or `,` in the environment)",
+        apply: |c, v| {
+            c.font_dirs = v
+                .lines()
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .collect();
+            Ok(())
+        },
+    },
 ];
 
 /// The setting applied before all others.
@@ -479,8 +498,14 @@ impl Sources {
             if let Some(index) = SETTINGS.iter().position(|s| s.env == key)
                 && let Some(slot) = self.given.get_mut(index)
             {
+                let text = match SETTINGS.get(index).map(|s| s.toml) {
+                    Some(TomlType::PathList) => {
+                        value.split([':', ',']).collect::<Vec<_>>().join("\n")
+                    }
+                    _ => value.to_owned(),
+                };
                 *slot = Some(Given {
-                    text: value.to_owned(),
+                    text,
                     source: key.to_owned(),
                 });
             }
@@ -567,6 +592,11 @@ fn toml_text(kind: TomlType, value: toml::Value) -> Result<String, toml::de::Err
             other => other.to_string(),
         },
         TomlType::TextList => Vec::<String>::deserialize(value)?.join(","),
+        TomlType::PathList => Vec::<PathBuf>::deserialize(value)?
+            .iter()
+            .map(|p| p.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("\n"),
     })
 }
 
