@@ -165,8 +165,9 @@ impl Office {
             text.push_str(&n.digits());
             text.push('\n');
         }
-        write_atomic(&self.config().revoked_numbers_path(), text.as_bytes())?;
-        write_atomic(&self.config().revocations_path(), &bytes)?;
+        let layout = self.config().layout();
+        write_atomic(&layout.revoked_numbers(), text.as_bytes())?;
+        write_atomic(&layout.revocations(), &bytes)?;
         Ok(PublishedList {
             revoked: list.len(),
             issued: list.issued,
