@@ -28,7 +28,6 @@ pub mod auth;
 pub mod data_dir;
 pub mod desk;
 pub mod error;
-pub mod openapi;
 pub mod photo;
 pub mod state;
 pub mod ui;
