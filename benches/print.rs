@@ -12,7 +12,8 @@
 //! `/usr/bin/time -v citycard print --sheet a4 --batch FILE.jsonl …`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citycard::print::{self, CardData, FontLibrary, Layout, Template};
+use citycard::output::pdf::{FontLibrary, Template};
+use citycard::output::{CardFace, Layout, Printer};
 use citycard_credential::{CardClaims, CardNumber, SigningKey, date};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -30,7 +31,7 @@ const NAMES: [(&str, &str); 10] = [
     ("ნინო", "ბერიძე"),
 ];
 
-fn card(i: usize, photo: Option<&[u8]>) -> CardData {
+fn card(i: usize, photo: Option<&[u8]>) -> CardFace {
     let (given, family) = NAMES[i % NAMES.len()];
     let number = (0..10)
         .find_map(|c| CardNumber::from_u64((10_000_000_000 + i as u64) * 10 + c).ok())
@@ -45,27 +46,28 @@ fn card(i: usize, photo: Option<&[u8]>) -> CardData {
         date_of_birth: Some(date::parse("1990-05-17").unwrap()),
     };
     let key = SigningKey::from_bytes(&[2; 32]);
-    CardData {
+    CardFace {
         qr_text: citycard_credential::sign_card_text(&key, &claims).unwrap(),
         given_names: claims.given_names,
         family_name: claims.family_name,
         card_number: claims.card_number,
+        issued: claims.issued,
         expires: claims.expires,
         date_of_birth: claims.date_of_birth,
         photo: photo.map(<[u8]>::to_vec),
     }
 }
 
-fn render(t: &Template, cards: &[CardData], layout: Layout) -> (Duration, usize) {
+fn render(t: &Printer, cards: &[CardFace], layout: Layout) -> (Duration, usize) {
     let start = Instant::now();
-    let pdf = print::render(
-        t,
-        cards.iter().cloned().map(Ok),
-        layout,
-        cards.len(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let pdf = t
+        .render(
+            cards.iter().cloned().map(Ok),
+            layout,
+            cards.len(),
+            &mut |_, _| {},
+        )
+        .unwrap();
     (start.elapsed(), pdf.len())
 }
 
@@ -89,8 +91,14 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("card-templates");
     let fonts = FontLibrary::new(&[]);
-    let no_photo = Template::load(&root, "no-photo", &fonts).unwrap();
-    let with_photo = Template::load(&root, "bilingual-photo", &fonts).unwrap();
+    let no_photo = Printer::single(
+        Template::load(&root, "no-photo", &fonts).unwrap(),
+        fonts.clone(),
+    );
+    let with_photo = Printer::single(
+        Template::load(&root, "bilingual-photo", &fonts).unwrap(),
+        fonts,
+    );
 
     // One card, Latin 40-character name, no photo.
     let one = [card(0, None)];
@@ -111,7 +119,7 @@ fn main() {
     );
 
     // Sheets: 10, 100, 1000 cards in ten scripts (fonts warmed above and here).
-    let all: Vec<CardData> = (0..1000).map(|i| card(i, None)).collect();
+    let all: Vec<CardFace> = (0..1000).map(|i| card(i, None)).collect();
     render(&no_photo, &all[..10], Layout::SheetA4);
     for n in [10, 100, 1000] {
         let (t, size) = render(&no_photo, &all[..n], Layout::SheetA4);
@@ -125,7 +133,7 @@ fn main() {
 
     // Photos: 100 cards.
     let png = photo_png();
-    let photos: Vec<CardData> = (0..100).map(|i| card(i, Some(&png))).collect();
+    let photos: Vec<CardFace> = (0..100).map(|i| card(i, Some(&png))).collect();
     let (t, size) = render(&with_photo, &photos, Layout::SheetA4);
     println!(
         " 100 cards, A4 sheets, with photo (600 × 780 PNG): {:.3} s, {} bytes ({} bytes per card)",

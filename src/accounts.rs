@@ -20,7 +20,7 @@ use crate::audit::{self, AuditAction};
 use crate::db::schema::{api_tokens, login_throttle, sessions, users};
 use crate::db::{self, DbConnection};
 pub use crate::error::AccountRule;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Rule};
 use crate::office::Office;
 pub use crate::office::actor::{Actor, Permission, Role};
 use crate::vault::random_bytes;
@@ -221,25 +221,16 @@ fn dummy_hash() -> &'static str {
 pub fn check_password_rules(username: &str, password: &SecretString) -> Result<()> {
     let p = password.expose_secret();
     if p.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::invalid(
-            "password",
-            format!("must have at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        return Err(Error::invalid("password", Rule::TooShort));
     }
     if p.len() > MAX_PASSWORD_BYTES {
-        return Err(Error::invalid(
-            "password",
-            format!("must have at most {MAX_PASSWORD_BYTES} bytes"),
-        ));
+        return Err(Error::invalid("password", Rule::TooLong));
     }
     if p.trim().is_empty() || p.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "password",
-            "must not be blank or contain control characters",
-        ));
+        return Err(Error::invalid("password", Rule::Characters));
     }
     if p.trim().to_lowercase() == username.trim().to_lowercase() {
-        return Err(Error::invalid("password", "must not be the user name"));
+        return Err(Error::invalid("password", Rule::SameAsUsername));
     }
     Ok(())
 }
@@ -258,14 +249,9 @@ pub fn normalize_username(name: &str) -> Result<String> {
     use unicode_normalization::UnicodeNormalization;
     use unicode_normalization::char::is_combining_mark;
     use unicode_script::{Script, UnicodeScript};
-    let refused = || {
-        Error::invalid(
-            "username",
-            format!(
-                "must be 1 to {MAX_USERNAME_CHARS} letters, digits, '.', '_' and '-', starting                  with a letter or digit, all letters of one script"
-            ),
-        )
-    };
+    // 1 to 64 letters of one script, ASCII digits, '.', '_' and '-',
+    // starting with a letter or digit (docs/office.md, "User names").
+    let refused = || Error::invalid("username", Rule::Format);
     if name.len() > 4 * MAX_USERNAME_CHARS + 64 {
         return Err(refused());
     }
@@ -591,13 +577,10 @@ impl Office {
             return Err(Error::Unauthenticated);
         }
         if !verify_password(current, &user.password_hash) {
-            return Err(Error::invalid("current_password", "is not right"));
+            return Err(Error::invalid("current_password", Rule::Wrong));
         }
         if verify_password(new, &user.password_hash) {
-            return Err(Error::invalid(
-                "password",
-                "must differ from the current one",
-            ));
+            return Err(Error::invalid("password", Rule::SameAsCurrent));
         }
         let hash = hash_password(new)?;
         let keep = keep_session.map(|t| token_hash(t.expose_secret()));
@@ -1013,10 +996,7 @@ impl Office {
         }
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "label",
-                "must be 1 to 64 characters without control characters",
-            ));
+            return Err(Error::invalid("label", Rule::Format));
         }
         let token = new_token(API_TOKEN_PREFIX)?;
         let hash = token_hash(token.expose_secret());

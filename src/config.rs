@@ -32,6 +32,7 @@
 //! | `trusted_proxies` | `CITYCARD_TRUSTED_PROXIES` (comma-separated) | none: `X-Forwarded-For` is ignored |
 //! | `templates_dir` | `CITYCARD_TEMPLATES` | `card-templates` |
 //! | `card_template` | `CITYCARD_CARD_TEMPLATE` | `bilingual-photo` (the PDF's default template) |
+//! | `font_dirs` | `CITYCARD_FONT_DIRS` (separated by `:` or `,`) | none: the template's folder, then the system's font folders |
 //!
 //! Relative paths are relative to the working directory. Unknown keys in the
 //! file are errors (a typo must not be ignored); `CITYCARD_*` variables that
@@ -341,6 +342,9 @@ pub struct Config {
     pub templates_dir: PathBuf,
     /// The template used for card PDFs when none is asked for.
     pub card_template: String,
+    /// Extra folders searched for the templates' font files (before the
+    /// system's), for the server and `citycard print --queue` alike.
+    pub font_dirs: Vec<PathBuf>,
 }
 
 /// An IP network (`10.0.0.0/8`, `fd00::/8`) or a single address.
@@ -423,6 +427,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     templates_dir: Option<PathBuf>,
     card_template: Option<String>,
+    font_dirs: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -474,6 +479,7 @@ struct Settings {
     trusted_proxies: Option<Raw<String>>,
     templates_dir: Option<Raw<PathBuf>>,
     card_template: Option<Raw<String>>,
+    font_dirs: Option<Raw<Vec<PathBuf>>>,
 }
 
 fn raw<T>(value: Option<T>, setting: &str) -> Option<Raw<T>> {
@@ -529,6 +535,7 @@ impl Settings {
             ),
             templates_dir: raw(file.templates_dir, "templates_dir"),
             card_template: raw(file.card_template, "card_template"),
+            font_dirs: raw(file.font_dirs, "font_dirs"),
         }
     }
 
@@ -576,6 +583,10 @@ impl Settings {
                 "TRUSTED_PROXIES" => self.trusted_proxies = text(),
                 "TEMPLATES" => self.templates_dir = path(),
                 "CARD_TEMPLATE" => self.card_template = text(),
+                "FONT_DIRS" => {
+                    let dirs = value.split([':', ',']).map(PathBuf::from).collect();
+                    self.font_dirs = raw(Some(dirs), key);
+                }
                 _ => {}
             }
         }
@@ -650,6 +661,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             templates_dir: PathBuf::from(DEFAULT_TEMPLATES_DIR),
             card_template: DEFAULT_CARD_TEMPLATE.to_owned(),
+            font_dirs: Vec::new(),
         }
     }
 
@@ -795,6 +807,13 @@ impl Config {
         if let Some(t) = text_setting(s.card_template, 64)? {
             config.card_template = t;
         }
+        if let Some(raw) = s.font_dirs {
+            config.font_dirs = raw
+                .value
+                .into_iter()
+                .filter(|d| !d.as_os_str().is_empty())
+                .collect();
+        }
         Ok(config)
     }
 
@@ -853,14 +872,14 @@ impl Config {
     /// When `templates_dir` is left at its default and `./card-templates`
     /// does not exist (the office was started outside a checkout), uses
     /// `<data_dir>/card-templates` instead, writing the built-in templates
-    /// there first ([`crate::print::builtin`]). Returns that folder when it
+    /// there first ([`crate::output::pdf::builtin`]). Returns that folder when it
     /// did so. Call after [`Config::prepare_dirs`].
     pub fn resolve_card_templates(&mut self) -> Result<Option<PathBuf>, ConfigError> {
         if self.templates_dir != Path::new(DEFAULT_TEMPLATES_DIR) || self.templates_dir.is_dir() {
             return Ok(None);
         }
         let dir = self.data_dir.join(DEFAULT_TEMPLATES_DIR);
-        crate::print::builtin::install(&dir).map_err(|e| {
+        crate::output::pdf::builtin::install(&dir).map_err(|e| {
             invalid(
                 "templates_dir",
                 format!(

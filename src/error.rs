@@ -32,13 +32,20 @@ pub enum Error {
     /// The user must set a new password before doing anything else.
     #[error("the password must be changed before anything else")]
     PasswordChangeRequired,
-    /// A field of the input breaks a rule.
-    #[error("{field}: {problem}")]
+    /// A field of the input breaks a rule. The rule is a code
+    /// ([`Rule::code`]) that the UI translates; never the field's value.
+    #[error("{field}: {}{}", rule.describe(), match code_point {
+        Some(c) => format!(" (U+{c:04X})"),
+        None => String::new(),
+    })]
     Invalid {
         /// The field, e.g. `family_name`.
         field: &'static str,
-        /// The rule it breaks (never its value).
-        problem: String,
+        /// The rule it breaks.
+        rule: Rule,
+        /// The code point that breaks it, where one does (a lone code point
+        /// is not personal data).
+        code_point: Option<u32>,
     },
     /// A name that the office's card templates cannot print (a character
     /// no font has, or too long for its box): refused before a card is
@@ -58,11 +65,15 @@ pub enum Error {
     #[error("card template: {0}")]
     Template(String),
     /// The clerk did not attest that identity and residence were checked.
-    #[error("the clerk must confirm that {0} was checked")]
-    AttestationMissing(&'static str),
-    /// A card number that is malformed or has a wrong check digit.
-    #[error("card number: {0}")]
-    CardNumber(&'static str),
+    #[error("the clerk must confirm that the {} was checked", match .0 {
+        Attested::Identity => "identity",
+        Attested::Residence => "residence in the city",
+    })]
+    AttestationMissing(Attested),
+    /// A card number that is malformed ([`Rule::Format`]) or has a wrong
+    /// check digit ([`Rule::CheckDigit`]).
+    #[error("card number: {}", .0.describe())]
+    CardNumber(Rule),
     /// No such card, user or token.
     #[error("no such {0}")]
     NotFound(&'static str),
@@ -164,7 +175,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::AccountRule(r) => r.code(),
             Error::BadCredentials => "bad_credentials",
-            Error::Throttled { .. } => "too_many_attempts",
+            Error::Throttled { .. } => "throttled",
             Error::Unauthenticated => "unauthenticated",
             Error::Csrf => "csrf",
             Error::Keys(_) => "keys",
@@ -198,10 +209,142 @@ impl Error {
     }
 
     /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(field: &'static str, problem: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, rule: Rule) -> Self {
         Error::Invalid {
             field,
-            problem: problem.into(),
+            rule,
+            code_point: None,
+        }
+    }
+
+    /// The rule a field breaks, for [`Error::Invalid`] and
+    /// [`Error::CardNumber`].
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            Error::Invalid { rule, .. } | Error::CardNumber(rule) => Some(*rule),
+            _ => None,
+        }
+    }
+}
+
+/// Which check the clerk did not attest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attested {
+    /// The resident's identity.
+    Identity,
+    /// The resident's residence in the city.
+    Residence,
+}
+
+impl Attested {
+    /// `identity` or `residence`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Attested::Identity => "identity",
+            Attested::Residence => "residence",
+        }
+    }
+}
+
+/// The rule a field of the input breaks: the one code table of field
+/// errors. The JSON API sends [`Rule::code`] as `rule` beside the field;
+/// the UI translates the pair (`field.<field>_<rule>`, else
+/// `field.<field>`), never the English text of [`Rule::describe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// It must be given.
+    Required,
+    /// This office does not record it: it must be left empty.
+    NotCollected,
+    /// Longer than allowed (characters or bytes).
+    TooLong,
+    /// Shorter than allowed.
+    TooShort,
+    /// A character that may not stand there (control, direction, invisible,
+    /// another script, a space at the ends, two spaces in a row, not NFC).
+    Characters,
+    /// Not in the form the field takes.
+    Format,
+    /// A date in the future.
+    InFuture,
+    /// A date before the earliest one allowed (1 January 1900).
+    TooEarly,
+    /// A file larger than allowed.
+    TooLarge,
+    /// Not a JPEG or PNG image.
+    NotAnImage,
+    /// Not one of the values offered.
+    Choice,
+    /// A password equal to the user name.
+    SameAsUsername,
+    /// A new password equal to the current one.
+    SameAsCurrent,
+    /// The current password is not right.
+    Wrong,
+    /// A card number whose check digit does not fit (a mistyped digit).
+    CheckDigit,
+}
+
+impl Rule {
+    /// Every rule, for the code table's tests.
+    pub const ALL: [Rule; 15] = [
+        Rule::Required,
+        Rule::NotCollected,
+        Rule::TooLong,
+        Rule::TooShort,
+        Rule::Characters,
+        Rule::Format,
+        Rule::InFuture,
+        Rule::TooEarly,
+        Rule::TooLarge,
+        Rule::NotAnImage,
+        Rule::Choice,
+        Rule::SameAsUsername,
+        Rule::SameAsCurrent,
+        Rule::Wrong,
+        Rule::CheckDigit,
+    ];
+
+    /// The stable code: the API's `rule`, the UI's translation key.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::Required => "required",
+            Rule::NotCollected => "not_collected",
+            Rule::TooLong => "too_long",
+            Rule::TooShort => "too_short",
+            Rule::Characters => "characters",
+            Rule::Format => "format",
+            Rule::InFuture => "in_future",
+            Rule::TooEarly => "too_early",
+            Rule::TooLarge => "too_large",
+            Rule::NotAnImage => "not_an_image",
+            Rule::Choice => "choice",
+            Rule::SameAsUsername => "same_as_username",
+            Rule::SameAsCurrent => "same_as_current",
+            Rule::Wrong => "wrong",
+            Rule::CheckDigit => "check_digit",
+        }
+    }
+
+    /// An English description for logs and the JSON API's `message`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::Required => "is required",
+            Rule::NotCollected => "is not recorded by this office: leave it empty",
+            Rule::TooLong => "is too long",
+            Rule::TooShort => "is too short",
+            Rule::Characters => "has a character that may not stand there",
+            Rule::Format => "is not in the form this field takes",
+            Rule::InFuture => "is in the future",
+            Rule::TooEarly => "is before 1900",
+            Rule::TooLarge => "is larger than allowed (5 MB)",
+            Rule::NotAnImage => "must be a JPEG or PNG image",
+            Rule::Choice => "is not one of the values offered",
+            Rule::SameAsUsername => "must not be the user name",
+            Rule::SameAsCurrent => "must differ from the current password",
+            Rule::Wrong => "is not right",
+            Rule::CheckDigit => "has a wrong check digit (probably a mistyped digit)",
         }
     }
 }
@@ -235,5 +378,42 @@ impl std::fmt::Display for AccountRule {
             AccountRule::LastAdmin => "the last admin cannot be disabled",
             AccountRule::LastAdminRole => "the last admin cannot lose the admin role",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_codes_are_unique_snake_case() {
+        let mut codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Rule::ALL.len());
+    }
+
+    #[test]
+    fn a_field_error_names_the_rule_and_the_code_point_never_the_value() {
+        let e = Error::Invalid {
+            field: "given_names",
+            rule: Rule::Characters,
+            code_point: Some(0x202E),
+        };
+        assert_eq!(e.code(), "invalid_input");
+        assert_eq!(e.rule(), Some(Rule::Characters));
+        assert!(e.to_string().contains("U+202E"), "{e}");
+        assert_eq!(
+            Error::Throttled {
+                retry_after_secs: 1
+            }
+            .code(),
+            "throttled"
+        );
     }
 }

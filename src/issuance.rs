@@ -20,7 +20,7 @@ use crate::audit::{self, AuditAction};
 use crate::config::{DateOfBirthPolicy, PhotoRetention};
 use crate::db::schema::{cards, published_lists, residents};
 use crate::db::{self, DbConnection};
-use crate::error::{Error, Result};
+use crate::error::{Attested, Error, Result, Rule};
 use crate::office::actor::{Actor, Permission};
 use crate::office::{Office, today};
 use crate::vault::{PersonalData, Purpose, random_id};
@@ -54,10 +54,10 @@ impl Attestation {
 
     fn require(self) -> Result<()> {
         if !self.identity_checked {
-            return Err(Error::AttestationMissing("the identity"));
+            return Err(Error::AttestationMissing(Attested::Identity));
         }
         if !self.residence_checked {
-            return Err(Error::AttestationMissing("the residence in the city"));
+            return Err(Error::AttestationMissing(Attested::Residence));
         }
         Ok(())
     }
@@ -385,50 +385,8 @@ impl fmt::Debug for QueueEntry {
     }
 }
 
-/// Everything the printer needs (the fields of `print::CardData`).
-#[derive(Clone)]
-pub struct PrintableCard {
-    /// Given names as on the card.
-    pub given_names: String,
-    /// Family name.
-    pub family_name: String,
-    /// Card number.
-    pub card_number: CardNumber,
-    /// Issue date.
-    pub issued: Date,
-    /// Last valid day.
-    pub expires: Date,
-    /// Date of birth, if the card shows it.
-    pub date_of_birth: Option<Date>,
-    /// The QR text.
-    pub qr_text: String,
-    /// The photo, if still stored.
-    pub photo: Option<Vec<u8>>,
-}
-
-impl fmt::Debug for PrintableCard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrintableCard")
-            .field("card_number", &self.card_number)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the renderer prints of a card: the one conversion the web UI, the
-/// API and `citycard print --queue` share.
-impl From<PrintableCard> for crate::print::CardData {
-    fn from(p: PrintableCard) -> Self {
-        crate::print::CardData {
-            given_names: p.given_names,
-            family_name: p.family_name,
-            card_number: p.card_number,
-            expires: p.expires,
-            date_of_birth: p.date_of_birth,
-            qr_text: p.qr_text,
-            photo: p.photo,
-        }
-    }
-}
+/// Everything the printer needs: the card's printed face.
+pub type PrintableCard = crate::output::CardFace;
 
 /// A signed revocation list that was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -610,17 +568,25 @@ pub fn clean_name(field: &'static str, text: &str, may_be_empty: bool) -> Result
         NameField::FamilyName
     };
     if text.len() > 4 * names::MAX_NAME_BYTES {
-        return Err(Error::invalid(
-            field,
-            format!("has more than {} characters", names::MAX_NAME_CHARS),
-        ));
+        return Err(Error::invalid(field, Rule::TooLong));
     }
     let n = names::normalize(text);
-    names::check(which, &n, may_be_empty).map_err(|e| match e {
-        citycard_credential::Error::Name { problem, .. } => {
-            Error::invalid(field, problem.to_string())
+    names::check(which, &n, may_be_empty).map_err(|e| {
+        use citycard_credential::NameProblem as P;
+        let (rule, code_point) = match e {
+            citycard_credential::Error::Name { problem, .. } => match problem {
+                P::Empty => (Rule::Required, None),
+                P::TooManyChars { .. } | P::TooManyBytes { .. } => (Rule::TooLong, None),
+                P::ForbiddenChar { code_point } => (Rule::Characters, Some(code_point)),
+                _ => (Rule::Characters, None),
+            },
+            _ => (Rule::Characters, None),
+        };
+        Error::Invalid {
+            field,
+            rule,
+            code_point,
         }
-        other => Error::invalid(field, other.to_string()),
     })?;
     Ok(n)
 }
@@ -630,12 +596,12 @@ fn check_photo(photo: Option<&[u8]>) -> Result<()> {
         return Ok(());
     };
     if p.len() > MAX_PHOTO_BYTES {
-        return Err(Error::invalid("photo", "is larger than 5 MB"));
+        return Err(Error::invalid("photo", Rule::TooLarge));
     }
     let jpeg = p.starts_with(&[0xFF, 0xD8, 0xFF]);
     let png = p.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]);
     if !(jpeg || png) {
-        return Err(Error::invalid("photo", "must be a JPEG or PNG image"));
+        return Err(Error::invalid("photo", Rule::NotAnImage));
     }
     Ok(())
 }
@@ -696,22 +662,19 @@ impl Office {
         let family_name = clean_name("family_name", family_name, false)?;
         match (self.config().date_of_birth, date_of_birth) {
             (DateOfBirthPolicy::Required, None) => {
-                return Err(Error::invalid("date_of_birth", "is required"));
+                return Err(Error::invalid("date_of_birth", Rule::Required));
             }
             (DateOfBirthPolicy::None, Some(_)) => {
-                return Err(Error::invalid(
-                    "date_of_birth",
-                    "is not collected by this office: leave it empty",
-                ));
+                return Err(Error::invalid("date_of_birth", Rule::NotCollected));
             }
             _ => {}
         }
         if let Some(d) = date_of_birth {
             if d > today() {
-                return Err(Error::invalid("date_of_birth", "is in the future"));
+                return Err(Error::invalid("date_of_birth", Rule::InFuture));
             }
             if date::check_range(d, "date of birth").is_err() {
-                return Err(Error::invalid("date_of_birth", "is before 1900"));
+                return Err(Error::invalid("date_of_birth", Rule::TooEarly));
             }
         }
         Ok(PersonalData {
@@ -726,9 +689,8 @@ impl Office {
     /// uses the no-photo layout), so that no card is signed that the office
     /// cannot print. The same check for the UI, the API and the CLI.
     fn check_printable(&self, personal: &PersonalData) -> Result<()> {
-        use crate::print::{PrintError, Printer};
-        let printer =
-            Printer::from_config(self.config()).map_err(|e| Error::Template(e.to_string()))?;
+        use crate::output::PrintError;
+        let printer = self.printer().map_err(|e| Error::Template(e.to_string()))?;
         printer
             .check_names(&personal.given_names, &personal.family_name)
             .map_err(|(field, e)| match e {
@@ -1053,10 +1015,7 @@ impl Office {
     ) -> Result<Revoked> {
         actor.require(Permission::RevokeCards)?;
         if !RevocationReason::MANUAL.contains(&reason) {
-            return Err(Error::invalid(
-                "reason",
-                "must be lost, stolen, damaged, withdrawn or issued_in_error",
-            ));
+            return Err(Error::invalid("reason", Rule::Choice));
         }
         self.db().write(|c| {
             let row = load_card(c, card)?;
@@ -1669,9 +1628,19 @@ impl Office {
 
 /// Parses a typed card number; the error says what is wrong with it.
 pub fn parse_card_number(typed: &str) -> Result<CardNumber> {
-    typed.parse::<CardNumber>().map_err(|e| match e {
-        citycard_credential::Error::CardNumber(problem) => Error::CardNumber(problem),
-        _ => Error::CardNumber("not a card number"),
+    // Twelve digits (spaces and hyphens allowed) whose check digit does
+    // not fit are a mistyped number; anything else is not a card number.
+    let digits = typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect::<String>();
+    let twelve = digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit());
+    typed.parse::<CardNumber>().map_err(|_| {
+        Error::CardNumber(if twelve {
+            Rule::CheckDigit
+        } else {
+            Rule::Format
+        })
     })
 }
 

@@ -1,6 +1,7 @@
 //! The `citycard` library: what the binary, the tests and the benchmarks share.
 //!
-//! - [`print`]: card templates and PDF cards for card printers and A4 sheets.
+//! - [`output`]: the printed face of a card ([`output::CardFace`]) and the
+//!   PDF renderer ([`output::pdf`]: templates, card printers, A4 sheets).
 //! - [`qr`]: making and reading the card's QR code.
 //! - The issuing office's domain layer (issue 3), which the web layer and
 //!   the CLI call: [`config`] (one `Config` value), [`db`] (SQLite or
@@ -21,7 +22,7 @@ pub mod error;
 pub mod issuance;
 pub mod keys;
 pub mod office;
-pub mod print;
+pub mod output;
 pub mod qr;
 pub mod vault;
 pub mod web;

@@ -377,8 +377,8 @@ impl PersonalData {
         ));
         out.push(VERSION);
         for field in [&self.given_names, &self.family_name] {
-            let len =
-                u16::try_from(field.len()).map_err(|_| Error::invalid("name", "is too long"))?;
+            let len = u16::try_from(field.len())
+                .map_err(|_| Error::invalid("name", crate::error::Rule::TooLong))?;
             out.extend_from_slice(&len.to_be_bytes());
             out.extend_from_slice(field.as_bytes());
         }
@@ -386,7 +386,7 @@ impl PersonalData {
             Some(d) => {
                 out.push(1);
                 let days = i32::try_from(date::to_days(d))
-                    .map_err(|_| Error::invalid("date_of_birth", "is out of range"))?;
+                    .map_err(|_| Error::invalid("date_of_birth", crate::error::Rule::TooEarly))?;
                 out.extend_from_slice(&days.to_be_bytes());
             }
             None => out.push(0),

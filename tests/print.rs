@@ -95,7 +95,7 @@ fn assert_verifies(text: &str, verifier: &Verifier) -> CardClaims {
 /// Whether the Noto fonts the shipped templates name for Ethiopic and
 /// Chinese are installed; prints the skip notice if not.
 fn have_fonts() -> bool {
-    let fonts = citycard::print::FontLibrary::new(&[]);
+    let fonts = citycard::output::pdf::FontLibrary::new(&[]);
     for (file, package) in [
         ("NotoSansEthiopic-Bold.ttf", "fonts-noto-core"),
         ("NotoSansCJK-Bold.ttc", "fonts-noto-cjk"),
@@ -249,9 +249,9 @@ fn rqrr_read(img: &image::GrayImage) -> Option<String> {
 
 /// Cuts card slot `i` out of a rasterised sheet.
 fn slot_image(sheet: &image::GrayImage, i: usize, back: bool) -> image::GrayImage {
-    let g = citycard::print::sheet::SheetGeometry::new(85.6, 53.98).unwrap();
+    let g = citycard::output::pdf::sheet::SheetGeometry::new(85.6, 53.98).unwrap();
     let (x, y) = g.slot(i, back);
-    let px = sheet.width() as f32 / citycard::print::sheet::A4_WIDTH_MM;
+    let px = sheet.width() as f32 / citycard::output::pdf::sheet::A4_WIDTH_MM;
     image::imageops::crop_imm(
         sheet,
         (x * px) as u32,

@@ -1628,3 +1628,140 @@ async fn a_card_that_cannot_print_says_why_on(t: TestOffice) {
         "{html}"
     );
 }
+
+/// A fresh copy of the shipped card templates (one per office, so that a
+/// test may delete it); `without_photo = false` drops the no-photo layout.
+fn templates_copy(without_photo: bool) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let root = std::env::temp_dir().join(format!(
+        "citycard-templates-{}-{n}-{}",
+        std::process::id(),
+        without_photo
+    ));
+    let _ = std::fs::remove_dir_all(&root);
+    for name in ["bilingual-photo", "no-photo"] {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("card-templates")
+            .join(name);
+        let to = root.join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(&from).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+        }
+    }
+    if !without_photo {
+        let toml = root.join("bilingual-photo/template.toml");
+        let text = std::fs::read_to_string(&toml)
+            .unwrap()
+            .replace("without_photo = \"no-photo\"", "");
+        std::fs::write(&toml, text).unwrap();
+    }
+    root
+}
+
+/// An API token for `user` (same app: the JSON API beside the UI).
+async fn api_token<S, B>(app: &S, user: &str) -> String
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::post()
+        .uri("/api/v1/sessions")
+        .set_json(serde_json::json!({"username": user, "password": PASSWORD}))
+        .to_request();
+    let res = test::call_service(app, req).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: serde_json::Value = test::read_body_json(res).await;
+    v["token"].as_str().unwrap().to_owned()
+}
+
+async fn api_get<S, B>(app: &S, token: &str, uri: &str) -> (StatusCode, Vec<u8>)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = TestRequest::get()
+        .uri(uri)
+        .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
+        .to_request();
+    let res = test::call_service(app, req).await;
+    let status = res.status();
+    (status, test::read_body(res).await.to_vec())
+}
+
+#[test]
+fn the_printer_is_loaded_once_and_kept() {
+    run_with(
+        |c| c.templates_dir = templates_copy(true),
+        |t| Box::pin(the_printer_is_loaded_once_on(t)),
+    );
+}
+
+async fn the_printer_is_loaded_once_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = english(&app, &login(&app, "clerk1").await).await;
+    let token = api_token(&app, "clerk1").await;
+    // Loaded at start (as `citycard serve` does), then the templates folder
+    // goes away: enrolment (its printability check) and every PDF use the
+    // loaded templates and fonts, not the disk.
+    t.office.printer().unwrap();
+    std::fs::remove_dir_all(&t.config.templates_dir).unwrap();
+    let card = enrol(&app, &clerk, "Anna", "Muster", "1980-02-03").await;
+    let digits = card.trim_start_matches("/cards/").to_owned();
+    let (status, html) = get(&app, &clerk, &card).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("This card cannot be printed"), "{html}");
+    let (status, pdf) = api_get(&app, &token, &format!("/api/v1/cards/{digits}/pdf")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF"));
+    let req = TestRequest::get()
+        .uri(&format!("{card}/pdf"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(test::read_body(res).await.starts_with(b"%PDF"));
+    // A reload that fails keeps the printer in use.
+    assert_eq!(t.office.reload_printer().unwrap_err().code(), "template");
+    let (status, pdf) = api_get(&app, &token, &format!("/api/v1/cards/{digits}/pdf")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF"));
+}
+
+#[test]
+fn the_ui_and_the_api_refuse_an_unprintable_card_with_the_same_code() {
+    run_with(
+        |c| c.templates_dir = templates_copy(false),
+        |t| Box::pin(the_ui_and_the_api_refuse_alike_on(t)),
+    );
+}
+
+async fn the_ui_and_the_api_refuse_alike_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = english(&app, &login(&app, "clerk1").await).await;
+    let token = api_token(&app, "clerk1").await;
+    // No photo, and the template has no layout without one.
+    let card = enrol(&app, &clerk, "Ohne", "Foto", "1971-01-01").await;
+    let digits = card.trim_start_matches("/cards/").to_owned();
+
+    let (status, body) = api_get(&app, &token, &format!("/api/v1/cards/{digits}/pdf")).await;
+    let e: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["code"], "cannot_print");
+    assert_eq!(e["error"]["reason"], "photo_required");
+
+    // The UI answers with the same status, and says the same reason in the
+    // clerk's language (the catalog's `print.photo_required`).
+    let (status, html) = get(&app, &clerk, &format!("{card}/pdf")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("This card cannot be printed: ")
+            && html.contains("The card template needs a photo and none is stored"),
+        "{html}"
+    );
+    let _ = std::fs::remove_dir_all(&t.config.templates_dir);
+}

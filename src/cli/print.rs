@@ -5,7 +5,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use citycard::config::PhotoRetention;
 use citycard::issuance::PRINT_QUEUE_LIMIT;
 use citycard::office::actor::Actor;
-use citycard::print::{self, CardData, FontLibrary, Layout, Template, template as tpl};
+use citycard::output::pdf::{self, FontLibrary, Layout, Template, template as tpl};
+use citycard::output::{CardFace, Printer};
 use citycard_credential::{CardClaims, CardNumber, Date, cose, names, text};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::{BufRead, IsTerminal, Write};
@@ -199,7 +200,7 @@ fn card_from(
     card_number: Option<&str>,
     dob: Option<Date>,
     photo: Option<&Path>,
-) -> Result<CardData> {
+) -> Result<CardFace> {
     let claims = claims_of(qr_text)?;
     let check = |what: &str, ok: bool| -> Result<()> {
         if ok {
@@ -230,10 +231,11 @@ fn card_from(
         None => None,
         Some(p) => Some(read_photo(p)?),
     };
-    Ok(CardData {
+    Ok(CardFace {
         given_names: claims.given_names,
         family_name: claims.family_name,
         card_number: claims.card_number,
+        issued: claims.issued,
         expires: claims.expires,
         date_of_birth: claims.date_of_birth,
         qr_text: qr_text.trim_ascii().to_string(),
@@ -244,18 +246,18 @@ fn card_from(
 fn read_photo(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path)
         .with_context(|| format!("cannot read the photo {}", path.display()))?;
-    if meta.len() > print::photo::MAX_PHOTO_BYTES as u64 {
+    if meta.len() > pdf::photo::MAX_PHOTO_BYTES as u64 {
         bail!(
             "photo {}: the file is {:.1} MB; at most {} MB are accepted",
             path.display(),
             meta.len() as f64 / 1_048_576.0,
-            print::photo::MAX_PHOTO_BYTES / 1_048_576
+            pdf::photo::MAX_PHOTO_BYTES / 1_048_576
         );
     }
     std::fs::read(path).with_context(|| format!("cannot read the photo {}", path.display()))
 }
 
-fn batch_card(line: &str, base: &Path) -> Result<CardData> {
+fn batch_card(line: &str, base: &Path) -> Result<CardFace> {
     let b: BatchLine = serde_json::from_str(line).map_err(|e| match e.classify() {
         // Messages of data errors can quote the values (names): keep only the place.
         serde_json::error::Category::Data if e.to_string().starts_with("unknown field") => {
@@ -295,7 +297,8 @@ impl PrintArgs {
             .as_deref()
             .ok_or_else(|| anyhow!("give --template"))?;
         let root = self.source.dir_or(Path::new(tpl::DEFAULT_DIR));
-        let template = Template::load(&root, name, &fonts)?;
+        // Exactly this template: no fallback layout for cards without photo.
+        let printer = Printer::single(Template::load(&root, name, &fonts)?, fonts);
         let layout = self.layout();
         let pdf = match &self.batch {
             None => {
@@ -312,29 +315,23 @@ impl PrintArgs {
                     self.dob,
                     self.photo.as_deref(),
                 )?;
-                flat(print::render(
-                    &template,
-                    [Ok(card)],
-                    layout,
-                    1,
-                    &mut |_, _| {},
-                ))?
+                flat(printer.render([Ok(card)], layout, 1, &mut |_, _| {}))?
             }
-            Some(batch) => self.render_batch(batch, &template, layout)?,
+            Some(batch) => self.render_batch(batch, &printer, layout)?,
         };
-        flat(print::write_atomically(&self.out, &pdf))?;
+        flat(pdf::write_atomically(&self.out, &pdf))?;
         if !self.quiet {
             eprintln!(
                 "wrote {} ({} KB, template {})",
                 self.out.display(),
                 pdf.len().div_ceil(1024),
-                template.name
+                printer.main().name
             );
         }
         Ok(())
     }
 
-    fn render_batch(&self, batch: &Path, template: &Template, layout: Layout) -> Result<Vec<u8>> {
+    fn render_batch(&self, batch: &Path, printer: &Printer, layout: Layout) -> Result<Vec<u8>> {
         let file = std::fs::File::open(batch)
             .with_context(|| format!("cannot read the batch file {}", batch.display()))?;
         let lines: Vec<String> = std::io::BufReader::new(file)
@@ -357,9 +354,9 @@ impl PrintArgs {
         });
         let iter = cards.iter().map(|(line_no, line)| {
             batch_card(line, &base)
-                .map_err(|e| print::PrintError::Input(format!("line {line_no}: {e:#}")))
+                .map_err(|e| pdf::PrintError::Input(format!("line {line_no}: {e:#}")))
         });
-        flat(print::render(template, iter, layout, total, &mut progress))
+        flat(printer.render(iter, layout, total, &mut progress))
     }
 }
 
@@ -380,11 +377,12 @@ impl PrintArgs {
         let office = super::admin::open_office(self.config.as_deref())?;
         let actor = Actor::command_line_printing(office.office_name());
         let config = office.config();
-        let fonts = FontLibrary::new(&self.source.font_dirs);
+        // --font-dir first, then the configuration's font_dirs.
+        let fonts = FontLibrary::new(&[&self.source.font_dirs[..], &config.font_dirs[..]].concat());
         let root = self.source.dir_or(&config.templates_dir);
         let name = self.template.as_deref().unwrap_or(&config.card_template);
         // The template and its layout for cards without photo.
-        let printer = print::Printer::load(&root, name, &fonts)?;
+        let printer = Printer::load(&root, name, fonts)?;
 
         let queue = office.print_queue(&actor)?;
         if queue.is_empty() {
@@ -415,11 +413,10 @@ impl PrintArgs {
         let cards = numbers.iter().enumerate().map(|(i, &n)| {
             office
                 .card_for_printing(&actor, n)
-                .map(print::CardData::from)
-                .map_err(|e| print::PrintError::Card {
+                .map_err(|e| pdf::PrintError::Card {
                     index: i + 1,
                     number: n.to_string(),
-                    source: Box::new(print::PrintError::Input(format!(
+                    source: Box::new(pdf::PrintError::Input(format!(
                         "{e} (run the command again to print the queue as it is now)"
                     ))),
                 })
@@ -428,7 +425,7 @@ impl PrintArgs {
             format!("rendering card {done}/{total}")
         });
         let pdf = flat(printer.render(cards, self.layout(), total, &mut progress))?;
-        flat(print::write_atomically(&self.out, &pdf))?;
+        flat(pdf::write_atomically(&self.out, &pdf))?;
         eprintln!(
             "Wrote {} ({total} card(s), {} KB).",
             self.out.display(),
@@ -494,6 +491,6 @@ fn progress(quiet: bool, line: fn(usize, usize) -> String) -> impl FnMut(usize, 
 
 /// A print error as one message: its text already holds its cause (which
 /// `{:#}` would otherwise repeat).
-fn flat<T>(r: Result<T, print::PrintError>) -> Result<T> {
+fn flat<T>(r: Result<T, pdf::PrintError>) -> Result<T> {
     r.map_err(|e| anyhow!("{e}"))
 }

@@ -109,6 +109,10 @@ impl ServeArgs {
             ),
             Err(e) => eprintln!("WARNING: cards cannot be issued: {e}"),
         }
+        // The card templates and fonts, loaded once for every worker.
+        if let Err(e) = office.printer() {
+            eprintln!("WARNING: cards cannot be printed or issued: {e}");
+        }
         if let Some(password) = office
             .ensure_initial_admin()
             .context("could not create the first admin account")?

@@ -65,7 +65,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| Error::invalid("role", "must be admin, supervisor, clerk or auditor"))
+            .ok_or_else(|| Error::invalid("role", crate::error::Rule::Choice))
     }
 }
 

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::db::schema::office_meta;
 use crate::error::{Error, Result};
+use crate::output::{PrintError, Printer, SharedPrinter};
 use crate::vault::Vault;
 use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
 use citycard_credential::{SigningKey, keys as ckeys};
@@ -50,6 +51,8 @@ struct Inner {
     publish_lock: Mutex<()>,
     /// The stored revocation list as last read or written, and when.
     revocations_cache: Mutex<Option<(Instant, Option<Vec<u8>>)>>,
+    /// The card templates and fonts, loaded once.
+    printer: SharedPrinter,
 }
 
 /// The office: cheap to clone (one shared inner value), safe to share
@@ -113,6 +116,7 @@ impl Office {
                 office_name,
                 publish_lock: Mutex::new(()),
                 revocations_cache: Mutex::new(None),
+                printer: SharedPrinter::new(config),
             }),
         };
         let indexed = office.index_for_search()?;
@@ -135,6 +139,20 @@ impl Office {
     /// The personal-data keys.
     pub fn vault(&self) -> &Vault {
         &self.inner.vault
+    }
+
+    /// The office's printer: its card templates and fonts, loaded at the
+    /// first use (the server: at start) and kept until
+    /// [`Office::reload_printer`]. A template that cannot be loaded is the
+    /// operator's fault; the next use tries again.
+    pub fn printer(&self) -> std::result::Result<Arc<Printer>, PrintError> {
+        self.inner.printer.get()
+    }
+
+    /// Loads the card templates and fonts afresh (after the operator
+    /// changed them); when they cannot be loaded, the ones in use stay.
+    pub fn reload_printer(&self) -> std::result::Result<Arc<Printer>, PrintError> {
+        self.inner.printer.reload()
     }
 
     /// This office's name (cards, audit log).

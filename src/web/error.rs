@@ -16,7 +16,7 @@
 //!   | `invalid_input` | 400 | a field breaks a rule; `field` names it |
 //!   | `unprintable_character` | 400 | a name has a character that the office's card template cannot print; `field` names the field, `character` the code point (`U+1F600`) |
 //!   | `name_too_long` | 400 | a name does not fit its box on the card even on two lines at the smallest size; `field` names it |
-//!   | `cannot_print` | 422 | the card cannot be printed (API PDF); `reason` is a printing code such as `photo_unusable` |
+//!   | `cannot_print` | 422 | the card cannot be printed (card PDF, reprint, print queue; UI and API alike); `reason` is a printing code: `unprintable_character`, `name_too_long`, `name_rule`, `photo_unusable`, `photo_required`, `qr_too_large`, `card_unavailable` |
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
 //!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
@@ -49,6 +49,7 @@
 //! `state.run(...).await.map_err(AppError::html)?`, or use [`HtmlResult`].
 
 use crate::error::Error as DomainError;
+use crate::output::PrintError;
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
@@ -80,6 +81,7 @@ struct ErrorInner {
     code: &'static str,
     message: String,
     field: Option<&'static str>,
+    rule: Option<&'static str>,
     retry_after: Option<u64>,
     extra: Option<(&'static str, serde_json::Value)>,
     html: bool,
@@ -94,6 +96,7 @@ impl AppError {
             code,
             message: message.into(),
             field: None,
+            rule: None,
             retry_after: None,
             extra: None,
             html: false,
@@ -203,6 +206,11 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         self.0.field
     }
+    /// The rule the field breaks ([`crate::error::Rule::code`], or for
+    /// `attestation` which check: `identity`, `residence`), if known.
+    pub fn rule(&self) -> Option<&'static str> {
+        self.0.rule
+    }
     /// The extra JSON member, if any (e.g. `character`).
     pub fn extra(&self) -> Option<(&'static str, &serde_json::Value)> {
         self.0.extra.as_ref().map(|(k, v)| (*k, v))
@@ -230,6 +238,9 @@ impl AppError {
         obj.insert("message".into(), self.0.message.clone().into());
         if let Some(f) = self.0.field {
             obj.insert("field".into(), f.into());
+        }
+        if let Some(r) = self.0.rule {
+            obj.insert("rule".into(), r.into());
         }
         if let Some(s) = self.0.retry_after {
             obj.insert("retry_after".into(), s.into());
@@ -312,7 +323,19 @@ impl From<DomainError> for AppError {
                 Self::new(StatusCode::FORBIDDEN, "password_change_required", message)
             }
             E::Csrf => Self::new(StatusCode::FORBIDDEN, "csrf", message),
-            E::Invalid { field, problem } => Self::invalid(field, problem.clone()),
+            E::Invalid {
+                field,
+                rule,
+                code_point,
+            } => {
+                let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
+                err.0.field = Some(field);
+                err.0.rule = Some(rule.code());
+                if let Some(c) = code_point {
+                    err.0.extra = Some(("character", format!("U+{c:04X}").into()));
+                }
+                err
+            }
             E::Unprintable { field, character } => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, e.code(), message);
                 err.0.field = Some(field);
@@ -321,14 +344,16 @@ impl From<DomainError> for AppError {
                 }
                 err
             }
-            E::AttestationMissing(_) => {
+            E::AttestationMissing(which) => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
                 err.0.field = Some("attestation");
+                err.0.rule = Some(which.code());
                 err
             }
-            E::CardNumber(_) => {
+            E::CardNumber(rule) => {
                 let mut err = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
                 err.0.field = Some("card_number");
+                err.0.rule = Some(rule.code());
                 err
             }
             E::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
@@ -359,6 +384,35 @@ impl From<DomainError> for AppError {
                 Self::internal()
             }
         }
+    }
+}
+
+/// The one mapping of a printing error, for the clerk UI and the API alike:
+/// the card's own problem is `422 cannot_print` with the printing code as
+/// `reason` ([`PrintError::code`]: `unprintable_character`,
+/// `name_too_long`, `name_rule`, `photo_unusable`, `photo_required`,
+/// `qr_too_large`, `card_unavailable`); a fault of the office (its
+/// template, fonts or disk) is logged and answered `500 internal`.
+impl From<&PrintError> for AppError {
+    fn from(e: &PrintError) -> Self {
+        if e.is_card_problem() {
+            // These name the field, the rule or the code point: no personal data.
+            Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cannot_print",
+                e.to_string(),
+            )
+            .with_extra("reason", e.code().into())
+        } else {
+            eprintln!("error: printing: code={} {e}", e.code());
+            Self::internal()
+        }
+    }
+}
+
+impl From<PrintError> for AppError {
+    fn from(e: PrintError) -> Self {
+        Self::from(&e)
     }
 }
 
@@ -492,7 +546,7 @@ mod tests {
 
     #[test]
     fn domain_errors_map_to_stable_codes() {
-        let e: AppError = DomainError::invalid("family_name", "must not be empty").into();
+        let e: AppError = DomainError::invalid("family_name", crate::error::Rule::Required).into();
         assert_eq!((e.status().as_u16(), e.code()), (400, "invalid_input"));
         assert_eq!(e.field(), Some("family_name"));
         let e: AppError = DomainError::Throttled {

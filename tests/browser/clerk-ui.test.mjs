@@ -262,7 +262,7 @@ test('search by number (also mistyped) and by name', { skip: !ready }, async () 
   await clerk.goto(`${office.base}/search`);
   await clerk.locator('#card_number').fill(typo);
   await Promise.all([clerk.waitForNavigation(), clerk.getByRole('button', { name: t('search.submit_number') }).click()]);
-  await assert.doesNotReject(clerk.locator('#card_number-error').getByText(t('field.card_number_check')).waitFor());
+  await assert.doesNotReject(clerk.locator('#card_number-error').getByText(t('field.card_number_check_digit')).waitFor());
   await look(clerk, '23-search-typo');
 
   // By name and date of birth: both Okafor cards.

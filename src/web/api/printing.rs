@@ -1,12 +1,12 @@
 //! Printing: a card's PDF, marking it printed, the print queue.
 
 use super::json::{ErrorBody, QueueEntryJson, card_number, ok};
-use crate::issuance;
 use crate::office::actor::Permission;
+use crate::output::{CardFace, Layout, PrintError, Printer};
 use crate::web::auth::ApiUser;
 use crate::web::error::{AppError, AppResult};
 use crate::web::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -44,8 +44,8 @@ pub async fn pdf(
     })?;
     let number = card_number(&number)?;
     let layout = match query.sheet.as_deref().map(str::trim) {
-        None | Some("") | Some("card") => crate::print::Layout::CardPrinter,
-        Some(s) if s.eq_ignore_ascii_case("a4") => crate::print::Layout::SheetA4,
+        None | Some("") | Some("card") => Layout::CardPrinter,
+        Some(s) if s.eq_ignore_ascii_case("a4") => Layout::SheetA4,
         Some(_) => return Err(AppError::invalid("sheet", "must be a4 (or absent)")),
     };
     let template = match query.template {
@@ -66,15 +66,13 @@ pub async fn pdf(
     let actor = user.actor().clone();
     let office = state.office().clone();
     // A reprint is audited only once its PDF was made.
-    let bytes = web::block(move || {
-        let dir = office.config().templates_dir.clone();
+    let bytes = web::block(move || -> AppResult<Vec<u8>> {
+        let printer = office.printer()?;
+        let print = |card| render_pdf(&printer, &template, layout, card);
         if reprint {
-            office.reprint(&actor, number, |card| {
-                render_pdf(&dir, &template, layout, card)
-            })
+            office.reprint(&actor, number, print)
         } else {
-            let card = office.card_for_printing(&actor, number)?;
-            render_pdf(&dir, &template, layout, card)
+            print(office.card_for_printing(&actor, number)?)
         }
     })
     .await??;
@@ -89,39 +87,22 @@ pub async fn pdf(
 }
 
 /// One card as a PDF with `template`, or its layout without photo for a
-/// card that has none.
+/// card that has none; a printing error maps as everywhere
+/// (`422 cannot_print`), but for a template name that does not exist.
 fn render_pdf(
-    templates_dir: &std::path::Path,
+    printer: &Printer,
     template: &str,
-    layout: crate::print::Layout,
-    card: issuance::PrintableCard,
+    layout: Layout,
+    card: CardFace,
 ) -> AppResult<Vec<u8>> {
-    use crate::print::{CardData, PrintError, Printer, printer::system_fonts};
-    let printer = Printer::load(templates_dir, template, &system_fonts()).map_err(|e| match e {
-        PrintError::TemplateNotFound { .. } => AppError::invalid("template", "no such template"),
-        other => {
-            eprintln!("error: card template: {other}");
-            AppError::internal()
-        }
-    })?;
-    let number = card.card_number;
-    let batch = printer
-        .render_batch([(number, Ok(CardData::from(card)))], layout)
-        .map_err(|e| {
-            eprintln!("error: printing failed: {e}");
-            AppError::internal()
-        })?;
-    match (batch.pdf, batch.skipped.into_iter().next()) {
-        (Some(pdf), _) => Ok(pdf),
-        // These name the field, the rule or the code point: no personal data.
-        (None, Some(s)) => Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "cannot_print",
-            s.reason.to_string(),
-        )
-        .with_extra("reason", s.reason.code().into())),
-        (None, None) => Err(AppError::internal()),
-    }
+    printer
+        .card_pdf_with(template, card, layout)
+        .map_err(|e| match e {
+            PrintError::TemplateNotFound { .. } => {
+                AppError::invalid("template", "no such template")
+            }
+            other => AppError::from(other),
+        })
 }
 
 /// Mark a card printed (deletes the photo as the retention setting says).

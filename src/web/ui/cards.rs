@@ -410,7 +410,7 @@ pub async fn card_page(
     let print_note = (can_print || can_reprint).then(|| {
         super::printing::print_note(
             lang,
-            state.config(),
+            state.office(),
             s.printed_at.is_some(),
             details.has_photo,
         )

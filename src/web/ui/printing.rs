@@ -1,12 +1,14 @@
 //! Printing from the clerk UI: a card's PDF, a reprint, "mark as printed"
 //! (with its confirmation step), and the print queue with its batch PDF.
 //!
-//! Every card is printed with the office's [`Printer`]: the configured
-//! template, or its layout without photo for a card that has none (never
-//! taken, or deleted after printing). A card that cannot be printed gets
-//! its reason on the page in the clerk's language, translated from the
-//! print error's code ([`PrintError::code`]), and never blocks the other
-//! cards of a batch.
+//! Every card is printed with the office's [`Printer`] (loaded once:
+//! [`Office::printer`]): the configured template, or its layout without
+//! photo for a card that has none (never taken, or deleted after printing).
+//! A printing error maps as in the API (`From<&PrintError> for AppError`):
+//! a card that cannot be printed (`cannot_print`) gets its reason on the
+//! page in the clerk's language, translated from the print error's code
+//! ([`PrintError::code`]), and never blocks the other cards of a batch; a
+//! fault of the office is an error page.
 
 use super::cards::card_page;
 use super::i18n::Lang;
@@ -14,10 +16,10 @@ use super::session::CsrfForm;
 use super::templates::{Confirm, Queue, QueueRow};
 use super::view::{FieldErrors, Page, query_value, render, render_status, see_other};
 use crate::config::{Config, PhotoRetention};
-use crate::issuance::{PrintableCard, parse_card_number};
+use crate::issuance::parse_card_number;
 use crate::office::Office;
 use crate::office::actor::Permission;
-use crate::print::{CardData, Layout, PrintError, Printer};
+use crate::output::{CardFace, Layout, PrintError, Printer};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
@@ -32,11 +34,8 @@ fn number_from_path(path: &str) -> Result<CardNumber, AppError> {
 
 /// The office's printer; a broken template is the operator's fault
 /// (logged, 500), never the clerk's.
-pub fn printer(config: &Config) -> Result<Printer, AppError> {
-    Printer::from_config(config).map_err(|e| {
-        eprintln!("error: card template: {e}");
-        AppError::internal().html()
-    })
+fn printer(office: &Office) -> Result<std::sync::Arc<Printer>, AppError> {
+    office.printer().map_err(|e| AppError::from(e).html())
 }
 
 /// Why a card cannot be printed, in the clerk's language (from the error's
@@ -72,10 +71,10 @@ pub fn unprintable_field_error(lang: Lang, e: &AppError) -> Option<(&'static str
     Some((field, msg))
 }
 
-/// What went wrong while printing: the card's own problem (shown on the
-/// page), or a fault (an error page).
+/// What went wrong while printing: a printing error (the card's own
+/// problem is shown on the page), or another error (an error page).
 enum Failure {
-    Card(PrintError),
+    Print(PrintError),
     App(AppError),
 }
 
@@ -85,21 +84,15 @@ impl From<crate::Error> for Failure {
     }
 }
 
-/// One card as a PDF (card-printer layout), or why it cannot be printed.
-fn render_one(config: &Config, card: PrintableCard) -> Result<Vec<u8>, Failure> {
-    let printer = printer(config).map_err(Failure::App)?;
-    let number = card.card_number;
-    let batch = printer
-        .render_batch([(number, Ok(CardData::from(card)))], Layout::CardPrinter)
-        .map_err(|e| {
-            eprintln!("error: card PDF: {e}");
-            Failure::App(AppError::internal())
-        })?;
-    match (batch.pdf, batch.skipped.into_iter().next()) {
-        (Some(pdf), _) => Ok(pdf),
-        (None, Some(s)) => Err(Failure::Card(s.reason)),
-        (None, None) => Err(Failure::App(AppError::internal())),
+impl From<PrintError> for Failure {
+    fn from(e: PrintError) -> Self {
+        Failure::Print(e)
     }
+}
+
+/// One card as a PDF (card-printer layout), or why it cannot be printed.
+fn render_one(office: &Office, card: CardFace) -> Result<Vec<u8>, Failure> {
+    Ok(office.printer()?.card_pdf(card, Layout::CardPrinter)?)
 }
 
 fn pdf_response(bytes: Vec<u8>, file: &str) -> HttpResponse {
@@ -126,18 +119,14 @@ async fn pdf_or_page(
             bytes,
             &format!("card-{}.pdf", number.digits()),
         )),
-        Err(Failure::Card(e)) => {
+        Err(Failure::Print(e)) => {
+            let err = AppError::from(&e);
+            if err.code() != "cannot_print" {
+                return Err(err.html());
+            }
             let lang = Page::new(req, user, "card.title").lang;
             let text = lang.tf("print.cannot_print", &[("reason", &problem_text(lang, &e))]);
-            card_page(
-                req,
-                state,
-                user,
-                number,
-                Some(text),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            card_page(req, state, user, number, Some(text), err.status()).await
         }
         Err(Failure::App(e)) => Err(e.html()),
     }
@@ -156,7 +145,7 @@ pub async fn pdf(
     let office = state.office().clone();
     let result = web::block(move || {
         let card = office.card_for_printing(&actor, number)?;
-        render_one(office.config(), card)
+        render_one(&office, card)
     })
     .await
     .map_err(|e| AppError::from(e).html())?;
@@ -177,11 +166,10 @@ pub async fn reprint(
     let number = number_from_path(&path)?;
     let actor = user.actor().clone();
     let office = state.office().clone();
-    let result = web::block(move || {
-        office.reprint(&actor, number, |card| render_one(office.config(), card))
-    })
-    .await
-    .map_err(|e| AppError::from(e).html())?;
+    let result =
+        web::block(move || office.reprint(&actor, number, |card| render_one(&office, card)))
+            .await
+            .map_err(|e| AppError::from(e).html())?;
     pdf_or_page(&req, &state, &user, number, result).await
 }
 
@@ -193,17 +181,19 @@ pub fn preflight(
     actor: &crate::office::actor::Actor,
     number: CardNumber,
 ) -> Option<PrintError> {
-    let printer = Printer::from_config(office.config()).ok()?;
+    let printer = office.printer().ok()?;
     match office.card_for_printing(actor, number) {
-        Ok(card) => printer.check(&CardData::from(card)).err(),
+        Ok(card) => printer.check(&card).err(),
         Err(e) => Some(PrintError::Unavailable(e.to_string())),
     }
 }
 
 /// What printing will look like, for the card page: the layout a card
 /// without photo gets, and what a reprint after printing will have.
-pub fn print_note(lang: Lang, config: &Config, printed: bool, has_photo: bool) -> Option<String> {
-    let no_photo_layout = Printer::from_config(config)
+pub fn print_note(lang: Lang, office: &Office, printed: bool, has_photo: bool) -> Option<String> {
+    let config = office.config();
+    let no_photo_layout = office
+        .printer()
         .map(|p| p.has_no_photo_layout())
         .unwrap_or(false);
     let key = match (printed, has_photo, no_photo_layout) {
@@ -332,16 +322,15 @@ pub async fn queue_page(
     let (entries, checks, no_photo_layout) = state
         .run_app(move |o| {
             let entries = o.print_queue(&actor)?;
-            let printer = printer(o.config())?;
+            let printer = printer(o)?;
             let checks = entries
                 .iter()
                 .map(|e| {
                     let n = e.summary.card_number;
                     match o.card_for_printing(&actor, n) {
                         Ok(card) => {
-                            let data = CardData::from(card);
-                            let photo = data.photo.is_some();
-                            printer.check(&data).map(|_| photo)
+                            let photo = card.photo.is_some();
+                            printer.check(&card).map(|()| photo)
                         }
                         Err(e) => Err(PrintError::Unavailable(e.to_string())),
                     }
@@ -462,22 +451,18 @@ pub async fn queue_pdf(
     let actor = user.actor().clone();
     let batch = state
         .run_app(move |o| {
-            let printer = printer(o.config())?;
+            let printer = printer(o)?;
             // One card at a time from the database (at most one photo
             // decrypted at a time besides the PDF being built).
             let cards = numbers.iter().map(|&n| {
                 let card = o
                     .card_for_printing(&actor, n)
-                    .map(CardData::from)
                     .map_err(|e| PrintError::Unavailable(e.to_string()));
                 (n, card)
             });
             printer
-                .render_batch(cards, Layout::CardPrinter)
-                .map_err(|e| {
-                    eprintln!("error: print queue PDF: {e}");
-                    AppError::internal()
-                })
+                .batch(cards, Layout::CardPrinter)
+                .map_err(AppError::from)
         })
         .await
         .map_err(AppError::html)?;

@@ -327,50 +327,23 @@ impl FieldErrors {
 /// `None` for errors that are not about a field.
 pub fn field_error(lang: Lang, e: &AppError) -> Option<(&'static str, String)> {
     let field = e.field()?;
-    let detail = e
-        .message()
-        .split_once(": ")
-        .map(|(_, d)| d)
-        .unwrap_or_default();
-    let msg = match field {
-        "date_of_birth" if detail.contains("required") => {
-            lang.t("field.date_of_birth_required").to_owned()
+    // By codes only (field and rule), never by the English message: the
+    // catalog's `field.<field>_<rule>`, else `field.<field>`.
+    if field == "attestation" {
+        let which = match e.rule() {
+            Some("identity") => "attest_identity",
+            _ => "attest_residence",
+        };
+        return Some((which, lang.t(&format!("field.{which}")).to_owned()));
+    }
+    if let Some(rule) = e.rule() {
+        let key = format!("field.{field}_{rule}");
+        if lang.has(&key) {
+            return Some((field, lang.t(&key).to_owned()));
         }
-        "date_of_birth" if detail.contains("not collected") => {
-            lang.t("field.date_of_birth_none").to_owned()
-        }
-        "photo" if detail.contains("5 MB") => lang.t("field.photo_too_large").to_owned(),
-        "attestation" if e.message().contains("identity") => {
-            return Some((
-                "attest_identity",
-                lang.t("field.attest_identity").to_owned(),
-            ));
-        }
-        "attestation" => {
-            return Some((
-                "attest_residence",
-                lang.t("field.attest_residence").to_owned(),
-            ));
-        }
-        "card_number" if e.message().contains("check digit") => {
-            lang.t("field.card_number_check").to_owned()
-        }
-        f => {
-            let key = format!("field.{f}");
-            if !lang.has(&key) {
-                return None;
-            }
-            let base = lang.t(&key);
-            // The English text of the rule broken adds precision; it never
-            // holds the value (docs/logging.md).
-            if lang == Lang::En && !detail.is_empty() {
-                format!("{base} {}", lang.tf("field.detail", &[("detail", detail)]))
-            } else {
-                base.to_owned()
-            }
-        }
-    };
-    Some((field, msg))
+    }
+    let key = format!("field.{field}");
+    lang.has(&key).then(|| (field, lang.t(&key).to_owned()))
 }
 
 /// The HTML error page for an [`AppError`] marked `.html()` (registered

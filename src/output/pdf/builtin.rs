@@ -15,19 +15,19 @@ use std::path::Path;
 pub const FILES: &[(&str, &[u8])] = &[
     (
         "bilingual-photo/template.toml",
-        include_bytes!("../../card-templates/bilingual-photo/template.toml"),
+        include_bytes!("../../../card-templates/bilingual-photo/template.toml"),
     ),
     (
         "bilingual-photo/logo.svg",
-        include_bytes!("../../card-templates/bilingual-photo/logo.svg"),
+        include_bytes!("../../../card-templates/bilingual-photo/logo.svg"),
     ),
     (
         "no-photo/template.toml",
-        include_bytes!("../../card-templates/no-photo/template.toml"),
+        include_bytes!("../../../card-templates/no-photo/template.toml"),
     ),
     (
         "no-photo/logo.svg",
-        include_bytes!("../../card-templates/no-photo/logo.svg"),
+        include_bytes!("../../../card-templates/no-photo/logo.svg"),
     ),
 ];
 

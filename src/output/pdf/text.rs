@@ -437,8 +437,8 @@ fn break_candidates(text: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::print::fonts::FontLibrary;
-    use crate::print::template::FontSpec;
+    use crate::output::pdf::fonts::FontLibrary;
+    use crate::output::pdf::template::FontSpec;
 
     fn dejavu() -> FontChain {
         let spec = FontSpec {

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! template.toml ─► Template ─┐
-//! CardData (names, dates, ───┼─► render::card_side ─► sheet::pages ─► PDF bytes
+//! CardFace (names, dates, ───┼─► render::card_side ─► sheet::pages ─► PDF bytes
 //!   QR text, photo bytes)  ──┘        (text::fit, qr_draw, photo)
 //! ```
 
@@ -17,19 +17,18 @@ pub mod builtin;
 pub mod fonts;
 pub mod logo;
 pub mod photo;
-pub mod printer;
 pub mod qr_draw;
 mod render;
 pub mod sheet;
 pub mod template;
+pub mod template_set;
 pub mod text;
 
 pub use fonts::{FontLibrary, Weight};
-pub use printer::{Batch, Printer, Skipped};
 pub use sheet::Layout;
 pub use template::{Problem, Template};
+pub use template_set::{Batch, NameField, Skipped, TemplateSet};
 
-use citycard_credential::{CardNumber, Date};
 use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong while printing.
@@ -138,74 +137,6 @@ pub enum PrintError {
     /// The PDF writer failed.
     #[error("PDF: {0}")]
     Pdf(String),
-}
-
-/// One card to print.
-#[derive(Debug, Clone)]
-pub struct CardData {
-    /// Given names, as on the card (may be empty).
-    pub given_names: String,
-    /// Family name.
-    pub family_name: String,
-    /// Card number.
-    pub card_number: CardNumber,
-    /// Last valid day.
-    pub expires: Date,
-    /// Date of birth, if the card shows it.
-    pub date_of_birth: Option<Date>,
-    /// The QR text (`CC1…`).
-    pub qr_text: String,
-    /// The photo file's bytes (JPEG or PNG), if any.
-    pub photo: Option<Vec<u8>>,
-}
-
-impl CardData {
-    /// Checks the names against the card format's rules (NFC, no control or
-    /// bidi-override characters, lengths).
-    pub fn validate(&self) -> Result<(), PrintError> {
-        use citycard_credential::{NameField, names};
-        names::check(NameField::GivenNames, &self.given_names, true).map_err(PrintError::Name)?;
-        names::check(NameField::FamilyName, &self.family_name, false).map_err(PrintError::Name)?;
-        if !self.qr_text.trim_ascii().is_ascii() {
-            return Err(PrintError::Qr(
-                "the QR text must be CC1 followed by digits".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Renders cards into one PDF. `cards` yields each card (or the error that
-/// reading it produced, wrapped in [`PrintError::Card`] unless it already
-/// is one); `progress` is called after each card with
-/// (cards done, total) where `total` is the caller's count.
-pub fn render(
-    template: &Template,
-    cards: impl IntoIterator<Item = Result<CardData, PrintError>>,
-    layout: Layout,
-    total: usize,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<u8>, PrintError> {
-    let mut doc = render::Document::new(template, layout);
-    for (i, card) in cards.into_iter().enumerate() {
-        let index = i + 1;
-        let card = card.map_err(|e| match e {
-            // The caller already said which card (it knows the number).
-            e @ PrintError::Card { .. } => e,
-            e => PrintError::Card {
-                index,
-                number: "unknown".into(),
-                source: Box::new(e),
-            },
-        })?;
-        doc.add_card(&card).map_err(|e| PrintError::Card {
-            index,
-            number: card.card_number.to_string(),
-            source: Box::new(e),
-        })?;
-        progress(index, total);
-    }
-    doc.finish()
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder,

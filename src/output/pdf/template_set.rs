@@ -1,32 +1,24 @@
-//! The office's printer: its card template and that template's layout for
-//! cards without a photo, shared by the clerk UI, the JSON API, the command
-//! line and enrolment.
+//! A card template with its layout for cards without a photo: what the
+//! office prints with ([`crate::output::Printer`] holds one, loaded).
 //!
-//! - [`Printer::template_for`] picks the layout: a card with a photo gets
-//!   the office's template; a card without one (no photo was taken, or it
-//!   was deleted after printing) gets the template's `without_photo`
+//! - [`TemplateSet::template_for`] picks the layout: a card with a photo
+//!   gets the office's template; a card without one (no photo was taken,
+//!   or it was deleted after printing) gets the template's `without_photo`
 //!   layout. Every card the office issues can be printed.
-//! - [`Printer::check_names`] is the enrolment check: a name that a layout
-//!   cannot print (a character no font has, a name too long for its box) is
-//!   refused before a card is signed, not at the printer.
-//! - [`Printer::render_batch`] prints what it can: a card that cannot be
-//!   printed is left out with its reason ([`PrintError::code`]) and never
-//!   stops the others.
+//! - [`TemplateSet::check_names`] is the enrolment check: a name that a
+//!   layout cannot print (a character no font has, a name too long for its
+//!   box) is refused before a card is signed, not at the printer.
+//! - [`TemplateSet::render_batch`] prints what it can: a card that cannot
+//!   be printed is left out with its reason ([`PrintError::code`]) and
+//!   never stops the others.
 
 use super::fonts::FontLibrary;
 use super::sheet::Layout;
 use super::template::{Template, TextBox};
-use super::{CardData, PrintError, render, text};
+use super::{PrintError, render, text};
+use crate::output::CardFace;
 use citycard_credential::CardNumber;
 use std::path::Path;
-use std::sync::OnceLock;
-
-/// The system's font folders (and `CITYCARD_FONT_DIRS`), indexed once per
-/// process.
-pub fn system_fonts() -> FontLibrary {
-    static FONTS: OnceLock<FontLibrary> = OnceLock::new();
-    FONTS.get_or_init(|| FontLibrary::new(&[])).clone()
-}
 
 /// A name field the enrolment check looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +41,7 @@ impl NameField {
 
 /// The office's template and its no-photo layout, loaded.
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub struct TemplateSet {
     main: Template,
     without_photo: Option<Template>,
 }
@@ -63,7 +55,7 @@ pub struct Skipped {
     pub reason: PrintError,
 }
 
-/// The result of [`Printer::render_batch`].
+/// The result of [`TemplateSet::render_batch`].
 #[derive(Debug)]
 pub struct Batch {
     /// The PDF of the cards that could be printed; `None` when none could.
@@ -74,7 +66,7 @@ pub struct Batch {
     pub skipped: Vec<Skipped>,
 }
 
-impl Printer {
+impl TemplateSet {
     /// Loads the template `name` from `root` and, if it names one, its
     /// `without_photo` layout (a sibling folder).
     pub fn load(root: &Path, name: &str, fonts: &FontLibrary) -> Result<Self, PrintError> {
@@ -83,20 +75,19 @@ impl Printer {
             Some(other) => Some(Template::load(root, other, fonts)?),
             None => None,
         };
-        Ok(Printer {
+        Ok(TemplateSet {
             main,
             without_photo,
         })
     }
 
-    /// The configured template (`templates_dir`, `card_template`) with the
-    /// system's fonts.
-    pub fn from_config(config: &crate::config::Config) -> Result<Self, PrintError> {
-        Self::load(
-            &config.templates_dir,
-            &config.card_template,
-            &system_fonts(),
-        )
+    /// Exactly this template, without a fallback layout (`citycard print
+    /// --template`: a card that does not fit it is an error).
+    pub fn single(main: Template) -> Self {
+        TemplateSet {
+            main,
+            without_photo: None,
+        }
     }
 
     /// The office's template.
@@ -157,7 +148,7 @@ impl Printer {
 
     /// Checks that a card can be printed (everything [`Self::render_batch`]
     /// does to it but the PDF) and gives the template it will use.
-    pub fn check(&self, card: &CardData) -> Result<&Template, PrintError> {
+    pub fn check(&self, card: &CardFace) -> Result<&Template, PrintError> {
         let template = self.template_for(card.photo.is_some());
         render::check_card(template, card)?;
         Ok(template)
@@ -167,7 +158,7 @@ impl Printer {
     /// stops the run (for `citycard print`, which writes all or nothing).
     pub fn render(
         &self,
-        cards: impl IntoIterator<Item = Result<CardData, PrintError>>,
+        cards: impl IntoIterator<Item = Result<CardFace, PrintError>>,
         layout: Layout,
         total: usize,
         progress: &mut dyn FnMut(usize, usize),
@@ -201,7 +192,7 @@ impl Printer {
     /// template, a font the PDF writer cannot read) stop the batch.
     pub fn render_batch(
         &self,
-        cards: impl IntoIterator<Item = (CardNumber, Result<CardData, PrintError>)>,
+        cards: impl IntoIterator<Item = (CardNumber, Result<CardFace, PrintError>)>,
         layout: Layout,
     ) -> Result<Batch, PrintError> {
         let mut doc = render::Document::new(&self.main, layout);
@@ -285,9 +276,9 @@ impl PrintError {
 mod tests {
     use super::*;
 
-    fn shipped() -> Printer {
+    fn shipped() -> TemplateSet {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("card-templates");
-        Printer::load(&root, "bilingual-photo", &system_fonts()).unwrap()
+        TemplateSet::load(&root, "bilingual-photo", &FontLibrary::new(&[])).unwrap()
     }
 
     #[test]

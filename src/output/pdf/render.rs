@@ -5,7 +5,8 @@ use super::logo::Logo;
 use super::sheet::{BLEED_MM, Layout, PER_SHEET, SheetGeometry};
 use super::template::{Rgb, Side, Template, TextBox, parse_colour};
 use super::text::{Fitted, fit};
-use super::{CardData, PrintError, photo, qr_draw};
+use super::{PrintError, photo, qr_draw};
+use crate::output::CardFace;
 use printpdf::{
     Codepoint, Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, FontId, Line,
     LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point,
@@ -106,12 +107,6 @@ impl<'t> Document<'t> {
         }
     }
 
-    /// Draws one card with the document's template and adds its pages (or
-    /// queues it for a sheet).
-    pub fn add_card(&mut self, card: &CardData) -> Result<(), PrintError> {
-        self.add_card_with(self.template, card)
-    }
-
     /// Draws one card with `template` (for example the no-photo layout of
     /// the office's template). On a sheet every template must have the
     /// first one's size and number of sides. A card that fails adds
@@ -119,7 +114,7 @@ impl<'t> Document<'t> {
     pub fn add_card_with(
         &mut self,
         template: &'t Template,
-        card: &CardData,
+        card: &CardFace,
     ) -> Result<(), PrintError> {
         if let Some(e) = self.error.take() {
             return Err(e);
@@ -558,7 +553,7 @@ impl<'t> Document<'t> {
 
 /// Checks that `card` can be printed with `template` (names, fonts,
 /// photo, QR code) without drawing anything.
-pub fn check_card(template: &Template, card: &CardData) -> Result<(), PrintError> {
+pub fn check_card(template: &Template, card: &CardFace) -> Result<(), PrintError> {
     card.validate()?;
     for (_, side) in template.sides() {
         prepare_side(template, side, card)?;
@@ -571,7 +566,7 @@ pub fn check_card(template: &Template, card: &CardData) -> Result<(), PrintError
 fn prepare_side<'s>(
     template: &'s Template,
     side: &'s Side,
-    card: &CardData,
+    card: &CardFace,
 ) -> Result<PreparedSide<'s>, PrintError> {
     let photo = match (&side.photo, &card.photo) {
         (Some(spec), Some(bytes)) => Some(photo::prepare(bytes, spec.w, spec.h)?),
