@@ -1,11 +1,10 @@
 //! Admin and auditor pages: users, keys, audit log.
 
+use super::errors::field_error;
 use super::i18n::Lang;
 use super::session::CsrfForm;
 use super::templates::{Audit, AuditRow, Keys, UserReset, UserRow, Users, choices};
-use super::view::{
-    FieldErrors, Page, field_error, query_value, render, render_status, role_label, see_other,
-};
+use super::view::{FieldErrors, Page, query_value, render, render_status, role_label, see_other};
 use crate::accounts::{check_password_rules, normalize_username};
 use crate::audit::AuditQuery;
 use crate::office::actor::{Permission, Role};
