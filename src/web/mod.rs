@@ -28,7 +28,8 @@ pub mod auth;
 pub mod data_dir;
 pub mod desk;
 pub mod error;
-pub mod photo;
+pub mod export;
+pub mod forms;
 pub mod state;
 pub mod ui;
 

@@ -66,20 +66,5 @@ pub async fn audit(
     security(("bearer" = [])))]
 pub async fn audit_csv(state: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    let actor = user.actor().clone();
-    let csv = state
-        .run(move |office| {
-            let mut out = Vec::new();
-            office.export_audit_csv(&actor, &mut out)?;
-            Ok(out)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"audit-log.csv\"",
-        ))
-        .body(csv))
+    crate::web::export::audit_csv(&state, user.actor().clone()).await
 }

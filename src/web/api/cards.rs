@@ -9,11 +9,11 @@ use crate::issuance::{EnrolOutcome, Enrolment, NewCardRequest, ReplaceReason, Re
 use crate::office::actor::Permission;
 use crate::web::auth::ApiUser;
 use crate::web::error::{AppError, AppResult, json};
+use crate::web::forms::{self, PhotoInput};
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use base64::Engine;
-use citycard_credential::{Date, date};
+use citycard_credential::Date;
 use serde::Deserialize;
 
 /// `GET /api/v1/cards` query.
@@ -24,24 +24,14 @@ pub struct FindParams {
 }
 
 fn optional_date(field: &'static str, text: Option<&str>) -> AppResult<Option<Date>> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => crate::dates::parse_date_of_birth(t, DateSyntax::Iso, date::today_utc())
-            .map_err(|p| AppError::invalid(field, p.to_string())),
-    }
+    forms::date_of_birth(text, DateSyntax::Iso).map_err(|p| AppError::invalid(field, p.to_string()))
 }
 
 async fn decode_photo(photo: Option<String>) -> AppResult<Option<Vec<u8>>> {
-    let Some(b64) = photo.filter(|p| !p.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .map_err(|_| AppError::invalid("photo", "must be base64 (RFC 4648, with padding)"))?;
-    let photo = web::block(move || crate::web::photo::reencode(&bytes))
+    let input = photo.map_or(PhotoInput::None, PhotoInput::Base64);
+    forms::photo(input)
         .await?
-        .map_err(|e| AppError::invalid("photo", e.to_string()))?;
-    Ok(Some(photo))
+        .map_err(|e| AppError::invalid("photo", e.to_string()))
 }
 
 // ---------------------------------------------------------------- cards

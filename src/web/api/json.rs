@@ -99,10 +99,7 @@ pub struct AttestationJson {
 
 impl From<AttestationJson> for Attestation {
     fn from(a: AttestationJson) -> Self {
-        Attestation {
-            identity_checked: a.identity_checked,
-            residence_checked: a.residence_checked,
-        }
+        crate::web::forms::attestation(a.identity_checked, a.residence_checked)
     }
 }
 

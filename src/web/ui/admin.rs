@@ -11,7 +11,7 @@ use crate::office::actor::{Permission, Role};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -430,21 +430,7 @@ pub async fn audit(
 
 pub async fn audit_csv(state: web::Data<AppState>, user: AuthUser) -> HtmlResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    let actor = user.actor().clone();
-    let csv = state
-        .run(move |o| {
-            let mut out = Vec::new();
-            o.export_audit_csv(&actor, &mut out)?;
-            Ok(out)
-        })
+    crate::web::export::audit_csv(&state, user.actor().clone())
         .await
-        .map_err(AppError::html)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"audit-log.csv\"",
-        ))
-        .body(csv))
+        .map_err(AppError::html)
 }

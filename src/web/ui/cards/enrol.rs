@@ -1,10 +1,11 @@
 //! Enrol a resident and issue the first card (with the duplicate warning).
 
-use super::{dob_policy, parse_dob, photo_of, to_field};
-use crate::issuance::{Attestation, EnrolOutcome, Enrolment, clean_name};
+use super::{attestation_of, dob_policy, parse_dob, photo_of, to_field};
+use crate::issuance::{EnrolOutcome, Enrolment};
 use crate::office::actor::Permission;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
+use crate::web::forms;
 use crate::web::state::AppState;
 use crate::web::ui::templates::{CardRow, Enrol, EnrolForm};
 use crate::web::ui::upload::{self};
@@ -52,26 +53,15 @@ pub async fn enrol(
     let mut errors = FieldErrors::new();
     // Every field is checked before the enrolment, so that the clerk sees
     // all problems at once (the enrolment checks them again).
-    for (field, may_be_empty) in [("given_names", true), ("family_name", false)] {
-        if let Err(e) = clean_name(field, form.text(field), may_be_empty) {
-            to_field(lang, AppError::from(e), &mut errors)?;
-        }
+    for e in forms::name_problems(form.text("given_names"), form.text("family_name")) {
+        to_field(lang, AppError::from(e), &mut errors)?;
     }
     let date_of_birth = parse_dob(lang, form.text("date_of_birth"), &mut errors);
     if dob_required && date_of_birth.is_none() {
         errors.add("date_of_birth", lang.t("field.date_of_birth_required"));
     }
     let photo = photo_of(lang, &mut form, &mut errors).await?;
-    let attestation = Attestation {
-        identity_checked: form.checked("attest_identity"),
-        residence_checked: form.checked("attest_residence"),
-    };
-    if !attestation.identity_checked {
-        errors.add("attest_identity", lang.t("field.attest_identity"));
-    }
-    if !attestation.residence_checked {
-        errors.add("attest_residence", lang.t("field.attest_residence"));
-    }
+    let attestation = attestation_of(lang, &form, &mut errors);
     let mut duplicates = Vec::new();
     if errors.is_empty() {
         let enrolment = Enrolment {

@@ -1,9 +1,7 @@
 //! Renew, replace, revoke and erase.
 
-use super::{number_from_path, photo_of, to_field};
-use crate::issuance::{
-    Attestation, NewCardRequest, PublishStatus, ReplaceReason, RevocationReason,
-};
+use super::{attestation_of, number_from_path, photo_of, to_field};
+use crate::issuance::{NewCardRequest, PublishStatus, ReplaceReason, RevocationReason};
 use crate::office::actor::Permission;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
@@ -118,16 +116,7 @@ async fn new_card(
         None
     };
     let photo = photo_of(lang, &mut form, &mut errors).await?;
-    let attestation = Attestation {
-        identity_checked: form.checked("attest_identity"),
-        residence_checked: form.checked("attest_residence"),
-    };
-    if !attestation.identity_checked {
-        errors.add("attest_identity", lang.t("field.attest_identity"));
-    }
-    if !attestation.residence_checked {
-        errors.add("attest_residence", lang.t("field.attest_residence"));
-    }
+    let attestation = attestation_of(lang, &form, &mut errors);
     if errors.is_empty() {
         let request = NewCardRequest { attestation, photo };
         let actor = user.actor().clone();

@@ -20,12 +20,11 @@ use super::upload::{PhotoUpload, UploadForm};
 use super::view::FieldErrors;
 use crate::config::DateOfBirthPolicy;
 use crate::dates::{DateProblem, DateSyntax};
+use crate::issuance::Attestation;
 use crate::issuance::parse_card_number;
 use crate::web::error::AppError;
+use crate::web::forms::{self, PhotoError, PhotoInput};
 use crate::web::state::AppState;
-use actix_web::web;
-use base64::Engine;
-use citycard_credential::date::today_utc;
 use citycard_credential::{CardNumber, Date};
 
 pub(super) fn number_from_path(path: &str) -> Result<CardNumber, AppError> {
@@ -44,7 +43,7 @@ pub(super) fn dob_policy(state: &AppState) -> (bool, bool) {
 /// anything else that is not a plausible date of birth is a field error
 /// that says why.
 pub(super) fn parse_dob(lang: Lang, text: &str, errors: &mut FieldErrors) -> Option<Date> {
-    match crate::dates::parse_date_of_birth(text, DateSyntax::IsoOrGerman, today_utc()) {
+    match forms::date_of_birth(Some(text), DateSyntax::IsoOrGerman) {
         Ok(d) => d,
         Err(problem) => {
             let days = match problem {
@@ -63,46 +62,46 @@ pub(super) fn parse_dob(lang: Lang, text: &str, errors: &mut FieldErrors) -> Opt
     }
 }
 
-/// The photo of a form, re-encoded (metadata stripped), or a field error.
+/// The photo of a form (the file, else the kept one), re-encoded, or a
+/// field error.
 pub(super) async fn photo_of(
     lang: Lang,
     form: &mut UploadForm,
     errors: &mut FieldErrors,
 ) -> Result<Option<Vec<u8>>, AppError> {
-    let raw = match std::mem::take(&mut form.photo) {
-        PhotoUpload::TooLarge => {
-            errors.add("photo", lang.t("field.photo_too_large"));
-            return Ok(None);
-        }
-        PhotoUpload::Bytes(b) => Some(b),
-        PhotoUpload::None => {
-            let kept = form.text("photo_kept").trim();
-            if kept.is_empty() {
-                None
-            } else {
-                Some(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(kept)
-                        .map_err(|_| AppError::bad_body("the kept photo is damaged").html())?,
-                )
-            }
-        }
+    let input = match std::mem::take(&mut form.photo) {
+        PhotoUpload::TooLarge => PhotoInput::TooLarge,
+        PhotoUpload::Bytes(b) => PhotoInput::Bytes(b),
+        PhotoUpload::None => PhotoInput::Base64(form.text("photo_kept").to_owned()),
     };
-    let Some(raw) = raw else {
-        return Ok(None);
+    let key = match forms::photo(input).await {
+        Err(e) => return Err(AppError::from(e).html()),
+        Ok(Ok(p)) => return Ok(p),
+        Ok(Err(PhotoError::NotBase64)) => {
+            return Err(AppError::bad_body("the kept photo is damaged").html());
+        }
+        Ok(Err(PhotoError::TooLarge)) => "field.photo_too_large",
+        Ok(Err(PhotoError::TooSmall)) => "field.photo_too_small",
+        Ok(Err(_)) => "field.photo",
     };
-    match web::block(move || crate::web::photo::reencode(&raw)).await {
-        Ok(Ok(p)) => Ok(Some(p)),
-        Ok(Err(crate::web::photo::PhotoError::TooSmall)) => {
-            errors.add("photo", lang.t("field.photo_too_small"));
-            Ok(None)
-        }
-        Ok(Err(_)) => {
-            errors.add("photo", lang.t("field.photo"));
-            Ok(None)
-        }
-        Err(e) => Err(AppError::from(e).html()),
+    errors.add("photo", lang.t(key));
+    Ok(None)
+}
+
+/// The attestation checkboxes; each one not ticked is a field error.
+pub(super) fn attestation_of(
+    lang: Lang,
+    form: &UploadForm,
+    errors: &mut FieldErrors,
+) -> Attestation {
+    let a = forms::attestation(
+        form.checked("attest_identity"),
+        form.checked("attest_residence"),
+    );
+    for field in forms::unticked(a) {
+        errors.add(field, lang.t(&format!("field.{field}")));
     }
+    a
 }
 
 /// Adds the field error of a domain error, or gives the error back.
