@@ -6,7 +6,6 @@
 //!   N=2^14, r=8, p=1 and AES-256-CBC), always written with mode 0600;
 //! - public keys: SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
 
-use anyhow::{Context, Result, anyhow, bail};
 use citycard_credential::keys as ckeys;
 use citycard_credential::{SigningKey, VerifyingKey};
 use pkcs8::pkcs5::{pbes2, scrypt};
@@ -30,6 +29,54 @@ const SCRYPT_LOG_N: u8 = 14;
 const SCRYPT_R: u32 = 8;
 const SCRYPT_P: u32 = 1;
 
+/// What went wrong with a key file or passphrase. Messages name files,
+/// never a key or a passphrase.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// A file (or the terminal) could not be read, created, written or
+    /// replaced; `doing` says which.
+    #[error("{doing}")]
+    Io {
+        /// What was being done, with the file.
+        doing: String,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The card-format crate could not encode or decode a key.
+    #[error("{doing}")]
+    Key {
+        /// What was being done, with the file.
+        doing: String,
+        /// Why it failed.
+        #[source]
+        source: citycard_credential::Error,
+    },
+    /// Encoding a key failed in the credential crate.
+    #[error(transparent)]
+    Encode(#[from] citycard_credential::Error),
+    /// A file is not what was expected, may not be overwritten, or a
+    /// passphrase is missing, wrong or too short: the message says which.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// The result of the key store's functions.
+pub type Result<T, E = KeyFileError> = std::result::Result<T, E>;
+
+fn io(doing: String) -> impl FnOnce(std::io::Error) -> KeyFileError {
+    move |source| KeyFileError::Io { doing, source }
+}
+
+fn key(doing: String) -> impl FnOnce(citycard_credential::Error) -> KeyFileError {
+    move |source| KeyFileError::Key { doing, source }
+}
+
+fn refused(message: impl Into<String>) -> KeyFileError {
+    KeyFileError::Refused(message.into())
+}
+
 /// A passphrase, wiped from memory when dropped.
 pub type Passphrase = Zeroizing<String>;
 
@@ -47,16 +94,23 @@ impl PassphraseSource {
     /// A passphrase given without asking: from the file or the environment.
     pub fn given(&self) -> Result<Option<Passphrase>> {
         if let Some(path) = &self.file {
-            let text = Zeroizing::new(read_limited(path, MAX_KEY_FILE).with_context(|| {
-                format!("could not read the passphrase file {}", path.display())
-            })?);
+            let text = Zeroizing::new(read_limited(path, MAX_KEY_FILE).map_err(io(format!(
+                "could not read the passphrase file {}",
+                path.display()
+            )))?);
             let text = Zeroizing::new(String::from_utf8(text.to_vec()).map_err(|_| {
-                anyhow!("the passphrase file {} is not UTF-8 text", path.display())
+                refused(format!(
+                    "the passphrase file {} is not UTF-8 text",
+                    path.display()
+                ))
             })?);
             let line = text.strip_suffix('\n').unwrap_or(&text);
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() {
-                bail!("the passphrase file {} is empty", path.display());
+                return Err(refused(format!(
+                    "the passphrase file {} is empty",
+                    path.display()
+                )));
             }
             return Ok(Some(Zeroizing::new(line.to_owned())));
         }
@@ -67,7 +121,7 @@ impl PassphraseSource {
             Ok(value) if !value.is_empty() => Ok(Some(Zeroizing::new(value))),
             Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
             Err(std::env::VarError::NotUnicode(_)) => {
-                bail!("{PASSPHRASE_ENV} is not valid UTF-8")
+                Err(refused(format!("{PASSPHRASE_ENV} is not valid UTF-8")))
             }
         }
     }
@@ -78,15 +132,15 @@ impl PassphraseSource {
             return Ok(p);
         }
         if !std::io::stdin().is_terminal() {
-            bail!(
+            return Err(refused(format!(
                 "{} is encrypted: give its passphrase with --passphrase-file FILE or the \
                  environment variable {PASSPHRASE_ENV}",
                 what.display()
-            );
+            )));
         }
         let p = Zeroizing::new(
             rpassword::prompt_password(format!("Passphrase for {}: ", what.display()))
-                .context("could not read the passphrase")?,
+                .map_err(io("could not read the passphrase".to_owned()))?,
         );
         Ok(p)
     }
@@ -97,38 +151,43 @@ impl PassphraseSource {
             return Ok(p);
         }
         if !std::io::stdin().is_terminal() {
-            bail!(
+            return Err(refused(format!(
                 "a passphrase is needed to encrypt {}: give it with --passphrase-file FILE or \
                  the environment variable {PASSPHRASE_ENV}",
                 what.display()
-            );
+            )));
         }
         let first = Zeroizing::new(
             rpassword::prompt_password(format!("New passphrase for {}: ", what.display()))
-                .context("could not read the passphrase")?,
+                .map_err(io("could not read the passphrase".to_owned()))?,
         );
         if first.chars().count() < 8 {
-            bail!("the passphrase is too short: use at least 8 characters");
+            return Err(refused(
+                "the passphrase is too short: use at least 8 characters",
+            ));
         }
         let again = Zeroizing::new(
             rpassword::prompt_password("Type the same passphrase again: ")
-                .context("could not read the passphrase")?,
+                .map_err(io("could not read the passphrase".to_owned()))?,
         );
         if *first != *again {
-            bail!("the two passphrases differ; nothing was written");
+            return Err(refused("the two passphrases differ; nothing was written"));
         }
         Ok(first)
     }
 }
 
 /// Reads at most `max` bytes of a file; a larger file is an error.
-pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
+pub fn read_limited(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let file = fs::File::open(path)?;
     let mut buf = Vec::new();
     file.take(max + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
-        bail!("the file is larger than {max} bytes");
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the file is larger than {max} bytes"),
+        ));
     }
     Ok(buf)
 }
@@ -152,11 +211,11 @@ pub fn check_can_write(paths: &[&Path], force: bool) -> Result<()> {
     }
     for path in paths {
         if path.exists() {
-            bail!(
+            return Err(refused(format!(
                 "{} already exists; nothing was written. Move it away first, or pass --force \
                  to overwrite it (an overwritten private key is lost for good)",
                 path.display()
-            );
+            )));
         }
     }
     Ok(())
@@ -184,12 +243,12 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> R
     let _ = mode;
     let mut file = options.open(&target).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow!(
+            refused(format!(
                 "{} already exists; nothing was written (pass --force to overwrite it)",
                 target.display()
-            )
+            ))
         } else {
-            anyhow!("could not create {}: {e}", path.display())
+            refused(format!("could not create {}: {e}", path.display()))
         }
     })?;
     // The umask may have removed bits but never adds any; set the mode
@@ -198,14 +257,16 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> R
     {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(fs::Permissions::from_mode(mode))
-            .with_context(|| format!("could not set the mode of {}", target.display()))?;
+            .map_err(io(format!(
+                "could not set the mode of {}",
+                target.display()
+            )))?;
     }
     file.write_all(contents)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("could not write {}", path.display()))?;
+        .map_err(io(format!("could not write {}", path.display())))?;
     if force {
-        fs::rename(&target, path)
-            .with_context(|| format!("could not replace {}", path.display()))?;
+        fs::rename(&target, path).map_err(io(format!("could not replace {}", path.display())))?;
     }
     Ok(())
 }
@@ -222,23 +283,23 @@ pub fn private_key_pem(key: &SigningKey, passphrase: Option<&str>) -> Result<Zer
         public_key: None,
     }
     .to_pkcs8_der()
-    .map_err(|_| anyhow!("could not encode the private key"))?;
+    .map_err(|_| refused("could not encode the private key"))?;
     let info = PrivateKeyInfo::try_from(der.as_bytes())
-        .map_err(|_| anyhow!("could not encode the private key"))?;
+        .map_err(|_| refused("could not encode the private key"))?;
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
     OsRng.fill_bytes(&mut iv);
     let cost = scrypt::Params::new(SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, 32)
-        .map_err(|_| anyhow!("bad scrypt parameters"))?;
+        .map_err(|_| refused("bad scrypt parameters"))?;
     let params = pbes2::Parameters::scrypt_aes256cbc(cost, &salt, &iv)
-        .map_err(|_| anyhow!("bad encryption parameters"))?;
+        .map_err(|_| refused("bad encryption parameters"))?;
     let encrypted = info
         .encrypt_with_params(params, passphrase.as_bytes())
-        .map_err(|_| anyhow!("could not encrypt the private key"))?;
+        .map_err(|_| refused("could not encrypt the private key"))?;
     let pem = encrypted
         .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-        .map_err(|_| anyhow!("could not encode the private key"))?;
+        .map_err(|_| refused("could not encode the private key"))?;
     Ok(pem)
 }
 
@@ -317,31 +378,38 @@ fn warn_if_readable_by_others(path: &Path) {
 /// Decrypts an encrypted PKCS#8 PEM key.
 pub fn decrypt_private_pem(pem: &str, passphrase: &str) -> Result<SigningKey> {
     SigningKey::from_pkcs8_encrypted_pem(pem, passphrase.as_bytes())
-        .map_err(|_| anyhow!("wrong passphrase, or not an Ed25519 key"))
+        .map_err(|_| refused("wrong passphrase, or not an Ed25519 key"))
 }
 
 /// Reads a private key file, plain or encrypted.
 pub fn read_private_key(path: &Path, passphrase: &PassphraseSource) -> Result<SigningKey> {
-    let contents = Zeroizing::new(
-        read_limited(path, MAX_KEY_FILE)
-            .with_context(|| format!("could not read the key file {}", path.display()))?,
-    );
+    let contents = Zeroizing::new(read_limited(path, MAX_KEY_FILE).map_err(io(format!(
+        "could not read the key file {}",
+        path.display()
+    )))?);
     let text = std::str::from_utf8(&contents)
-        .map_err(|_| anyhow!("{} is not a PEM key file", path.display()))?;
+        .map_err(|_| refused(format!("{} is not a PEM key file", path.display())))?;
     let key = match kind_of(&contents) {
-        KeyFileKind::PrivateKey => ckeys::private_from_pem(text)
-            .with_context(|| format!("could not read the private key {}", path.display()))?,
+        KeyFileKind::PrivateKey => ckeys::private_from_pem(text).map_err(key(format!(
+            "could not read the private key {}",
+            path.display()
+        )))?,
         KeyFileKind::EncryptedPrivateKey => {
             let pass = passphrase.for_reading(path)?;
             decrypt_private_pem(text, &pass)
-                .with_context(|| format!("could not decrypt {}", path.display()))?
+                .map_err(|e| refused(format!("could not decrypt {}: {e}", path.display())))?
         }
-        KeyFileKind::PublicKey => bail!(
-            "{} is a public key; this needs the private key (the .key file)",
-            path.display()
-        ),
+        KeyFileKind::PublicKey => {
+            return Err(refused(format!(
+                "{} is a public key; this needs the private key (the .key file)",
+                path.display()
+            )));
+        }
         KeyFileKind::OtherPem | KeyFileKind::Binary => {
-            bail!("{} is not a PKCS#8 PEM private key", path.display())
+            return Err(refused(format!(
+                "{} is not a PKCS#8 PEM private key",
+                path.display()
+            )));
         }
     };
     warn_if_readable_by_others(path);
@@ -350,22 +418,31 @@ pub fn read_private_key(path: &Path, passphrase: &PassphraseSource) -> Result<Si
 
 /// Reads a public key file (SPKI PEM).
 pub fn read_public_key(path: &Path) -> Result<VerifyingKey> {
-    let contents = read_limited(path, MAX_KEY_FILE)
-        .with_context(|| format!("could not read the key file {}", path.display()))?;
+    let contents = read_limited(path, MAX_KEY_FILE).map_err(io(format!(
+        "could not read the key file {}",
+        path.display()
+    )))?;
     match kind_of(&contents) {
         KeyFileKind::PublicKey => {}
-        KeyFileKind::PrivateKey | KeyFileKind::EncryptedPrivateKey => bail!(
-            "{} is a private key; give the public key (the .pub file) instead",
-            path.display()
-        ),
+        KeyFileKind::PrivateKey | KeyFileKind::EncryptedPrivateKey => {
+            return Err(refused(format!(
+                "{} is a private key; give the public key (the .pub file) instead",
+                path.display()
+            )));
+        }
         KeyFileKind::OtherPem | KeyFileKind::Binary => {
-            bail!("{} is not an SPKI PEM public key", path.display())
+            return Err(refused(format!(
+                "{} is not an SPKI PEM public key",
+                path.display()
+            )));
         }
     }
     let text = std::str::from_utf8(&contents)
-        .map_err(|_| anyhow!("{} is not a PEM key file", path.display()))?;
-    ckeys::public_from_pem(text)
-        .with_context(|| format!("could not read the public key {}", path.display()))
+        .map_err(|_| refused(format!("{} is not a PEM key file", path.display())))?;
+    ckeys::public_from_pem(text).map_err(key(format!(
+        "could not read the public key {}",
+        path.display()
+    )))
 }
 
 #[cfg(test)]

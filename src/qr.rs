@@ -4,11 +4,61 @@
 //! the digits in numeric mode. The version is the smallest that fits; the
 //! error correction level is Q when that fits in version 12, else M.
 
-use anyhow::{Context, Result, anyhow, bail};
 use citycard_credential::text::PREFIX;
 use qrcode::bits::Bits;
 use qrcode::{Color, EcLevel, QrCode, Version};
 use std::path::Path;
+
+/// What went wrong making or reading a QR code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QrError {
+    /// The text does not start with `CC1`.
+    #[error("the text does not start with {PREFIX}")]
+    NoPrefix,
+    /// The text after `CC1` is empty or not all digits.
+    #[error("the text after {PREFIX} must be digits only")]
+    NotDigits,
+    /// No QR version holds the text.
+    #[error("the text is too long for a QR code")]
+    TooLong,
+    /// The QR library refused the segments.
+    #[error("could not make the QR code: {0}")]
+    Encode(qrcode::types::QrError),
+    /// An image could not be opened, read, decoded or written; `doing`
+    /// says which.
+    #[error("{doing}")]
+    Image {
+        /// What was being done, with the file.
+        doing: String,
+        /// Why it failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The image holds no QR code.
+    #[error("no QR code found in the image {}", path.display())]
+    NotFound {
+        /// The image.
+        path: std::path::PathBuf,
+    },
+    /// The image holds a QR code that could not be read.
+    #[error("the QR code in {} could not be read", path.display())]
+    Unreadable {
+        /// The image.
+        path: std::path::PathBuf,
+    },
+}
+
+type Result<T, E = QrError> = std::result::Result<T, E>;
+
+fn image_error<E: std::error::Error + Send + Sync + 'static>(
+    doing: String,
+) -> impl FnOnce(E) -> QrError {
+    move |source| QrError::Image {
+        doing,
+        source: Box::new(source),
+    }
+}
 
 /// Largest version that gets level Q; beyond it the code uses level M.
 pub const MAX_VERSION_AT_Q: i16 = 12;
@@ -22,12 +72,12 @@ fn split(text: &str) -> Result<(String, &str)> {
     let text = text.trim_ascii();
     let (prefix, digits) = text
         .split_at_checked(PREFIX.len())
-        .ok_or_else(|| anyhow!("the text does not start with {PREFIX}"))?;
+        .ok_or(QrError::NoPrefix)?;
     if !prefix.eq_ignore_ascii_case(PREFIX) {
-        bail!("the text does not start with {PREFIX}");
+        return Err(QrError::NoPrefix);
     }
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("the text after {PREFIX} must be digits only");
+        return Err(QrError::NotDigits);
     }
     Ok((prefix.to_ascii_uppercase(), digits))
 }
@@ -47,7 +97,7 @@ pub fn smallest_version(text: &str, ec: EcLevel) -> Result<i16> {
     let (prefix, digits) = split(text)?;
     (1..=40)
         .find(|&v| bits_for(&prefix, digits, v, ec).is_some())
-        .ok_or_else(|| anyhow!("the text is too long for a QR code"))
+        .ok_or(QrError::TooLong)
 }
 
 /// The QR code for a card's text: Q if it fits in version 12, else M.
@@ -60,11 +110,10 @@ pub fn qr_code(text: &str) -> Result<QrCode> {
             40
         };
         if let Some(bits) = (1..=max).find_map(|v| bits_for(&prefix, digits, v, ec)) {
-            return QrCode::with_bits(bits, ec)
-                .map_err(|e| anyhow!("could not make the QR code: {e}"));
+            return QrCode::with_bits(bits, ec).map_err(QrError::Encode);
         }
     }
-    bail!("the text is too long for a QR code")
+    Err(QrError::TooLong)
 }
 
 /// The version number of a code.
@@ -98,22 +147,29 @@ pub fn render(code: &QrCode, module_pixels: u32) -> image::GrayImage {
 pub fn write_png(code: &QrCode, path: &Path) -> Result<()> {
     render(code, MODULE_PIXELS)
         .save_with_format(path, image::ImageFormat::Png)
-        .with_context(|| format!("could not write the PNG file {}", path.display()))
+        .map_err(image_error(format!(
+            "could not write the PNG file {}",
+            path.display()
+        )))
 }
 
 /// Reads the first QR code found in a PNG or JPEG image.
 pub fn decode_image(path: &Path) -> Result<String> {
     let img = image::ImageReader::open(path)
-        .with_context(|| format!("could not open the image {}", path.display()))?
+        .map_err(image_error(format!(
+            "could not open the image {}",
+            path.display()
+        )))?
         .with_guessed_format()
-        .with_context(|| format!("could not read the image {}", path.display()))?
+        .map_err(image_error(format!(
+            "could not read the image {}",
+            path.display()
+        )))?
         .decode()
-        .with_context(|| {
-            format!(
-                "could not decode the image {} (PNG or JPEG expected)",
-                path.display()
-            )
-        })?
+        .map_err(image_error(format!(
+            "could not decode the image {} (PNG or JPEG expected)",
+            path.display()
+        )))?
         .to_luma8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
@@ -125,12 +181,16 @@ pub fn decode_image(path: &Path) -> Result<String> {
     });
     let grids = prepared.detect_grids();
     if grids.is_empty() {
-        bail!("no QR code found in the image {}", path.display());
+        return Err(QrError::NotFound {
+            path: path.to_owned(),
+        });
     }
     grids
         .iter()
         .find_map(|g| g.decode().ok().map(|(_, text)| text))
-        .ok_or_else(|| anyhow!("the QR code in {} could not be read", path.display()))
+        .ok_or_else(|| QrError::Unreadable {
+            path: path.to_owned(),
+        })
 }
 
 #[cfg(test)]

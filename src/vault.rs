@@ -138,8 +138,8 @@ impl Vault {
     /// `create_missing` (first start, empty database) missing keys are made
     /// with mode 0600; otherwise a missing key is an error.
     pub fn open(config: &Config, create_missing: bool) -> Result<Self> {
-        let data = read_or_create_key(&config.data_key_path(), create_missing)?;
-        let dedup = read_or_create_key(&config.dedup_key_path(), create_missing)?;
+        let data = read_or_create_key(&config.layout().data_key(), create_missing)?;
+        let dedup = read_or_create_key(&config.layout().dedup_key(), create_missing)?;
         Self::from_keys(&data, &dedup)
     }
 
@@ -556,7 +556,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(config.data_key_path())
+            let mode = std::fs::metadata(config.layout().data_key())
                 .unwrap()
                 .permissions()
                 .mode();
@@ -565,7 +565,7 @@ mod tests {
         let check = v.key_check_value().unwrap();
         let again = Vault::open(&config, false).unwrap();
         again.check(&check).unwrap();
-        std::fs::remove_file(config.dedup_key_path()).unwrap();
+        std::fs::remove_file(config.layout().dedup_key()).unwrap();
         let wrong = Vault::open(&config, true).unwrap();
         assert!(
             wrong

@@ -19,10 +19,10 @@ macro_rules! app {
     ($t:expr) => {{
         let t: &TestOffice = $t;
         t.office.publish_revocations().unwrap();
-        let root_pub = t.config.root_public_key_path();
+        let root_pub = t.config.layout().root_public_key();
         let desk = DeskConfig {
-            trust_list: t.config.trust_list_path(),
-            revocations: t.config.revocations_path(),
+            trust_list: t.config.layout().trust_list(),
+            revocations: t.config.layout().revocations(),
             root_public_key: root_pub.exists().then_some(root_pub),
         };
         let state = web::Data::new(AppState::new(t.office.clone()));
@@ -713,13 +713,13 @@ fn every_instance_serves_the_stored_revocation_list() {
             let dir = tempfile::tempdir().unwrap();
             let mut config = t.config.clone();
             config.data_dir = dir.path().to_owned();
-            std::fs::copy(t.config.trust_list_path(), config.trust_list_path()).unwrap();
-            std::fs::copy(t.config.trust_list_path(), config.trust_list_path()).unwrap();
+            std::fs::copy(t.config.layout().trust_list(), config.layout().trust_list()).unwrap();
+            std::fs::copy(t.config.layout().trust_list(), config.layout().trust_list()).unwrap();
             let other = citycard::office::Office::open(&config).unwrap();
             let desk = DeskConfig {
-                trust_list: t.config.trust_list_path(),
-                revocations: config.revocations_path(),
-                root_public_key: Some(t.config.root_public_key_path()),
+                trust_list: t.config.layout().trust_list(),
+                revocations: config.layout().revocations(),
+                root_public_key: Some(t.config.layout().root_public_key()),
             };
             let state = web::Data::new(AppState::new(other));
             let desk = web::Data::new(citycard::web::desk::DeskState::new(desk).unwrap());
@@ -746,7 +746,7 @@ fn every_instance_serves_the_stored_revocation_list() {
                     citycard::issuance::RevocationReason::Stolen,
                 )
                 .unwrap();
-            assert!(!config.revocations_path().exists());
+            assert!(!config.layout().revocations().exists());
             let (status, headers, _, body) =
                 call!(app, get("/.well-known/citycard/revocations", None));
             assert_eq!(status, StatusCode::OK);

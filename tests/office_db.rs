@@ -73,16 +73,16 @@ fn the_keys_must_belong_to_the_database() {
     let config = t.config.clone();
     drop(t.office);
     // A lost data key is not silently replaced.
-    let saved = std::fs::read(config.data_key_path()).unwrap();
-    std::fs::remove_file(config.data_key_path()).unwrap();
+    let saved = std::fs::read(config.layout().data_key()).unwrap();
+    std::fs::remove_file(config.layout().data_key()).unwrap();
     let e = Office::open(&config).unwrap_err();
     assert!(e.to_string().contains("data.key is missing"), "{e}");
-    assert!(!config.data_key_path().exists());
+    assert!(!config.layout().data_key().exists());
     // Another key is refused.
-    std::fs::write(config.data_key_path(), format!("{}\n", "ab".repeat(32))).unwrap();
+    std::fs::write(config.layout().data_key(), format!("{}\n", "ab".repeat(32))).unwrap();
     let e = Office::open(&config).unwrap_err();
     assert!(e.to_string().contains("data.key is not the key"), "{e}");
-    std::fs::write(config.data_key_path(), saved).unwrap();
+    std::fs::write(config.layout().data_key(), saved).unwrap();
     Office::open(&config).unwrap();
 }
 

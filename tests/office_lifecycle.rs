@@ -42,18 +42,18 @@ fn again() -> NewCardRequest {
 
 fn verifier(t: &TestOffice) -> Verifier {
     let mut v = Verifier::new(
-        &std::fs::read(t.config.trust_list_path()).unwrap(),
+        &std::fs::read(t.config.layout().trust_list()).unwrap(),
         &root_key(t),
     )
     .unwrap();
-    if let Ok(bytes) = std::fs::read(t.config.revocations_path()) {
+    if let Ok(bytes) = std::fs::read(t.config.layout().revocations()) {
         v.load_revocations(&bytes).unwrap();
     }
     v
 }
 
 fn published(t: &TestOffice) -> RevocationList {
-    let bytes = std::fs::read(t.config.revocations_path()).unwrap();
+    let bytes = std::fs::read(t.config.layout().revocations()).unwrap();
     RevocationList::verify(&bytes, &t.trust).unwrap()
 }
 
@@ -703,13 +703,13 @@ fn maintenance_resigns_the_revocation_list() {
         t.office
             .revoke(&supervisor, card.card_number, RevocationReason::Damaged)
             .unwrap();
-        std::fs::remove_file(t.config.revocations_path()).unwrap();
+        std::fs::remove_file(t.config.layout().revocations()).unwrap();
         let m = t.office.maintenance().unwrap();
         assert_eq!(m.revocations.revoked, 1);
         let list = published(&t);
         assert!(list.contains(card.card_number));
         assert_eq!(list.issuer, ISSUER);
-        let text = std::fs::read_to_string(t.config.revoked_numbers_path()).unwrap();
+        let text = std::fs::read_to_string(t.config.layout().revoked_numbers()).unwrap();
         assert!(text.contains(&card.card_number.digits()));
         let status = t.office.key_status().unwrap();
         assert_eq!(status.issuer, ISSUER);
@@ -746,7 +746,7 @@ fn second_instance(t: &TestOffice) -> (citycard::office::Office, tempfile::TempD
     let dir = tempfile::tempdir().unwrap();
     let mut config = t.config.clone();
     config.data_dir = dir.path().to_owned();
-    std::fs::copy(t.config.trust_list_path(), config.trust_list_path()).unwrap();
+    std::fs::copy(t.config.layout().trust_list(), config.layout().trust_list()).unwrap();
     (citycard::office::Office::open(&config).unwrap(), dir)
 }
 
@@ -768,7 +768,10 @@ fn instances_on_one_database_publish_one_revocation_list() {
         let bytes = other.published_revocations().unwrap().unwrap();
         let list = RevocationList::verify(&bytes, &t.trust).unwrap();
         assert!(list.contains(card.card_number));
-        assert_eq!(bytes, std::fs::read(t.config.revocations_path()).unwrap());
+        assert_eq!(
+            bytes,
+            std::fs::read(t.config.layout().revocations()).unwrap()
+        );
         // Its maintenance keeps the current list (no new signature) and
         // writes it into its own data directory.
         let m = other.maintenance().unwrap();

@@ -119,7 +119,7 @@ fn no_name_or_birth_date_in_the_database_files_or_dump() {
         };
         // The card really carries the name (so the test looks for the right thing).
         let verifier = citycard_credential::Verifier::new(
-            &std::fs::read(t.config.trust_list_path()).unwrap(),
+            &std::fs::read(t.config.layout().trust_list()).unwrap(),
             &root_key(&t),
         )
         .unwrap();

@@ -57,8 +57,8 @@ async fn app(
     let state = web::Data::new(AppState::new(t.office.clone()));
     let desk = web::Data::new(
         DeskState::new(DeskConfig {
-            trust_list: t.config.trust_list_path(),
-            revocations: t.config.revocations_path(),
+            trust_list: t.config.layout().trust_list(),
+            revocations: t.config.layout().revocations(),
             root_public_key: None,
         })
         .unwrap(),

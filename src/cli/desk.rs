@@ -1,7 +1,8 @@
 //! `citycard desk …`: the desk verifier page.
 
-use crate::web::{data_dir::DataDir, desk};
+use crate::web::desk;
 use anyhow::Result;
+use citycard::config::Layout;
 use citycard_credential::{date, keys as ckeys};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -44,10 +45,10 @@ pub struct ExportArgs {
 
 impl ExportArgs {
     fn run(self) -> Result<()> {
-        let data = DataDir::new(&self.data_dir);
-        let trust_list = self.trust_list.unwrap_or_else(|| data.trust_list());
-        let revocations = self.revocations.unwrap_or_else(|| data.revocations());
-        let root = self.root.or(data.desk_config().root_public_key);
+        let data = desk::DeskConfig::from_layout(&Layout::in_data_dir(&self.data_dir));
+        let trust_list = self.trust_list.unwrap_or(data.trust_list);
+        let revocations = self.revocations.unwrap_or(data.revocations);
+        let root = self.root.or(data.root_public_key);
         let export = desk::export(&self.dir, &trust_list, &revocations, root.as_deref())?;
         for file in &export.files {
             eprintln!("wrote {}", file.display());

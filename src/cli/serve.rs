@@ -3,7 +3,8 @@
 use anyhow::{Context, Result};
 use citycard::Office;
 use citycard::config::{Config, DEFAULT_CONFIG_FILE};
-use citycard::web::{self, data_dir::DataDir, desk::DeskConfig};
+use citycard::office::dev_keys;
+use citycard::web::{self, desk::DeskConfig};
 use clap::Args;
 use secrecy::ExposeSecret;
 use std::ffi::OsString;
@@ -82,16 +83,15 @@ impl ServeArgs {
                 dir.display()
             );
         }
-        let data = DataDir::from_config(&config);
-        if data.prepare()? {
+        if dev_keys::prepare(&config.layout())? {
             eprintln!(
                 "Made development keys and lists in {}.",
                 config.data_dir.display()
             );
         }
         let office = Office::open(&config).context("could not open the office")?;
-        if web::data_dir::office_uses_development_keys(&office) {
-            eprintln!("{}", web::data_dir::development_warning(&config.data_dir));
+        if dev_keys::office_uses_development_keys(&office) {
+            eprintln!("{}", dev_keys::development_warning(&config.data_dir));
         }
         eprintln!(
             "Office \"{}\" on {} ({}).",
@@ -123,12 +123,7 @@ impl ServeArgs {
                 password.expose_secret()
             );
         }
-        let root_pub = config.root_public_key_path();
-        let desk = DeskConfig {
-            trust_list: config.trust_list_path(),
-            revocations: config.revocations_path(),
-            root_public_key: root_pub.exists().then_some(root_pub),
-        };
+        let desk = DeskConfig::from_layout(&config.layout());
         actix_web::rt::System::new()
             .block_on(web::serve(office, desk))
             .context("citycard serve")

@@ -8,6 +8,11 @@
 //! log in [`crate::audit`].
 
 pub mod actor;
+pub mod dev_keys;
+mod signing_keys;
+
+pub use signing_keys::SigningKeysError;
+use signing_keys::load_signing;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -15,10 +20,9 @@ use crate::db::schema::office_meta;
 use crate::error::{Error, Result};
 use crate::output::{PrintError, Printer, SharedPrinter};
 use crate::vault::Vault;
-use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
+use citycard_credential::trust_list::TrustedKey;
 use citycard_credential::{SigningKey, keys as ckeys};
 use diesel::prelude::*;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,7 +50,7 @@ struct Inner {
     config: Config,
     db: Db,
     vault: Vault,
-    signing: std::result::Result<Signing, String>,
+    signing: std::result::Result<Signing, SigningKeysError>,
     office_name: String,
     publish_lock: Mutex<()>,
     /// The stored revocation list as last read or written, and when.
@@ -164,7 +168,7 @@ impl Office {
         self.inner
             .signing
             .as_ref()
-            .map_err(|problem| Error::Keys(problem.clone()))
+            .map_err(|problem| Error::Keys(problem.to_string()))
     }
 
     pub(crate) fn publish_lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -268,105 +272,6 @@ fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
         vault.check(&v)?;
     }
     Ok(vault)
-}
-
-fn read_text(path: &Path, what: &str) -> std::result::Result<String, String> {
-    let bytes = crate::keys::read_limited(path, 300 * 1024)
-        .map_err(|e| format!("could not read the {what} {}: {e:#}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| format!("the {what} {} is not text", path.display()))
-}
-
-fn read_private(path: &Path) -> std::result::Result<SigningKey, String> {
-    let pem = zeroize::Zeroizing::new(read_text(path, "key")?);
-    if pem.contains("ENCRYPTED PRIVATE KEY") {
-        return Err(format!(
-            "{} is encrypted; the server needs its signing key unencrypted (mode 0600)",
-            path.display()
-        ));
-    }
-    ckeys::private_from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Loads the office key and the trust list, and checks they fit together.
-fn load_signing(config: &Config) -> std::result::Result<Signing, String> {
-    let card_key = read_private(&config.office_key_path())?;
-    let list_path = config.trust_list_path();
-    let bytes =
-        crate::keys::read_limited(&list_path, citycard_credential::MAX_TRUST_LIST_BYTES as u64)
-            .map_err(|e| {
-                format!(
-                    "could not read the trust list {}: {e:#}",
-                    list_path.display()
-                )
-            })?;
-    let root_pub = config.root_public_key_path();
-    let trust = if root_pub.exists() {
-        let root = crate::keys::read_public_key(&root_pub).map_err(|e| format!("{e:#}"))?;
-        TrustList::verify(&bytes, &root)
-    } else {
-        TrustList::inspect(&bytes).map(|(list, _)| list)
-    }
-    .map_err(|e| format!("the trust list {}: {e}", list_path.display()))?;
-    let card_kid = ckeys::kid(&card_key.verifying_key());
-    let card_entry = trust
-        .key(&card_kid)
-        .filter(|k| k.public_key == card_key.verifying_key())
-        .ok_or_else(|| {
-            format!(
-                "the office key {} (kid {}) is not in the trust list",
-                config.office_key_path().display(),
-                ckeys::to_hex(&card_kid)
-            )
-        })?
-        .clone();
-    if !card_entry.usage.allows(KeyUsage::CARDS) {
-        return Err("the trust list does not allow the office key to sign cards".to_owned());
-    }
-    let (revocation_key, revocation_entry) = if card_entry.usage.allows(KeyUsage::REVOCATIONS) {
-        (card_key.clone(), card_entry.clone())
-    } else {
-        let path = config.revocations_key_path();
-        if !path.exists() {
-            return Err(format!(
-                "the office key may not sign revocation lists, and there is no {}",
-                path.display()
-            ));
-        }
-        let key = read_private(&path)?;
-        let entry = trust
-            .key(&ckeys::kid(&key.verifying_key()))
-            .filter(|k| {
-                k.public_key == key.verifying_key() && k.usage.allows(KeyUsage::REVOCATIONS)
-            })
-            .ok_or_else(|| {
-                format!(
-                    "{} is not in the trust list as a revocation-signing key",
-                    path.display()
-                )
-            })?
-            .clone();
-        (key, entry)
-    };
-    if let Some(issuer) = &config.issuer
-        && *issuer != trust.issuer
-    {
-        return Err(format!(
-            "the configured issuer \"{issuer}\" differs from the trust list's \"{}\"",
-            trust.issuer
-        ));
-    }
-    Ok(Signing {
-        card_key,
-        card_entry,
-        revocation_key,
-        revocation_entry,
-        issuer: trust.issuer.clone(),
-        city_name: config
-            .city_name
-            .clone()
-            .unwrap_or_else(|| trust.name.clone()),
-        root_fingerprint: ckeys::fingerprint_display(&trust.root),
-    })
 }
 
 /// For tests: counts rows (used to check that nothing was half-written).

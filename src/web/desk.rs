@@ -131,6 +131,19 @@ pub struct DeskConfig {
     pub root_public_key: Option<PathBuf>,
 }
 
+impl DeskConfig {
+    /// The lists and root key of an office's data directory (the root key
+    /// only when it exists).
+    pub fn from_layout(layout: &crate::config::Layout) -> Self {
+        let root_public_key = layout.root_public_key();
+        DeskConfig {
+            trust_list: layout.trust_list(),
+            revocations: layout.revocations(),
+            root_public_key: root_public_key.exists().then_some(root_public_key),
+        }
+    }
+}
+
 /// What the handlers share: the configuration and values computed at start.
 #[derive(Debug)]
 pub struct DeskState {
@@ -425,9 +438,9 @@ mod tests {
     #[actix_web::test]
     async fn serves_page_and_lists() {
         let dir = tempfile::tempdir().unwrap();
-        let data = crate::web::data_dir::DataDir::new(dir.path());
-        data.create_development_keys().unwrap();
-        let state = web::Data::new(DeskState::new(data.desk_config()).unwrap());
+        let data = crate::config::Layout::in_data_dir(dir.path());
+        crate::office::dev_keys::create(&data).unwrap();
+        let state = web::Data::new(DeskState::new(DeskConfig::from_layout(&data)).unwrap());
         let app = atest::init_service(
             App::new()
                 .app_data(state.clone())
@@ -532,8 +545,8 @@ mod tests {
     #[test]
     fn export_writes_page_and_lists() {
         let dir = tempfile::tempdir().unwrap();
-        let data = crate::web::data_dir::DataDir::new(&dir.path().join("data"));
-        data.create_development_keys().unwrap();
+        let data = crate::config::Layout::in_data_dir(&dir.path().join("data"));
+        crate::office::dev_keys::create(&data).unwrap();
         let out = dir.path().join("public");
         let export = export(
             &out,

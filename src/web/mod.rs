@@ -25,7 +25,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod data_dir;
 pub mod desk;
 pub mod error;
 pub mod export;

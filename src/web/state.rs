@@ -33,7 +33,7 @@ impl AppState {
     /// TLS-terminating proxy).
     pub fn new(office: Office) -> Self {
         let secure_cookies = office.config().cookies_secure();
-        let development_keys = super::data_dir::office_uses_development_keys(&office);
+        let development_keys = crate::office::dev_keys::office_uses_development_keys(&office);
         AppState {
             office,
             secure_cookies,
@@ -58,7 +58,7 @@ impl AppState {
     }
 
     /// Whether the office runs on development keys (every clerk-UI page
-    /// then shows a banner; [`super::data_dir::office_uses_development_keys`]).
+    /// then shows a banner; [`crate::office::dev_keys::office_uses_development_keys`]).
     pub fn development_keys(&self) -> bool {
         self.development_keys
     }

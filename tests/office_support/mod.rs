@@ -114,9 +114,9 @@ pub fn make_keys(config: &Config) -> (SigningKey, TrustList) {
     std::fs::create_dir_all(&config.key_dir).unwrap();
     let root = ckeys::generate();
     let office = ckeys::generate();
-    citycard::keys::write_key_pair(&config.office_key_path(), &office, None, false).unwrap();
+    citycard::keys::write_key_pair(&config.layout().office_key(), &office, None, false).unwrap();
     std::fs::write(
-        config.root_public_key_path(),
+        config.layout().root_public_key(),
         ckeys::public_to_pem(&root.verifying_key()).unwrap(),
     )
     .unwrap();
@@ -137,7 +137,7 @@ pub fn make_keys(config: &Config) -> (SigningKey, TrustList) {
             KeyUsage::ALL,
         )],
     };
-    std::fs::write(config.trust_list_path(), trust.sign(&root).unwrap()).unwrap();
+    std::fs::write(config.layout().trust_list(), trust.sign(&root).unwrap()).unwrap();
     (root, trust)
 }
 

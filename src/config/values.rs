@@ -1,0 +1,251 @@
+//! The values settings take: database URL, policies, networks.
+
+use super::*;
+use serde::Deserialize;
+use std::fmt;
+
+/// Where the data lives, chosen by the URL scheme.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://PATH`: a single file.
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// `postgres://…` or `postgresql://…`, passed to libpq as given.
+    Postgres {
+        /// The URL (may hold a password: never shown).
+        url: String,
+    },
+}
+
+impl DatabaseUrl {
+    /// Parses a URL; only the `sqlite` and `postgres`/`postgresql` schemes
+    /// are accepted.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err("a database URL starts with sqlite:// or postgres://".to_owned());
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => {
+                let path = rest.split(['?', '#']).next().unwrap_or_default();
+                if path.is_empty() {
+                    return Err("a sqlite:// URL needs a file path, e.g. \
+                         sqlite://./citycard-data/citycard.sqlite"
+                        .to_owned());
+                }
+                if path == ":memory:" {
+                    return Err(
+                        "an in-memory SQLite database would lose every card at restart; \
+                         give a file path"
+                            .to_owned(),
+                    );
+                }
+                if rest.len() != path.len() {
+                    return Err("a sqlite:// URL takes no query or fragment".to_owned());
+                }
+                Ok(DatabaseUrl::Sqlite {
+                    path: PathBuf::from(path),
+                })
+            }
+            "postgres" | "postgresql" => Ok(DatabaseUrl::Postgres {
+                url: url.to_owned(),
+            }),
+            _ => Err(format!(
+                "the scheme \"{}\" is not supported: use sqlite:// or postgres://",
+                scheme.chars().take(20).collect::<String>()
+            )),
+        }
+    }
+
+    /// `sqlite` or `postgresql`.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite { .. } => "sqlite",
+            DatabaseUrl::Postgres { .. } => "postgresql",
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    /// Shows the SQLite path, but never a PostgreSQL URL (it may hold a password).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres { .. } => write!(f, "postgres://…"),
+        }
+    }
+}
+
+/// Whether the date of birth is asked for and put on the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOfBirthPolicy {
+    /// Every card shows a date of birth; enrolment needs one.
+    Required,
+    /// A date of birth is put on the card when the resident gives one.
+    Optional,
+    /// No date of birth is asked for, stored or printed.
+    None,
+}
+
+impl DateOfBirthPolicy {
+    pub(super) fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "required" | "yes" | "true" => Some(Self::Required),
+            "optional" => Some(Self::Optional),
+            "none" | "no" | "false" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+/// How long a photo is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoRetention {
+    /// Deleted when the card is marked printed (the default).
+    AfterPrinting,
+    /// Kept this many days after printing (for reprints), then deleted.
+    Days(u32),
+}
+
+impl PhotoRetention {
+    pub(super) fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_ascii_lowercase();
+        if matches!(t.as_str(), "after-printing" | "after_printing" | "0") {
+            return Some(Self::AfterPrinting);
+        }
+        let digits = t
+            .strip_suffix("days")
+            .or_else(|| t.strip_suffix("day"))
+            .or_else(|| t.strip_suffix('d'))
+            .unwrap_or(&t)
+            .trim();
+        match digits.parse::<u32>() {
+            Ok(0) => Some(Self::AfterPrinting),
+            Ok(n) if n <= 3650 => Some(Self::Days(n)),
+            _ => None,
+        }
+    }
+
+    /// How long after printing the photo is kept.
+    pub fn after_printing(self) -> Duration {
+        match self {
+            Self::AfterPrinting => Duration::ZERO,
+            Self::Days(n) => Duration::from_secs(u64::from(n) * 86_400),
+        }
+    }
+}
+
+/// Whether cookies get the `Secure` attribute (browsers then send them over
+/// HTTPS only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecureCookies {
+    /// `Secure` when the server speaks TLS itself (`[tls]` is set).
+    #[default]
+    Auto,
+    /// Always `Secure`: TLS is terminated by a proxy in front.
+    Always,
+    /// Never `Secure` (plain HTTP on localhost, development).
+    Never,
+}
+
+impl SecureCookies {
+    /// Parses `auto`, `true` or `false`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "true" => Some(Self::Always),
+            "false" => Some(Self::Never),
+            _ => None,
+        }
+    }
+}
+
+/// TLS certificate and key files (PEM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// Login throttling: per account and per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Failed logins on one account before it is locked.
+    pub account_max_failures: u32,
+    /// Failed logins from one address (over any accounts, existing or not)
+    /// within the window before the address is locked. This is what stops
+    /// password spraying: one password tried on many accounts.
+    pub address_max_failures: u32,
+    /// The window in which failures are counted.
+    pub window: Duration,
+    /// How long a lock lasts.
+    pub lockout: Duration,
+}
+
+impl Default for LoginThrottle {
+    /// The `[login]` defaults of [`super::SETTINGS`].
+    fn default() -> Self {
+        Config::with_data_dir(Path::new(DEFAULT_DATA_DIR)).login
+    }
+}
+
+/// An IP network (`10.0.0.0/8`, `fd00::/8`) or a single address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDRESS` or `ADDRESS/PREFIX`.
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: std::net::IpAddr = addr.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` lies in this network (an IPv4-mapped IPv6 address
+    /// counts as its IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
