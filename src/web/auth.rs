@@ -147,7 +147,7 @@ impl FromRequest for AuthUser {
                 Ok(auth) => {
                     let user = AuthUser { auth, token };
                     // The UI's error pages keep the header, menu and
-                    // "sign out" of the signed-in user (view::error_page).
+                    // "sign out" of the signed-in user (errors::error_page).
                     req.extensions_mut().insert(user.clone());
                     Ok(user)
                 }

@@ -27,8 +27,8 @@ pub mod api;
 pub mod auth;
 pub mod desk;
 pub mod error;
-pub mod openapi;
-pub mod photo;
+pub mod export;
+pub mod forms;
 pub mod state;
 pub mod ui;
 

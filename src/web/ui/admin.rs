@@ -1,18 +1,17 @@
 //! Admin and auditor pages: users, keys, audit log.
 
+use super::errors::field_error;
 use super::i18n::Lang;
 use super::session::CsrfForm;
 use super::templates::{Audit, AuditRow, Keys, UserReset, UserRow, Users, choices};
-use super::view::{
-    FieldErrors, Page, field_error, query_value, render, render_status, role_label, see_other,
-};
+use super::view::{FieldErrors, Page, query_value, render, render_status, role_label, see_other};
 use crate::office::accounts::{check_password_rules, normalize_username};
 use crate::office::actor::{Permission, Role};
 use crate::office::audit::AuditQuery;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -431,21 +430,7 @@ pub async fn audit(
 
 pub async fn audit_csv(state: web::Data<AppState>, user: AuthUser) -> HtmlResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    let actor = user.actor().clone();
-    let csv = state
-        .run(move |o| {
-            let mut out = Vec::new();
-            o.export_audit_csv(&actor, &mut out)?;
-            Ok(out)
-        })
+    crate::web::export::audit_csv(&state, user.actor().clone())
         .await
-        .map_err(AppError::html)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"audit-log.csv\"",
-        ))
-        .body(csv))
+        .map_err(AppError::html)
 }

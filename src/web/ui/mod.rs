@@ -11,10 +11,12 @@
 //!   (pseudonymous) appear in paths.
 //! - Errors about a field are shown next to the field (`aria-describedby`)
 //!   and in a summary at the top; other errors get an error page
-//!   ([`view::error_page`]).
+//!   ([`errors::error_page`]).
 
 mod admin;
 mod cards;
+mod dashboard;
+mod errors;
 pub mod i18n;
 mod printing;
 mod session;
@@ -54,7 +56,7 @@ async fn style() -> HttpResponse {
 
 /// Registers the UI's routes and its HTML error pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::Data::new(HtmlErrorRenderer::new(view::error_page)));
+    cfg.app_data(web::Data::new(HtmlErrorRenderer::new(errors::error_page)));
     let routes = [
         page("/ui/style.css").route(web::get().to(style)),
         page("/login")
@@ -64,7 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         page("/account/password")
             .route(web::get().to(session::password_form))
             .route(web::post().to(session::change_password)),
-        page("/").route(web::get().to(cards::dashboard)),
+        page("/").route(web::get().to(dashboard::dashboard)),
         page("/enrol")
             .route(web::get().to(cards::enrol_form))
             .route(web::post().to(cards::enrol)),

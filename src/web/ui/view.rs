@@ -1,6 +1,7 @@
 //! What every page shares: the language, the signed-in user's menu, the
 //! CSRF token, a notice after a redirect, field errors; rendering a
-//! template into a response; the HTML error pages.
+//! template into a response. (Error texts and pages: [`super::errors`],
+//! which imports this module and the templates; nothing here imports them.)
 
 use super::i18n::{LANG_COOKIE, Lang};
 use crate::office::actor::{Permission, Role};
@@ -8,7 +9,7 @@ use crate::web::auth::AuthUser;
 use crate::web::error::AppError;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 /// Notices a page may show after a redirect (`?msg=key`). Only these keys
@@ -320,96 +321,5 @@ impl FieldErrors {
     /// All, in the order added (for the summary at the top of the form).
     pub fn all(&self) -> &[(&'static str, String)] {
         &self.0
-    }
-}
-
-/// Maps a domain error about a form field to (field, translated message).
-/// `None` for errors that are not about a field.
-pub fn field_error(lang: Lang, e: &AppError) -> Option<(&'static str, String)> {
-    let field = e.field()?;
-    // By codes only (field and rule), never by the English message: the
-    // catalog's `field.<field>_<rule>`, else `field.<field>`.
-    if field == "attestation" {
-        let which = match e.rule() {
-            Some("identity") => "attest_identity",
-            _ => "attest_residence",
-        };
-        return Some((which, lang.t(&format!("field.{which}")).to_owned()));
-    }
-    if let Some(rule) = e.rule() {
-        let key = format!("field.{field}_{rule}");
-        if lang.has(&key) {
-            return Some((field, lang.t(&key).to_owned()));
-        }
-    }
-    let key = format!("field.{field}");
-    lang.has(&key).then(|| (field, lang.t(&key).to_owned()))
-}
-
-/// The HTML error page for an [`AppError`] marked `.html()` (registered
-/// as the backbone's `HtmlErrorRenderer`).
-pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
-    // A signed-in user keeps the header, the menu and "sign out".
-    let user = req.extensions().get::<AuthUser>().cloned();
-    let page = match &user {
-        Some(user) => Page::new(req, user, "error.title"),
-        None => Page::anonymous(req, "error.title"),
-    };
-    let lang = page.lang;
-    let (title, message) = match err.code() {
-        "forbidden" | "password_change_required" => (
-            "error.forbidden_title",
-            lang.t("error.forbidden").to_owned(),
-        ),
-        "csrf" => ("error.title", lang.t("error.csrf").to_owned()),
-        "not_found" => (
-            "error.not_found_title",
-            lang.t("error.not_found").to_owned(),
-        ),
-        "conflict" if err.reason().is_some() => (
-            "error.title",
-            lang.t(match err.reason() {
-                Some("own_account") => "users.self_disable",
-                Some("last_admin_role") => "users.last_admin_role",
-                _ => "users.last_admin",
-            })
-            .to_owned(),
-        ),
-        "conflict" => (
-            "error.title",
-            if lang == Lang::En {
-                lang.tf("error.invalid_state", &[("detail", err.message())])
-            } else {
-                lang.tf("error.invalid_state", &[("detail", "")])
-                    .trim_end_matches([':', ' ', '.'])
-                    .to_owned()
-                    + "."
-            },
-        ),
-        "throttled" => {
-            let minutes = err
-                .retry_after()
-                .unwrap_or(60)
-                .div_ceil(60)
-                .max(1)
-                .to_string();
-            (
-                "error.title",
-                lang.tf("login.throttled", &[("minutes", &minutes)]),
-            )
-        }
-        "payload_too_large" => ("error.title", lang.t("error.too_large").to_owned()),
-        "invalid_input" => ("error.title", lang.t("error.bad_request").to_owned()),
-        "unavailable" => ("error.title", lang.t("error.keys").to_owned()),
-        _ => ("error.title", lang.t("error.internal").to_owned()),
-    };
-    let page = page.with_title(lang.t(title).to_owned());
-    let tmpl = super::templates::ErrorPage {
-        page: &page,
-        message,
-    };
-    match render_status(&page, &tmpl, err.status()) {
-        Ok(res) => res,
-        Err(_) => err.default_html_page(),
     }
 }

@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document of the JSON API, generated with utoipa from the
-//! handlers and types in [`super::api`]; served at `/api/v1/openapi.json`.
+//! handlers in the modules of [`super`] and the types in [`super::json`]
+//! (which do not import it back); served at `/api/v1/openapi.json`.
 
-use super::api;
+use super::{audit, cards, json, printing, sessions};
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,19 +18,19 @@ use utoipa::{Modify, OpenApi};
             Errors are {\"error\": {\"code\", \"message\", \"field\"?}} with stable codes."
     ),
     paths(
-        api::create_session, api::delete_session, api::change_password,
-        api::create_token, api::list_tokens, api::revoke_token,
-        api::enrol, api::find_card, api::get_card, api::revoke, api::replace, api::renew,
-        api::erase, api::pdf, api::printed, api::print_queue, api::search,
-        api::audit, api::audit_csv,
+        sessions::create_session, sessions::delete_session, sessions::change_password,
+        sessions::create_token, sessions::list_tokens, sessions::revoke_token,
+        cards::enrol, cards::find_card, cards::get_card, cards::revoke, cards::replace, cards::renew,
+        cards::erase, printing::pdf, printing::printed, printing::print_queue, cards::search,
+        audit::audit, audit::audit_csv,
     ),
     components(schemas(
-        api::LoginRequest, api::TokenResponse, api::PasswordRequest, api::TokenRequest,
-        api::TokenSummary, api::NewTokenResponse, api::AttestationJson, api::EnrolRequest,
-        api::RevokeRequest, api::ReplaceRequest, api::RenewRequest, api::SearchRequest,
-        api::PublishJson, api::IssuedCardJson, api::CardSummaryJson, api::ResidentJson,
-        api::AttestationRecordJson, api::CardDetailsJson, api::RevokedJson, api::ErasedJson,
-        api::QueueEntryJson, api::AuditEntryJson, api::ErrorBody, api::ErrorDetail,
+        json::LoginRequest, json::TokenResponse, json::PasswordRequest, json::TokenRequest,
+        json::TokenSummary, json::NewTokenResponse, json::AttestationJson, json::EnrolRequest,
+        json::RevokeRequest, json::ReplaceRequest, json::RenewRequest, json::SearchRequest,
+        json::PublishJson, json::IssuedCardJson, json::CardSummaryJson, json::ResidentJson,
+        json::AttestationRecordJson, json::CardDetailsJson, json::RevokedJson, json::ErasedJson,
+        json::QueueEntryJson, json::AuditEntryJson, json::ErrorBody, json::ErrorDetail,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -1,7 +1,8 @@
 //! Uploaded photos: decoded and encoded again as JPEG, which drops every
 //! piece of metadata (EXIF with place and camera, comments) and anything
-//! that is not the picture (issue 3 item 10). Used by the JSON API; the UI
-//! may use it too.
+//! that is not the picture (issue 3 item 10). The one photo pipeline of the
+//! clerk UI (a file field, or the kept photo as base64) and the JSON API
+//! (base64): [`photo`].
 
 use crate::office::cards::MAX_PHOTO_BYTES;
 
@@ -26,6 +27,47 @@ pub enum PhotoError {
     /// Smaller than [`MIN_PHOTO_SIZE`]: it would print blurred.
     #[error("the photo is too small: it must be at least 240 × 300 pixels")]
     TooSmall,
+    /// Sent as base64 that is not base64.
+    #[error("must be base64 (RFC 4648, with padding)")]
+    NotBase64,
+}
+
+/// A photo as a form sent it.
+#[derive(Debug, Default)]
+pub enum PhotoInput {
+    /// None sent.
+    #[default]
+    None,
+    /// A file's bytes.
+    Bytes(Vec<u8>),
+    /// A file over [`MAX_PHOTO_BYTES`] (its bytes were dropped while reading).
+    TooLarge,
+    /// Base64 (the API's `photo`, the UI's kept photo); blank is none.
+    Base64(String),
+}
+
+/// The photo of a form, re-encoded ([`reencode`]): `Ok(Ok(None))` when none
+/// was sent, `Ok(Err(_))` when it cannot be used (the field's error), `Err`
+/// when the blocking pool failed.
+pub async fn photo(
+    input: PhotoInput,
+) -> Result<Result<Option<Vec<u8>>, PhotoError>, actix_web::error::BlockingError> {
+    use base64::Engine;
+    let raw = match input {
+        PhotoInput::None => return Ok(Ok(None)),
+        PhotoInput::TooLarge => return Ok(Err(PhotoError::TooLarge)),
+        PhotoInput::Bytes(b) => b,
+        PhotoInput::Base64(text) if text.trim().is_empty() => return Ok(Ok(None)),
+        PhotoInput::Base64(text) => {
+            match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+                Ok(b) => b,
+                Err(_) => return Ok(Err(PhotoError::NotBase64)),
+            }
+        }
+    };
+    Ok(actix_web::web::block(move || reencode(&raw))
+        .await?
+        .map(Some))
 }
 
 /// Decodes a JPEG or PNG and encodes it again as JPEG (quality 90);

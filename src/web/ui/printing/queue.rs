@@ -1,0 +1,270 @@
+//! The print queue, its batch PDF and marking a batch printed.
+
+use super::{pdf_response, printer, problem_text};
+use crate::office::actor::Permission;
+use crate::office::cards::parse_card_number;
+use crate::output::{Layout, PrintError};
+use crate::web::auth::AuthUser;
+use crate::web::error::{AppError, HtmlResult};
+use crate::web::state::AppState;
+use crate::web::ui::templates::{Queue, QueueRow};
+use crate::web::ui::view::{FieldErrors, Page, query_value, render_status, see_other};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use citycard_credential::CardNumber;
+use serde::Deserialize;
+
+// ---------------------------------------------------------------- print queue
+
+/// The queue page. Every card is checked before it is offered: those that
+/// cannot be printed are listed with their reason and left out of the
+/// batch PDF and of "mark as printed".
+pub async fn queue_page(
+    page: &Page,
+    state: &AppState,
+    user: &AuthUser,
+    errors: FieldErrors,
+    alerts: Vec<String>,
+    status: StatusCode,
+) -> HtmlResult<HttpResponse> {
+    let actor = user.actor().clone();
+    let (entries, checks, no_photo_layout) = state
+        .run_app(move |o| {
+            let entries = o.print_queue(&actor)?;
+            let printer = printer(o)?;
+            let checks = entries
+                .iter()
+                .map(|e| {
+                    let n = e.summary.card_number;
+                    match o.card_for_printing(&actor, n) {
+                        Ok(card) => {
+                            let photo = card.photo.is_some();
+                            printer.check(&card).map(|()| photo)
+                        }
+                        Err(e) => Err(PrintError::Unavailable(e.to_string())),
+                    }
+                })
+                .collect::<Vec<_>>();
+            Ok((entries, checks, printer.has_no_photo_layout()))
+        })
+        .await
+        .map_err(AppError::html)?;
+    let lang = page.lang;
+    let mut printable = Vec::new();
+    let mut rows = Vec::new();
+    for (e, check) in entries.iter().zip(checks) {
+        let number = e.summary.card_number;
+        let print = match &check {
+            Ok(true) => lang.t("print.ready_photo").to_owned(),
+            Ok(false) if no_photo_layout => lang.t("print.ready_no_photo").to_owned(),
+            Ok(false) => lang.t("print.ready").to_owned(),
+            Err(e) => lang.tf("print.cannot_print", &[("reason", &problem_text(lang, e))]),
+        };
+        if check.is_ok() {
+            printable.push(number.digits());
+        }
+        rows.push(QueueRow {
+            digits: number.digits(),
+            display: number.to_string(),
+            name: format!("{} {}", e.given_names, e.family_name)
+                .trim()
+                .to_owned(),
+            issued: lang.date(e.summary.issued),
+            expires: lang.date(e.summary.expires),
+            print,
+            printable: check.is_ok(),
+        });
+    }
+    let left_out = rows.len() - printable.len();
+    let mark_label = lang.tf("queue.mark_all", &[("count", &printable.len().to_string())]);
+    let batch_label = lang.tf(
+        "queue.batch_pdf",
+        &[("count", &printable.len().to_string())],
+    );
+    let left_out_text = (left_out > 0).then(|| {
+        lang.tf(
+            "print.left_out",
+            &[
+                ("count", &left_out.to_string()),
+                (
+                    "numbers",
+                    &rows
+                        .iter()
+                        .filter(|r| !r.printable)
+                        .map(|r| r.display.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ],
+        )
+    });
+    render_status(
+        page,
+        &Queue {
+            page,
+            errors,
+            alerts,
+            entries: rows,
+            numbers: printable.join(","),
+            printable: printable.len(),
+            mark_label,
+            batch_label,
+            left_out: left_out_text,
+        },
+        status,
+    )
+}
+
+pub async fn queue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::PrintCards)?;
+    let page = Page::new(&req, &user, "queue.title");
+    queue_page(
+        &page,
+        &state,
+        &user,
+        FieldErrors::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `1234…,5678…` → card numbers (at most the queue's limit).
+fn numbers_list(text: &str) -> Result<Vec<CardNumber>, AppError> {
+    let numbers = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_card_number(s).map_err(|_| AppError::bad_body("bad card list").html()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let limit = usize::try_from(crate::office::cards::PRINT_QUEUE_LIMIT).unwrap_or(500);
+    if numbers.is_empty() || numbers.len() > limit {
+        return Err(AppError::bad_body("bad card list").html());
+    }
+    Ok(numbers)
+}
+
+/// `GET /print-queue/pdf?cards=…`: the cards that can be printed, in one
+/// PDF. When none can, the queue page says why.
+pub async fn queue_pdf(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::PrintCards)?;
+    let numbers = numbers_list(&query_value(&req, "cards").unwrap_or_default())?;
+    let actor = user.actor().clone();
+    let batch = state
+        .run_app(move |o| {
+            let printer = printer(o)?;
+            // One card at a time from the database (at most one photo
+            // decrypted at a time besides the PDF being built).
+            let cards = numbers.iter().map(|&n| {
+                let card = o
+                    .card_for_printing(&actor, n)
+                    .map_err(|e| PrintError::Unavailable(e.to_string()));
+                (n, card)
+            });
+            printer
+                .batch(cards, Layout::CardPrinter)
+                .map_err(AppError::from)
+        })
+        .await
+        .map_err(AppError::html)?;
+    if !batch.skipped.is_empty() {
+        // Counts and codes only: no name, no card number in the log.
+        let codes: Vec<&str> = batch.skipped.iter().map(|s| s.reason.code()).collect();
+        eprintln!(
+            "note: print queue PDF: {} card(s) left out ({})",
+            batch.skipped.len(),
+            codes.join(", ")
+        );
+    }
+    match batch.pdf {
+        Some(pdf) => Ok(pdf_response(pdf, "print-queue.pdf")),
+        None => {
+            let page = Page::new(&req, &user, "queue.title");
+            let lang = page.lang;
+            let alerts = batch
+                .skipped
+                .iter()
+                .map(|s| {
+                    lang.tf(
+                        "print.card_left_out",
+                        &[
+                            ("number", &s.number.to_string()),
+                            ("reason", &problem_text(lang, &s.reason)),
+                        ],
+                    )
+                })
+                .collect();
+            queue_page(
+                &page,
+                &state,
+                &user,
+                FieldErrors::new(),
+                alerts,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BatchForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    cards: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn queue_printed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    form: web::Form<BatchForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::PrintCards)?;
+    if form.confirm.is_empty() {
+        let page = Page::new(&req, &user, "queue.title");
+        let mut errors = FieldErrors::new();
+        errors.add("confirm", page.lang.t("queue.confirm_error"));
+        return queue_page(
+            &page,
+            &state,
+            &user,
+            errors,
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let numbers = numbers_list(&form.cards)?;
+    let actor = user.actor().clone();
+    let marked = state
+        .run(move |o| {
+            let mut marked = 0usize;
+            for n in numbers {
+                match o.mark_printed(&actor, n) {
+                    Ok(()) => marked += 1,
+                    // Printed or revoked meanwhile: leave it.
+                    Err(crate::Error::InvalidState(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(marked)
+        })
+        .await
+        .map_err(AppError::html)?;
+    Ok(see_other(&format!(
+        "/print-queue?msg=queue.marked&count={marked}"
+    )))
+}
