@@ -12,8 +12,6 @@
 //!   resident-facing page (and our tables hold no personal data in the
 //!   clear, so no database message can carry any).
 
-use crate::office::actor::Role;
-
 /// Result with the office [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -24,8 +22,9 @@ pub enum Error {
     /// The actor's role does not allow the operation.
     #[error("a user with the role {role} may not {action}")]
     Forbidden {
-        /// The actor's role.
-        role: Role,
+        /// The actor's role, as stored (`clerk`, …): a code, so that this
+        /// file imports nothing of the domain.
+        role: &'static str,
         /// What was attempted, e.g. `revoke cards`.
         action: &'static str,
     },

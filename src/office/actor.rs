@@ -163,7 +163,7 @@ impl Actor {
             Ok(())
         } else {
             Err(Error::Forbidden {
-                role: self.role,
+                role: self.role.as_str(),
                 action: p.describe(),
             })
         }

@@ -21,6 +21,7 @@ pub mod qr_draw;
 mod render;
 pub mod sheet;
 pub mod template;
+mod template_check;
 pub mod template_set;
 pub mod text;
 

@@ -106,7 +106,7 @@ pub(super) fn attestation_of(
 
 /// Adds the field error of a domain error, or gives the error back.
 pub(super) fn to_field(lang: Lang, e: AppError, errors: &mut FieldErrors) -> Result<(), AppError> {
-    if let Some((field, msg)) = crate::web::ui::printing::unprintable_field_error(lang, &e) {
+    if let Some((field, msg)) = crate::web::ui::errors::unprintable_field_error(lang, &e) {
         errors.add(field, msg);
         return Ok(());
     }

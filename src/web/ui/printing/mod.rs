@@ -54,27 +54,6 @@ pub fn problem_text(lang: Lang, e: &PrintError) -> String {
     }
 }
 
-/// The enrolment form's error for a name the card cannot print (codes
-/// `unprintable_character`, `name_too_long`), in the clerk's language.
-pub fn unprintable_field_error(lang: Lang, e: &AppError) -> Option<(&'static str, String)> {
-    let field = e.field()?;
-    let msg = match e.code() {
-        "unprintable_character" => {
-            let shown = e
-                .extra()
-                .and_then(|(_, v)| v.as_str())
-                .and_then(|u| u.strip_prefix("U+"))
-                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                .and_then(char::from_u32)
-                .map(|c| format!("U+{:04X} {c}", u32::from(c)))?;
-            lang.tf("print.field_unprintable_character", &[("char", &shown)])
-        }
-        "name_too_long" => lang.t("print.field_name_too_long").to_owned(),
-        _ => return None,
-    };
-    Some((field, msg))
-}
-
 /// What went wrong while printing: a printing error (the card's own
 /// problem is shown on the page), or another error (an error page).
 enum Failure {
