@@ -64,11 +64,28 @@ pub enum Error {
     #[error("card template: {0}")]
     Template(String),
     /// The clerk did not attest that identity and residence were checked.
-    #[error("the clerk must confirm that the {} was checked", match .0 {
-        Attested::Identity => "identity",
-        Attested::Residence => "residence in the city",
+    #[error("the clerk must confirm that the {}", match .0 {
+        Attested::Identity => "identity was checked",
+        Attested::Residence => "residence in the city was checked",
+        Attested::Caretaker => "resident's caretaker is present (the resident is a minor)",
     })]
     AttestationMissing(Attested),
+    /// A renewal outside the card's renewal window (`renewal` settings):
+    /// a new enrolment is needed once it has closed. Dates of the card,
+    /// never of the resident.
+    #[error("{}", if *too_early {
+        format!("this card can be renewed from {opens} (the renewal window is {opens} to {closes})")
+    } else {
+        format!("the renewal window of this card closed on {closes}: a new enrolment is needed")
+    })]
+    OutsideRenewalWindow {
+        /// The first day a renewal is possible.
+        opens: citycard_credential::Date,
+        /// The last day a renewal is possible.
+        closes: citycard_credential::Date,
+        /// Whether the window has not opened yet (else it has closed).
+        too_early: bool,
+    },
     /// A card number that is malformed ([`Rule::Format`]) or has a wrong
     /// check digit ([`Rule::CheckDigit`]).
     #[error("card number: {}", .0.describe())]
@@ -168,6 +185,7 @@ impl Error {
             } => "name_too_long",
             Error::Template(_) => "template",
             Error::AttestationMissing(_) => "attestation_required",
+            Error::OutsideRenewalWindow { .. } => "outside_renewal_window",
             Error::CardNumber(_) => "invalid_card_number",
             Error::NotFound(_) => "not_found",
             Error::InvalidState(_) => "invalid_state",
@@ -233,6 +251,8 @@ pub enum Attested {
     Identity,
     /// The resident's residence in the city.
     Residence,
+    /// A caretaker is present (a resident below `minors.caretaker_under`).
+    Caretaker,
 }
 
 impl Attested {
@@ -241,6 +261,7 @@ impl Attested {
         match self {
             Attested::Identity => "identity",
             Attested::Residence => "residence",
+            Attested::Caretaker => "caretaker",
         }
     }
 }
@@ -283,11 +304,13 @@ pub enum Rule {
     Wrong,
     /// A card number whose check digit does not fit (a mistyped digit).
     CheckDigit,
+    /// A date of birth below the office's minimum age (`minors.minimum_age`).
+    TooYoung,
 }
 
 impl Rule {
     /// Every rule, for the code table's tests.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 16] = [
         Rule::Required,
         Rule::NotCollected,
         Rule::TooLong,
@@ -303,6 +326,7 @@ impl Rule {
         Rule::SameAsCurrent,
         Rule::Wrong,
         Rule::CheckDigit,
+        Rule::TooYoung,
     ];
 
     /// The stable code: the API's `rule`, the UI's translation key.
@@ -323,6 +347,7 @@ impl Rule {
             Rule::SameAsCurrent => "same_as_current",
             Rule::Wrong => "wrong",
             Rule::CheckDigit => "check_digit",
+            Rule::TooYoung => "too_young",
         }
     }
 
@@ -344,6 +369,7 @@ impl Rule {
             Rule::SameAsCurrent => "must differ from the current password",
             Rule::Wrong => "is not right",
             Rule::CheckDigit => "has a wrong check digit (probably a mistyped digit)",
+            Rule::TooYoung => "is below the minimum age for a card",
         }
     }
 }

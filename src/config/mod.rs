@@ -138,6 +138,14 @@ pub struct Config {
     pub date_of_birth: DateOfBirthPolicy,
     /// When photos are deleted.
     pub photo_retention: PhotoRetention,
+    /// Minimum age, caretaker and validity of minors' cards.
+    pub ages: AgeRules,
+    /// When a card may be renewed.
+    pub renewal: RenewalWindow,
+    /// The deletion schedule.
+    pub retention: Retention,
+    /// Where "now" comes from (moved only in development builds).
+    pub clock: Clock,
     /// A session ends after this long without a request.
     pub session_idle_timeout: Duration,
     /// A session ends after this long in any case.
@@ -185,6 +193,21 @@ impl Config {
             card_validity_years: 0,
             date_of_birth: DateOfBirthPolicy::Optional,
             photo_retention: PhotoRetention::AfterPrinting,
+            ages: AgeRules {
+                minimum_age: 0,
+                caretaker_under: 0,
+                minors_under: 0,
+                minor_validity_years: 0,
+            },
+            renewal: RenewalWindow {
+                days_before: 0,
+                days_after: 0,
+            },
+            retention: Retention {
+                resident_months: 0,
+                unprinted_days: 0,
+            },
+            clock: Clock::default(),
             session_idle_timeout: Duration::ZERO,
             session_max_lifetime: Duration::ZERO,
             revocation_list_days: 0,

@@ -175,6 +175,116 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        key: "minors.minimum_age",
+        env: "CITYCARD_MINORS_MINIMUM_AGE",
+        toml: TomlType::Integer,
+        default: Some("10"),
+        doc: " (0 to 25): no card below this age (youngest possible age)",
+        apply: |c, v| {
+            c.ages.minimum_age = number(v, 0, 25)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "minors.caretaker_under",
+        env: "CITYCARD_MINORS_CARETAKER_UNDER",
+        toml: TomlType::Integer,
+        default: Some("14"),
+        doc: " (0 to 25): below this age the clerk attests a caretaker is present",
+        apply: |c, v| {
+            c.ages.caretaker_under = number(v, 0, 25)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "minors.under",
+        env: "CITYCARD_MINORS_UNDER",
+        toml: TomlType::Integer,
+        default: Some("14"),
+        doc: " (0 to 25): below this age a card is valid `minors.validity_years`",
+        apply: |c, v| {
+            c.ages.minors_under = number(v, 0, 25)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "minors.validity_years",
+        env: "CITYCARD_MINORS_VALIDITY_YEARS",
+        toml: TomlType::Integer,
+        default: Some("2"),
+        doc: " (1 to 10)",
+        apply: |c, v| {
+            c.ages.minor_validity_years = number(v, 1, 10)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "renewal.days_before",
+        env: "CITYCARD_RENEWAL_DAYS_BEFORE",
+        toml: TomlType::Integer,
+        default: Some("60"),
+        doc: " (0 to 3650): the renewal window opens this many days before the last valid day",
+        apply: |c, v| {
+            c.renewal.days_before = number(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "renewal.days_after",
+        env: "CITYCARD_RENEWAL_DAYS_AFTER",
+        toml: TomlType::Integer,
+        default: Some("180"),
+        doc: " (0 to 3650): and closes this many days after it",
+        apply: |c, v| {
+            c.renewal.days_after = number(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "retention.resident_months",
+        env: "CITYCARD_RETENTION_RESIDENT_MONTHS",
+        toml: TomlType::Integer,
+        default: Some("24"),
+        doc: " (7 to 240): a resident is erased this long after their last card \
+              expired or was revoked; more than the renewal window (docs/privacy.md)",
+        apply: |c, v| {
+            c.retention.resident_months = number(v, 7, 240)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "retention.unprinted_days",
+        env: "CITYCARD_RETENTION_UNPRINTED_DAYS",
+        toml: TomlType::Integer,
+        default: Some("90"),
+        doc: " (7 to 3650): an enrolment whose card was never printed is erased after this",
+        apply: |c, v| {
+            c.retention.unprinted_days = number(v, 7, 3650)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "dev_clock_offset_days",
+        env: "CITYCARD_DEV_CLOCK_OFFSET_DAYS",
+        toml: TomlType::Integer,
+        default: Some("0"),
+        doc: ": moves the office's clock for tests; refused by a release build",
+        apply: |c, v| {
+            let days: i64 = v
+                .trim()
+                .parse()
+                .map_err(|_| "must be a whole number of days")?;
+            if days != 0 && !cfg!(debug_assertions) {
+                return Err("is only honoured by a development (debug) build".to_owned());
+            }
+            c.clock.offset_days = i32::try_from(days)
+                .ok()
+                .filter(|d| d.abs() <= 36_500)
+                .ok_or("must be at most 36500 days either way")?;
+            Ok(())
+        },
+    },
+    Setting {
         key: "session_idle_minutes",
         env: "CITYCARD_SESSION_IDLE_MINUTES",
         toml: TomlType::Integer,

@@ -249,3 +249,75 @@ impl fmt::Display for IpNet {
         write!(f, "{}/{}", self.addr, self.prefix)
     }
 }
+
+/// Who may get a card and for how long: the age bands (issue 13).
+///
+/// Ages are the resident's youngest possible age on the day of issue (see
+/// `office::cards::rules::age_on`). In the TOML file:
+///
+/// ```toml
+/// card_validity_years = 5   # everyone else
+/// [minors]
+/// minimum_age = 10          # no card below this age
+/// caretaker_under = 14      # a caretaker must be present below this age
+/// under = 14                # below this age a card is valid for ...
+/// validity_years = 2        # ... this many years
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgeRules {
+    /// No card below this age.
+    pub minimum_age: u8,
+    /// Below this age the clerk attests that a caretaker is present.
+    pub caretaker_under: u8,
+    /// Below this age a card gets [`AgeRules::minor_validity_years`].
+    pub minors_under: u8,
+    /// Validity of a minor's card, in years.
+    pub minor_validity_years: u8,
+}
+
+/// When a card may be renewed: from `days_before` its last valid day to
+/// `days_after` it (issue 13). Outside it a new enrolment is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewalWindow {
+    /// Days before the last valid day the window opens.
+    pub days_before: u16,
+    /// Days after the last valid day the window closes.
+    pub days_after: u16,
+}
+
+/// The deletion schedule (Löschkonzept, docs/privacy.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// A resident's sealed data is erased this many months after their
+    /// last card expired or was revoked (without a newer card).
+    pub resident_months: u16,
+    /// An enrolment whose card was never printed is erased after this many
+    /// days.
+    pub unprinted_days: u16,
+}
+
+/// Where the office takes "now" from: the system clock, moved by a number
+/// of days in a development (debug) build only (`dev_clock_offset_days`),
+/// so that tests move time forward instead of sleeping. A release build
+/// refuses the setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clock {
+    /// Days added to the system clock.
+    pub offset_days: i32,
+}
+
+impl Clock {
+    /// The time now (UTC), moved by the offset.
+    pub fn now(self) -> time::PrimitiveDateTime {
+        let real = time::OffsetDateTime::now_utc();
+        let moved = real
+            .checked_add(time::Duration::days(i64::from(self.offset_days)))
+            .unwrap_or(real);
+        time::PrimitiveDateTime::new(moved.date(), moved.time())
+    }
+
+    /// Today (UTC), moved by the offset.
+    pub fn today(self) -> citycard_credential::Date {
+        self.now().date()
+    }
+}

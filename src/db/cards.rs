@@ -43,6 +43,8 @@ pub struct CardRow {
     pub attested_at: PrimitiveDateTime,
     /// The card it renewed or replaced.
     pub previous_card: Option<i64>,
+    /// Attested: a caretaker was present (a minor).
+    pub caretaker_present: bool,
 }
 
 impl CardRow {
@@ -78,6 +80,8 @@ pub struct NewCard<'a> {
     pub attested_at: PrimitiveDateTime,
     /// The card it renews or replaces.
     pub previous_card: Option<i64>,
+    /// Attested: a caretaker was present.
+    pub caretaker_present: bool,
 }
 
 /// A card number as stored.
@@ -138,6 +142,7 @@ pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
             cards::attested_by.eq(card.attested_by),
             cards::attested_at.eq(card.attested_at),
             cards::previous_card.eq(card.previous_card),
+            cards::caretaker_present.eq(card.caretaker_present),
         ))
         .execute(c)?;
     Ok(())

@@ -169,3 +169,73 @@ pub fn erase(c: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> Result<bo
     .execute(c)?;
     Ok(n == 1)
 }
+
+/// The deletion schedule's cut-offs (docs/privacy.md): a resident is due
+/// when none of their cards is still valid on `ended_before` or was revoked
+/// at or after `revoked_before` (their last card ended long enough ago),
+/// or when none of their cards was ever printed and none was issued at or
+/// after `unprinted_before`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionCutoffs {
+    /// Cards valid on this day (or later) keep their resident.
+    pub ended_before: citycard_credential::Date,
+    /// Cards revoked at or after this time keep their resident.
+    pub revoked_before: PrimitiveDateTime,
+    /// Cards attested at or after this time keep an unprinted enrolment.
+    pub unprinted_before: PrimitiveDateTime,
+}
+
+/// Why a resident is due for erasure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueBecause {
+    /// Their last card expired or was revoked long enough ago.
+    CardsEnded,
+    /// No card of theirs was ever printed.
+    NeverPrinted,
+}
+
+/// Up to `limit` residents (not erased) due for erasure for `why`; with
+/// `only`, just that resident if it is (re-checked inside the erasing
+/// transaction).
+pub fn due_for_erasure(
+    c: &mut DbConnection,
+    why: DueBecause,
+    cut: RetentionCutoffs,
+    only: Option<i64>,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    use super::schema::cards;
+    let mut q = residents::table
+        .filter(residents::erased_at.is_null())
+        .select(residents::id)
+        .order(residents::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(residents::id.eq(id));
+    }
+    let q = match why {
+        DueBecause::CardsEnded => q.filter(diesel::dsl::not(diesel::dsl::exists(
+            cards::table.filter(
+                cards::resident_id.eq(residents::id.nullable()).and(
+                    (cards::status
+                        .eq("active")
+                        .and(cards::expires.ge(cut.ended_before)))
+                    .or(cards::status
+                        .eq("revoked")
+                        .and(cards::revoked_at.ge(cut.revoked_before))),
+                ),
+            ),
+        ))),
+        DueBecause::NeverPrinted => q.filter(diesel::dsl::not(diesel::dsl::exists(
+            cards::table.filter(
+                cards::resident_id.eq(residents::id.nullable()).and(
+                    cards::printed_at
+                        .is_not_null()
+                        .or(cards::attested_at.ge(cut.unprinted_before)),
+                ),
+            ),
+        ))),
+    };
+    Ok(q.load(c)?)
+}

@@ -82,6 +82,7 @@ diesel::table! {
         attested_by -> Text,
         attested_at -> Timestamp,
         previous_card -> Nullable<BigInt>,
+        caretaker_present -> Bool,
     }
 }
 

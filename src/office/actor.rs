@@ -137,6 +137,19 @@ impl Actor {
         }
     }
 
+    /// The deletion schedule run by the daily maintenance, recorded as
+    /// `deletion-schedule` in the audit log. It erases through the one
+    /// erasure function; no person acts.
+    pub fn deletion_schedule(office: &str) -> Actor {
+        Actor {
+            user_id: 0,
+            username: "deletion-schedule".to_owned(),
+            role: Role::Admin,
+            office: office.to_owned(),
+            must_change_password: false,
+        }
+    }
+
     /// The operator at the server's command line printing the queue
     /// (`citycard print --queue`), recorded as `cli` in the audit log.
     ///

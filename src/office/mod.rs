@@ -142,6 +142,18 @@ impl Office {
         &self.inner.config
     }
 
+    /// Today (UTC) by the office's clock ([`crate::config::Clock`]: the
+    /// system clock, moved only in a development build for tests). Card
+    /// dates, ages, renewal windows and the deletion schedule use it.
+    pub fn today(&self) -> citycard_credential::Date {
+        self.inner.config.clock.today()
+    }
+
+    /// The time now (UTC) by the office's clock (see [`Office::today`]).
+    pub fn now(&self) -> time::PrimitiveDateTime {
+        self.inner.config.clock.now()
+    }
+
     /// The database.
     pub fn db(&self) -> &Db {
         &self.inner.db
@@ -253,11 +265,6 @@ fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
 /// For tests: counts rows (used to check that nothing was half-written).
 pub fn count_rows(db: &Db) -> Result<(i64, i64, i64)> {
     db.read(db::count_rows)
-}
-
-/// Shorthand used by the other modules.
-pub(crate) fn today() -> citycard_credential::Date {
-    citycard_credential::date::today_utc()
 }
 
 #[cfg(test)]

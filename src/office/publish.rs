@@ -5,7 +5,7 @@
 use crate::db;
 use crate::db::cards::from_i64;
 use crate::error::{Error, Result};
-use crate::office::{Office, today};
+use crate::office::Office;
 use crate::vault::random_id;
 use citycard_credential::{CardNumber, Date, RevocationList};
 use std::path::Path;
@@ -112,7 +112,9 @@ impl Office {
     pub(super) fn publish_revocations_if(&self, always: bool) -> Result<PublishedList> {
         let _guard = self.publish_lock();
         let signing = self.signing()?;
-        let today = today();
+        // Lists are dated by the real clock (never the test clock: a list
+        // dated in the future would be refused by every desk).
+        let today = citycard_credential::date::today_utc();
         let now = db::now();
         let (bytes, list, signed) = self.db().write(|c| {
             // Locks the row until the end of the transaction (PostgreSQL; on

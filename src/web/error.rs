@@ -18,6 +18,7 @@
 //!   | `name_too_long` | 400 | a name does not fit its box on the card even on two lines at the smallest size; `field` names it |
 //!   | `cannot_print` | 422 | the card cannot be printed (card PDF, reprint, print queue; UI and API alike); `reason` is a printing code: `unprintable_character`, `name_too_long`, `name_rule`, `photo_unusable`, `photo_required`, `qr_too_large`, `card_unavailable` |
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
+//!   | `outside_renewal_window` | 409 | a renewal outside the card's renewal window; `renewal_window` has `opens`, `closes` (ISO dates) and `too_early` (else it closed: a new enrolment is needed) |
 //!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
 //!   | `payload_too_large` | 413 | the body is over the limit |
@@ -356,6 +357,18 @@ impl From<DomainError> for AppError {
                 err.0.rule = Some(rule.code());
                 err
             }
+            E::OutsideRenewalWindow {
+                opens,
+                closes,
+                too_early,
+            } => Self::new(StatusCode::CONFLICT, "outside_renewal_window", message).with_extra(
+                "renewal_window",
+                serde_json::json!({
+                    "opens": citycard_credential::date::format(*opens),
+                    "closes": citycard_credential::date::format(*closes),
+                    "too_early": too_early,
+                }),
+            ),
             E::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
             E::InvalidState(_) | E::Conflict(_) => {
                 Self::new(StatusCode::CONFLICT, "conflict", message)

@@ -251,7 +251,8 @@ pub async fn run_maintenance(state: &AppState) {
     match state.run(|office| office.maintenance()).await {
         Ok(m) => eprintln!(
             "maintenance: revocation list {} ({} numbers, next update {}), \
-             {} photo(s) deleted, {} session row(s) purged",
+             {} photo(s) deleted, {} session row(s) purged, \
+             {} resident(s) erased by the deletion schedule ({} ended, {} never printed)",
             if m.revocations.signed {
                 "re-signed"
             } else {
@@ -260,7 +261,10 @@ pub async fn run_maintenance(state: &AppState) {
             m.revocations.revoked,
             m.revocations.next_update,
             m.photos_deleted,
-            m.sessions_purged
+            m.sessions_purged,
+            m.erased.cards_ended + m.erased.never_printed,
+            m.erased.cards_ended,
+            m.erased.never_printed
         ),
         Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),
     }

@@ -6,9 +6,9 @@ use super::rules::{add_years, check_photo};
 use crate::db::cards::{from_i64, to_i64};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
+use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
-use crate::office::{Office, today};
 use crate::vault::{PersonalData, Purpose, random_id};
 use citycard_credential::{CardClaims, CardNumber, Date, date};
 
@@ -25,7 +25,7 @@ impl Office {
         previous: Option<i64>,
     ) -> Result<IssuedCard> {
         let signing = self.signing()?;
-        let today = today();
+        let today = self.today();
         if !signing.card_entry.may_sign_on(today) {
             return Err(Error::Signing(
                 "the office key may not sign cards today (outside its signing window in the \
@@ -42,7 +42,11 @@ impl Office {
             }
         }
         let number = number.ok_or(Error::Integrity("no free card number was found"))?;
-        let expires = add_years(today, self.config().card_validity_years)
+        // The age band on the day of issue (enrolment, renewal and
+        // replacement alike): a minor's shorter validity, and a caretaker.
+        let band = self.age_band(personal.date_of_birth);
+        attestation.require_caretaker(band.caretaker_needed)?;
+        let expires = add_years(today, band.validity_years)
             .previous_day()
             .unwrap_or(today)
             .min(signing.card_entry.verify_until)
@@ -61,7 +65,7 @@ impl Office {
         let sealed_qr = self
             .vault()
             .seal(Purpose::CardQr, to_i64(number), qr_text.as_bytes())?;
-        let now = db::now();
+        let now = self.now();
         db::cards::insert(
             c,
             &db::cards::NewCard {
@@ -74,6 +78,7 @@ impl Office {
                 sealed_qr,
                 identity_checked: attestation.identity_checked,
                 residence_checked: attestation.residence_checked,
+                caretaker_present: attestation.caretaker_present && band.caretaker_needed,
                 attested_by: &actor.username,
                 attested_at: now,
                 previous_card: previous,
@@ -102,6 +107,9 @@ impl Office {
             &enrolment.family_name,
             enrolment.date_of_birth,
         )?;
+        enrolment
+            .attestation
+            .require_caretaker(self.age_band(personal.date_of_birth).caretaker_needed)?;
         check_photo(enrolment.photo.as_deref())?;
         self.check_printable(&personal)?;
         self.signing()?;
@@ -135,7 +143,7 @@ impl Office {
                     sealed_photo: photo,
                     dedup_hmac: &tag,
                     search_hmac: &search,
-                    created_at: db::now(),
+                    created_at: self.now(),
                 },
             )?;
             let mut issued =

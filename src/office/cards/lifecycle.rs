@@ -1,7 +1,7 @@
 //! A card after it was issued: renew, replace, revoke, erase.
 
 use super::model::{Erased, IssuedCard, NewCardRequest, ReplaceReason, RevocationReason, Revoked};
-use super::rules::check_photo;
+use super::rules::{check_photo, renewal_state};
 use crate::db::cards::{from_i64, load as load_card, of_resident as resident_cards};
 use crate::db::residents::load as load_resident;
 use crate::db::{self, DbConnection};
@@ -72,6 +72,10 @@ impl Office {
             let personal = self
                 .unseal_personal(&resident)?
                 .ok_or(Error::InvalidState("the resident of this card was erased"))?;
+            if reason == RevocationReason::Renewed {
+                // In the domain, so that UI, API and CLI refuse alike.
+                renewal_state(&self.config().renewal, old.expires, self.today()).require_open()?;
+            }
             let newer = db::cards::successors(c, old.card_number)?;
             if newer > 0 {
                 return Err(Error::InvalidState(
@@ -91,7 +95,7 @@ impl Office {
                     "this card was withdrawn or issued in error: a supervisor must decide",
                 ));
             }
-            let now = db::now();
+            let now = self.now();
             let revoked_now = old.is_active();
             if revoked_now {
                 revoke_row(c, old.card_number, reason, now)?;
@@ -160,7 +164,7 @@ impl Office {
             if !row.is_active() {
                 return Err(Error::InvalidState("the card is already revoked"));
             }
-            revoke_row(c, row.card_number, reason, db::now())?;
+            revoke_row(c, row.card_number, reason, self.now())?;
             audit::append(
                 c,
                 &actor.username,
@@ -190,51 +194,72 @@ impl Office {
             let rid = row
                 .resident_id
                 .ok_or(Error::InvalidState("the resident was already erased"))?;
-            let resident = load_resident(c, rid)?;
-            if resident.erased_at.is_some() {
-                return Err(Error::InvalidState("the resident was already erased"));
-            }
-            let now = db::now();
-            let all = resident_cards(c, rid)?;
-            let mut numbers = Vec::with_capacity(all.len());
-            let mut revoked = Vec::new();
-            for r in &all {
-                let n = from_i64(r.card_number)?;
-                numbers.push(n);
-                if r.is_active() {
-                    revoke_row(c, r.card_number, RevocationReason::Erased, now)?;
-                    revoked.push(n);
-                }
-            }
-            db::cards::clear_qr_of_resident(c, rid)?;
-            if !db::residents::erase(c, rid, now)? {
-                return Err(Error::InvalidState("the resident was already erased"));
-            }
-            // The audit entries come last: on PostgreSQL the chain's lock is
-            // taken after every row lock, so transactions cannot deadlock.
-            for n in revoked {
-                audit::append(
-                    c,
-                    &actor.username,
-                    &actor.office,
-                    AuditAction::CardRevoked,
-                    Some(n),
-                    "reason=erased",
-                )?;
-            }
-            audit::append(
-                c,
-                &actor.username,
-                &actor.office,
-                AuditAction::ResidentErased,
-                Some(card),
-                &format!("cards={}", numbers.len()),
-            )?;
-            Ok(numbers)
+            self.erase_in(c, actor, rid, card, "")
         })?;
         Ok(Erased {
             cards: numbers,
             revocation_list: self.publish_after_change(),
         })
+    }
+
+    /// Erases resident `rid` inside a transaction (the one erasure, used by
+    /// [`Office::erase`] and the deletion schedule): revokes their active
+    /// cards, deletes the sealed record, photo, tags and QR texts, and
+    /// audits it (`card`: the card named in the `resident_erased` entry;
+    /// `why`: appended to its detail, e.g. `reason=retention_expired`).
+    pub(crate) fn erase_in(
+        &self,
+        c: &mut DbConnection,
+        actor: &Actor,
+        rid: i64,
+        card: CardNumber,
+        why: &str,
+    ) -> Result<Vec<CardNumber>> {
+        let resident = load_resident(c, rid)?;
+        if resident.erased_at.is_some() {
+            return Err(Error::InvalidState("the resident was already erased"));
+        }
+        let now = self.now();
+        let all = resident_cards(c, rid)?;
+        let mut numbers = Vec::with_capacity(all.len());
+        let mut revoked = Vec::new();
+        for r in &all {
+            let n = from_i64(r.card_number)?;
+            numbers.push(n);
+            if r.is_active() {
+                revoke_row(c, r.card_number, RevocationReason::Erased, now)?;
+                revoked.push(n);
+            }
+        }
+        db::cards::clear_qr_of_resident(c, rid)?;
+        if !db::residents::erase(c, rid, now)? {
+            return Err(Error::InvalidState("the resident was already erased"));
+        }
+        // The audit entries come last: on PostgreSQL the chain's lock is
+        // taken after every row lock, so transactions cannot deadlock.
+        for n in revoked {
+            audit::append(
+                c,
+                &actor.username,
+                &actor.office,
+                AuditAction::CardRevoked,
+                Some(n),
+                "reason=erased",
+            )?;
+        }
+        let detail = if why.is_empty() {
+            format!("cards={}", numbers.len())
+        } else {
+            format!("{why} cards={}", numbers.len())
+        };
+        audit::append(
+            c,
+            &actor.username,
+            &actor.office,
+            AuditAction::ResidentErased,
+            Some(card),
+            &detail,
+        )?;
+        Ok(numbers)
     }
 }

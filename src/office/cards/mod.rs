@@ -37,5 +37,5 @@ pub use model::{
     RevocationReason, Revoked,
 };
 pub use printing::{PRINT_QUEUE_LIMIT, QueueEntry};
-pub use rules::{MAX_PHOTO_BYTES, clean_name};
+pub use rules::{AgeBand, MAX_PHOTO_BYTES, RenewalState, age_on, clean_name};
 pub use search::parse_card_number;

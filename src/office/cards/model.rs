@@ -1,6 +1,7 @@
 //! What a card is: the value types of the card lifecycle (what the clerk
 //! enters, what a card page shows, what an operation answers).
 
+use super::rules::RenewalState;
 use crate::db::cards::{CardRow, from_i64};
 use crate::error::{Attested, Error, Result};
 use crate::office::actor::{Permission, Role};
@@ -18,13 +19,25 @@ pub struct Attestation {
     pub identity_checked: bool,
     /// The resident's residence in the city was checked.
     pub residence_checked: bool,
+    /// A caretaker of the (minor) resident is present. Asked below
+    /// `minors.caretaker_under`; nothing about the caretaker is stored
+    /// beyond this fact.
+    pub caretaker_present: bool,
 }
 
 impl Attestation {
-    /// Both checked.
+    /// Both checked (no caretaker attested).
     pub const BOTH: Attestation = Attestation {
         identity_checked: true,
         residence_checked: true,
+        caretaker_present: false,
+    };
+
+    /// Both checked and a caretaker present (a minor's card).
+    pub const WITH_CARETAKER: Attestation = Attestation {
+        identity_checked: true,
+        residence_checked: true,
+        caretaker_present: true,
     };
 
     pub(crate) fn require(self) -> Result<()> {
@@ -33,6 +46,14 @@ impl Attestation {
         }
         if !self.residence_checked {
             return Err(Error::AttestationMissing(Attested::Residence));
+        }
+        Ok(())
+    }
+
+    /// Refuses when a caretaker is needed and not attested.
+    pub(crate) fn require_caretaker(self, needed: bool) -> Result<()> {
+        if needed && !self.caretaker_present {
+            return Err(Error::AttestationMissing(Attested::Caretaker));
         }
         Ok(())
     }
@@ -240,6 +261,8 @@ pub struct CardDetails {
     pub qr_text: Option<String>,
     /// Every card of the same resident, newest first (this one included).
     pub resident_cards: Vec<CardSummary>,
+    /// Where the card stands in its renewal window today.
+    pub renewal: RenewalState,
 }
 
 impl fmt::Debug for CardDetails {
@@ -264,8 +287,14 @@ pub struct CardActions {
     pub mark_printed: bool,
     /// Print again a card already marked printed (supervisors).
     pub reprint: bool,
-    /// Renew or replace: only from the newest card of the resident.
-    pub renew_or_replace: bool,
+    /// Renew: only from the newest card of the resident, inside its
+    /// renewal window, and not when the office withdrew it.
+    pub renew: bool,
+    /// The renewal window is open: the page offers renewal first.
+    pub renewal_due: bool,
+    /// Replace (lost, stolen, damaged): only from the newest card of the
+    /// resident, not when the office withdrew it.
+    pub replace: bool,
     /// Revoke an active card.
     pub revoke: bool,
     /// Erase the resident's personal data.
@@ -280,6 +309,25 @@ impl CardDetails {
         let erased = s.erased;
         let print =
             role.allows(Permission::PrintCards) && active && !erased && s.printed_at.is_none();
+        // A card that was already renewed or replaced is the previous card
+        // of another one; a card the office withdrew (or issued in error,
+        // or revoked for erasure) is for a supervisor to decide
+        // (`Office::renew` refuses it too).
+        let newest = !self
+            .resident_cards
+            .iter()
+            .any(|c| c.previous_card == Some(s.card_number));
+        let clerk_may_follow_up = matches!(
+            s.status,
+            CardStatus::Active
+                | CardStatus::Expired
+                | CardStatus::Revoked(
+                    RevocationReason::Lost | RevocationReason::Stolen | RevocationReason::Damaged
+                )
+        );
+        let issue_again =
+            role.allows(Permission::IssueCards) && !erased && newest && clerk_may_follow_up;
+        let window_open = matches!(self.renewal, RenewalState::Open { .. });
         CardActions {
             print,
             mark_printed: print,
@@ -287,14 +335,9 @@ impl CardDetails {
                 && active
                 && !erased
                 && s.printed_at.is_some(),
-            // A card that was already renewed or replaced is the previous
-            // card of another one.
-            renew_or_replace: role.allows(Permission::IssueCards)
-                && !erased
-                && !self
-                    .resident_cards
-                    .iter()
-                    .any(|c| c.previous_card == Some(s.card_number)),
+            renew: issue_again && window_open,
+            renewal_due: issue_again && window_open,
+            replace: issue_again,
             revoke: role.allows(Permission::RevokeCards) && active,
             erase: role.allows(Permission::EraseResidents) && !erased,
         }
@@ -308,6 +351,8 @@ pub struct AttestationRecord {
     pub identity_checked: bool,
     /// Residence checked.
     pub residence_checked: bool,
+    /// A caretaker was present (a minor's card).
+    pub caretaker_present: bool,
     /// The clerk's user name.
     pub attested_by: String,
     /// When (UTC).

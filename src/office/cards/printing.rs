@@ -7,9 +7,9 @@ use crate::db::cards::{CardRow, from_i64, load as load_card};
 use crate::db::residents::load as load_resident;
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
+use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
-use crate::office::{Office, today};
 use crate::vault::{PersonalData, Purpose};
 use citycard_credential::CardNumber;
 use std::fmt;
@@ -72,7 +72,7 @@ impl Office {
             if row.printed_at.is_some() {
                 return Err(Error::InvalidState("the card is already marked printed"));
             }
-            let now = db::now();
+            let now = self.now();
             if !db::cards::mark_printed(c, row.card_number, now)? {
                 return Err(Error::InvalidState("the card is already marked printed"));
             }
@@ -191,7 +191,7 @@ impl Office {
     /// to find the residents at the counter.
     pub fn print_queue(&self, actor: &Actor) -> Result<Vec<QueueEntry>> {
         actor.require(Permission::PrintCards)?;
-        let today = today();
+        let today = self.today();
         self.db().read(|c| {
             let rows = db::cards::print_queue(c, PRINT_QUEUE_LIMIT)?;
             let mut out = Vec::with_capacity(rows.len());
@@ -211,7 +211,7 @@ impl Office {
 
     /// Deletes photos whose retention after printing has ended.
     pub fn purge_photos(&self) -> Result<usize> {
-        let now = db::now();
+        let now = self.now();
         self.db().write(|c| db::residents::purge_photos(c, now))
     }
 }

@@ -1,9 +1,9 @@
 //! The rules a card's data must follow: names, photo, date of birth, and
 //! the expiry arithmetic.
 
-use crate::config::DateOfBirthPolicy;
+use crate::config::{AgeRules, DateOfBirthPolicy, RenewalWindow};
 use crate::error::{Error, Result, Rule};
-use crate::office::{Office, today};
+use crate::office::Office;
 use crate::vault::PersonalData;
 use citycard_credential::{Date, NameField, date, names};
 
@@ -75,7 +75,126 @@ pub(super) fn add_years(d: Date, years: u8) -> Date {
         .unwrap_or(Date::MAX)
 }
 
+/// The resident's age on `day` in whole years: the one function that turns
+/// a date of birth into an age (minimum age, caretaker, validity band).
+/// It answers the *youngest possible* age, so that when the date of birth is
+/// only partly known (a year, or a year and month: issue 13, item 1), a
+/// minor never gets an adult's validity by accident.
+pub fn age_on(date_of_birth: Date, day: Date) -> u32 {
+    let years = day.year() - date_of_birth.year();
+    let birthday_passed = (u8::from(day.month()), day.day())
+        >= (u8::from(date_of_birth.month()), date_of_birth.day());
+    let age = if birthday_passed { years } else { years - 1 };
+    u32::try_from(age).unwrap_or(0)
+}
+
+/// What the age bands say about a resident on the day of issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgeBand {
+    /// The youngest possible age (`None`: no date of birth recorded).
+    pub age: Option<u32>,
+    /// Below the minimum age: no card.
+    pub too_young: bool,
+    /// A caretaker must be present (the clerk attests it).
+    pub caretaker_needed: bool,
+    /// Years of validity of a card issued today.
+    pub validity_years: u8,
+}
+
+/// The age band of a resident born on `date_of_birth`, on `today`. Without
+/// a date of birth the office cannot tell an age: the adult validity
+/// applies and no age rule is checked (an office that enrols minors sets
+/// `date_of_birth = "required"`; docs/office.md).
+pub fn age_band(
+    rules: &AgeRules,
+    adult_years: u8,
+    date_of_birth: Option<Date>,
+    today: Date,
+) -> AgeBand {
+    let age = date_of_birth.map(|d| age_on(d, today));
+    let below = |limit: u8| age.is_some_and(|a| a < u32::from(limit));
+    AgeBand {
+        age,
+        too_young: below(rules.minimum_age),
+        caretaker_needed: below(rules.caretaker_under),
+        validity_years: if below(rules.minors_under) {
+            rules.minor_validity_years
+        } else {
+            adult_years
+        },
+    }
+}
+
+/// Where a card stands in its renewal window on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewalState {
+    /// Too early: the window opens on `opens`.
+    NotYet {
+        /// First day of the window.
+        opens: Date,
+        /// Last day of the window.
+        closes: Date,
+    },
+    /// The card may be renewed until `closes`.
+    Open {
+        /// Last day of the window.
+        closes: Date,
+    },
+    /// Too late: the window closed on `closed`; a new enrolment is needed.
+    Closed {
+        /// First day of the window.
+        opened: Date,
+        /// Last day of the window.
+        closed: Date,
+    },
+}
+
+/// The renewal window of a card whose last valid day is `expires`.
+pub fn renewal_state(window: &RenewalWindow, expires: Date, today: Date) -> RenewalState {
+    let opens = expires
+        .checked_sub(time::Duration::days(i64::from(window.days_before)))
+        .unwrap_or(Date::MIN);
+    let closes = expires
+        .checked_add(time::Duration::days(i64::from(window.days_after)))
+        .unwrap_or(Date::MAX);
+    if today < opens {
+        RenewalState::NotYet { opens, closes }
+    } else if today > closes {
+        RenewalState::Closed {
+            opened: opens,
+            closed: closes,
+        }
+    } else {
+        RenewalState::Open { closes }
+    }
+}
+
+impl RenewalState {
+    /// Refuses a renewal outside the window.
+    pub fn require_open(self) -> Result<()> {
+        match self {
+            RenewalState::Open { .. } => Ok(()),
+            RenewalState::NotYet { opens, closes } => Err(Error::OutsideRenewalWindow {
+                opens,
+                closes,
+                too_early: true,
+            }),
+            RenewalState::Closed { opened, closed } => Err(Error::OutsideRenewalWindow {
+                opens: opened,
+                closes: closed,
+                too_early: false,
+            }),
+        }
+    }
+}
+
 impl Office {
+    /// The age band of a resident born on `date_of_birth`, today.
+    pub fn age_band(&self, date_of_birth: Option<Date>) -> AgeBand {
+        let c = self.config();
+        age_band(&c.ages, c.card_validity_years, date_of_birth, self.today())
+    }
+
     pub(super) fn validate_personal(
         &self,
         given_names: &str,
@@ -94,11 +213,14 @@ impl Office {
             _ => {}
         }
         if let Some(d) = date_of_birth {
-            if d > today() {
+            if d > self.today() {
                 return Err(Error::invalid("date_of_birth", Rule::InFuture));
             }
             if date::check_range(d, "date of birth").is_err() {
                 return Err(Error::invalid("date_of_birth", Rule::TooEarly));
+            }
+            if self.age_band(Some(d)).too_young {
+                return Err(Error::invalid("date_of_birth", Rule::TooYoung));
             }
         }
         Ok(PersonalData {
@@ -120,6 +242,79 @@ mod tests {
         assert_eq!(add_years(d("2028-02-29"), 5), d("2033-02-28"));
         assert_eq!(add_years(d("2026-03-01"), 5), d("2031-03-01"));
         assert_eq!(add_days(d("2026-12-30"), 7), d("2027-01-06"));
+    }
+
+    const AGES: AgeRules = AgeRules {
+        minimum_age: 10,
+        caretaker_under: 14,
+        minors_under: 14,
+        minor_validity_years: 2,
+    };
+
+    #[test]
+    fn age_is_whole_years_completed() {
+        let d = |s| date::parse(s).unwrap();
+        assert_eq!(age_on(d("2014-06-15"), d("2026-06-14")), 11);
+        assert_eq!(age_on(d("2014-06-15"), d("2026-06-15")), 12);
+        assert_eq!(age_on(d("2012-02-29"), d("2026-02-28")), 13);
+        assert_eq!(age_on(d("2012-02-29"), d("2026-03-01")), 14);
+        assert_eq!(age_on(d("2026-12-01"), d("2026-12-01")), 0);
+    }
+
+    #[test]
+    fn age_bands_give_minors_the_shorter_validity() {
+        let d = |s| date::parse(s).unwrap();
+        let today = d("2026-12-01");
+        let twelve = age_band(&AGES, 5, Some(d("2014-06-15")), today);
+        assert_eq!(twelve.age, Some(12));
+        assert!(twelve.caretaker_needed && !twelve.too_young);
+        assert_eq!(twelve.validity_years, 2);
+        // The day before the 14th birthday: still a minor.
+        let almost = age_band(&AGES, 5, Some(d("2012-12-02")), today);
+        assert_eq!((almost.validity_years, almost.caretaker_needed), (2, true));
+        let fourteen = age_band(&AGES, 5, Some(d("2012-12-01")), today);
+        assert_eq!(
+            (fourteen.validity_years, fourteen.caretaker_needed),
+            (5, false)
+        );
+        assert!(age_band(&AGES, 5, Some(d("2016-12-02")), today).too_young);
+        assert!(!age_band(&AGES, 5, Some(d("2016-12-01")), today).too_young);
+        let unknown = age_band(&AGES, 5, None, today);
+        assert_eq!(unknown.validity_years, 5);
+        assert!(!unknown.too_young && !unknown.caretaker_needed);
+    }
+
+    #[test]
+    fn renewal_window_bounds() {
+        let d = |s| date::parse(s).unwrap();
+        let w = RenewalWindow {
+            days_before: 60,
+            days_after: 180,
+        };
+        let expires = d("2027-06-30");
+        assert!(matches!(
+            renewal_state(&w, expires, d("2027-04-30")),
+            RenewalState::NotYet { .. }
+        ));
+        assert!(
+            renewal_state(&w, expires, d("2027-05-01"))
+                .require_open()
+                .is_ok()
+        );
+        assert!(
+            renewal_state(&w, expires, d("2027-12-27"))
+                .require_open()
+                .is_ok()
+        );
+        let late = renewal_state(&w, expires, d("2027-12-28"))
+            .require_open()
+            .unwrap_err();
+        assert_eq!(late.code(), "outside_renewal_window");
+        assert!(late.to_string().contains("2027-12-27"), "{late}");
+        let early = renewal_state(&w, expires, d("2027-01-01"))
+            .require_open()
+            .unwrap_err();
+        assert!(early.to_string().contains("2027-05-01"), "{early}");
     }
 
     #[test]

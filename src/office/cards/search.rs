@@ -2,14 +2,14 @@
 //! with its resident's data; the search index.
 
 use super::model::{AttestationRecord, CardDetails, CardSummary};
-use super::rules::loose_words;
+use super::rules::{loose_words, renewal_state};
 use crate::db::cards::{load as load_card, of_resident as resident_cards};
 use crate::db::residents::{ResidentRow, load as load_resident};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result, Rule};
+use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
-use crate::office::{Office, today};
 use crate::vault::{PersonalData, Purpose};
 use citycard_credential::{CardNumber, Date};
 
@@ -44,7 +44,7 @@ impl Office {
 
     pub(super) fn duplicates(&self, c: &mut DbConnection, tag: &[u8]) -> Result<Vec<CardSummary>> {
         let ids = db::residents::ids_with_dedup_tag(c, tag)?;
-        let today = today();
+        let today = self.today();
         let mut out = Vec::new();
         for id in ids {
             for card in resident_cards(c, id)? {
@@ -58,7 +58,7 @@ impl Office {
     /// the audit log as `card_viewed`).
     pub fn get_card(&self, actor: &Actor, card: CardNumber) -> Result<CardDetails> {
         actor.require(Permission::SearchCards)?;
-        let today = today();
+        let today = self.today();
         self.db().write(|c| {
             let row = load_card(c, card)?;
             let (resident, has_photo, siblings) = match row.resident_id {
@@ -101,6 +101,7 @@ impl Office {
                 attestation: AttestationRecord {
                     identity_checked: row.identity_checked,
                     residence_checked: row.residence_checked,
+                    caretaker_present: row.caretaker_present,
                     attested_by: row.attested_by.clone(),
                     attested_at: row.attested_at,
                 },
@@ -108,6 +109,7 @@ impl Office {
                 has_photo,
                 qr_text,
                 resident_cards,
+                renewal: renewal_state(&self.config().renewal, row.expires, today),
             })
         })
     }
@@ -193,7 +195,7 @@ impl Office {
     ) -> Result<Vec<CardSummary>> {
         actor.require(Permission::SearchCards)?;
         let personal = self.validate_personal(given_names, family_name, date_of_birth)?;
-        let today = today();
+        let today = self.today();
         self.db().write(|c| {
             let found = match personal.date_of_birth {
                 Some(dob) => {

@@ -95,11 +95,16 @@ pub struct AttestationJson {
     pub identity_checked: bool,
     /// The resident's residence in the city was checked.
     pub residence_checked: bool,
+    /// A caretaker of the resident is present: required when the resident
+    /// is younger than `minors.caretaker_under` (default 14) on the day of
+    /// issue, else ignored. Nothing about the caretaker is stored.
+    #[serde(default)]
+    pub caretaker_present: bool,
 }
 
 impl From<AttestationJson> for Attestation {
     fn from(a: AttestationJson) -> Self {
-        crate::web::forms::attestation(a.identity_checked, a.residence_checked)
+        crate::web::forms::attestation(a.identity_checked, a.residence_checked, a.caretaker_present)
     }
 }
 
@@ -304,6 +309,8 @@ pub struct AttestationRecordJson {
     pub identity_checked: bool,
     /// Residence checked.
     pub residence_checked: bool,
+    /// A caretaker was present (a minor's card).
+    pub caretaker_present: bool,
     /// By which user.
     pub attested_by: String,
     /// When (UTC).
@@ -337,6 +344,7 @@ impl From<&CardDetails> for CardDetailsJson {
             attestation: AttestationRecordJson {
                 identity_checked: d.attestation.identity_checked,
                 residence_checked: d.attestation.residence_checked,
+                caretaker_present: d.attestation.caretaker_present,
                 attested_by: d.attestation.attested_by.clone(),
                 attested_at: timestamp(d.attestation.attested_at),
             },

@@ -34,11 +34,18 @@ pub fn name_problems(given_names: &str, family_name: &str) -> Vec<crate::Error> 
     .collect()
 }
 
-/// The attestation from its two checkboxes (or the API's two booleans).
-pub fn attestation(identity_checked: bool, residence_checked: bool) -> Attestation {
+/// The attestation from its checkboxes (or the API's booleans). The
+/// caretaker's is asked for minors only: the domain refuses when it is
+/// needed and missing.
+pub fn attestation(
+    identity_checked: bool,
+    residence_checked: bool,
+    caretaker_present: bool,
+) -> Attestation {
     Attestation {
         identity_checked,
         residence_checked,
+        caretaker_present,
     }
 }
 

@@ -18,6 +18,7 @@ pub fn field_error(lang: Lang, e: &AppError) -> Option<(&'static str, String)> {
     if field == "attestation" {
         let which = match e.rule() {
             Some("identity") => "attest_identity",
+            Some("caretaker") => "attest_caretaker",
             _ => "attest_residence",
         };
         return Some((which, lang.t(&format!("field.{which}")).to_owned()));
@@ -86,6 +87,7 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
         }
         "payload_too_large" => ("error.title", lang.t("error.too_large").to_owned()),
         "invalid_input" => ("error.title", lang.t("error.bad_request").to_owned()),
+        "outside_renewal_window" => ("error.title", renewal_window_text(lang, err)),
         "unavailable" => ("error.title", lang.t("error.keys").to_owned()),
         _ => ("error.title", lang.t("error.internal").to_owned()),
     };
@@ -97,6 +99,32 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
     match render_status(&page, &tmpl, err.status()) {
         Ok(res) => res,
         Err(_) => err.default_html_page(),
+    }
+}
+
+/// Why a renewal was refused, with the window's dates, in the clerk's
+/// language (from the error's `renewal_window`, never its English text).
+fn renewal_window_text(lang: Lang, err: &AppError) -> String {
+    let window = err.extra().map(|(_, v)| v);
+    let date = |key: &str| {
+        window
+            .and_then(|w| w.get(key))
+            .and_then(|d| d.as_str())
+            .and_then(|d| citycard_credential::date::parse(d).ok())
+            .map(|d| lang.date(d))
+            .unwrap_or_default()
+    };
+    let too_early = window
+        .and_then(|w| w.get("too_early"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if too_early {
+        lang.tf(
+            "error.renewal_not_yet",
+            &[("opens", &date("opens")), ("closes", &date("closes"))],
+        )
+    } else {
+        lang.tf("error.renewal_closed", &[("closed", &date("closes"))])
     }
 }
 

@@ -126,6 +126,7 @@ pub struct EnrolForm {
     pub photo_kept: String,
     pub attest_identity: bool,
     pub attest_residence: bool,
+    pub attest_caretaker: bool,
 }
 
 /// `GET /enrol`, and the form again with errors or the duplicate warning.
@@ -156,7 +157,10 @@ pub struct Card<'a> {
     pub others: Vec<CardRow>,
     pub can_print: bool,
     pub can_reprint: bool,
-    pub can_issue: bool,
+    pub can_renew: bool,
+    pub can_replace: bool,
+    /// (open, text): the renewal window's state on the newest card.
+    pub renewal_note: Option<(bool, String)>,
     pub can_revoke: bool,
     pub can_erase: bool,
 }
@@ -176,6 +180,7 @@ pub struct NewCard<'a> {
     pub reasons: Vec<Choice>,
     pub attest_identity: bool,
     pub attest_residence: bool,
+    pub attest_caretaker: bool,
 }
 
 /// Revoke, erase and mark printed: the confirmation page.

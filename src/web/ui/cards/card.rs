@@ -2,6 +2,7 @@
 
 use super::number_from_path;
 use crate::office::actor::Permission;
+use crate::office::cards::RenewalState;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
@@ -47,6 +48,7 @@ pub async fn card_page(
     let checks = [
         (a.identity_checked, "card.identity_checked"),
         (a.residence_checked, "card.residence_checked"),
+        (a.caretaker_present, "card.caretaker_present"),
     ]
     .iter()
     .filter(|(ok, _)| *ok)
@@ -84,6 +86,23 @@ pub async fn card_page(
         )
     });
     let actions = details.actions(role);
+    // The renewal window, said on the page of the newest card of an
+    // active resident: open (renew prominently), not yet, or closed.
+    let renewal_note = match (actions.replace, details.renewal) {
+        (false, _) => None,
+        (true, RenewalState::Open { closes }) => Some((
+            true,
+            lang.tf("card.renewal_open", &[("closes", &lang.date(closes))]),
+        )),
+        (true, RenewalState::NotYet { opens, .. }) => Some((
+            false,
+            lang.tf("card.renewal_not_yet", &[("opens", &lang.date(opens))]),
+        )),
+        (true, RenewalState::Closed { closed, .. }) => Some((
+            false,
+            lang.tf("card.renewal_closed", &[("closed", &lang.date(closed))]),
+        )),
+    };
     let can_print = actions.print;
     let can_reprint = actions.reprint;
     // Before the clerk clicks: can it be printed, and how will it look?
@@ -126,7 +145,9 @@ pub async fn card_page(
             .collect(),
         can_print,
         can_reprint,
-        can_issue: actions.renew_or_replace,
+        can_renew: actions.renew,
+        can_replace: actions.replace,
+        renewal_note,
         can_revoke: actions.revoke,
         can_erase: actions.erase,
         resident: details.resident.clone(),

@@ -108,6 +108,7 @@ pub async fn enrol(
             .unwrap_or_default(),
         attest_identity: attestation.identity_checked,
         attest_residence: attestation.residence_checked,
+        attest_caretaker: attestation.caretaker_present,
     };
     render_status(
         &page,

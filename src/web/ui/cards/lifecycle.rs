@@ -49,6 +49,7 @@ fn new_card_page<'a>(
         },
         attest_identity: form.is_some_and(|f| f.checked("attest_identity")),
         attest_residence: form.is_some_and(|f| f.checked("attest_residence")),
+        attest_caretaker: form.is_some_and(|f| f.checked("attest_caretaker")),
     }
 }
 

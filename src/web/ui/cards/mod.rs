@@ -97,6 +97,7 @@ pub(super) fn attestation_of(
     let a = forms::attestation(
         form.checked("attest_identity"),
         form.checked("attest_residence"),
+        form.checked("attest_caretaker"),
     );
     for field in forms::unticked(a) {
         errors.add(field, lang.t(&format!("field.{field}")));

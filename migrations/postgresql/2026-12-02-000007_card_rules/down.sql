@@ -1,0 +1,2 @@
+DROP INDEX residents_not_erased;
+ALTER TABLE cards DROP COLUMN caretaker_present;
