@@ -8,6 +8,7 @@ mod admin;
 mod card;
 mod desk;
 mod keys;
+mod maintenance;
 mod print;
 mod serve;
 mod verify;
@@ -58,6 +59,9 @@ pub enum Command {
     /// The office's audit log: check the hash chain, export as CSV.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Daily upkeep by hand: photos, sessions, the deletion schedule, the revocation list.
+    #[command(subcommand)]
+    Maintenance(maintenance::MaintenanceCommand),
 }
 
 impl Command {
@@ -72,6 +76,7 @@ impl Command {
             Command::Desk(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Admin(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
             Command::Audit(cmd) => cmd.run(),
+            Command::Maintenance(cmd) => cmd.run().map(|()| ExitCode::SUCCESS),
         }
     }
 }

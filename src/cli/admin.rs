@@ -23,7 +23,7 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    fn office(&self) -> Result<Office> {
+    pub(super) fn office(&self) -> Result<Office> {
         open_office(self.config.as_deref())
     }
 }

@@ -22,6 +22,15 @@
 //! | `card_validity_years` | `CITYCARD_CARD_VALIDITY_YEARS` | `5` (1 to 10) |
 //! | `date_of_birth` | `CITYCARD_DATE_OF_BIRTH` | `optional` (`required`, `optional` or `none`) |
 //! | `photo_retention` | `CITYCARD_PHOTO_RETENTION` | `after-printing`, or a number of days after printing |
+//! | `[minors] minimum_age` | `CITYCARD_MINORS_MINIMUM_AGE` | `10` (0 to 25): no card below this age (youngest possible age) |
+//! | `[minors] caretaker_under` | `CITYCARD_MINORS_CARETAKER_UNDER` | `14` (0 to 25): below this age the clerk attests a caretaker is present |
+//! | `[minors] under` | `CITYCARD_MINORS_UNDER` | `14` (0 to 25): below this age a card is valid `minors.validity_years` |
+//! | `[minors] validity_years` | `CITYCARD_MINORS_VALIDITY_YEARS` | `2` (1 to 10) |
+//! | `[renewal] days_before` | `CITYCARD_RENEWAL_DAYS_BEFORE` | `60` (0 to 3650): the renewal window opens this many days before the last valid day |
+//! | `[renewal] days_after` | `CITYCARD_RENEWAL_DAYS_AFTER` | `180` (0 to 3650): and closes this many days after it |
+//! | `[retention] resident_months` | `CITYCARD_RETENTION_RESIDENT_MONTHS` | `24` (7 to 240): a resident is erased this long after their last card expired or was revoked; more than the renewal window (docs/privacy.md) |
+//! | `[retention] unprinted_days` | `CITYCARD_RETENTION_UNPRINTED_DAYS` | `90` (7 to 3650): an enrolment whose card was never printed is erased after this |
+//! | `dev_clock_offset_days` | `CITYCARD_DEV_CLOCK_OFFSET_DAYS` | `0`: moves the office's clock for tests; refused by a release build |
 //! | `session_idle_minutes` | `CITYCARD_SESSION_IDLE_MINUTES` | `30` |
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |

@@ -6,7 +6,7 @@ use crate::db::cards::{from_i64, of_resident as resident_cards};
 use crate::db::residents::{DueBecause, RetentionCutoffs, due_for_erasure};
 use crate::error::Result;
 use crate::office::Office;
-use crate::office::actor::{Actor, Permission};
+use crate::office::actor::{Actor, Permission, Role};
 use crate::office::publish::PublishedList;
 use time::{Duration, PrimitiveDateTime};
 
@@ -77,6 +77,14 @@ fn months_before(at: PrimitiveDateTime, months: u16) -> PrimitiveDateTime {
     time::Date::from_calendar_date(year, month, day)
         .map(|d| PrimitiveDateTime::new(d, at.time()))
         .unwrap_or(PrimitiveDateTime::MIN)
+}
+
+/// Who sees the deletion schedule's counts: supervisors (who erase),
+/// auditors and admins (who answer for the schedule). Counts only.
+pub fn may_see_deletion_due(role: Role) -> bool {
+    role.allows(Permission::EraseResidents)
+        || role.allows(Permission::ReadAudit)
+        || role.allows(Permission::ManageUsers)
 }
 
 impl Office {
@@ -171,7 +179,10 @@ impl Office {
     /// days from now (those due already included): counts only, for the
     /// dashboard (supervisors).
     pub fn deletion_due(&self, actor: &Actor) -> Result<ScheduledErasures> {
-        actor.require(Permission::EraseResidents)?;
+        if !may_see_deletion_due(actor.role) {
+            // The error names the permission closest to it.
+            actor.require(Permission::EraseResidents)?;
+        }
         let cut = self.retention_cutoffs_at(self.now() + Duration::days(DUE_WITHIN_DAYS));
         // Counted by loading ids: bounded, and enough for a dashboard.
         const CAP: i64 = 100_000;

@@ -1,6 +1,6 @@
 //! The audit log (auditors): pages of entries, and the whole log as CSV.
 
-use super::json::{AuditEntryJson, ErrorBody, card_number, ok};
+use super::json::{AuditEntryJson, DeletionDueJson, ErrorBody, card_number, ok};
 use crate::office::actor::Permission;
 use crate::office::audit::AuditQuery;
 use crate::web::auth::ApiUser;
@@ -67,4 +67,24 @@ pub async fn audit(
 pub async fn audit_csv(state: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
     crate::web::export::audit_csv(&state, user.actor().clone()).await
+}
+
+// ---------------------------------------------------------------- deletion schedule
+
+/// What the deletion schedule (docs/privacy.md) erases within 30 days,
+/// those already due included: counts only (supervisors, auditors, admins).
+#[utoipa::path(get, path = "/api/v1/deletion-schedule", tag = "audit",
+    responses((status = 200, body = DeletionDueJson), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn deletion_schedule(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> AppResult<HttpResponse> {
+    let actor = user.actor().clone();
+    let due = state.run(move |o| o.deletion_due(&actor)).await?;
+    Ok(ok(&DeletionDueJson {
+        within_days: crate::office::maintenance::DUE_WITHIN_DAYS,
+        cards_ended: due.cards_ended,
+        never_printed: due.never_printed,
+    }))
 }

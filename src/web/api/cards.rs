@@ -41,7 +41,7 @@ async fn decode_photo(photo: Option<String>) -> AppResult<Option<Vec<u8>>> {
 /// Enrol a resident and issue the first card (clerks, supervisors).
 #[utoipa::path(post, path = "/api/v1/cards", tag = "cards", request_body = EnrolRequest,
     responses((status = 201, body = IssuedCardJson),
-        (status = 400, description = "invalid_input (with field)", body = ErrorBody),
+        (status = 400, description = "invalid_input (with field): date_of_birth rule `too_young` below the minimum age; attestation rule `caretaker` for a minor whose caretaker was not attested", body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 409, description = "possible_duplicate: confirm with confirm_duplicate", body = ErrorBody),
         (status = 413, body = ErrorBody)),
@@ -180,9 +180,14 @@ pub async fn replace(
 }
 
 /// Renew a card: a new card with a new expiry (the old one is revoked).
+/// Only inside the card's renewal window (default: 60 days before its last
+/// valid day to 180 days after); the new card's validity follows the
+/// resident's age band on the day of renewal.
 #[utoipa::path(post, path = "/api/v1/cards/{number}/renew", tag = "cards", request_body = RenewRequest,
     params(("number" = String, Path, description = "card number")),
-    responses((status = 201, body = IssuedCardJson), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, body = IssuedCardJson),
+        (status = 400, description = "invalid_input; attestation rule `caretaker` for a minor without the caretaker attested", body = ErrorBody),
+        (status = 409, description = "outside_renewal_window (with renewal_window: opens, closes, too_early; once closed a new enrolment is needed), or conflict", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn renew(
     state: web::Data<AppState>,

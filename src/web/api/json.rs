@@ -484,3 +484,14 @@ pub(super) fn card_number(typed: &str) -> AppResult<CardNumber> {
 pub(super) fn ok<T: Serialize>(value: &T) -> HttpResponse {
     json(StatusCode::OK, value)
 }
+
+/// What the deletion schedule erases within 30 days (counts only).
+#[derive(Serialize, ToSchema)]
+pub struct DeletionDueJson {
+    /// The days looked ahead.
+    pub within_days: i64,
+    /// Residents whose last card expired or was revoked long enough ago.
+    pub cards_ended: usize,
+    /// Enrolments whose card was never printed.
+    pub never_printed: usize,
+}

@@ -21,7 +21,7 @@ pub mod openapi;
 pub mod printing;
 pub mod sessions;
 
-use self::audit::{audit, audit_csv};
+use self::audit::{audit, audit_csv, deletion_schedule};
 use self::cards::{enrol, erase, find_card, get_card, renew, replace, revoke, search};
 use self::printing::{pdf, print_queue, printed};
 use self::sessions::{
@@ -78,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/residents/search", web::post().to(search))
             .route("/audit", web::get().to(audit))
             .route("/audit.csv", web::get().to(audit_csv))
+            .route("/deletion-schedule", web::get().to(deletion_schedule))
             .default_service(web::to(|| async {
                 actix_web::ResponseError::error_response(&AppError::not_found("API route"))
             })),

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         sessions::create_token, sessions::list_tokens, sessions::revoke_token,
         cards::enrol, cards::find_card, cards::get_card, cards::revoke, cards::replace, cards::renew,
         cards::erase, printing::pdf, printing::printed, printing::print_queue, cards::search,
-        audit::audit, audit::audit_csv,
+        audit::audit, audit::audit_csv, audit::deletion_schedule,
     ),
     components(schemas(
         json::LoginRequest, json::TokenResponse, json::PasswordRequest, json::TokenRequest,
@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         json::PublishJson, json::IssuedCardJson, json::CardSummaryJson, json::ResidentJson,
         json::AttestationRecordJson, json::CardDetailsJson, json::RevokedJson, json::ErasedJson,
         json::QueueEntryJson, json::AuditEntryJson, json::ErrorBody, json::ErrorDetail,
+        json::DeletionDueJson,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -47,6 +47,21 @@ pub async fn dashboard(
             lang.tf("dashboard.queue_text", &[("count", &count.to_string())]),
         ));
     }
+    let mut retention = None;
+    if crate::office::maintenance::may_see_deletion_due(role) {
+        let actor = user.actor().clone();
+        let due = state
+            .run(move |o| o.deletion_due(&actor))
+            .await
+            .map_err(AppError::html)?;
+        retention = Some(lang.tf(
+            "dashboard.retention_text",
+            &[
+                ("ended", &due.cards_ended.to_string()),
+                ("unprinted", &due.never_printed.to_string()),
+            ],
+        ));
+    }
     if role.allows(Permission::ManageUsers) {
         tiles.push((
             "/users",
@@ -75,6 +90,7 @@ pub async fn dashboard(
             page: &page,
             welcome,
             tiles,
+            retention,
         },
     )
 }

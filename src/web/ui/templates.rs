@@ -113,6 +113,8 @@ pub struct Dashboard<'a> {
     pub welcome: String,
     /// (href, label, text)
     pub tiles: Vec<(&'static str, &'static str, String)>,
+    /// What the deletion schedule erases within 30 days (counts only).
+    pub retention: Option<String>,
 }
 
 /// What the clerk typed into the enrolment form (shown again with errors
