@@ -38,7 +38,8 @@ async function look(page, name) {
 
 before(async () => {
   if (!ready) return;
-  office = await startOffice();
+  // Renewal mechanics on fresh cards: the window's own test is clerk-rules.
+  office = await startOffice({ env: { CITYCARD_RENEWAL_DAYS_BEFORE: '3650' } });
   browser = await launch();
 });
 

@@ -183,6 +183,15 @@ pub fn pg_database() -> Option<PgDatabase> {
     })
 }
 
+/// The renewal window's opening the tests use by default: ten years before
+/// the last valid day, i.e. any time.
+pub const RENEW_ANY_TIME: u16 = 3650;
+
+/// Puts the renewal window back to its shipped default (60 days before).
+pub fn default_renewal_window(config: &mut Config) {
+    config.renewal = Config::with_data_dir(Path::new(".")).renewal;
+}
+
 /// An office on the given backend; `tweak` adjusts the configuration.
 /// `None` when the backend is PostgreSQL and it is not reachable.
 pub fn office_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestOffice> {
@@ -199,6 +208,10 @@ pub fn office_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<
         }
     };
     config.db_pool_size = 4;
+    // Most tests renew a card just issued (renewal mechanics); the renewal
+    // window's own tests (tests/office_rules.rs) set the default back with
+    // `default_renewal_window`.
+    config.renewal.days_before = RENEW_ANY_TIME;
     tweak(&mut config);
     let (root, trust) = make_keys(&config);
     let office = Office::open(&config).unwrap();
