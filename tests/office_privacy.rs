@@ -250,3 +250,181 @@ fn sealed_blobs(t: &TestOffice) -> Vec<Vec<u8>> {
     out.extend(qrs.into_iter().flatten());
     out
 }
+
+/// The same office (database, keys) with its clock moved `days` ahead:
+/// the deletion schedule's test clock (never sleeping).
+fn later(t: &TestOffice, days: i64) -> citycard::Office {
+    let mut config = t.config.clone();
+    config.clock.offset_days = i32::try_from(days).unwrap();
+    citycard::Office::open(&config).unwrap()
+}
+
+/// How many residents still have sealed personal data.
+fn sealed_residents(t: &TestOffice) -> i64 {
+    use citycard::db::schema::residents;
+    use diesel::prelude::*;
+    let mut conn = t.office.db().conn().unwrap();
+    residents::table
+        .filter(residents::sealed_record.is_not_null())
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
+}
+
+/// Issue 13 item 4: the deletion schedule erases what is due, on both
+/// backends, with audit entries that carry the reason code and no personal
+/// data; the sealed data is gone from the database files and the dump.
+#[test]
+fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
+    on_both(|t| {
+        let clerk = t.user("clerk1", Role::Clerk);
+        let supervisor = t.user("super1", Role::Supervisor);
+        let enrol = |family: &str| {
+            let outcome = t
+                .office
+                .enrol_and_issue(
+                    &clerk,
+                    Enrolment {
+                        given_names: GIVEN.to_owned(),
+                        family_name: family.to_owned(),
+                        date_of_birth: Some(date::parse(DOB).unwrap()),
+                        photo: Some(photo(PHOTO_MARKER)),
+                        attestation: Attestation::BOTH,
+                        confirm_duplicate: true,
+                    },
+                )
+                .unwrap();
+            let EnrolOutcome::Issued(card) = outcome else {
+                panic!("expected a card");
+            };
+            card
+        };
+        // Kept: a printed card valid for 5 years.
+        let kept = enrol("Bleibtreu");
+        t.office.mark_printed(&clerk, kept.card_number).unwrap();
+        // Revoked today (withdrawn): erased 24 months later.
+        let revoked = enrol("Widerruf");
+        t.office.mark_printed(&clerk, revoked.card_number).unwrap();
+        t.office
+            .revoke(
+                &supervisor,
+                revoked.card_number,
+                citycard::office::cards::RevocationReason::Withdrawn,
+            )
+            .unwrap();
+        // Never printed: erased after 90 days.
+        let unprinted = enrol(FAMILY);
+        assert_eq!(sealed_residents(&t), 3);
+        let sealed = sealed_blobs(&t);
+        assert!(sealed.len() >= 6, "records, photos and QR texts are sealed");
+
+        // Today nothing is due, and the dashboard's count agrees.
+        let m = t.office.maintenance().unwrap();
+        assert_eq!((m.erased.cards_ended, m.erased.never_printed), (0, 0));
+        let due = t.office.deletion_due(&supervisor).unwrap();
+        assert_eq!((due.cards_ended, due.never_printed), (0, 0));
+        // 61 days on, the unprinted enrolment falls due within 30 days.
+        let due = later(&t, 61).deletion_due(&supervisor).unwrap();
+        assert_eq!((due.cards_ended, due.never_printed), (0, 1));
+        assert_eq!(later(&t, 61).maintenance().unwrap().erased.never_printed, 0);
+
+        // 91 days on: the never-printed enrolment goes, nothing else.
+        let m = later(&t, 91).maintenance().unwrap();
+        assert_eq!((m.erased.cards_ended, m.erased.never_printed), (0, 1));
+        assert_eq!(sealed_residents(&t), 2);
+        let d = t.office.get_card(&supervisor, unprinted.card_number).unwrap();
+        assert!(d.resident.is_none() && d.qr_text.is_none() && !d.has_photo);
+        // The revocation list names the erased (still valid) card.
+        assert!(
+            matches!(
+                d.summary.status,
+                citycard::office::cards::CardStatus::Revoked(
+                    citycard::office::cards::RevocationReason::Erased
+                )
+            ),
+            "{:?}",
+            d.summary.status
+        );
+
+        // 24 months and a day after the revocation: the revoked resident goes.
+        let m = later(&t, 2 * 366 + 1).maintenance().unwrap();
+        assert_eq!((m.erased.cards_ended, m.erased.never_printed), (1, 0));
+        assert!(
+            t.office
+                .get_card(&supervisor, revoked.card_number)
+                .unwrap()
+                .resident
+                .is_none()
+        );
+        assert!(
+            t.office
+                .get_card(&supervisor, kept.card_number)
+                .unwrap()
+                .resident
+                .is_some(),
+            "a valid card keeps its resident"
+        );
+        // Running again erases nothing more.
+        assert_eq!(later(&t, 2 * 366 + 1).maintenance().unwrap().erased.cards_ended, 0);
+
+        // The card valid for 5 years: kept until 24 months after it expired.
+        let expired_days = (kept.expires - date::today_utc()).whole_days();
+        let m = later(&t, expired_days + 700).maintenance().unwrap();
+        assert_eq!(m.erased.cards_ended, 0, "not yet 24 months after expiry");
+        let m = later(&t, expired_days + 2 * 366).maintenance().unwrap();
+        assert_eq!(m.erased.cards_ended, 1);
+        assert_eq!(sealed_residents(&t), 0);
+        assert!(sealed_blobs(&t).is_empty(), "no sealed data left");
+
+        // Audited: one resident_erased entry per scheduled erasure, by the
+        // schedule, with the reason code; no name, no birth date.
+        let mut csv = Vec::new();
+        citycard::office::audit::write_csv(t.office.db(), &mut csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let scheduled: Vec<&str> = csv
+            .lines()
+            .filter(|l| l.contains("resident_erased") && l.contains("reason=retention_expired"))
+            .collect();
+        assert_eq!(scheduled.len(), 3, "{csv}");
+        assert!(scheduled.iter().all(|l| l.contains("deletion-schedule")));
+        assert!(scheduled.iter().any(|l| l.contains("rule=never_printed")));
+        assert_eq!(
+            scheduled
+                .iter()
+                .filter(|l| l.contains("rule=cards_ended"))
+                .count(),
+            2
+        );
+        assert!(!csv.contains(GIVEN) && !csv.contains(FAMILY) && !csv.contains(DOB));
+        assert!(citycard::office::audit::verify(t.office.db())
+            .unwrap()
+            .first_broken
+            .is_none());
+
+        // The erased data is gone from the files and the dump, too.
+        match t.backend {
+            Backend::Sqlite => {
+                t.office.db().checkpoint().unwrap();
+                let DatabaseUrl::Sqlite { path } = &t.config.database else {
+                    panic!("sqlite expected");
+                };
+                let bytes = sqlite_bytes(path);
+                assert_absent(&bytes, &unprinted.qr_text, "the SQLite files");
+                assert_absent(&bytes, &kept.qr_text, "the SQLite files");
+                for blob in &sealed {
+                    // secure_delete overwrites what the schedule freed.
+                    assert!(!contains(&bytes, &blob[13..]), "a sealed blob survived");
+                }
+            }
+            Backend::Postgres => {
+                let dump = pg_dump(&t.pg.as_ref().unwrap().url);
+                assert_absent(dump.as_bytes(), &unprinted.qr_text, "pg_dump");
+                for blob in &sealed {
+                    let hex = citycard_credential::keys::to_hex(blob);
+                    assert!(!dump.contains(&hex), "a sealed blob is still in the dump");
+                }
+                assert!(dump.contains("retention_expired"));
+            }
+        }
+    });
+}
