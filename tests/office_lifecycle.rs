@@ -535,6 +535,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
                     attestation: Attestation {
                         identity_checked: true,
                         residence_checked: false,
+                        caretaker_present: false,
                     },
                     ..enrolment("A", "B", None)
                 },

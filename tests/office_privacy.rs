@@ -332,7 +332,10 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
         let m = later(&t, 91).maintenance().unwrap();
         assert_eq!((m.erased.cards_ended, m.erased.never_printed), (0, 1));
         assert_eq!(sealed_residents(&t), 2);
-        let d = t.office.get_card(&supervisor, unprinted.card_number).unwrap();
+        let d = t
+            .office
+            .get_card(&supervisor, unprinted.card_number)
+            .unwrap();
         assert!(d.resident.is_none() && d.qr_text.is_none() && !d.has_photo);
         // The revocation list names the erased (still valid) card.
         assert!(
@@ -365,7 +368,14 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
             "a valid card keeps its resident"
         );
         // Running again erases nothing more.
-        assert_eq!(later(&t, 2 * 366 + 1).maintenance().unwrap().erased.cards_ended, 0);
+        assert_eq!(
+            later(&t, 2 * 366 + 1)
+                .maintenance()
+                .unwrap()
+                .erased
+                .cards_ended,
+            0
+        );
 
         // The card valid for 5 years: kept until 24 months after it expired.
         let expired_days = (kept.expires - date::today_utc()).whole_days();
@@ -396,10 +406,12 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
             2
         );
         assert!(!csv.contains(GIVEN) && !csv.contains(FAMILY) && !csv.contains(DOB));
-        assert!(citycard::office::audit::verify(t.office.db())
-            .unwrap()
-            .first_broken
-            .is_none());
+        assert!(
+            citycard::office::audit::verify(t.office.db())
+                .unwrap()
+                .first_broken
+                .is_none()
+        );
 
         // The erased data is gone from the files and the dump, too.
         match t.backend {

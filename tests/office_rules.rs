@@ -26,7 +26,10 @@ fn today() -> Date {
 fn years_ago(years: i32) -> Date {
     let t = today();
     t.replace_year(t.year() - years)
-        .or_else(|_| t.replace_day(28).and_then(|d| d.replace_year(d.year() - years)))
+        .or_else(|_| {
+            t.replace_day(28)
+                .and_then(|d| d.replace_year(d.year() - years))
+        })
         .unwrap()
 }
 
@@ -70,7 +73,10 @@ fn later(t: &TestOffice, days: i64) -> Office {
 fn valid_until(years: i32) -> Date {
     let t = today();
     t.replace_year(t.year() + years)
-        .or_else(|_| t.replace_day(28).and_then(|d| d.replace_year(d.year() + years)))
+        .or_else(|_| {
+            t.replace_day(28)
+                .and_then(|d| d.replace_year(d.year() + years))
+        })
         .unwrap()
         .previous_day()
         .unwrap()
@@ -116,7 +122,10 @@ fn an_adult_gets_five_years_and_no_caretaker_is_recorded() {
         // 14 today: no longer a minor (the band's limit is "under 14").
         let card = issued(
             t.office
-                .enrol_and_issue(&clerk, enrolment(years_ago(14), Attestation::WITH_CARETAKER))
+                .enrol_and_issue(
+                    &clerk,
+                    enrolment(years_ago(14), Attestation::WITH_CARETAKER),
+                )
                 .unwrap(),
         );
         assert_eq!(card.expires, valid_until(5));
@@ -155,7 +164,10 @@ fn below_the_minimum_age_enrolment_is_refused_with_a_field_error() {
         );
         let card = issued(
             t.office
-                .enrol_and_issue(&clerk, enrolment(years_ago(10), Attestation::WITH_CARETAKER))
+                .enrol_and_issue(
+                    &clerk,
+                    enrolment(years_ago(10), Attestation::WITH_CARETAKER),
+                )
                 .unwrap(),
         );
         assert_eq!(card.expires, valid_until(2));

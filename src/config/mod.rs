@@ -613,6 +613,71 @@ mod tests {
     }
 
     #[test]
+    fn card_rules_settings_from_the_file() {
+        let text = r#"
+            card_validity_years = 5
+            dev_clock_offset_days = 0
+            [minors]
+            minimum_age = 12
+            caretaker_under = 16
+            under = 18
+            validity_years = 3
+            [renewal]
+            days_before = 30
+            days_after = 90
+            [retention]
+            resident_months = 12
+            unprinted_days = 30
+        "#;
+        let c = Config::from_sources(
+            Some((Path::new("citycard.toml"), text)),
+            Vec::<(String, String)>::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.ages,
+            AgeRules {
+                minimum_age: 12,
+                caretaker_under: 16,
+                minors_under: 18,
+                minor_validity_years: 3,
+            }
+        );
+        assert_eq!((c.renewal.days_before, c.renewal.days_after), (30, 90));
+        assert_eq!(
+            (c.retention.resident_months, c.retention.unprinted_days),
+            (12, 30)
+        );
+        let d = Config::with_data_dir(Path::new("x"));
+        assert_eq!((d.ages.minimum_age, d.ages.caretaker_under), (10, 14));
+        assert_eq!((d.ages.minors_under, d.ages.minor_validity_years), (14, 2));
+        assert_eq!((d.renewal.days_before, d.renewal.days_after), (60, 180));
+        assert_eq!(
+            (d.retention.resident_months, d.retention.unprinted_days),
+            (24, 90)
+        );
+        assert_eq!(d.clock, Clock::default());
+        // Fewer months than the renewal window lasts: refused.
+        let short = Config::from_sources(None, vec![("CITYCARD_RETENTION_RESIDENT_MONTHS", "6")]);
+        assert!(short.is_err());
+    }
+
+    #[test]
+    fn the_dev_clock_is_refused_by_a_release_build() {
+        let moved = Config::from_sources(None, vec![("CITYCARD_DEV_CLOCK_OFFSET_DAYS", "800")]);
+        if cfg!(debug_assertions) {
+            let c = moved.unwrap();
+            assert_eq!(c.clock.offset_days, 800);
+            let real = citycard_credential::date::today_utc();
+            assert_eq!((c.clock.today() - real).whole_days(), 800);
+        } else {
+            let e = moved.unwrap_err().to_string();
+            assert!(e.contains("development"), "{e}");
+        }
+        assert!(Config::from_sources(None, vec![("CITYCARD_DEV_CLOCK_OFFSET_DAYS", "x")]).is_err());
+    }
+
+    #[test]
     fn every_default_parses() {
         for setting in SETTINGS {
             if let Some(default) = setting.default {
