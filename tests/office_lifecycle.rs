@@ -19,7 +19,7 @@ fn enrolment(given: &str, family: &str, dob: Option<&str>) -> Enrolment {
     Enrolment {
         given_names: given.to_owned(),
         family_name: family.to_owned(),
-        date_of_birth: dob.map(|d| date::parse(d).unwrap()),
+        date_of_birth: dob.map(|d| date::parse(d).unwrap().into()),
         photo: Some(photo("photo bytes")),
         attestation: Attestation::BOTH,
         confirm_duplicate: false,
@@ -138,7 +138,7 @@ fn full_lifecycle() {
                 &clerk,
                 "ANNA MARIA",
                 "muster",
-                date::parse("1990-02-03").ok(),
+                date::parse("1990-02-03").ok().map(Into::into),
             )
             .unwrap();
         let mut numbers: Vec<CardNumber> = hits.iter().map(|h| h.card_number).collect();
@@ -150,14 +150,24 @@ fn full_lifecycle() {
         // them is enough, another name finds nothing.
         assert_eq!(
             t.office
-                .search_by_name_and_dob(&clerk, "Anna", "Muster", date::parse("1990-02-03").ok())
+                .search_by_name_and_dob(
+                    &clerk,
+                    "Anna",
+                    "Muster",
+                    date::parse("1990-02-03").ok().map(Into::into)
+                )
                 .unwrap()
                 .len(),
             2
         );
         assert!(
             t.office
-                .search_by_name_and_dob(&clerk, "Berta", "Muster", date::parse("1990-02-03").ok())
+                .search_by_name_and_dob(
+                    &clerk,
+                    "Berta",
+                    "Muster",
+                    date::parse("1990-02-03").ok().map(Into::into)
+                )
                 .unwrap()
                 .is_empty()
         );
@@ -366,7 +376,7 @@ fn full_lifecycle() {
                 &clerk,
                 "Anna Maria",
                 "Muster",
-                date::parse("1990-02-03").ok(),
+                date::parse("1990-02-03").ok().map(Into::into),
             )
             .unwrap();
         assert_eq!(
@@ -570,7 +580,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
             (enrolment("A", "B\nC", None), "invalid_input", "family_name"),
             (
                 Enrolment {
-                    date_of_birth: Some(tomorrow),
+                    date_of_birth: Some(tomorrow.into()),
                     ..enrolment("A", "B", None)
                 },
                 "invalid_input",
@@ -578,7 +588,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
             ),
             (
                 Enrolment {
-                    date_of_birth: Some(time::macros::date!(1899 - 12 - 31)),
+                    date_of_birth: Some(time::macros::date!(1899 - 12 - 31).into()),
                     ..enrolment("A", "B", None)
                 },
                 "invalid_input",

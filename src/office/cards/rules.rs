@@ -5,7 +5,7 @@ use crate::config::DateOfBirthPolicy;
 use crate::error::{Error, Result, Rule};
 use crate::office::{Office, today};
 use crate::vault::PersonalData;
-use citycard_credential::{Date, NameField, date, names};
+use citycard_credential::{BirthDate, Date, NameField, date, names};
 
 /// Largest photo accepted, in bytes.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
@@ -80,7 +80,7 @@ impl Office {
         &self,
         given_names: &str,
         family_name: &str,
-        date_of_birth: Option<Date>,
+        date_of_birth: Option<BirthDate>,
     ) -> Result<PersonalData> {
         let given_names = clean_name("given_names", given_names, true)?;
         let family_name = clean_name("family_name", family_name, false)?;
@@ -94,10 +94,14 @@ impl Office {
             _ => {}
         }
         if let Some(d) = date_of_birth {
-            if d > today() {
+            // A partial date is in the future only when all of it is: a
+            // year of birth may be this year.
+            if d.earliest() > today() {
                 return Err(Error::invalid("date_of_birth", Rule::InFuture));
             }
-            if date::check_range(d, "date of birth").is_err() {
+            if date::check_range(d.earliest(), "date of birth").is_err()
+                || date::check_range(d.latest(), "date of birth").is_err()
+            {
                 return Err(Error::invalid("date_of_birth", Rule::TooEarly));
             }
         }

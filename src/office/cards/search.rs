@@ -11,7 +11,7 @@ use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
 use crate::office::{Office, today};
 use crate::vault::{PersonalData, Purpose};
-use citycard_credential::{CardNumber, Date};
+use citycard_credential::{BirthDate, CardNumber};
 
 /// Parses a typed card number; the error says what is wrong with it.
 pub fn parse_card_number(typed: &str) -> Result<CardNumber> {
@@ -189,7 +189,7 @@ impl Office {
         actor: &Actor,
         given_names: &str,
         family_name: &str,
-        date_of_birth: Option<Date>,
+        date_of_birth: Option<BirthDate>,
     ) -> Result<Vec<CardSummary>> {
         actor.require(Permission::SearchCards)?;
         let personal = self.validate_personal(given_names, family_name, date_of_birth)?;
