@@ -42,8 +42,12 @@ impl Office {
         }
     }
 
-    pub(super) fn duplicates(&self, c: &mut DbConnection, tag: &[u8]) -> Result<Vec<CardSummary>> {
-        let ids = db::residents::ids_with_dedup_tag(c, tag)?;
+    pub(super) fn duplicates(
+        &self,
+        c: &mut DbConnection,
+        tags: &[Vec<u8>],
+    ) -> Result<Vec<CardSummary>> {
+        let ids = db::residents::ids_with_dedup_tag(c, tags)?;
         let today = today();
         let mut out = Vec::new();
         for id in ids {
@@ -218,7 +222,7 @@ impl Office {
                     let tag =
                         self.vault()
                             .dedup_tag(&personal.given_names, &personal.family_name, None);
-                    self.duplicates(c, &tag)?
+                    self.duplicates(c, &[tag])?
                 }
             };
             audit::append(
