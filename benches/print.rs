@@ -43,7 +43,7 @@ fn card(i: usize, photo: Option<&[u8]>) -> CardFace {
         family_name: family.into(),
         issued: date::parse("2026-03-01").unwrap(),
         expires: date::parse("2031-02-28").unwrap(),
-        date_of_birth: Some(date::parse("1990-05-17").unwrap()),
+        date_of_birth: Some(date::parse("1990-05-17").unwrap().into()),
     };
     let key = SigningKey::from_bytes(&[2; 32]);
     CardFace {

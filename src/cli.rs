@@ -98,6 +98,13 @@ fn parse_date(text: &str) -> Result<Date, String> {
     date::parse(text).map_err(|e| format!("{e} (for example 2026-12-31)"))
 }
 
+fn parse_birth_date(text: &str) -> Result<citycard_credential::BirthDate, String> {
+    citycard_credential::BirthDate::parse_iso(text.trim()).ok_or_else(|| {
+        "not a date of birth: YYYY-MM-DD, or only YYYY-MM or YYYY (for example 1987-03-14, 1987-03, 1987)"
+            .to_owned()
+    })
+}
+
 /// The latest date the format supports.
 fn max_date() -> Date {
     date::from_days(date::MAX_DAYS).unwrap_or(Date::MAX)

@@ -207,7 +207,7 @@ mod tests {
             family_name: "Oberhollenzer-Wyss".into(),
             issued: date::parse("2026-03-01").unwrap(),
             expires: date::parse("2031-02-28").unwrap(),
-            date_of_birth: Some(date::parse("1987-11-23").unwrap()),
+            date_of_birth: Some(date::parse("1987-11-23").unwrap().into()),
         };
         assert_eq!(
             claims.given_names.chars().count() + 1 + claims.family_name.chars().count(),

@@ -28,7 +28,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use citycard_credential::{Date, date};
+use citycard_credential::{BirthDate, date};
 use ring::{aead, hkdf, hmac, rand::SecureRandom};
 use std::fmt;
 use std::net::IpAddr;
@@ -177,15 +177,22 @@ impl Vault {
     }
 
     /// The duplicate-check tag of a name and date of birth.
-    pub fn dedup_tag(&self, given_names: &str, family_name: &str, dob: Option<Date>) -> Vec<u8> {
+    pub fn dedup_tag(
+        &self,
+        given_names: &str,
+        family_name: &str,
+        dob: Option<BirthDate>,
+    ) -> Vec<u8> {
         let mut input = Zeroizing::new(Vec::new());
         input.extend_from_slice(b"citycard/v1/dedup\0");
         input.extend_from_slice(fold(given_names).as_bytes());
         input.push(0x1F);
         input.extend_from_slice(fold(family_name).as_bytes());
         input.push(0x1F);
+        // ISO at its precision: `1987-03-14`, `1987-03` or `1987` (a day's
+        // tag is what it was before partial dates existed).
         match dob {
-            Some(d) => input.extend_from_slice(date::format(d).as_bytes()),
+            Some(d) => input.extend_from_slice(d.iso().as_bytes()),
             None => input.push(b'-'),
         }
         hmac::sign(&self.dedup, &input).as_ref().to_vec()
@@ -193,12 +200,12 @@ impl Vault {
 
     /// The search tag of a family name and date of birth (see the module
     /// docs): the same for `Müller`, `MULLER` and `Muller`.
-    pub fn search_tag(&self, family_name: &str, dob: Date) -> Vec<u8> {
+    pub fn search_tag(&self, family_name: &str, dob: BirthDate) -> Vec<u8> {
         let mut input = Zeroizing::new(Vec::new());
         input.extend_from_slice(b"citycard/v1/search\0");
         input.extend_from_slice(fold_loosely(family_name).as_bytes());
         input.push(0x1F);
-        input.extend_from_slice(date::format(dob).as_bytes());
+        input.extend_from_slice(dob.iso().as_bytes());
         hmac::sign(&self.search, &input).as_ref().to_vec()
     }
 
@@ -358,8 +365,8 @@ pub struct PersonalData {
     pub given_names: String,
     /// Family name.
     pub family_name: String,
-    /// Date of birth, where collected.
-    pub date_of_birth: Option<Date>,
+    /// Date of birth (a day, a month or a year), where collected.
+    pub date_of_birth: Option<BirthDate>,
 }
 
 impl fmt::Debug for PersonalData {
@@ -370,7 +377,9 @@ impl fmt::Debug for PersonalData {
 
 impl PersonalData {
     /// The plaintext of a sealed record: version ‖ len16 ‖ given ‖ len16 ‖
-    /// family ‖ dob flag ‖ [days as i32].
+    /// family ‖ dob flag ‖ date: flag 0 none; 1 a day, days as i32; 2 a
+    /// month, year as u16 ‖ month as u8; 3 a year, year as u16. Records
+    /// written before partial dates (flags 0 and 1) read unchanged.
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
         let mut out = Zeroizing::new(Vec::with_capacity(
             8 + self.given_names.len() + self.family_name.len(),
@@ -382,12 +391,25 @@ impl PersonalData {
             out.extend_from_slice(&len.to_be_bytes());
             out.extend_from_slice(field.as_bytes());
         }
+        let year = |y: i32| {
+            u16::try_from(y)
+                .map_err(|_| Error::invalid("date_of_birth", crate::error::Rule::TooEarly))
+        };
         match self.date_of_birth {
-            Some(d) => {
+            Some(BirthDate::Day(d)) => {
                 out.push(1);
                 let days = i32::try_from(date::to_days(d))
                     .map_err(|_| Error::invalid("date_of_birth", crate::error::Rule::TooEarly))?;
                 out.extend_from_slice(&days.to_be_bytes());
+            }
+            Some(BirthDate::Month { year: y, month }) => {
+                out.push(2);
+                out.extend_from_slice(&year(y)?.to_be_bytes());
+                out.push(u8::from(month));
+            }
+            Some(BirthDate::Year(y)) => {
+                out.push(3);
+                out.extend_from_slice(&year(y)?.to_be_bytes());
             }
             None => out.push(0),
         }
@@ -414,7 +436,19 @@ impl PersonalData {
             [1] => {
                 let b = r.take(4).ok_or(BAD)?;
                 let days = i32::from_be_bytes(b.try_into().map_err(|_| BAD)?);
-                Some(date::from_days(i64::from(days)).ok_or(BAD)?)
+                Some(BirthDate::Day(date::from_days(i64::from(days)).ok_or(BAD)?))
+            }
+            [2] => {
+                let b = r.take(3).ok_or(BAD)?;
+                let (y, m) = b.split_at(2);
+                let y = u16::from_be_bytes(y.try_into().map_err(|_| BAD)?);
+                let m = *m.first().ok_or(BAD)?;
+                Some(BirthDate::month(i32::from(y), m).ok_or(BAD)?)
+            }
+            [3] => {
+                let b = r.take(2).ok_or(BAD)?;
+                let y = u16::from_be_bytes(b.try_into().map_err(|_| BAD)?);
+                Some(BirthDate::year(i32::from(y)).ok_or(BAD)?)
             }
             _ => return Err(BAD),
         };
@@ -481,7 +515,7 @@ mod tests {
     #[test]
     fn dedup_normalises_names() {
         let v = vault();
-        let dob = date::parse("1987-06-05").ok();
+        let dob = date::parse("1987-06-05").ok().map(BirthDate::Day);
         let a = v.dedup_tag("Anna  Maria", "STRAẞE", dob);
         assert_eq!(a, v.dedup_tag(" anna maria ", "strasse", dob));
         // NFD input matches NFC input.
@@ -495,12 +529,44 @@ mod tests {
         assert_ne!(a, other.dedup_tag("Anna Maria", "Straße", dob));
     }
 
+    /// A partial date has its own tag: `1987` is not `1987-06` is not
+    /// `1987-06-05` (docs/office.md: the duplicate check and partial dates),
+    /// and a day's tag is what it was before partial dates existed.
+    #[test]
+    fn dedup_and_search_tags_of_partial_dates() {
+        let v = vault();
+        let day = BirthDate::parse_iso("1987-06-05");
+        let month = BirthDate::month(1987, 6);
+        let year = BirthDate::year(1987);
+        let tags = [day, month, year, None].map(|d| v.dedup_tag("Amina", "Yusuf", d));
+        for (i, a) in tags.iter().enumerate() {
+            for b in tags.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            tags[2],
+            v.dedup_tag(" amina ", "YUSUF", BirthDate::year(1987))
+        );
+        let (Some(day), Some(month), Some(year)) = (day, month, year) else {
+            panic!("dates")
+        };
+        assert_ne!(v.search_tag("Yusuf", year), v.search_tag("Yusuf", month));
+        assert_ne!(v.search_tag("Yusuf", day), v.search_tag("Yusuf", month));
+        assert_eq!(v.search_tag("Yusuf", year), v.search_tag("YUSUF", year));
+        // The input of a day's tag is its ISO date, as before issue 13.
+        let mut input = b"citycard/v1/dedup\0amina\x1fyusuf\x1f".to_vec();
+        input.extend_from_slice(b"1987-06-05");
+        assert_eq!(tags[0], hmac::sign(&v.dedup, &input).as_ref().to_vec());
+    }
+
     #[test]
     fn search_tag_is_loose_keyed_and_apart_from_dedup() {
         let v = vault();
-        let Some(dob) = date::parse("1987-06-05").ok() else {
+        let Some(day) = date::parse("1987-06-05").ok() else {
             panic!("date")
         };
+        let dob = BirthDate::Day(day);
         let a = v.search_tag("Nguyễn-Müller", dob);
         for same in [
             "NGUYEN MULLER",
@@ -514,10 +580,10 @@ mod tests {
         assert_eq!(v.search_tag("Søren", dob), v.search_tag("Soren", dob));
         assert_eq!(v.search_tag("Straße", dob), v.search_tag("STRASSE", dob));
         assert_ne!(a, v.search_tag("Nguyen Mueller", dob));
-        let Some(other_day) = dob.next_day() else {
+        let Some(other_day) = day.next_day() else {
             panic!("date")
         };
-        assert_ne!(a, v.search_tag("Nguyen Muller", other_day));
+        assert_ne!(a, v.search_tag("Nguyen Muller", other_day.into()));
         // Not the dedup tag, and keyed: another dedup key gives other tags.
         assert_ne!(a, v.dedup_tag("", "Nguyễn-Müller", Some(dob)));
         let other = Vault::from_keys(&[7u8; 32], &[1u8; 32]).unwrap();
@@ -530,9 +596,36 @@ mod tests {
         let p = PersonalData {
             given_names: "Ærøskøbing Ünal".to_owned(),
             family_name: "أحمد".to_owned(),
-            date_of_birth: date::parse("1900-01-01").ok(),
+            date_of_birth: date::parse("1900-01-01").ok().map(BirthDate::Day),
         };
         assert_eq!(PersonalData::decode(&p.encode().unwrap()).unwrap(), p);
+        // Partial dates (flags 2 and 3) round-trip too; bad ones do not open.
+        for partial in [
+            BirthDate::month(1987, 3),
+            BirthDate::year(1987),
+            BirthDate::year(2199),
+        ] {
+            let r = PersonalData {
+                date_of_birth: partial,
+                ..p.clone()
+            };
+            let enc = r.encode().unwrap();
+            assert_eq!(PersonalData::decode(&enc).unwrap(), r);
+            for cut in 0..enc.len() {
+                assert!(PersonalData::decode(&enc[..cut]).is_err());
+            }
+        }
+        let mut month_13 = PersonalData {
+            date_of_birth: BirthDate::month(1987, 3),
+            ..p.clone()
+        }
+        .encode()
+        .unwrap()
+        .to_vec();
+        if let Some(last) = month_13.last_mut() {
+            *last = 13;
+        }
+        assert!(PersonalData::decode(&month_13).is_err());
         let q = PersonalData {
             date_of_birth: None,
             given_names: String::new(),

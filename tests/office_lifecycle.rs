@@ -19,7 +19,7 @@ fn enrolment(given: &str, family: &str, dob: Option<&str>) -> Enrolment {
     Enrolment {
         given_names: given.to_owned(),
         family_name: family.to_owned(),
-        date_of_birth: dob.map(|d| date::parse(d).unwrap()),
+        date_of_birth: dob.map(|d| date::parse(d).unwrap().into()),
         photo: Some(photo("photo bytes")),
         attestation: Attestation::BOTH,
         confirm_duplicate: false,
@@ -138,7 +138,7 @@ fn full_lifecycle() {
                 &clerk,
                 "ANNA MARIA",
                 "muster",
-                date::parse("1990-02-03").ok(),
+                date::parse("1990-02-03").ok().map(Into::into),
             )
             .unwrap();
         let mut numbers: Vec<CardNumber> = hits.iter().map(|h| h.card_number).collect();
@@ -150,14 +150,24 @@ fn full_lifecycle() {
         // them is enough, another name finds nothing.
         assert_eq!(
             t.office
-                .search_by_name_and_dob(&clerk, "Anna", "Muster", date::parse("1990-02-03").ok())
+                .search_by_name_and_dob(
+                    &clerk,
+                    "Anna",
+                    "Muster",
+                    date::parse("1990-02-03").ok().map(Into::into)
+                )
                 .unwrap()
                 .len(),
             2
         );
         assert!(
             t.office
-                .search_by_name_and_dob(&clerk, "Berta", "Muster", date::parse("1990-02-03").ok())
+                .search_by_name_and_dob(
+                    &clerk,
+                    "Berta",
+                    "Muster",
+                    date::parse("1990-02-03").ok().map(Into::into)
+                )
                 .unwrap()
                 .is_empty()
         );
@@ -366,7 +376,7 @@ fn full_lifecycle() {
                 &clerk,
                 "Anna Maria",
                 "Muster",
-                date::parse("1990-02-03").ok(),
+                date::parse("1990-02-03").ok().map(Into::into),
             )
             .unwrap();
         assert_eq!(
@@ -571,7 +581,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
             (enrolment("A", "B\nC", None), "invalid_input", "family_name"),
             (
                 Enrolment {
-                    date_of_birth: Some(tomorrow),
+                    date_of_birth: Some(tomorrow.into()),
                     ..enrolment("A", "B", None)
                 },
                 "invalid_input",
@@ -579,7 +589,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
             ),
             (
                 Enrolment {
-                    date_of_birth: Some(time::macros::date!(1899 - 12 - 31)),
+                    date_of_birth: Some(time::macros::date!(1899 - 12 - 31).into()),
                     ..enrolment("A", "B", None)
                 },
                 "invalid_input",
@@ -792,5 +802,122 @@ fn instances_on_one_database_publish_one_revocation_list() {
         assert!(other.maintenance().unwrap().revocations.signed);
         assert!(!t.office.maintenance().unwrap().revocations.signed);
         drop(other);
+    });
+}
+
+fn born(given: &str, family: &str, dob: &str) -> Enrolment {
+    Enrolment {
+        date_of_birth: Some(citycard_credential::BirthDate::parse_iso(dob).unwrap()),
+        ..enrolment(given, family, None)
+    }
+}
+
+/// Issue 13 #1: a year-only and a month-and-year date of birth are stored
+/// sealed, signed on the card as what they are (never a made-up day), found
+/// by the search, and the duplicate check treats a partial date as possibly
+/// the same birthday as any day inside it (docs/office.md).
+#[test]
+fn partial_dates_of_birth() {
+    on_both(|t| {
+        let clerk = t.user("clerk", Role::Clerk);
+        let today = date::today_utc();
+        let year = issued(
+            t.office
+                .enrol_and_issue(&clerk, born("Amina", "Yusuf", "1987"))
+                .unwrap(),
+        );
+        let v = verifier(&t).verify(&year.qr_text, today);
+        assert_eq!(v.outcome, Outcome::Valid);
+        let card = v.card.unwrap();
+        assert_eq!(
+            card.date_of_birth,
+            citycard_credential::BirthDate::year(1987)
+        );
+        assert_eq!(card.date_of_birth.map(|d| d.iso()).as_deref(), Some("1987"));
+        // The card page's data: the sealed record holds the year only.
+        let d = t.office.get_card(&clerk, year.card_number).unwrap();
+        assert_eq!(
+            d.resident.unwrap().date_of_birth,
+            citycard_credential::BirthDate::year(1987)
+        );
+        // The search finds it with the same partial date, not with a day.
+        let found = t
+            .office
+            .search_by_name_and_dob(
+                &clerk,
+                "",
+                "yusuf",
+                citycard_credential::BirthDate::year(1987),
+            )
+            .unwrap();
+        assert_eq!(found.len(), 1);
+
+        // Possible duplicates: a day in 1987, March 1987, 1987 itself.
+        for dob in ["1987-03-14", "1987-03", "1987"] {
+            match t
+                .office
+                .enrol_and_issue(&clerk, born("Amina", "Yusuf", dob))
+                .unwrap()
+            {
+                EnrolOutcome::PossibleDuplicate(cards) => {
+                    assert_eq!(cards.len(), 1, "{dob}");
+                    assert_eq!(cards[0].card_number, year.card_number, "{dob}");
+                }
+                EnrolOutcome::Issued(_) => panic!("{dob}: no duplicate warning"),
+            }
+        }
+        // Not duplicates: another year, another name.
+        issued(
+            t.office
+                .enrol_and_issue(&clerk, born("Amina", "Yusuf", "1988-01"))
+                .unwrap(),
+        );
+        // A month and year: found again by a day in that month, not by a day
+        // in another month of the same year.
+        let march = issued(
+            t.office
+                .enrol_and_issue(&clerk, born("Dawit", "Tesfaye", "1990-03"))
+                .unwrap(),
+        );
+        let v = verifier(&t).verify(&march.qr_text, today);
+        assert_eq!(
+            v.card.unwrap().date_of_birth,
+            citycard_credential::BirthDate::month(1990, 3)
+        );
+        assert!(matches!(
+            t.office
+                .enrol_and_issue(&clerk, born("Dawit", "Tesfaye", "1990-03-31"))
+                .unwrap(),
+            EnrolOutcome::PossibleDuplicate(_)
+        ));
+        issued(
+            t.office
+                .enrol_and_issue(&clerk, born("Dawit", "Tesfaye", "1990-04-01"))
+                .unwrap(),
+        );
+        // A partial date wholly in the future is refused; this year is not.
+        let next_year = citycard_credential::BirthDate::year(today.year() + 1);
+        let err = t
+            .office
+            .enrol_and_issue(
+                &clerk,
+                Enrolment {
+                    date_of_birth: next_year,
+                    ..enrolment("Noor", "Haddad", None)
+                },
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("date_of_birth"), "{err}");
+        issued(
+            t.office
+                .enrol_and_issue(
+                    &clerk,
+                    Enrolment {
+                        date_of_birth: citycard_credential::BirthDate::year(today.year()),
+                        ..enrolment("Noor", "Haddad", None)
+                    },
+                )
+                .unwrap(),
+        );
     });
 }

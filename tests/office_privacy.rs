@@ -107,7 +107,7 @@ fn no_name_or_birth_date_in_the_database_files_or_dump() {
                 Enrolment {
                     given_names: GIVEN.to_owned(),
                     family_name: FAMILY.to_owned(),
-                    date_of_birth: Some(date::parse(DOB).unwrap()),
+                    date_of_birth: Some(date::parse(DOB).unwrap().into()),
                     photo: Some(photo(PHOTO_MARKER)),
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
@@ -127,13 +127,13 @@ fn no_name_or_birth_date_in_the_database_files_or_dump() {
         assert!(v.outcome.is_valid(), "{:?}", v.outcome);
         let claims = v.card.unwrap();
         assert_eq!(claims.family_name, FAMILY);
-        assert_eq!(claims.date_of_birth, date::parse(DOB).ok());
+        assert_eq!(claims.date_of_birth, date::parse(DOB).ok().map(Into::into));
         // Look at it, search for it, renew it: more rows, more chances to leak.
         let details = t.office.get_card(&clerk, card.card_number).unwrap();
         assert_eq!(details.resident.as_ref().unwrap().family_name, FAMILY);
         let found = t
             .office
-            .search_by_name_and_dob(&clerk, GIVEN, FAMILY, date::parse(DOB).ok())
+            .search_by_name_and_dob(&clerk, GIVEN, FAMILY, date::parse(DOB).ok().map(Into::into))
             .unwrap();
         assert_eq!(found.len(), 1);
         t.office.mark_printed(&clerk, card.card_number).unwrap();
@@ -287,7 +287,7 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
                     Enrolment {
                         given_names: GIVEN.to_owned(),
                         family_name: family.to_owned(),
-                        date_of_birth: Some(date::parse(DOB).unwrap()),
+                        date_of_birth: Some(date::parse(DOB).unwrap().into()),
                         photo: Some(photo(PHOTO_MARKER)),
                         attestation: Attestation::BOTH,
                         confirm_duplicate: true,

@@ -81,7 +81,7 @@ fn qr_text(i: usize, given: &str, family: &str, dob: bool) -> String {
         family_name: family.into(),
         issued: date::parse("2026-03-01").unwrap(),
         expires: date::parse("2031-02-28").unwrap(),
-        date_of_birth: dob.then(|| date::parse("1990-05-17").unwrap()),
+        date_of_birth: dob.then(|| date::parse("1990-05-17").unwrap().into()),
     };
     citycard_credential::sign_card_text(&office(), &claims).unwrap()
 }

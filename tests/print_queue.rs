@@ -42,7 +42,7 @@ fn enrol(t: &TestOffice, names: &[(&str, &str)]) -> Vec<CardNumber> {
                     Enrolment {
                         given_names: (*given).to_owned(),
                         family_name: (*family).to_owned(),
-                        date_of_birth: Some(date::parse("1985-03-14").unwrap()),
+                        date_of_birth: Some(date::parse("1985-03-14").unwrap().into()),
                         photo: Some(jpeg(40 * i as u8)),
                         attestation: Attestation::BOTH,
                         confirm_duplicate: false,

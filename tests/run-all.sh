@@ -11,6 +11,9 @@ cargo test --workspace --locked
 echo "== desk verifier: JavaScript unit tests and every vector (node --test)"
 node --test tests/desk/*.test.mjs
 
+echo "== verifiers before partial dates of birth (Rust crate and verifier.js) refuse such cards"
+bash tests/compat/v1-verifiers-refuse-partial-dob.sh
+
 if [ -f tests/browser/package.json ]; then
   echo "== desk verifier: browser tests"
   cargo build --locked --bin citycard

@@ -1,7 +1,7 @@
 //! `citycard card …`: signing a card by hand.
 
 use super::keys::PassphraseArgs;
-use super::parse_date;
+use super::{parse_birth_date, parse_date};
 use crate::{keys as store, qr};
 use anyhow::{Context, Result, anyhow};
 use citycard_credential::{CardClaims, CardNumber, Date, date, keys as ckeys, names};
@@ -41,9 +41,10 @@ pub struct Sign {
     /// Last day on which the card is valid.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     expires: Date,
-    /// Date of birth, where the city's card shows it.
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    dob: Option<Date>,
+    /// Date of birth, where the city's card shows it: YYYY-MM-DD, or only
+    /// YYYY-MM or YYYY when the documents give no day.
+    #[arg(long, value_name = "DATE", value_parser = parse_birth_date)]
+    dob: Option<citycard_credential::BirthDate>,
     /// The card number (12 digits) [default: a new random number].
     #[arg(long, value_name = "N")]
     card_number: Option<String>,

@@ -1,13 +1,13 @@
 //! `citycard print` and `citycard templates check`: PDF cards from templates.
 
-use super::parse_date;
+use super::{parse_birth_date, parse_date};
 use anyhow::{Context, Result, anyhow, bail};
 use citycard::config::PhotoRetention;
 use citycard::office::actor::Actor;
 use citycard::office::cards::PRINT_QUEUE_LIMIT;
 use citycard::output::pdf::{self, FontLibrary, Layout, Template, template as tpl};
 use citycard::output::{CardFace, Printer};
-use citycard_credential::{CardClaims, CardNumber, Date, cose, names, text};
+use citycard_credential::{BirthDate, CardClaims, CardNumber, Date, cose, names, text};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -83,8 +83,8 @@ pub struct PrintArgs {
     #[arg(long, value_name = "N", requires = "qr_text")]
     card_number: Option<String>,
     /// Date of birth [default: from the QR text, if it has one].
-    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "qr_text")]
-    dob: Option<Date>,
+    #[arg(long, value_name = "DATE", value_parser = parse_birth_date, requires = "qr_text")]
+    dob: Option<BirthDate>,
     /// The holder's photo (JPEG or PNG, at most 10 MB).
     #[arg(long, value_name = "FILE", requires = "qr_text")]
     photo: Option<PathBuf>,
@@ -198,7 +198,7 @@ fn card_from(
     family_name: Option<String>,
     expires: Option<Date>,
     card_number: Option<&str>,
-    dob: Option<Date>,
+    dob: Option<BirthDate>,
     photo: Option<&Path>,
 ) -> Result<CardFace> {
     let claims = claims_of(qr_text)?;
@@ -280,7 +280,13 @@ fn batch_card(line: &str, base: &Path) -> Result<CardFace> {
         b.family_name,
         date(&b.expires, "expires")?,
         b.card_number.as_deref(),
-        date(&b.date_of_birth, "date_of_birth")?,
+        b.date_of_birth
+            .as_deref()
+            .map(|s| {
+                parse_birth_date(s)
+                    .map_err(|_| anyhow!("date_of_birth: not a date YYYY-MM-DD, YYYY-MM or YYYY"))
+            })
+            .transpose()?,
         photo.as_deref(),
     )
 }

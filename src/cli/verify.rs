@@ -167,7 +167,8 @@ fn print_human(v: &Verification) -> std::io::Result<()> {
         outln!("  Given names:    {}", card.given_names)?;
         outln!("  Family name:    {}", card.family_name)?;
         if let Some(dob) = card.date_of_birth {
-            outln!("  Date of birth:  {}", date::format(dob))?;
+            // At its precision: 1987-03-14, 1987-03 or 1987 (never a made-up day).
+            outln!("  Date of birth:  {}", dob.iso())?;
         }
         outln!("  Card number:    {}", card.card_number)?;
         outln!("  Valid until:    {}", date::format(card.expires))?;
@@ -192,7 +193,7 @@ fn to_json(v: &Verification) -> serde_json::Value {
             "family_name": c.family_name,
             "issued": date::format(c.issued),
             "expires": date::format(c.expires),
-            "date_of_birth": c.date_of_birth.map(date::format),
+            "date_of_birth": c.date_of_birth.map(|d| d.iso()),
         })
     });
     serde_json::json!({

@@ -67,10 +67,11 @@ pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The ids of residents (not erased) with this duplicate-check tag.
-pub fn ids_with_dedup_tag(c: &mut DbConnection, tag: &[u8]) -> Result<Vec<i64>> {
+/// The ids of residents (not erased) with any of these duplicate-check
+/// tags (one, or those of every compatible partial date of birth).
+pub fn ids_with_dedup_tag(c: &mut DbConnection, tags: &[Vec<u8>]) -> Result<Vec<i64>> {
     Ok(residents::table
-        .filter(residents::dedup_hmac.eq(tag))
+        .filter(residents::dedup_hmac.eq_any(tags))
         .filter(residents::erased_at.is_null())
         .select(residents::id)
         .load(c)?)

@@ -17,7 +17,7 @@ mod printer;
 pub use pdf::{Batch, Layout, NameField, PrintError, Skipped};
 pub use printer::{Printer, SharedPrinter};
 
-use citycard_credential::{CardNumber, Date};
+use citycard_credential::{BirthDate, CardNumber, Date};
 use std::fmt;
 
 /// What is printed on a card: everything every output needs, and nothing
@@ -34,8 +34,8 @@ pub struct CardFace {
     pub issued: Date,
     /// Last valid day.
     pub expires: Date,
-    /// Date of birth, if the card shows it.
-    pub date_of_birth: Option<Date>,
+    /// Date of birth (a day, a month or a year), if the card shows it.
+    pub date_of_birth: Option<BirthDate>,
     /// The QR text (`CC1…`).
     pub qr_text: String,
     /// The photo file's bytes (JPEG or PNG), if any (still) stored.

@@ -483,3 +483,13 @@ test('revocation list (§8)', async () => {
   await refused(t.coseSign1(root, payload, { contentType: v.CONTENT_TYPE_REVOCATIONS }).then((b) => v.loadRevocationList(b, trust)), /multiple of 5/);
   await refused(v.loadRevocationList(await t.trustList(root, { keys: [] }), trust), /malformed/);
 });
+
+test('a date of birth is shown at its precision, never as a made-up day', () => {
+  assert.equal(v.formatBirthDate('1987', 'de'), '1987');
+  assert.equal(v.formatBirthDate('1987', 'en'), '1987');
+  assert.equal(v.formatBirthDate('1987-03', 'de'), '03.1987');
+  assert.equal(v.formatBirthDate('1987-03', 'en'), '03/1987');
+  assert.equal(v.formatBirthDate('1987-03-14', 'de'), '14.03.1987');
+  assert.equal(v.formatBirthDate('1987-03-14', 'en'), '1987-03-14');
+  assert.equal(v.formatBirthDate(null, 'en'), '');
+});

@@ -135,7 +135,7 @@ fn setup() -> Setup {
         family_name: "Oberhollenzer-Wyss".into(),
         issued: date!(2026 - 03 - 01),
         expires: date!(2031 - 02 - 28),
-        date_of_birth: Some(date!(1990 - 01 - 01)),
+        date_of_birth: Some(date!(1990 - 01 - 01).into()),
     };
     let text = sign_card_text(&office, &claims).unwrap();
 

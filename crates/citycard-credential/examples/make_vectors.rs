@@ -27,8 +27,8 @@ use ciborium::Value;
 use citycard_credential::keys::{fingerprint, kid};
 use citycard_credential::trust_list::KeyUsage;
 use citycard_credential::{
-    CardClaims, CardNumber, Outcome, RevocationList, SigningKey, TrustList, TrustedKey, Verifier,
-    cose, date, sign_card, text,
+    BirthDate, CardClaims, CardNumber, Outcome, RevocationList, SigningKey, TrustList, TrustedKey,
+    Verifier, cose, date, sign_card, text,
 };
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -97,7 +97,7 @@ impl Card {
             family_name: c.family_name.clone(),
             issued: date::format(c.issued),
             expires: date::format(c.expires),
-            date_of_birth: c.date_of_birth.map(date::format),
+            date_of_birth: c.date_of_birth.map(BirthDate::iso),
         }
     }
 }
@@ -385,8 +385,17 @@ fn claims_entries(c: &CardClaims) -> Vec<(Value, Value)> {
         (int(1), Value::Text(c.given_names.clone())),
         (int(2), Value::Text(c.family_name.clone())),
     ];
-    if let Some(dob) = c.date_of_birth {
-        card.push((int(3), int(date::to_days(dob))));
+    match c.date_of_birth {
+        None => {}
+        Some(BirthDate::Day(dob)) => card.push((int(3), int(date::to_days(dob)))),
+        // §5.1: key 4, [year, month] or [year].
+        Some(BirthDate::Month { year, month }) => card.push((
+            int(4),
+            Value::Array(vec![int(year.into()), int(u8::from(month).into())]),
+        )),
+        Some(BirthDate::Year(year)) => {
+            card.push((int(4), Value::Array(vec![int(year.into())])));
+        }
     }
     vec![
         (int(1), Value::Text(c.issuer.clone())),
@@ -493,6 +502,10 @@ const EXPIRES: Date = date!(2031 - 02 - 28);
 const TODAY: Date = date!(2026 - 03 - 15);
 
 fn claims(given: &str, family: &str, dob: Option<Date>) -> CardClaims {
+    claims_born(given, family, dob.map(BirthDate::Day))
+}
+
+fn claims_born(given: &str, family: &str, dob: Option<BirthDate>) -> CardClaims {
     CardClaims {
         issuer: "bern".into(),
         card_number: number(41_029_384_756),
@@ -846,6 +859,128 @@ pub fn generate() -> Vec<(String, String)> {
         .era(Era::Y2031),
     );
     cases.push(Case::card("valid-first-day", "Valid on its issue date.", m, erika()).on(ISSUED));
+
+    // --- Partial dates of birth (card payload version 2, §5.1) ------------
+    cases.push(Case::card(
+        "valid-year-of-birth",
+        "Valid card whose date of birth is only a year (1987): card key 4 is [1987]. Shown as 1987, never as a day.",
+        m,
+        claims_born("Amina", "Yusuf", BirthDate::year(1987)),
+    ));
+    cases.push(Case::card(
+        "valid-month-of-birth",
+        "Valid card whose date of birth is a month and year (March 1987): card key 4 is [1987, 3]. Shown as 03.1987 (German) or 03/1987 (English).",
+        m,
+        claims_born("Dawit", "Tesfaye", BirthDate::month(1987, 3)),
+    ));
+    cases.push(Case::card(
+        "valid-year-of-birth-issue-year",
+        "Valid card whose year of birth is the issue year (2026, issued 2026-03-01): the earliest possible birthday is not after the issue date.",
+        m,
+        claims_born("Noor", "Haddad", BirthDate::year(2026)),
+    ));
+    let partial = |dob: Value| {
+        let mut entries = claims_entries(&claims("Amina", "Yusuf", None));
+        if let Some((_, Value::Map(card))) = entries.last_mut() {
+            card.push((int(4), dob));
+        }
+        to_vec(&Value::Map(entries))
+    };
+    let bad_partials: [(&'static str, &str, Value, &'static str); 8] = [
+        (
+            "malformed-partial-dob-month-13",
+            "card key 4 is [1987, 13]: there is no month 13",
+            Value::Array(vec![int(1987), int(13)]),
+            "date in the payload",
+        ),
+        (
+            "malformed-partial-dob-month-0",
+            "card key 4 is [1987, 0]: there is no month 0",
+            Value::Array(vec![int(1987), int(0)]),
+            "date in the payload",
+        ),
+        (
+            "malformed-partial-dob-year-1899",
+            "card key 4 is [1899]: before the format's first year",
+            Value::Array(vec![int(1899)]),
+            "date in the payload",
+        ),
+        (
+            "malformed-partial-dob-after-issue",
+            "card key 4 is [2027]: every day of 2027 is after the issue date 2026-03-01",
+            Value::Array(vec![int(2027)]),
+            "date in the payload",
+        ),
+        (
+            "malformed-partial-dob-empty",
+            "card key 4 is the empty array []",
+            Value::Array(vec![]),
+            "payload is not a valid claims set",
+        ),
+        (
+            "malformed-partial-dob-three-items",
+            "card key 4 is [1987, 3, 14]: a whole day goes in key 3, not key 4",
+            Value::Array(vec![int(1987), int(3), int(14)]),
+            "payload is not a valid claims set",
+        ),
+        (
+            "malformed-partial-dob-not-array",
+            "card key 4 is the integer 1987, not an array",
+            int(1987),
+            "payload is not a valid claims set",
+        ),
+        (
+            "malformed-partial-dob-text-year",
+            "card key 4 is [\"1987\"]: a text string, not an integer",
+            Value::Array(vec![Value::Text("1987".into())]),
+            "payload is not a valid claims set",
+        ),
+    ];
+    for (name, what, dob, reason) in bad_partials {
+        cases.push(
+            Case::hand(
+                name,
+                &format!("Malformed: {what}. Correctly signed."),
+                m,
+                None,
+                &Sign1::signed(m, protected(m), partial(dob)),
+                &["encode the claims by hand with this card key 4", "sign"],
+            )
+            .malformed(reason),
+        );
+    }
+    let mut both = claims_entries(&erika());
+    if let Some((_, Value::Map(card))) = both.last_mut() {
+        card.push((int(4), Value::Array(vec![int(1984)])));
+    }
+    cases.push(
+        Case::hand(
+            "malformed-partial-dob-and-day",
+            "Malformed: the card map holds both a day of birth (key 3) and a partial one (key 4, [1984]). Correctly signed.",
+            m,
+            None,
+            &Sign1::signed(m, protected(m), to_vec(&Value::Map(both))),
+            &["encode the claims plus card key 4: [1984]", "sign"],
+        )
+        .malformed("payload is not a valid claims set"),
+    );
+    // [1987] with the year as a 4-byte integer: 81 1A 00 00 07 C3.
+    let short = partial(Value::Array(vec![int(1987)]));
+    let at = find(&short, &[0x04, 0x81, 0x19, 0x07, 0xC3]);
+    let mut long = short[..at + 2].to_vec();
+    long.extend_from_slice(&[0x1A, 0x00, 0x00, 0x07, 0xC3]);
+    long.extend_from_slice(&short[at + 5..]);
+    cases.push(
+        Case::hand(
+            "malformed-partial-dob-non-deterministic",
+            "Malformed: card key 4 is [1987] with the year written as a 4-byte integer (81 1A 00 00 07 C3) where 2 bytes (81 19 07 C3) suffice. Correctly signed.",
+            m,
+            None,
+            &Sign1::signed(m, protected(m), long),
+            &["encode the claims with card key 4 [1987], re-write 19 07 C3 as 1A 00 00 07 C3", "sign"],
+        )
+        .malformed("not deterministically encoded"),
+    );
 
     // --- Valid with warnings ----------------------------------------------
     cases.push(

@@ -78,7 +78,7 @@ fn main() {
         family_name: "Oberhollenzer-Wyss".into(),
         issued: date!(2026 - 03 - 01),
         expires: date!(2031 - 02 - 28),
-        date_of_birth: Some(date!(1990 - 01 - 01)),
+        date_of_birth: Some(date!(1990 - 01 - 01).into()),
     };
     let scanned = sign_card_text(&office, &claims).unwrap();
     let cose_bytes = text::decode(&scanned).unwrap();

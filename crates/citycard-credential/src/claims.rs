@@ -1,5 +1,6 @@
 //! The card's claims and their CWT encoding (`docs/card-format.md` §5).
 
+use crate::birth_date::BirthDate;
 use crate::card_number::CardNumber;
 use crate::cbor;
 use crate::date;
@@ -26,6 +27,9 @@ pub mod keys {
     pub const FAMILY_NAME: i64 = 2;
     /// In the card map: date of birth, days since 1970-01-01.
     pub const DATE_OF_BIRTH: i64 = 3;
+    /// In the card map: a partial date of birth, `[year]` or `[year, month]`
+    /// (card payload version 2, `docs/card-format.md` §5.1).
+    pub const PARTIAL_DATE_OF_BIRTH: i64 = 4;
 }
 
 /// What a card says. Nothing else is on it, by design.
@@ -46,25 +50,15 @@ pub struct CardClaims {
     /// Last day on which the card is valid ("valid until").
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_date"))]
     pub expires: Date,
-    /// Date of birth, where the city's card shows it.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_opt_date"))]
-    pub date_of_birth: Option<Date>,
+    /// Date of birth (a day, or only a month and year, or only a year),
+    /// where the city's card shows it. Serialized as `1987-03-14`,
+    /// `1987-03` or `1987`.
+    pub date_of_birth: Option<BirthDate>,
 }
 
 #[cfg(feature = "serde")]
 fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&date::format(*d))
-}
-
-#[cfg(feature = "serde")]
-fn ser_opt_date<S: serde::Serializer>(
-    d: &Option<Date>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => s.serialize_str(&date::format(*d)),
-        None => s.serialize_none(),
-    }
 }
 
 impl CardClaims {
@@ -89,8 +83,12 @@ impl CardClaims {
             });
         }
         if let Some(dob) = self.date_of_birth {
-            date::check_range(dob, "date of birth")?;
-            if dob > self.issued {
+            // A partial date must be in range as a whole (a year is checked
+            // through its first and last day), and could have been before
+            // the issue date: its earliest day is not after it.
+            date::check_range(dob.earliest(), "date of birth")?;
+            date::check_range(dob.latest(), "date of birth")?;
+            if dob.earliest() > self.issued {
                 return Err(Error::DateOrder {
                     earlier: "date of birth",
                     later: "issue date",
@@ -116,11 +114,23 @@ impl CardClaims {
                 Value::Text(self.family_name.clone()),
             ),
         ];
-        if let Some(dob) = self.date_of_birth {
-            card.push((
+        match self.date_of_birth {
+            None => {}
+            Some(BirthDate::Day(dob)) => card.push((
                 cbor::key(keys::DATE_OF_BIRTH),
                 cbor::key(date::to_days(dob)),
-            ));
+            )),
+            Some(BirthDate::Month { year, month }) => card.push((
+                cbor::key(keys::PARTIAL_DATE_OF_BIRTH),
+                Value::Array(vec![
+                    cbor::key(i64::from(year)),
+                    cbor::key(i64::from(u8::from(month))),
+                ]),
+            )),
+            Some(BirthDate::Year(year)) => card.push((
+                cbor::key(keys::PARTIAL_DATE_OF_BIRTH),
+                Value::Array(vec![cbor::key(i64::from(year))]),
+            )),
         }
         let claims = Value::Map(vec![
             (cbor::key(keys::ISS), Value::Text(self.issuer.clone())),
@@ -161,16 +171,26 @@ impl CardClaims {
         let card = top.next().flatten().ok_or(BAD)?;
         let mut card = cbor::expect_map(
             card,
-            &[keys::GIVEN_NAMES, keys::FAMILY_NAME, keys::DATE_OF_BIRTH],
-            &[keys::DATE_OF_BIRTH],
+            &[
+                keys::GIVEN_NAMES,
+                keys::FAMILY_NAME,
+                keys::DATE_OF_BIRTH,
+                keys::PARTIAL_DATE_OF_BIRTH,
+            ],
+            &[keys::DATE_OF_BIRTH, keys::PARTIAL_DATE_OF_BIRTH],
             BAD,
         )?
         .into_iter();
         let given_names = cbor::text(card.next().flatten(), BAD)?;
         let family_name = cbor::text(card.next().flatten(), BAD)?;
-        let date_of_birth = match card.next().flatten() {
-            None => None,
-            dob => Some(date::from_days(cbor::int(dob, BAD)?).ok_or(Malformed::Date)?),
+        let date_of_birth = match (card.next().flatten(), card.next().flatten()) {
+            (None, None) => None,
+            (day @ Some(_), None) => Some(BirthDate::Day(
+                date::from_days(cbor::int(day, BAD)?).ok_or(Malformed::Date)?,
+            )),
+            (None, Some(partial)) => Some(partial_date(partial)?),
+            // Both a day and a partial date: one date of birth only.
+            (Some(_), Some(_)) => return Err(BAD),
         };
         let issued = date::from_numeric_date(iat).ok_or(Malformed::Date)?;
         let expires = date::from_numeric_date(exp)
@@ -191,5 +211,30 @@ impl CardClaims {
             _ => Malformed::Date,
         })?;
         Ok(claims)
+    }
+}
+
+/// Card key 4: `[year]` or `[year, month]`, year 1900–2199, month 1–12.
+/// Any other shape is malformed; an out-of-range number is a bad date.
+fn partial_date(value: Value) -> Result<BirthDate, Malformed> {
+    const BAD: Malformed = Malformed::Claims;
+    let Value::Array(items) = value else {
+        return Err(BAD);
+    };
+    let mut numbers = Vec::with_capacity(2);
+    for item in items {
+        match item {
+            Value::Integer(i) => numbers.push(i128::from(i)),
+            _ => return Err(BAD),
+        }
+    }
+    let year = |y: i128| i32::try_from(y).map_err(|_| Malformed::Date);
+    match numbers.as_slice() {
+        [y] => BirthDate::year(year(*y)?).ok_or(Malformed::Date),
+        [y, m] => {
+            let m = u8::try_from(*m).map_err(|_| Malformed::Date)?;
+            BirthDate::month(year(*y)?, m).ok_or(Malformed::Date)
+        }
+        _ => Err(BAD),
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod birth_date;
 pub mod card_number;
 mod cbor;
 pub mod claims;
@@ -13,6 +14,7 @@ pub mod text;
 pub mod trust_list;
 pub mod verify;
 
+pub use birth_date::BirthDate;
 pub use card_number::CardNumber;
 pub use claims::CardClaims;
 pub use error::{Error, Malformed, NameField, NameProblem, Result};

@@ -11,9 +11,10 @@
 
 mod common;
 
+use ciborium::Value;
 use citycard_credential::{
-    CardClaims, CardNumber, Outcome, RevocationList, TrustList, Verifier, cose, date, sign_card,
-    text,
+    BirthDate, CardClaims, CardNumber, Malformed, Outcome, RevocationList, TrustList, Verifier,
+    cose, date, sign_card, text,
 };
 use common::{office, root, trust_list};
 use proptest::prelude::*;
@@ -98,8 +99,23 @@ fn number(body: u64) -> CardNumber {
         .unwrap()
 }
 
+/// A date of birth on or before `days` in one of the three forms: the day
+/// itself, its month or its year (`form` 0, 1, 2).
+fn born(days: i64, form: u8) -> BirthDate {
+    let d = day(days);
+    match form {
+        0 => BirthDate::Day(d),
+        1 => BirthDate::Month {
+            year: d.year(),
+            month: d.month(),
+        },
+        _ => BirthDate::Year(d.year()),
+    }
+}
+
 /// Any valid claims: issued 1990…2150, valid up to 10 years, optional date
-/// of birth up to 110 years before issue (not before 1900).
+/// of birth up to 110 years before issue (not before 1900), a whole day, a
+/// month or a year.
 fn any_claims() -> impl Strategy<Value = CardClaims> {
     (
         prop_oneof![name(), Just(String::new())],
@@ -108,7 +124,7 @@ fn any_claims() -> impl Strategy<Value = CardClaims> {
         date::to_days(date::parse("1990-01-01").unwrap())
             ..date::to_days(date::parse("2150-01-01").unwrap()),
         0i64..3_653,
-        prop::option::of(0i64..40_000),
+        prop::option::of((0i64..40_000, 0u8..3)),
     )
         .prop_map(|(given, family, body, issued, valid, dob)| {
             let issued_day = day(issued);
@@ -119,7 +135,7 @@ fn any_claims() -> impl Strategy<Value = CardClaims> {
                 family_name: family,
                 issued: issued_day,
                 expires: day(issued + valid),
-                date_of_birth: dob.map(|d| day((issued - d).max(date::MIN_DAYS))),
+                date_of_birth: dob.map(|(d, form)| born((issued - d).max(date::MIN_DAYS), form)),
             }
         })
 }
@@ -137,8 +153,8 @@ fn signable_claims() -> impl Strategy<Value = CardClaims> {
         .prop_map(|(mut c, issued, valid, body)| {
             c.issued = day(issued);
             c.expires = day(issued + valid);
-            if c.date_of_birth.is_some_and(|d| d > c.issued) {
-                c.date_of_birth = Some(c.issued);
+            if c.date_of_birth.is_some_and(|d| d.earliest() > c.issued) {
+                c.date_of_birth = Some(BirthDate::Day(c.issued));
             }
             c.card_number = number(90_000_000_000 + body);
             c
@@ -253,5 +269,125 @@ proptest! {
         let _ = cose::parse(&bad, 4096, None);
         let r = verifier().verify(&text::encode(&bad), today);
         prop_assert_ne!(r.outcome, Outcome::Valid);
+    }
+}
+
+// --- Partial dates of birth (card key 4, docs/card-format.md §5.1) ----------
+
+/// The payload of the test claims (issued 2026-03-01, no date of birth) with
+/// card key 4 set to `dob`, encoded deterministically.
+fn with_partial(dob: Value) -> Vec<u8> {
+    let c = common::claims("Amina", "Yusuf", None);
+    let mut v: Value = ciborium::from_reader(c.to_cbor().unwrap().as_slice()).unwrap();
+    if let Value::Map(top) = &mut v
+        && let Some((_, Value::Map(card))) = top.last_mut()
+    {
+        card.push((Value::Integer(4.into()), dob));
+    }
+    let mut out = Vec::new();
+    ciborium::into_writer(&v, &mut out).unwrap();
+    out
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every year and month decodes exactly when the spec allows it: year
+    /// 1900–2199, month 1–12, and not wholly after the issue date.
+    #[test]
+    fn partial_dates_decode_only_in_range(year in -5_000i64..5_000, month in -20i64..40, with_month: bool) {
+        let dob = if with_month {
+            Value::Array(vec![int(year), int(month)])
+        } else {
+            Value::Array(vec![int(year)])
+        };
+        let got = CardClaims::from_cbor(&with_partial(dob));
+        let month_ok = !with_month || (1..=12).contains(&month);
+        // Issued 2026-03-01: 2026 and 2026-01..03 are possible, later is not.
+        let not_after_issue = year < 2026 || (year == 2026 && (!with_month || month <= 3));
+        let ok = (1900..=2199).contains(&year) && month_ok && not_after_issue;
+        match got {
+            Ok(c) => {
+                prop_assert!(ok, "accepted {year} {month} {with_month}");
+                let want = if with_month {
+                    BirthDate::month(year as i32, month as u8)
+                } else {
+                    BirthDate::year(year as i32)
+                };
+                prop_assert_eq!(c.date_of_birth, want);
+            }
+            Err(e) => {
+                prop_assert!(!ok, "refused {year} {month} {with_month}: {e}");
+                prop_assert_eq!(e, Malformed::Date);
+            }
+        }
+    }
+
+    /// Any other shape of card key 4 is refused: not an array, the wrong
+    /// number of items, items that are not integers.
+    #[test]
+    fn partial_dates_of_other_shapes_are_refused(items in prop::collection::vec(
+        prop_oneof![
+            (1900i64..2027).prop_map(int),
+            any::<String>().prop_map(Value::Text),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+            prop::collection::vec(any::<u8>(), 0..4).prop_map(Value::Bytes),
+        ],
+        0..5,
+    ), as_array: bool) {
+        let all_ints = items.iter().all(|v| matches!(v, Value::Integer(_)));
+        prop_assume!(!(as_array && all_ints && (1..=2).contains(&items.len())));
+        let dob = if as_array { Value::Array(items) } else { items.into_iter().next().unwrap_or(Value::Null) };
+        prop_assert!(CardClaims::from_cbor(&with_partial(dob)).is_err());
+    }
+
+    /// A partial date written with a longer integer than needed is refused
+    /// (deterministic encoding), though it means the same year.
+    #[test]
+    fn partial_dates_must_be_shortest_form(year in 1900u16..2026) {
+        let short = with_partial(Value::Array(vec![int(year.into())]));
+        prop_assert!(CardClaims::from_cbor(&short).is_ok());
+        let y = year.to_be_bytes();
+        let needle = [0x81, 0x19, y[0], y[1]];
+        let at = short.windows(4).position(|w| w == needle).unwrap();
+        let mut long = short[..at + 1].to_vec();
+        long.extend_from_slice(&[0x1A, 0, 0, y[0], y[1]]);
+        long.extend_from_slice(&short[at + 4..]);
+        prop_assert_eq!(CardClaims::from_cbor(&long), Err(Malformed::NotDeterministic));
+    }
+
+    /// A day and a partial date together are refused.
+    #[test]
+    fn day_and_partial_together_are_refused(year in 1900i64..2026) {
+        let c = common::claims("Amina", "Yusuf", Some(time::macros::date!(1987 - 06 - 05)));
+        let mut v: Value = ciborium::from_reader(c.to_cbor().unwrap().as_slice()).unwrap();
+        if let Value::Map(top) = &mut v
+            && let Some((_, Value::Map(card))) = top.last_mut()
+        {
+            card.push((int(4), Value::Array(vec![int(year)])));
+        }
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&v, &mut bytes).unwrap();
+        prop_assert_eq!(CardClaims::from_cbor(&bytes), Err(Malformed::Claims));
+    }
+
+    /// All three forms survive signing and verification unchanged.
+    #[test]
+    fn every_form_round_trips(days in -25_567i64..20_000, form in 0u8..3) {
+        let c = CardClaims {
+            date_of_birth: Some(born(days, form)),
+            card_number: number(90_000_000_000),
+            ..common::claims("Amina", "Yusuf", None)
+        };
+        let cbor = c.to_cbor().unwrap();
+        prop_assert_eq!(CardClaims::from_cbor(&cbor).unwrap(), c.clone());
+        let v = verifier().verify(&citycard_credential::sign_card_text(&office(), &c).unwrap(), c.issued);
+        prop_assert_eq!(v.outcome, Outcome::Valid);
+        prop_assert_eq!(v.card.unwrap().date_of_birth, c.date_of_birth);
     }
 }

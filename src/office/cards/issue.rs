@@ -1,6 +1,7 @@
 //! Enrolling a resident and issuing the first card (and the signing step
 //! every new card goes through).
 
+use super::birth_date;
 use super::model::{Attestation, EnrolOutcome, Enrolment, IssuedCard};
 use super::rules::{add_years, check_photo};
 use crate::db::cards::{from_i64, to_i64};
@@ -118,10 +119,23 @@ impl Office {
             &personal.family_name,
             personal.date_of_birth,
         );
+        // Possible duplicates: the same name with this date of birth or one
+        // that can mean the same birthday (`1987` and `14.03.1987`; see
+        // office::cards::birth_date).
+        let candidates: Vec<Vec<u8>> = match personal.date_of_birth {
+            None => vec![tag.clone()],
+            Some(b) => birth_date::could_be_the_same(b)
+                .into_iter()
+                .map(|d| {
+                    self.vault()
+                        .dedup_tag(&personal.given_names, &personal.family_name, Some(d))
+                })
+                .collect(),
+        };
         let search = self.search_tag_of(&personal);
         let record = personal.encode()?;
         self.db().write(|c| {
-            let duplicates = self.duplicates(c, &tag)?;
+            let duplicates = self.duplicates(c, &candidates)?;
             if !duplicates.is_empty() && !enrolment.confirm_duplicate {
                 return Ok(EnrolOutcome::PossibleDuplicate(duplicates));
             }

@@ -16,12 +16,13 @@
 //! There is no field for a document type or number, a copy, nationality or
 //! status (DESIGN.md §1).
 //!
-//! Where things are: [`model`] (the value types), [`rules`] (names, photo,
+//! Where things are: [`birth_date`] (a day, a month or a year), [`model`] (the value types), [`rules`] (names, photo,
 //! dates), [`issue`] (enrol and issue), [`lifecycle`] (renew, replace,
 //! revoke, erase), [`printing`] (queue, print, mark printed, reprint,
 //! photos), [`search`] (get and find cards, search by name). Rows and
 //! queries are in `db::cards` and `db::residents`.
 
+pub mod birth_date;
 pub mod issue;
 pub mod lifecycle;
 pub mod model;
@@ -31,6 +32,7 @@ pub mod search;
 
 /// Whether the revocation list was re-signed after a card was revoked.
 pub use crate::office::publish::PublishStatus;
+pub use birth_date::BirthDate;
 pub use model::{
     Attestation, AttestationRecord, CardActions, CardDetails, CardStatus, CardSummary,
     EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PrintableCard, ReplaceReason,

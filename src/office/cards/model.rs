@@ -7,7 +7,7 @@ use crate::error::{Attested, Error, Result};
 use crate::office::actor::{Permission, Role};
 use crate::office::publish::PublishStatus;
 use crate::vault::PersonalData;
-use citycard_credential::{CardNumber, Date};
+use citycard_credential::{BirthDate, CardNumber, Date};
 use std::fmt;
 use time::PrimitiveDateTime;
 
@@ -66,8 +66,9 @@ pub struct Enrolment {
     pub given_names: String,
     /// Family name as typed (normalised here).
     pub family_name: String,
-    /// Date of birth, as the office's policy asks.
-    pub date_of_birth: Option<Date>,
+    /// Date of birth (a day, or only a month and year, or only a year),
+    /// as the office's policy asks.
+    pub date_of_birth: Option<BirthDate>,
     /// The photo (JPEG or PNG, at most 5 MB; the web layer re-encodes it and
     /// strips metadata before it gets here).
     pub photo: Option<Vec<u8>>,

@@ -5,7 +5,7 @@ use crate::config::{AgeRules, DateOfBirthPolicy, RenewalWindow};
 use crate::error::{Error, Result, Rule};
 use crate::office::Office;
 use crate::vault::PersonalData;
-use citycard_credential::{Date, NameField, date, names};
+use citycard_credential::{BirthDate, Date, NameField, date, names};
 
 /// Largest photo accepted, in bytes.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
@@ -77,15 +77,11 @@ pub(super) fn add_years(d: Date, years: u8) -> Date {
 
 /// The resident's age on `day` in whole years: the one function that turns
 /// a date of birth into an age (minimum age, caretaker, validity band).
-/// It answers the *youngest possible* age, so that when the date of birth is
-/// only partly known (a year, or a year and month: issue 13, item 1), a
-/// minor never gets an adult's validity by accident.
-pub fn age_on(date_of_birth: Date, day: Date) -> u32 {
-    let years = day.year() - date_of_birth.year();
-    let birthday_passed = (u8::from(day.month()), day.day())
-        >= (u8::from(date_of_birth.month()), date_of_birth.day());
-    let age = if birthday_passed { years } else { years - 1 };
-    u32::try_from(age).unwrap_or(0)
+/// It answers the *youngest possible* age ([`BirthDate::youngest_age_on`]:
+/// born on the last day the date allows), so that a year-only or
+/// year-and-month date of birth never gives a minor an adult's validity.
+pub fn age_on(date_of_birth: BirthDate, day: Date) -> u32 {
+    u32::try_from(date_of_birth.youngest_age_on(day)).unwrap_or(0)
 }
 
 /// What the age bands say about a resident on the day of issue.
@@ -108,7 +104,7 @@ pub struct AgeBand {
 pub fn age_band(
     rules: &AgeRules,
     adult_years: u8,
-    date_of_birth: Option<Date>,
+    date_of_birth: Option<BirthDate>,
     today: Date,
 ) -> AgeBand {
     let age = date_of_birth.map(|d| age_on(d, today));
@@ -190,7 +186,7 @@ impl RenewalState {
 
 impl Office {
     /// The age band of a resident born on `date_of_birth`, today.
-    pub fn age_band(&self, date_of_birth: Option<Date>) -> AgeBand {
+    pub fn age_band(&self, date_of_birth: Option<BirthDate>) -> AgeBand {
         let c = self.config();
         age_band(&c.ages, c.card_validity_years, date_of_birth, self.today())
     }
@@ -199,7 +195,7 @@ impl Office {
         &self,
         given_names: &str,
         family_name: &str,
-        date_of_birth: Option<Date>,
+        date_of_birth: Option<BirthDate>,
     ) -> Result<PersonalData> {
         let given_names = clean_name("given_names", given_names, true)?;
         let family_name = clean_name("family_name", family_name, false)?;
@@ -213,10 +209,14 @@ impl Office {
             _ => {}
         }
         if let Some(d) = date_of_birth {
-            if d > self.today() {
+            // A partial date is in the future only when all of it is: a
+            // year of birth may be this year.
+            if d.earliest() > self.today() {
                 return Err(Error::invalid("date_of_birth", Rule::InFuture));
             }
-            if date::check_range(d, "date of birth").is_err() {
+            if date::check_range(d.earliest(), "date of birth").is_err()
+                || date::check_range(d.latest(), "date of birth").is_err()
+            {
                 return Err(Error::invalid("date_of_birth", Rule::TooEarly));
             }
             if self.age_band(Some(d)).too_young {
@@ -253,18 +253,37 @@ mod tests {
 
     #[test]
     fn age_is_whole_years_completed() {
-        let d = |s| date::parse(s).unwrap();
-        assert_eq!(age_on(d("2014-06-15"), d("2026-06-14")), 11);
-        assert_eq!(age_on(d("2014-06-15"), d("2026-06-15")), 12);
-        assert_eq!(age_on(d("2012-02-29"), d("2026-02-28")), 13);
-        assert_eq!(age_on(d("2012-02-29"), d("2026-03-01")), 14);
-        assert_eq!(age_on(d("2026-12-01"), d("2026-12-01")), 0);
+        let d = |s| BirthDate::Day(date::parse(s).unwrap());
+        let on = |s| date::parse(s).unwrap();
+        assert_eq!(age_on(d("2014-06-15"), on("2026-06-14")), 11);
+        assert_eq!(age_on(d("2014-06-15"), on("2026-06-15")), 12);
+        assert_eq!(age_on(d("2012-02-29"), on("2026-02-28")), 13);
+        assert_eq!(age_on(d("2012-02-29"), on("2026-03-01")), 14);
+        assert_eq!(age_on(d("2026-12-01"), on("2026-12-01")), 0);
+    }
+
+    #[test]
+    fn a_partial_date_of_birth_gives_the_youngest_possible_age() {
+        let on = |s| date::parse(s).unwrap();
+        // Born "2012": possibly on 31 December, so 13 until then.
+        let year = BirthDate::Year(2012);
+        assert_eq!(age_on(year, on("2026-12-30")), 13);
+        assert_eq!(age_on(year, on("2026-12-31")), 14);
+        let band = age_band(&AGES, 5, Some(year), on("2026-12-01"));
+        assert_eq!((band.validity_years, band.caretaker_needed), (2, true));
+        // Born "06.2012": possibly on 30 June.
+        let june = BirthDate::month(2012, 6).unwrap();
+        assert_eq!(age_on(june, on("2026-06-29")), 13);
+        assert_eq!(age_on(june, on("2026-06-30")), 14);
+        // "2016": maybe not yet 10 until the year's last day.
+        assert!(age_band(&AGES, 5, Some(BirthDate::Year(2016)), on("2026-12-30")).too_young);
+        assert!(!age_band(&AGES, 5, Some(BirthDate::Year(2016)), on("2026-12-31")).too_young);
     }
 
     #[test]
     fn age_bands_give_minors_the_shorter_validity() {
-        let d = |s| date::parse(s).unwrap();
-        let today = d("2026-12-01");
+        let d = |s| BirthDate::Day(date::parse(s).unwrap());
+        let today = date::parse("2026-12-01").unwrap();
         let twelve = age_band(&AGES, 5, Some(d("2014-06-15")), today);
         assert_eq!(twelve.age, Some(12));
         assert!(twelve.caretaker_needed && !twelve.too_young);

@@ -11,7 +11,7 @@ use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
 use crate::vault::{PersonalData, Purpose};
-use citycard_credential::{CardNumber, Date};
+use citycard_credential::{BirthDate, CardNumber};
 
 /// Parses a typed card number; the error says what is wrong with it.
 pub fn parse_card_number(typed: &str) -> Result<CardNumber> {
@@ -42,8 +42,12 @@ impl Office {
         }
     }
 
-    pub(super) fn duplicates(&self, c: &mut DbConnection, tag: &[u8]) -> Result<Vec<CardSummary>> {
-        let ids = db::residents::ids_with_dedup_tag(c, tag)?;
+    pub(super) fn duplicates(
+        &self,
+        c: &mut DbConnection,
+        tags: &[Vec<u8>],
+    ) -> Result<Vec<CardSummary>> {
+        let ids = db::residents::ids_with_dedup_tag(c, tags)?;
         let today = self.today();
         let mut out = Vec::new();
         for id in ids {
@@ -191,7 +195,7 @@ impl Office {
         actor: &Actor,
         given_names: &str,
         family_name: &str,
-        date_of_birth: Option<Date>,
+        date_of_birth: Option<BirthDate>,
     ) -> Result<Vec<CardSummary>> {
         actor.require(Permission::SearchCards)?;
         let personal = self.validate_personal(given_names, family_name, date_of_birth)?;
@@ -220,7 +224,7 @@ impl Office {
                     let tag =
                         self.vault()
                             .dedup_tag(&personal.given_names, &personal.family_name, None);
-                    self.duplicates(c, &tag)?
+                    self.duplicates(c, &[tag])?
                 }
             };
             audit::append(

@@ -74,7 +74,11 @@ pub fn reference_version() -> Result<i16, PrintError> {
         family_name: "Oberhollenzer-Wyss".into(),
         issued: date::parse("2026-03-01").map_err(|e| PrintError::Qr(e.to_string()))?,
         expires: date::parse("2031-02-28").map_err(|e| PrintError::Qr(e.to_string()))?,
-        date_of_birth: Some(date::parse("1987-11-23").map_err(|e| PrintError::Qr(e.to_string()))?),
+        date_of_birth: Some(
+            date::parse("1987-11-23")
+                .map_err(|e| PrintError::Qr(e.to_string()))?
+                .into(),
+        ),
     };
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let text = citycard_credential::sign_card_text(&key, &claims)

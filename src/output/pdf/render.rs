@@ -582,6 +582,19 @@ fn prepare_side<'s>(
             PrintError::Pdf("the template's date format cannot print this date".into())
         })
     };
+    // A partial date of birth as it is: `03.1987` or `1987`, never a day.
+    let birth_date = |b: citycard_credential::BirthDate| match b {
+        citycard_credential::BirthDate::Day(d) => date(d),
+        citycard_credential::BirthDate::Month { year, month } => {
+            citycard_credential::Date::from_calendar_date(year, month, 1)
+                .map_err(|_| PrintError::Pdf("the date of birth cannot be printed".into()))?
+                .format(&template.month_format)
+                .map_err(|_| {
+                    PrintError::Pdf("the template's date format cannot print this date".into())
+                })
+        }
+        citycard_credential::BirthDate::Year(year) => Ok(format!("{year:04}")),
+    };
     let fields: [(&'static str, &'s Option<TextBox>, Option<String>); 5] = [
         (
             "family name",
@@ -602,7 +615,7 @@ fn prepare_side<'s>(
         (
             "date of birth",
             &side.date_of_birth,
-            card.date_of_birth.map(date).transpose()?,
+            card.date_of_birth.map(birth_date).transpose()?,
         ),
     ];
     let mut texts = Vec::new();

@@ -355,6 +355,9 @@ pub struct Template {
     pub fonts: FontChain,
     /// Parsed date format.
     pub date_format: time::format_description::OwnedFormatItem,
+    /// The date format without its day, for a date of birth that is only a
+    /// month and year (`[day].[month].[year]` → `[month].[year]`).
+    pub month_format: time::format_description::OwnedFormatItem,
     /// Loaded logos, front then back.
     pub logos: [Option<logo::Logo>; 2],
 }
@@ -442,6 +445,13 @@ impl Template {
                 place: place("date_format"),
                 message: e.to_string(),
             })?;
+        let month_format = time::format_description::parse_owned::<2>(&without_day(
+            &file.date_format,
+        ))
+        .map_err(|e| Problem {
+            place: place("date_format"),
+            message: e.to_string(),
+        })?;
         let load_logo = |side: Option<&Side>, name: &str| -> Result<Option<logo::Logo>, Problem> {
             match side.and_then(|s| s.logo.as_ref()) {
                 None => Ok(None),
@@ -467,6 +477,7 @@ impl Template {
             file,
             fonts: chain,
             date_format,
+            month_format,
             logos,
         })
     }
@@ -478,5 +489,44 @@ impl Template {
             v.push(("back", b));
         }
         v
+    }
+}
+
+/// A date format without its `[day]` component and the separator next to
+/// it: `[day].[month].[year]` → `[month].[year]`, `[year]-[month]-[day]` →
+/// `[year]-[month]`. A partial date of birth is printed with it (issue 13).
+pub fn without_day(format: &str) -> String {
+    let Some(at) = format.find("[day") else {
+        return format.to_owned();
+    };
+    let end = format[at..].find(']').map_or(format.len(), |e| at + e + 1);
+    let (before, after) = (&format[..at], &format[end..]);
+    // Drop the separator after the day (day first) or else before it.
+    match after.chars().next() {
+        Some(c) if c != '[' => format!("{before}{}", &after[c.len_utf8()..]),
+        _ => {
+            let mut before = before.to_owned();
+            if before.ends_with(|c: char| c != ']') {
+                before.pop();
+            }
+            format!("{before}{after}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod without_day_tests {
+    use super::without_day;
+
+    #[test]
+    fn day_and_its_separator_go() {
+        assert_eq!(without_day("[day].[month].[year]"), "[month].[year]");
+        assert_eq!(without_day("[year]-[month]-[day]"), "[year]-[month]");
+        assert_eq!(without_day("[month]/[day]/[year]"), "[month]/[year]");
+        assert_eq!(
+            without_day("[day padding:none].[month].[year]"),
+            "[month].[year]"
+        );
+        assert_eq!(without_day("[month]/[year]"), "[month]/[year]");
     }
 }

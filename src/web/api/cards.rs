@@ -15,7 +15,6 @@ use crate::web::forms::{self, PhotoInput};
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use citycard_credential::Date;
 use serde::Deserialize;
 
 /// `GET /api/v1/cards` query.
@@ -25,7 +24,10 @@ pub struct FindParams {
     number: String,
 }
 
-fn optional_date(field: &'static str, text: Option<&str>) -> AppResult<Option<Date>> {
+fn optional_date(
+    field: &'static str,
+    text: Option<&str>,
+) -> AppResult<Option<citycard_credential::BirthDate>> {
     forms::date_of_birth(text, DateSyntax::Iso).map_err(|p| AppError::invalid(field, p.to_string()))
 }
 

@@ -474,7 +474,8 @@ function renderResult(r) {
       [tr('card_number'), V.formatCardNumber(c.card_number)],
       [tr('valid_until'), formatDate(c.expires)],
     ];
-    if (c.date_of_birth) rows.push([tr('date_of_birth'), formatDate(c.date_of_birth)]);
+    // 1987, 03.1987 (03/1987 in English) or a whole day: as the card says.
+    if (c.date_of_birth) rows.push([tr('date_of_birth'), V.formatBirthDate(c.date_of_birth, lang), 'dob']);
     if (r.office) rows.push([tr('office'), el('bdi', {}, r.office)]);
     const dl = el('dl');
     for (const [label, value, cls] of rows) dl.append(el('dt', {}, label), el('dd', cls ? { className: cls } : {}, value));

@@ -728,10 +728,12 @@ export function parseClaims(payload) {
   const exp = expectInt(top.get(CLAIM.EXP), 'exp');
   const iat = expectInt(top.get(CLAIM.IAT), 'iat');
   const cti = expectBytes(top.get(CLAIM.CTI), 'card number', 5);
-  const card = expectMap(top.get(CLAIM.CARD), [1, 2], [3], 'card');
+  const card = expectMap(top.get(CLAIM.CARD), [1, 2], [3, 4], 'card');
   const givenNames = expectName(card.get(1), 'given names', { mayBeEmpty: true });
   const familyName = expectName(card.get(2), 'family name', {});
+  if (card.has(3) && card.has(4)) fail('card: both a day of birth (3) and a partial one (4)');
   const dateOfBirth = card.has(3) ? expectDay(card.get(3), 'date of birth') : null;
+  const partialBirth = card.has(4) ? expectPartialDate(card.get(4), 'date of birth') : null;
   const day = (seconds, name) => {
     if (seconds % BigInt(SECONDS_PER_DAY) !== 0n) fail(`${name}: not 00:00 UTC`);
     return expectDay(seconds / BigInt(SECONDS_PER_DAY), name);
@@ -742,9 +744,53 @@ export function parseClaims(payload) {
   if (lastValid < MIN_DAY) fail('exp: date out of range');
   if (expDay <= issued) fail('exp is not after iat');
   if (dateOfBirth !== null && dateOfBirth > issued) fail('date of birth is after the issue date');
+  // A partial date: its earliest possible day must not be after the issue date.
+  if (partialBirth !== null && isoToDay(partialStart(partialBirth)) > issued) fail('date of birth is after the issue date');
   const cardNumber = cardNumberFromBytes(cti);
   if (!cardNumber) fail('card number: not valid');
-  return { issuer, cardNumber, givenNames, familyName, issued, lastValid, dateOfBirth };
+  return { issuer, cardNumber, givenNames, familyName, issued, lastValid, dateOfBirth, partialBirth };
+}
+
+/**
+ * Card key 4 (§5.1): `[year]` or `[year, month]`, year 1900–2199, month
+ * 1–12. Returns `{ year, month }` (month null for a year only).
+ */
+function expectPartialDate(v, what) {
+  if (!Array.isArray(v) || v.length < 1 || v.length > 2) fail(`${what}: not [year] or [year, month]`);
+  const year = expectInt(v[0], `${what} year`);
+  if (year < 1900n || year > 2199n) fail(`${what}: date out of range`);
+  if (v.length === 1) return { year: Number(year), month: null };
+  const month = expectInt(v[1], `${what} month`);
+  if (month < 1n || month > 12n) fail(`${what}: date out of range`);
+  return { year: Number(year), month: Number(month) };
+}
+
+/** The first day of a partial date, YYYY-MM-DD. */
+function partialStart(p) {
+  return `${String(p.year).padStart(4, '0')}-${String(p.month ?? 1).padStart(2, '0')}-01`;
+}
+
+/**
+ * A date of birth as the card carries it, ISO at its precision:
+ * `1987-03-14`, `1987-03` or `1987`. Never a made-up day.
+ */
+function birthISO(c) {
+  if (c.dateOfBirth !== null) return dayToISO(c.dateOfBirth);
+  if (c.partialBirth === null) return null;
+  const y = String(c.partialBirth.year).padStart(4, '0');
+  return c.partialBirth.month === null ? y : `${y}-${String(c.partialBirth.month).padStart(2, '0')}`;
+}
+
+/**
+ * How a desk shows a date of birth given as `birthISO` writes it: German
+ * `14.03.1987`, `03.1987`, `1987`; English `1987-03-14`, `03/1987`, `1987`.
+ */
+export function formatBirthDate(iso, lang) {
+  if (!iso) return '';
+  const [y, m, d] = String(iso).split('-');
+  if (d !== undefined) return lang === 'de' ? `${d}.${m}.${y}` : iso;
+  if (m !== undefined) return lang === 'de' ? `${m}.${y}` : `${m}/${y}`;
+  return y;
 }
 
 // ───────────────────────────── trust list (§7) ─────────────────────────────
@@ -910,7 +956,7 @@ function cardView(c) {
     family_name: c.familyName,
     issued: dayToISO(c.issued),
     expires: dayToISO(c.lastValid),
-    date_of_birth: c.dateOfBirth === null ? null : dayToISO(c.dateOfBirth),
+    date_of_birth: birthISO(c),
   };
 }
 

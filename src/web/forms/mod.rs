@@ -11,14 +11,17 @@ pub mod photo;
 
 use crate::dates::{DateProblem, DateSyntax};
 use crate::office::cards::{Attestation, clean_name};
-use citycard_credential::Date;
 use citycard_credential::date::today_utc;
 
 pub use photo::{PhotoError, PhotoInput, photo};
 
 /// A typed date of birth: blank is `None`; otherwise a plausible date of
-/// birth written in `syntax` (the UI: ISO or German, the API: ISO).
-pub fn date_of_birth(text: Option<&str>, syntax: DateSyntax) -> Result<Option<Date>, DateProblem> {
+/// birth written in `syntax` (the UI: ISO or German, the API: ISO), a
+/// day, or only a month and year, or only a year.
+pub fn date_of_birth(
+    text: Option<&str>,
+    syntax: DateSyntax,
+) -> Result<Option<citycard_credential::BirthDate>, DateProblem> {
     crate::dates::parse_date_of_birth(text.unwrap_or_default(), syntax, today_utc())
 }
 

@@ -100,6 +100,12 @@ impl Lang {
         crate::dates::display(d, self == Lang::De)
     }
 
+    /// A date of birth: `14.03.1987`, `03.1987`, `1987` in German;
+    /// `1987-03-14`, `03/1987`, `1987` in English.
+    pub fn birth_date(self, d: citycard_credential::BirthDate) -> String {
+        crate::dates::display_birth_date(d, self == Lang::De)
+    }
+
     /// A UTC time to the minute, its date as in [`Lang::date`].
     pub fn date_time(self, t: time::PrimitiveDateTime) -> String {
         format!(

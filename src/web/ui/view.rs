@@ -115,9 +115,9 @@ impl Page {
         self.lang.t(key)
     }
 
-    /// A date as the card shows it in this page's language.
-    pub fn date(&self, d: &citycard_credential::Date) -> String {
-        self.lang.date(*d)
+    /// A date of birth, at its precision (see [`Lang::birth_date`]).
+    pub fn birth_date(&self, d: &citycard_credential::BirthDate) -> String {
+        self.lang.birth_date(*d)
     }
 
     /// The language code for `<html lang>`.

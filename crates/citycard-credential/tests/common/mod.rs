@@ -45,7 +45,7 @@ pub fn claims(given: &str, family: &str, dob: Option<Date>) -> CardClaims {
         family_name: family.into(),
         issued: date!(2026 - 03 - 01),
         expires: date!(2031 - 02 - 28),
-        date_of_birth: dob,
+        date_of_birth: dob.map(Into::into),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::office::cards::parse_card_number;
 use crate::web::error::AppError;
 use crate::web::forms::{self, PhotoError, PhotoInput};
 use crate::web::state::AppState;
-use citycard_credential::{CardNumber, Date};
+use citycard_credential::CardNumber;
 
 pub(super) fn number_from_path(path: &str) -> Result<CardNumber, AppError> {
     parse_card_number(path).map_err(|_| AppError::not_found("card").html())
@@ -39,10 +39,15 @@ pub(super) fn dob_policy(state: &AppState) -> (bool, bool) {
     }
 }
 
-/// A typed date of birth (German `14.03.1988` or ISO): empty is `None`;
+/// A typed date of birth (German `14.03.1988` or ISO; or only `03.1987` or
+/// `1987`): empty is `None`;
 /// anything else that is not a plausible date of birth is a field error
 /// that says why.
-pub(super) fn parse_dob(lang: Lang, text: &str, errors: &mut FieldErrors) -> Option<Date> {
+pub(super) fn parse_dob(
+    lang: Lang,
+    text: &str,
+    errors: &mut FieldErrors,
+) -> Option<citycard_credential::BirthDate> {
     match forms::date_of_birth(Some(text), DateSyntax::IsoOrGerman) {
         Ok(d) => d,
         Err(problem) => {
