@@ -1316,6 +1316,7 @@ fn closed_stdout_keeps_the_exit_status_of_every_printing_command() {
         ),
         (["admin", "list-users"].map(String::from).to_vec(), 0),
         (["audit", "verify"].map(String::from).to_vec(), 0),
+        (["maintenance", "due"].map(String::from).to_vec(), 0),
         (
             ["audit", "export", "--out", "-"].map(String::from).to_vec(),
             0,
@@ -1542,6 +1543,8 @@ fn help_texts_name_only_their_own_flags() {
         (&["admin", "list-users"], &[]),
         (&["audit", "verify"], &[]),
         (&["audit", "export"], &[]),
+        (&["maintenance", "run"], &[]),
+        (&["maintenance", "due"], &[]),
     ];
     let flags_in = |text: &str| -> Vec<String> {
         let mut out = Vec::new();

@@ -282,7 +282,7 @@ test('supervisor: renew, replace, revoke and erase, each confirmed', { skip: !re
   const sup = pages.supervisor;
   // Renew the plain card: a new card, the old one no longer active.
   await sup.goto(`${office.base}/cards/${cards.plain}`);
-  await Promise.all([sup.waitForNavigation(), sup.getByRole('link', { name: t('card.renew') }).click()]);
+  await Promise.all([sup.waitForNavigation(), sup.getByRole('link', { name: t('card.renew'), exact: true }).click()]);
   await look(sup, '25-renew-form');
   await sup.locator('#attest_identity').check();
   await sup.locator('#attest_residence').check();
