@@ -273,6 +273,10 @@ pub enum Rule {
     TooLarge,
     /// Not a JPEG or PNG image.
     NotAnImage,
+    /// An image wider or taller than allowed (checked before decoding).
+    TooManyPixels,
+    /// An image too small to print sharply.
+    TooFewPixels,
     /// Not one of the values offered.
     Choice,
     /// A password equal to the user name.
@@ -287,7 +291,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, for the code table's tests.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 17] = [
         Rule::Required,
         Rule::NotCollected,
         Rule::TooLong,
@@ -298,6 +302,8 @@ impl Rule {
         Rule::TooEarly,
         Rule::TooLarge,
         Rule::NotAnImage,
+        Rule::TooManyPixels,
+        Rule::TooFewPixels,
         Rule::Choice,
         Rule::SameAsUsername,
         Rule::SameAsCurrent,
@@ -318,6 +324,8 @@ impl Rule {
             Rule::TooEarly => "too_early",
             Rule::TooLarge => "too_large",
             Rule::NotAnImage => "not_an_image",
+            Rule::TooManyPixels => "too_many_pixels",
+            Rule::TooFewPixels => "too_few_pixels",
             Rule::Choice => "choice",
             Rule::SameAsUsername => "same_as_username",
             Rule::SameAsCurrent => "same_as_current",
@@ -339,6 +347,8 @@ impl Rule {
             Rule::TooEarly => "is before 1900",
             Rule::TooLarge => "is larger than allowed (5 MB)",
             Rule::NotAnImage => "must be a JPEG or PNG image",
+            Rule::TooManyPixels => "has too many pixels (at most 4096 × 4096)",
+            Rule::TooFewPixels => "has too few pixels to print sharply (at least 240 × 300)",
             Rule::Choice => "is not one of the values offered",
             Rule::SameAsUsername => "must not be the user name",
             Rule::SameAsCurrent => "must differ from the current password",

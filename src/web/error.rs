@@ -139,6 +139,13 @@ impl AppError {
         e
     }
 
+    /// The rule a field breaks ([`crate::error::Rule::code`]), for an
+    /// error made with [`AppError::invalid`].
+    pub fn with_rule(mut self, rule: crate::error::Rule) -> Self {
+        self.0.rule = Some(rule.code());
+        self
+    }
+
     /// `400 invalid_input` for a body that could not be read at all.
     pub fn bad_body(problem: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_input", problem)
