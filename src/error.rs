@@ -116,9 +116,14 @@ pub enum Error {
     /// The migrations could not run.
     #[error("the database migrations failed: {0}")]
     Migration(String),
+    /// The database cannot write: its disk is full (SQLite's
+    /// `SQLITE_FULL`, also when `max_page_count` is reached; PostgreSQL's
+    /// disk-full errors, SQLSTATE class 53).
+    #[error("disk full: the database cannot write until space is freed")]
+    StorageFull,
     /// A query failed.
     #[error("database error: {}", summarise(.0))]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     /// The stored data breaks an invariant.
     #[error("stored data is inconsistent: {0}")]
     Integrity(&'static str),
@@ -133,6 +138,32 @@ pub enum Error {
     /// The configuration is not usable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        if is_storage_full(&e) {
+            Error::StorageFull
+        } else {
+            Error::Database(e)
+        }
+    }
+}
+
+/// Whether a database error says the disk is full. diesel gives neither
+/// SQLite's result code nor PostgreSQL's SQLSTATE, so this reads the
+/// drivers' fixed texts: SQLite's message for `SQLITE_FULL` ("database or
+/// disk is full"); PostgreSQL's for SQLSTATE 53100 (`disk_full`: the
+/// operating system's "No space left on device" in the message, or the
+/// hint "Check free disk space."), as a server with English messages
+/// (`lc_messages`, the default) writes them.
+fn is_storage_full(e: &diesel::result::Error) -> bool {
+    let diesel::result::Error::DatabaseError(_, info) = e else {
+        return false;
+    };
+    info.message() == "database or disk is full"
+        || info.message().contains("No space left on device")
+        || info.hint() == Some("Check free disk space.")
 }
 
 fn summarise(e: &diesel::result::Error) -> &'static str {
@@ -180,7 +211,8 @@ impl Error {
             Error::Keys(_) => "keys",
             Error::Signing(_) => "signing_failed",
             Error::Unseal => "unseal_failed",
-            Error::Unavailable(_) => "unavailable",
+            Error::Unavailable(_) => "database_unavailable",
+            Error::StorageFull => "storage_full",
             Error::Migration(_) | Error::Database(_) | Error::Integrity(_) | Error::Io { .. } => {
                 "internal"
             }
@@ -199,6 +231,7 @@ impl Error {
                 | Error::Signing(_)
                 | Error::Unseal
                 | Error::Unavailable(_)
+                | Error::StorageFull
                 | Error::Migration(_)
                 | Error::Database(_)
                 | Error::Integrity(_)

@@ -146,6 +146,11 @@ pub struct Config {
     pub revocation_list_days: u16,
     /// Connections in the database pool.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection (a free one, or
+    /// a new one) before it is answered 503.
+    pub db_connect_timeout: Duration,
+    /// Timeouts of the HTTP server (`[http]`).
+    pub http: HttpTimeouts,
     /// TLS, when the server terminates it itself.
     pub tls: Option<TlsConfig>,
     /// Whether cookies are marked `Secure` (see [`Config::cookies_secure`]).
@@ -189,6 +194,13 @@ impl Config {
             session_max_lifetime: Duration::ZERO,
             revocation_list_days: 0,
             db_pool_size: 0,
+            db_connect_timeout: Duration::ZERO,
+            http: HttpTimeouts {
+                head: Duration::ZERO,
+                body: Duration::ZERO,
+                keep_alive: Duration::ZERO,
+                disconnect: Duration::ZERO,
+            },
             tls: None,
             secure_cookies: SecureCookies::Auto,
             login: LoginThrottle {

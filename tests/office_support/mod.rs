@@ -338,7 +338,11 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
         for &b in data {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -352,7 +356,11 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     }
     // Every row: filter byte 0, then 3 zero bytes a pixel.
     let total = u64::from(height) * (1 + 3 * u64::from(width));
-    let mut bits = Bits { out: vec![0x78, 0x01], acc: 0, n: 0 };
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
     bits.put(1, 1); // final block
     bits.put(1, 2); // fixed Huffman codes
     bits.code(0x30, 8); // literal 0
