@@ -26,6 +26,11 @@
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
+//! | `db_connect_timeout_seconds` | `CITYCARD_DB_CONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a request waits for a database connection; once the database is found unreachable, requests are answered 503 at once and one retries every 2 s |
+//! | `[http] head_timeout_seconds` | `CITYCARD_HTTP_HEAD_TIMEOUT_SECONDS` | `10` (1 to 300): time for a client to send the request line and headers |
+//! | `[http] body_timeout_seconds` | `CITYCARD_HTTP_BODY_TIMEOUT_SECONDS` | `30` (1 to 600): time for a request body (a photo upload) to arrive; then the request is answered 408 and the connection closed |
+//! | `[http] keep_alive_seconds` | `CITYCARD_HTTP_KEEP_ALIVE_SECONDS` | `30` (1 to 600): how long an idle connection is kept open |
+//! | `[http] disconnect_timeout_seconds` | `CITYCARD_HTTP_DISCONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a closing connection may take |
 //! | `[tls] cert` | `CITYCARD_TLS_CERT` | none (plain HTTP); both or neither |
 //! | `[tls] key` | `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
 //! | `secure_cookies` | `CITYCARD_SECURE_COOKIES` | `auto`: `Secure` cookies when `[tls]` is set; `true` behind a TLS-terminating proxy |
