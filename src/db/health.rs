@@ -1,8 +1,10 @@
 //! What the office knows about its database beyond one query (issue 10
 //! findings 10 and 13):
 //!
-//! - **Unreachable** (a circuit breaker): when a new connection cannot be
-//!   made, the database is marked down. While it is down, [`super::Db::conn`]
+//! - **Unreachable** (a circuit breaker): when a request got no connection
+//!   within the timeout and the pool's attempts to open one failed
+//!   meanwhile, the database is marked down (a pool that is merely busy,
+//!   or one failed attempt among good ones, does not count). While it is down, [`super::Db::conn`]
 //!   answers [`crate::Error::Unavailable`] at once instead of letting every
 //!   request wait for the pool's timeout; one request every
 //!   [`RETRY_INTERVAL`] is let through to try again, and the first
@@ -35,6 +37,8 @@ struct State {
     retry_at: Option<Instant>,
     /// When a write last failed for a full disk (cleared by a write).
     storage_full_at: Option<Instant>,
+    /// When the pool last failed to open a connection.
+    connect_error_at: Option<Instant>,
 }
 
 /// What `/healthz` says.
@@ -73,7 +77,21 @@ impl Health {
         }
     }
 
-    /// A new connection could not be made: the database is down.
+    /// The pool could not open a connection (it may try again).
+    pub fn connect_error(&self) {
+        self.state().connect_error_at = Some(Instant::now());
+    }
+
+    /// A request asked for a connection at `asked` and got none: when the
+    /// pool's attempts failed meanwhile, the database is down.
+    pub fn no_connection(&self, asked: Instant) {
+        let failed = self.state().connect_error_at.is_some_and(|at| at >= asked);
+        if failed {
+            self.connect_failed();
+        }
+    }
+
+    /// The database is down.
     pub fn connect_failed(&self) {
         let mut s = self.state();
         let next = Instant::now() + RETRY_INTERVAL;
@@ -113,14 +131,14 @@ impl Health {
     }
 }
 
-/// The pool's error handler: every failed attempt to open a connection
-/// marks the database down.
+/// The pool's error handler: notes every failed attempt to open a
+/// connection (see [`Health::no_connection`]).
 #[derive(Debug)]
-pub(super) struct MarkDown(pub(super) std::sync::Arc<Health>);
+pub(super) struct NoteConnectError(pub(super) std::sync::Arc<Health>);
 
-impl<E: std::fmt::Display> r2d2::HandleError<E> for MarkDown {
+impl<E: std::fmt::Display> r2d2::HandleError<E> for NoteConnectError {
     fn handle_error(&self, error: E) {
-        self.0.connect_failed();
+        self.0.connect_error();
         eprintln!("error: code=database_unavailable could not connect to the database: {error}");
     }
 }
@@ -139,6 +157,19 @@ mod tests {
         h.connected();
         assert_eq!(h.status(), Status::Ok);
         assert!(h.admit(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn only_a_request_left_without_connection_by_failed_attempts_opens_it() {
+        let h = Health::default();
+        h.connect_error();
+        assert_eq!(h.status(), Status::Ok, "one failed attempt");
+        let asked = Instant::now();
+        h.no_connection(asked);
+        assert_eq!(h.status(), Status::Ok, "busy: no attempt failed meanwhile");
+        h.connect_error();
+        h.no_connection(asked);
+        assert_eq!(h.status(), Status::Unreachable);
     }
 
     #[test]

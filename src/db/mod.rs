@@ -166,7 +166,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(connect_timeout)
-            .error_handler(Box::new(health::MarkDown(health.clone())))
+            .error_handler(Box::new(health::NoteConnectError(health.clone())))
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable(e.to_string()))?;
         let db = Db {
@@ -197,12 +197,16 @@ impl Db {
                 "it could not be reached a moment ago".to_owned(),
             ));
         }
+        let asked = std::time::Instant::now();
         match self.pool.get() {
             Ok(conn) => {
                 self.health.connected();
                 Ok(conn)
             }
-            Err(e) => Err(Error::Unavailable(e.to_string())),
+            Err(e) => {
+                self.health.no_connection(asked);
+                Err(Error::Unavailable(e.to_string()))
+            }
         }
     }
 
