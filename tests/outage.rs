@@ -75,11 +75,13 @@ fn a_full_disk_is_503_storage_full_and_healthz_reports_it() {
     let t = office_with(Backend::Sqlite, |c| c.db_pool_size = 1).unwrap();
     t.user("clerk", Role::Clerk);
     let token = token_of(&t, "clerk");
+    let cookie = format!("citycard_session={}", token_of(&t, "clerk"));
     actix_web::rt::System::new().block_on(async {
         let (state, desk) = state_of(&t);
         let app = test::init_service(citycard::web::app(state, desk)).await;
-        let (status, _, _) = call!(app, enrol(&token, "Voll"));
+        let (status, card, _) = call!(app, enrol(&token, "Voll"));
         assert_eq!(status, StatusCode::CREATED);
+        let number = card["card_number"].as_str().unwrap().to_owned();
         // The pool's one connection may not grow the file any more.
         t.office
             .db()
@@ -108,6 +110,32 @@ fn a_full_disk_is_503_storage_full_and_healthz_reports_it() {
         let (status, _, body) = call!(app, TestRequest::get().uri("/healthz"));
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("storage full"), "{body}");
+        // Viewing a card is an audited read: once even its audit entry
+        // finds no room, the clerk is told why it fails.
+        for (lang, text) in [
+            (
+                "en",
+                "disk is full: nothing can be saved or looked up right now",
+            ),
+            ("de", "Speicher der Ausgabestelle ist voll"),
+        ] {
+            let mut page = None;
+            for _ in 0..500 {
+                let (status, _, html) = call!(
+                    app,
+                    TestRequest::get()
+                        .uri(&format!("/cards/{number}?lang={lang}"))
+                        .insert_header(("cookie", cookie.clone()))
+                );
+                if status != StatusCode::OK {
+                    page = Some((status, html));
+                    break;
+                }
+            }
+            let (status, html) = page.expect("the audit log filled the last pages");
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{html}");
+            assert!(html.contains(text), "{html}");
+        }
         // Space again: the next write works and /healthz is well.
         t.office
             .db()
