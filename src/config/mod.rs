@@ -142,6 +142,12 @@ pub struct Config {
     pub session_idle_timeout: Duration,
     /// A session ends after this long in any case.
     pub session_max_lifetime: Duration,
+    /// The longest an API token may live, in days (also the lifetime of a
+    /// token made without one).
+    pub api_token_max_days: u32,
+    /// Memory for password checks running at once, in MiB (each argon2id
+    /// run takes 19 MiB): `password_check_memory_mib / 19` checks at once.
+    pub password_check_memory_mib: u32,
     /// Days until the next-update date of a newly signed revocation list.
     pub revocation_list_days: u16,
     /// Connections in the database pool.
@@ -187,6 +193,8 @@ impl Config {
             photo_retention: PhotoRetention::AfterPrinting,
             session_idle_timeout: Duration::ZERO,
             session_max_lifetime: Duration::ZERO,
+            api_token_max_days: 0,
+            password_check_memory_mib: 0,
             revocation_list_days: 0,
             db_pool_size: 0,
             tls: None,
