@@ -981,3 +981,28 @@ fn api_tokens_are_bounded() {
         let _ = login;
     });
 }
+
+/// Reservations that never settle (a server that crashed mid-check) do not
+/// hold an account shut for good: the next attempt locks it, once, and the
+/// lock ends.
+#[test]
+fn unsettled_reservations_lock_the_account_for_a_while() {
+    on_both_with(
+        |c| c.login.account_max_failures = 3,
+        |t| {
+            t.user("clerk", Role::Clerk);
+            t.sql("UPDATE users SET failed_logins = 3");
+            for _ in 0..3 {
+                assert!(matches!(
+                    t.office.login("clerk", &secret(PASSWORD), ip("192.0.2.9")),
+                    Err(Error::Throttled { .. })
+                ));
+            }
+            assert_eq!(audit_rows(&t, "account_locked", "minutes=15"), 1);
+            t.sql("UPDATE users SET locked_until = '2000-01-01 00:00:00'");
+            t.office
+                .login("clerk", &secret(PASSWORD), ip("192.0.2.9"))
+                .unwrap();
+        },
+    );
+}

@@ -15,7 +15,8 @@ use super::throttle::{
     settle_account_failure, settle_row_failure,
 };
 use super::users::normalize_username;
-use crate::db::{self, users::UserRow};
+use crate::config::LoginThrottle;
+use crate::db::{self, DbConnection, users::UserRow};
 use crate::error::{Error, Result};
 use crate::office::Office;
 use crate::office::audit::{self, AuditAction};
@@ -98,7 +99,7 @@ impl Office {
                 ));
             }
             match &user {
-                Some(u) => consider(account_refused_until(u, &limits, a.now)),
+                Some(u) => consider(account_refused_until(u, a.now)),
                 None => {
                     let row = db::throttle::state(c, &a.unknown_tag)?;
                     consider(row_refused_until(
@@ -121,13 +122,16 @@ impl Office {
 
     /// Step 2 (one write, before the password is looked at): reserves the
     /// attempt on the address, and on the account or the unknown name. If
-    /// any refuses (a parallel attempt took the last one), none is kept.
+    /// one refuses (a parallel attempt took the last one), none is kept.
+    /// An account refused because its limit is taken, not yet locked, is
+    /// locked now (recorded once): its checks in progress are failing
+    /// guesses, or the reservations of a crashed server, which would else
+    /// hold the account forever (an address or an unknown name frees itself
+    /// when its window ends).
     fn reserve(&self, a: &Attempt, user: Option<&UserRow>) -> Result<()> {
         let limits = self.config().login;
-        let refused = || Error::Throttled {
-            retry_after_secs: secs_until(a.now, db::later(a.now, limits.lockout)),
-        };
-        self.db().write(|c| {
+        let office = self.office_name().to_owned();
+        let reserved = self.db().write(|c| {
             if let Some(tag) = &a.address_tag
                 && !reserve_row(
                     c,
@@ -138,7 +142,7 @@ impl Office {
                     a.now,
                 )?
             {
-                return Err(refused());
+                return Ok(false);
             }
             let reserved = match user {
                 Some(u) => reserve_account(c, u.id, &limits, a.now)?,
@@ -151,10 +155,26 @@ impl Office {
                     a.now,
                 )?,
             };
-            // An error rolls the transaction back: the address's
-            // reservation is not kept either.
-            if reserved { Ok(()) } else { Err(refused()) }
-        })
+            if reserved {
+                return Ok(true);
+            }
+            if let Some(tag) = &a.address_tag {
+                db::throttle::release(c, tag)?;
+            }
+            if let Some(u) = user
+                && settle_account_failure(c, u.id, &limits, a.now)?
+            {
+                record_lock(c, &u.username, &office, &limits)?;
+            }
+            Ok(false)
+        })?;
+        if reserved {
+            Ok(())
+        } else {
+            Err(Error::Throttled {
+                retry_after_secs: secs_until(a.now, db::later(a.now, limits.lockout)),
+            })
+        }
     }
 
     /// Step 4 (on failure): the reservations stay as the failures; each
@@ -180,14 +200,7 @@ impl Office {
                         &format!("reason={reason}"),
                     )?;
                     if locked_now {
-                        audit::append(
-                            c,
-                            &u.username,
-                            &office,
-                            AuditAction::AccountLocked,
-                            None,
-                            &format!("minutes={}", limits.lockout.as_secs().div_ceil(60)),
-                        )?;
+                        record_lock(c, &u.username, &office, &limits)?;
                     }
                 }
                 None => settle_row_failure(
@@ -201,6 +214,24 @@ impl Office {
             Ok(())
         })
     }
+}
+
+/// Records that an account was locked (once per lock).
+fn record_lock(
+    c: &mut DbConnection,
+    username: &str,
+    office: &str,
+    limits: &LoginThrottle,
+) -> Result<()> {
+    audit::append(
+        c,
+        username,
+        office,
+        AuditAction::AccountLocked,
+        None,
+        &format!("minutes={}", limits.lockout.as_secs().div_ceil(60)),
+    )?;
+    Ok(())
 }
 
 /// Step 3: the password, hashed once whether the account exists or not (so

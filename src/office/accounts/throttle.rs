@@ -13,9 +13,13 @@
 //! in the database (`db::throttle`, `db::users`); the limits are decided
 //! here.
 //!
-//! A refusal while locked (or while the limit is taken by checks in
-//! progress) is decided from a read alone: it writes nothing, not even to
-//! the audit log, where the lock itself is recorded once (`account_locked`).
+//! A refusal while locked (or, for an address or unknown name, while its
+//! window's limit is taken by checks in progress) is decided from a read
+//! alone: it writes nothing, not even to the audit log, where the lock
+//! itself is recorded once (`account_locked`). An account whose limit is
+//! taken but that is not locked yet is locked by the first refused
+//! reservation (one write): otherwise reservations left by a crashed server
+//! would hold it shut for good.
 
 use crate::config::LoginThrottle;
 use crate::db::throttle::ThrottleState;
@@ -52,19 +56,14 @@ pub(super) fn row_refused_until(
     (in_window && row.failures >= limit(max)).then(|| db::later(now, limits.lockout))
 }
 
-/// Until when an account refuses attempts: its lock, or, when its failures
-/// (checks in progress included) have reached the limit, at most a lockout
-/// from now.
+/// Until when an account refuses attempts: its lock. (An account whose
+/// limit is taken by checks in progress is refused by the reservation,
+/// which locks it then: see `Office::reserve` in `login.rs`.)
 pub(super) fn account_refused_until(
     user: &UserRow,
-    limits: &LoginThrottle,
     now: PrimitiveDateTime,
 ) -> Option<PrimitiveDateTime> {
-    if let Some(until) = user.locked_until.filter(|u| *u > now) {
-        return Some(until);
-    }
-    (user.failed_logins >= limit(limits.account_max_failures))
-        .then(|| db::later(now, limits.lockout))
+    user.locked_until.filter(|u| *u > now)
 }
 
 /// Reserves an attempt on a throttle row (address or unknown name).
