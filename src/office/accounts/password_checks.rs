@@ -11,15 +11,25 @@
 //! page in the clerk's language in the UI) and costs nothing further. The
 //! argon2 functions are methods of the permit, so nothing can run one
 //! without it.
+//!
+//! Each permit lends one of at most `capacity` memory areas that argon2
+//! fills (`hash_password_into_with_memory`), made on first use and kept for
+//! the next check. The allocator is never asked for 19 MiB per check:
+//! glibc keeps a freed area in the arena of the thread that used it, so
+//! with checks spread over the blocking pool's many threads the memory
+//! grew with the number of threads, not with the checks at once. So the
+//! budget is what the server holds for checks, however many threads ran
+//! them.
 
-use super::passwords::{ARGON2_M_KIB, argon2};
+use super::passwords::{ARGON2_M_KIB, argon2_params};
 use crate::error::{Error, Result};
 use crate::vault::random_bytes;
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::Arc;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Seconds a caller is asked to wait when every permit is taken (a check
@@ -43,6 +53,8 @@ pub struct PasswordChecks {
     permits: Arc<Semaphore>,
     capacity: usize,
     verifications: Arc<AtomicU64>,
+    /// The memory areas not lent out (at most `capacity` exist).
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 impl PasswordChecks {
@@ -53,6 +65,7 @@ impl PasswordChecks {
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
             verifications: Arc::new(AtomicU64::new(0)),
+            memory: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -68,9 +81,17 @@ impl PasswordChecks {
             .map_err(|_| Error::Busy {
                 retry_after_secs: BUSY_RETRY_AFTER_SECS,
             })?;
+        // A permit is held, so an area is free or fewer than `capacity`
+        // exist: take one, or start a new one.
+        let area = match self.memory.lock() {
+            Ok(mut free) => free.pop().unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
         Ok(PasswordCheckPermit {
             _permit: permit,
             verifications: Arc::clone(&self.verifications),
+            area: RefCell::new(area),
+            pool: Arc::clone(&self.memory),
         })
     }
 
@@ -80,35 +101,113 @@ impl PasswordChecks {
     }
 }
 
-/// The right to run argon2id now; frees its place when dropped.
+/// The right to run argon2id now, with the memory to run it in; gives
+/// both back when dropped.
 #[derive(Debug)]
 pub struct PasswordCheckPermit {
     _permit: OwnedSemaphorePermit,
     verifications: Arc<AtomicU64>,
+    area: RefCell<Vec<Block>>,
+    pool: Arc<Mutex<Vec<Vec<Block>>>>,
+}
+
+impl Drop for PasswordCheckPermit {
+    fn drop(&mut self) {
+        if let Ok(mut free) = self.pool.lock() {
+            free.push(std::mem::take(self.area.get_mut()));
+        }
+    }
 }
 
 impl PasswordCheckPermit {
+    /// Runs argon2 into `out` in the permit's memory area.
+    fn run(
+        &self,
+        argon: &Argon2<'_>,
+        params: &Params,
+        pwd: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> bool {
+        let mut area = self.area.borrow_mut();
+        let blocks = params.block_count();
+        if area.len() < blocks {
+            area.resize(blocks, Block::new());
+        }
+        let Some(blocks) = area.get_mut(..blocks) else {
+            return false;
+        };
+        argon
+            .hash_password_into_with_memory(pwd, salt, out, blocks)
+            .is_ok()
+    }
+
     /// Hashes a password with argon2id and a random salt (PHC string).
     pub fn hash(&self, password: &SecretString) -> Result<String> {
+        let failed = || Error::Integrity("could not hash the password");
         let salt = random_bytes::<16>()?;
-        let salt = SaltString::encode_b64(salt.as_ref())
+        let salt_b64 = SaltString::encode_b64(salt.as_ref())
             .map_err(|_| Error::Integrity("could not encode a salt"))?;
-        argon2()?
-            .hash_password(password.expose_secret().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|_| Error::Integrity("could not hash the password"))
+        let params = argon2_params()?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        if !self.run(
+            &argon,
+            &params,
+            password.expose_secret().as_bytes(),
+            salt.as_ref(),
+            &mut out,
+        ) {
+            return Err(failed());
+        }
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|_| failed())?,
+            salt: Some(salt_b64.as_salt()),
+            hash: Some(Output::new(&out).map_err(|_| failed())?),
+        };
+        Ok(phc.to_string())
     }
 
     /// Whether `password` matches a stored PHC hash (the parameters come
-    /// from the hash).
+    /// from the hash, so they can be raised later; the comparison takes
+    /// constant time).
     pub fn verify(&self, password: &SecretString, stored: &str) -> bool {
         let Ok(hash) = PasswordHash::new(stored) else {
             return false;
         };
+        let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else {
+            return false;
+        };
+        let version = match hash.version.map(Version::try_from).transpose() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        let Ok(params) = Params::try_from(&hash) else {
+            return false;
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        Argon2::default()
-            .verify_password(password.expose_secret().as_bytes(), &hash)
-            .is_ok()
+        let argon = Argon2::new(algorithm, version, params.clone());
+        let mut out = vec![0u8; expected.len()];
+        if !self.run(
+            &argon,
+            &params,
+            password.expose_secret().as_bytes(),
+            salt,
+            &mut out,
+        ) {
+            return false;
+        }
+        // `Output`'s comparison is constant-time.
+        Output::new(&out).is_ok_and(|o| o == expected)
     }
 }
 
@@ -134,5 +233,38 @@ mod tests {
         ));
         drop(a);
         checks.try_permit().unwrap();
+    }
+
+    #[test]
+    fn hashes_verify_with_the_argon2_crate_and_back() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let checks = PasswordChecks::new(19);
+        let permit = checks.try_permit().unwrap();
+        let pw = SecretString::from("correct horse battery");
+        // Ours, checked by the crate's own verifier.
+        let ours = permit.hash(&pw).unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        Argon2::default()
+            .verify_password(b"correct horse battery", &parsed)
+            .unwrap();
+        // The crate's (other parameters), checked by ours.
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery", &salt)
+        .unwrap()
+        .to_string();
+        assert!(permit.verify(&pw, &theirs));
+        assert!(!permit.verify(&SecretString::from("correct horse batter"), &theirs));
+        assert!(!permit.verify(&pw, "not a hash"));
+        // The area is lent back and reused: one exists.
+        drop(permit);
+        assert_eq!(checks.memory.lock().unwrap().len(), 1);
+        let again = checks.try_permit().unwrap();
+        assert!(again.verify(&pw, &ours));
+        assert_eq!(checks.memory.lock().unwrap().len(), 0);
     }
 }

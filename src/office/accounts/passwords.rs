@@ -10,7 +10,7 @@ use crate::office::Office;
 use crate::office::actor::Actor;
 use crate::office::audit::{self, AuditAction};
 use crate::vault::random_bytes;
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
 use secrecy::{ExposeSecret, SecretString};
 
 /// argon2id memory cost in KiB (19 MiB).
@@ -28,10 +28,10 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Most bytes in a password (hashing cost is bounded).
 pub const MAX_PASSWORD_BYTES: usize = 256;
 
-pub(super) fn argon2() -> Result<Argon2<'static>> {
-    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
-        .map_err(|_| Error::Integrity("bad argon2 parameters"))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+/// The parameters new hashes are made with.
+pub(super) fn argon2_params() -> Result<Params> {
+    Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
+        .map_err(|_| Error::Integrity("bad argon2 parameters"))
 }
 
 /// A hash to verify against when the user does not exist, so that the
