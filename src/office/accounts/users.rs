@@ -105,6 +105,10 @@ impl Office {
     /// one-time password, returned here to be printed once. It must be
     /// changed at the first login. Returns `None` when users exist.
     pub fn ensure_initial_admin(&self) -> Result<Option<SecretString>> {
+        // Most starts: users exist, and no password needs hashing.
+        if self.db().read(db::users::count)? > 0 {
+            return Ok(None);
+        }
         let password = one_time_password()?;
         let hash = self.password_checks().try_permit()?.hash(&password)?;
         let office = self.office_name().to_owned();
