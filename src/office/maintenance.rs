@@ -142,6 +142,14 @@ impl Office {
                 }
             }
         }
+        if done.cards_ended + done.never_printed > 0 {
+            // SQLite: the erased pages leave the write-ahead log now, so
+            // that `secure_delete` overwrites them in the main file too.
+            // Not fatal: the next checkpoint does it.
+            if let Err(e) = self.db().checkpoint() {
+                eprintln!("maintenance: checkpoint after erasure failed: {}", e.code());
+            }
+        }
         Ok(done)
     }
 
