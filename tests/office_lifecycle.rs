@@ -12,7 +12,7 @@ use citycard::office::cards::{
     Attestation, CardStatus, EnrolOutcome, Enrolment, IssuedCard, NewCardRequest, PublishStatus,
     ReplaceReason, RevocationReason,
 };
-use citycard_credential::{CardNumber, Outcome, RevocationList, Verifier, date};
+use citycard_credential::{CardNumber, ListFormat, Outcome, RevocationList, Verifier, date};
 use office_support::*;
 
 fn enrolment(given: &str, family: &str, dob: Option<&str>) -> Enrolment {
@@ -54,6 +54,9 @@ fn verifier(t: &TestOffice) -> Verifier {
 
 fn published(t: &TestOffice) -> RevocationList {
     let bytes = std::fs::read(t.config.layout().revocations()).unwrap();
+    // The office publishes version 2 (Golomb–Rice, docs/card-format.md §8.2).
+    let (_, _, format) = RevocationList::inspect_format(&bytes).unwrap();
+    assert_eq!(format, ListFormat::V2);
     RevocationList::verify(&bytes, &t.trust).unwrap()
 }
 

@@ -7,7 +7,7 @@ use crate::db::cards::from_i64;
 use crate::error::{Error, Result};
 use crate::office::{Office, today};
 use crate::vault::random_id;
-use citycard_credential::{CardNumber, Date, RevocationList};
+use citycard_credential::{CardNumber, Date, ListFormat, RevocationList};
 use std::path::Path;
 
 /// Whether the revocation list was re-signed and written.
@@ -47,10 +47,16 @@ pub(super) const REVOCATIONS_ROW: &str = "revocations";
 /// this, even when its content is current.
 pub const REVOCATION_LIST_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(20 * 3600);
 
-/// What a stored list's content is: the issuer, the signing key and the
-/// numbers. A different hash means the stored list is out of date.
+/// The format the office publishes (`docs/card-format.md` §8.2).
+pub const PUBLISHED_FORMAT: ListFormat = ListFormat::V2;
+
+/// What a stored list's content is: the format, the issuer, the signing key
+/// and the numbers. A different hash means the stored list is out of date
+/// (so a list stored in an older format is signed again).
 pub(super) fn content_hash(issuer: &str, kid: &[u8], numbers: &[CardNumber]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(issuer.len() + kid.len() + 2 + numbers.len() * 5);
+    let mut buf = Vec::with_capacity(issuer.len() + kid.len() + 4 + numbers.len() * 5);
+    buf.extend_from_slice(b"v");
+    buf.push(PUBLISHED_FORMAT.version());
     buf.extend_from_slice(issuer.as_bytes());
     buf.push(0);
     buf.extend_from_slice(kid);
@@ -152,7 +158,7 @@ impl Office {
             let next_update = add_days(today, self.config().revocation_list_days);
             let list = RevocationList::new(signing.issuer.clone(), today, next_update, numbers);
             let bytes = list
-                .sign(&signing.revocation_key)
+                .sign_as(PUBLISHED_FORMAT, &signing.revocation_key)
                 .map_err(|e| Error::Signing(e.to_string()))?;
             db::published::store(c, REVOCATIONS_ROW, now, &hash, &bytes)?;
             Ok((bytes, list, true))
