@@ -504,15 +504,31 @@ fn older_revocation_list_is_refused_with_a_marker_or_state_file() {
         ok(
             s.path(),
             &[
-                "keys", "revocations", "--root", "root.key", "--revoked", numbers,
-                "--trust-list", "trust-list.cose", "--issued", issued, "--out", out,
+                "keys",
+                "revocations",
+                "--root",
+                "root.key",
+                "--revoked",
+                numbers,
+                "--trust-list",
+                "trust-list.cose",
+                "--issued",
+                issued,
+                "--out",
+                out,
             ],
         );
     }
     let verify = |extra: &[&str]| {
         let mut args = vec![
-            "verify", "--trust-list", "trust-list.cose", "--root", "root.pub", "--date",
-            "2027-01-05", "--json",
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-05",
+            "--json",
         ];
         args.extend_from_slice(extra);
         args.push(&text);
@@ -529,25 +545,42 @@ fn older_revocation_list_is_refused_with_a_marker_or_state_file() {
     assert_eq!((r.code, outcome(&r).as_str()), (0, "valid"));
 
     // With the newest issue date seen, the old list is refused (exit 2).
-    let r = verify(&["--revocations", "old.cose", "--min-revocations-issued", "2027-01-04"]);
+    let r = verify(&[
+        "--revocations",
+        "old.cose",
+        "--min-revocations-issued",
+        "2027-01-04",
+    ]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
-        r.stderr.contains("before the newest list already seen (issued 2027-01-04)"),
+        r.stderr
+            .contains("before the newest list already seen (issued 2027-01-04)"),
         "{}",
         r.stderr
     );
-    let r = verify(&["--revocations", "new.cose", "--min-revocations-issued", "2027-01-04"]);
+    let r = verify(&[
+        "--revocations",
+        "new.cose",
+        "--min-revocations-issued",
+        "2027-01-04",
+    ]);
     assert_eq!((r.code, outcome(&r).as_str()), (1, "revoked"));
 
     // A state file records the newest list and refuses an older one later.
     let r = verify(&["--revocations", "new.cose", "--revocation-state", "state"]);
     assert_eq!((r.code, outcome(&r).as_str()), (1, "revoked"));
     let state = std::fs::read_to_string(s.file("state")).unwrap();
-    assert!(state.contains("issuer bern\nissued 2027-01-04\n"), "{state}");
+    assert!(
+        state.contains("issuer bern\nissued 2027-01-04\n"),
+        "{state}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(s.file("state")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(s.file("state"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let r = verify(&["--revocations", "old.cose", "--revocation-state", "state"]);

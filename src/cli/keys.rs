@@ -5,8 +5,8 @@ use crate::keys::{self as store, KeyFileKind, PassphraseSource};
 use anyhow::{Context, Result, anyhow, bail};
 use citycard_credential::trust_list::{KeyUsage, TrustList, TrustedKey};
 use citycard_credential::{
-    CardNumber, Date, ListFormat, MAX_REVOCATION_LIST_BYTES, MAX_TRUST_LIST_BYTES, RevocationList, SigningKey,
-    date, keys as ckeys, names,
+    CardNumber, Date, ListFormat, MAX_REVOCATION_LIST_BYTES, MAX_TRUST_LIST_BYTES, RevocationList,
+    SigningKey, date, keys as ckeys, names,
 };
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};

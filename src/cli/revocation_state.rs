@@ -35,7 +35,10 @@ pub fn load(path: &Path) -> Result<Option<Seen>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(e).with_context(|| {
-                format!("could not read the revocation state file {}", path.display())
+                format!(
+                    "could not read the revocation state file {}",
+                    path.display()
+                )
             });
         }
     };
@@ -52,7 +55,11 @@ fn parse(bytes: &[u8]) -> Result<Seen> {
     let text = std::str::from_utf8(bytes).map_err(|_| anyhow!("not UTF-8 text"))?;
     let mut issuer = None;
     let mut issued = None;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         match line.split_once(' ') {
             Some(("issuer", v)) if issuer.is_none() => issuer = Some(v.to_owned()),
             Some(("issued", v)) if issued.is_none() => {
@@ -74,8 +81,12 @@ pub fn store(path: &Path, seen: &Seen) -> Result<()> {
         seen.issuer,
         date::format(seen.issued)
     );
-    store::write_new_file(path, text.as_bytes(), 0o600, true)
-        .with_context(|| format!("could not write the revocation state file {}", path.display()))
+    store::write_new_file(path, text.as_bytes(), 0o600, true).with_context(|| {
+        format!(
+            "could not write the revocation state file {}",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -100,7 +111,13 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         store(&path, &seen).unwrap(); // overwrites
-        for bad in ["", "issuer bern\n", "issued 2026-03-05\n", "issuer bern\nissued soon\n", "x\n"] {
+        for bad in [
+            "",
+            "issuer bern\n",
+            "issued 2026-03-05\n",
+            "issuer bern\nissued soon\n",
+            "x\n",
+        ] {
             std::fs::write(&path, bad).unwrap();
             assert!(load(&path).is_err(), "{bad:?}");
         }

@@ -122,10 +122,7 @@ fn check_protected(protected: &[u8], content_types: &[&str]) -> Result<(Kid, usi
     let mut which = 0;
     if !content_types.is_empty() {
         let ct = cbor::text(fields.next().flatten(), BAD)?;
-        which = content_types
-            .iter()
-            .position(|t| *t == ct)
-            .ok_or(BAD)?;
+        which = content_types.iter().position(|t| *t == ct).ok_or(BAD)?;
     }
     let kid = cbor::bytes(fields.next().flatten(), BAD)?
         .as_slice()

@@ -240,7 +240,7 @@ impl RevocationList {
     }
 
     fn v1_numbers(packed: Vec<u8>) -> Result<Vec<u64>> {
-        if packed.len() % card_number::BYTES != 0 {
+        if !packed.len().is_multiple_of(card_number::BYTES) {
             return Err(bad("the numbers are not a multiple of 5 bytes"));
         }
         let mut bodies: Vec<u64> = Vec::with_capacity(packed.len() / card_number::BYTES);
@@ -299,8 +299,9 @@ impl RevocationList {
     }
 
     fn parse(bytes: &[u8]) -> Result<(Kid, cose::Parsed, ListFormat)> {
-        let (parsed, which) = cose::parse_typed(bytes, MAX_REVOCATION_LIST_BYTES, &CONTENT_TYPES)
-            .map_err(|_| bad("not a revocation list (malformed COSE or wrong content type)"))?;
+        let (parsed, which) =
+            cose::parse_typed(bytes, MAX_REVOCATION_LIST_BYTES, &CONTENT_TYPES)
+                .map_err(|_| bad("not a revocation list (malformed COSE or wrong content type)"))?;
         let format = if which == 0 {
             ListFormat::V1
         } else {

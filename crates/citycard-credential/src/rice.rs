@@ -196,13 +196,13 @@ pub fn decode(n: u64, k: u32, bytes: &[u8]) -> Result<Vec<u64>, RiceError> {
     let mut next = 0u64;
     for _ in 0..n {
         // A quotient above RANGE >> k puts the value out of range.
-        let q = r.unary(max_q).ok_or_else(|| {
-            if r.avail == 0 && r.pos == bytes.len() {
+        let Some(q) = r.unary(max_q) else {
+            return Err(if r.avail == 0 && r.pos == bytes.len() {
                 RiceError::Truncated
             } else {
                 RiceError::OutOfRange
-            }
-        })?;
+            });
+        };
         let low = r.bits(k).ok_or(RiceError::Truncated)?;
         let v = next
             .checked_add((q << k) | low)

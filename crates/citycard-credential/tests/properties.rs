@@ -264,9 +264,8 @@ proptest! {
 fn bodies() -> impl Strategy<Value = Vec<u64>> {
     prop_oneof![
         prop::collection::vec(0u64..100_000_000_000, 0..300),
-        (0u64..99_999_990_000).prop_flat_map(|base| {
-            prop::collection::vec(base..base + 5_000, 0..300)
-        }),
+        (0u64..99_999_990_000)
+            .prop_flat_map(|base| { prop::collection::vec(base..base + 5_000, 0..300) }),
         prop::collection::vec(
             prop_oneof![Just(0u64), Just(99_999_999_999u64), 0u64..100_000_000_000],
             0..10

@@ -161,7 +161,11 @@ fn committed_lists() -> Vec<(String, String)> {
 fn every_revocation_list_vector_passes() {
     use citycard_credential::{CardNumber, RevocationList};
     let files = committed_lists();
-    assert!(files.len() >= 15, "only {} revocation-list vectors", files.len());
+    assert!(
+        files.len() >= 15,
+        "only {} revocation-list vectors",
+        files.len()
+    );
     for (name, json) in &files {
         let v: make_vectors::revocations::ListVector =
             serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: not a vector: {e}"));
@@ -170,17 +174,26 @@ fn every_revocation_list_vector_passes() {
         let bytes = hex(&v.revocations, "revocations", name);
         match verifier.load_revocations(&bytes) {
             Ok(list) => {
-                assert!(v.expected.accepted, "{name}: accepted, but meant to be refused");
+                assert!(
+                    v.expected.accepted,
+                    "{name}: accepted, but meant to be refused"
+                );
                 let (_, _, format) = RevocationList::inspect_format(&bytes).unwrap();
                 assert_eq!(Some(format.version()), v.expected.version, "{name}");
                 assert_eq!(Some(date::format(list.issued)), v.expected.issued, "{name}");
                 let numbers: Vec<String> = list.numbers().map(|n| n.digits()).collect();
                 assert_eq!(Some(&numbers), v.expected.numbers.as_ref(), "{name}");
                 for n in &numbers {
-                    assert!(list.contains(n.parse::<CardNumber>().unwrap()), "{name}: {n}");
+                    assert!(
+                        list.contains(n.parse::<CardNumber>().unwrap()),
+                        "{name}: {n}"
+                    );
                 }
                 for n in &v.expected.not_on_list {
-                    assert!(!list.contains(n.parse::<CardNumber>().unwrap()), "{name}: {n}");
+                    assert!(
+                        !list.contains(n.parse::<CardNumber>().unwrap()),
+                        "{name}: {n}"
+                    );
                 }
             }
             Err(e) => assert!(!v.expected.accepted, "{name}: refused: {e}"),

@@ -154,7 +154,9 @@ fn an_older_revocation_list_is_refused_once_a_newer_one_was_seen() {
     let newest_seen = v.load_revocations_since(&new, None).unwrap().issued;
     assert_eq!(v.verify(&qr, today).outcome, Outcome::Revoked);
     // The replayed older list is refused, loudly, and the newer one stays.
-    let err = v.load_revocations_since(&old, Some(newest_seen)).unwrap_err();
+    let err = v
+        .load_revocations_since(&old, Some(newest_seen))
+        .unwrap_err();
     assert_eq!(
         err,
         Error::OlderList {

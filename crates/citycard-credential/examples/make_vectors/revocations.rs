@@ -202,9 +202,9 @@ impl Case {
         )
         .unwrap();
         let mut verifier = Verifier::new(&l.trust_cose, &root.verifying_key()).unwrap();
-        let result = verifier.load_revocations(&signed).map(Clone::clone);
-        let (_, _, format) = RevocationList::inspect_format(&signed)
-            .unwrap_or((list(&[]), [0; 8], ListFormat::V1));
+        let result = verifier.load_revocations(&signed).cloned();
+        let (_, _, format) =
+            RevocationList::inspect_format(&signed).unwrap_or((list(&[]), [0; 8], ListFormat::V1));
         let expected = match (&result, self.refused) {
             (Ok(got), None) => {
                 for n in &self.not_on_list {
@@ -260,10 +260,7 @@ const LAST: u64 = 99_999_999_999;
 
 /// Every revocation-list vector: (file name, contents), sorted.
 pub fn generate() -> Vec<(String, String)> {
-    let five: Vec<u64> = super::revoked_numbers()
-        .iter()
-        .map(|n| n.body())
-        .collect();
+    let five: Vec<u64> = super::revoked_numbers().iter().map(|n| n.body()).collect();
     let random: Vec<u64> = splitmix(0x0C17_CA2D_0000_0002, 1000)
         .into_iter()
         .map(|x| x % 100_000_000_000)
@@ -328,7 +325,7 @@ pub fn generate() -> Vec<(String, String)> {
                     bits.push('0');
                     bits.push_str(&format!("{d:035b}"));
                 }
-                while bits.len() % 8 != 0 {
+                while !bits.len().is_multiple_of(8) {
                     bits.push('0');
                 }
                 let bytes = (0..bits.len() / 8)
