@@ -150,6 +150,12 @@ fn an_older_revocation_list_is_refused_once_a_newer_one_was_seen() {
     let (old, new) = (old.sign(&root()).unwrap(), new.sign(&root()).unwrap());
     let today = date!(2026 - 03 - 06);
 
+    // Without the marker the old list loads and the card passes: the attack.
+    let mut stateless = verifier(&[]);
+    stateless.load_revocations(&new).unwrap();
+    stateless.load_revocations(&old).unwrap();
+    assert_eq!(stateless.verify(&qr, today).outcome, Outcome::Valid);
+
     let mut v = verifier(&[]);
     let newest_seen = v.load_revocations_since(&new, None).unwrap().issued;
     assert_eq!(v.verify(&qr, today).outcome, Outcome::Revoked);
