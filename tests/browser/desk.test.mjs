@@ -352,6 +352,33 @@ test('citycard desk export: the static copy works offline too', { skip }, async 
   }
 });
 
+test('an unchanged revocation list is not downloaded again (If-None-Match → 304)', { skip }, async () => {
+  const desk = await browser.newContext({ locale: 'en-GB', serviceWorkers: 'block' });
+  try {
+    const p = await desk.newPage();
+    p.on('pageerror', (e) => pageErrors.push(String(e)));
+    const seen = [];
+    p.on('requestfinished', async (r) => {
+      if (!r.url().endsWith('/.well-known/citycard/revocations')) return;
+      const headers = await r.allHeaders();
+      const sizes = await r.sizes();
+      seen.push({ conditional: 'if-none-match' in headers, body: sizes.responseBodySize });
+    });
+    await p.goto(`${server.base}/verify/`);
+    await p.waitForSelector('body[data-state="ready"]', { timeout: 15000 });
+    await p.reload();
+    await p.waitForSelector('body[data-state="ready"]', { timeout: 15000 });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0].conditional, false);
+    assert.ok(seen[0].body > 0, 'the first load downloads the list');
+    assert.equal(seen[1].conditional, true, 'the second load sends If-None-Match');
+    assert.equal(seen[1].body, 0, 'and gets no body (304)');
+  } finally {
+    await desk.close();
+  }
+});
+
 test('an older revocation list is refused, loudly, and does not un-revoke a card', { skip }, async () => {
   // A correctly signed revocation list issued two days ago, without the
   // revoked card: what an attacker (or a stale mirror) could serve.

@@ -247,13 +247,17 @@ async function openDataCache() {
   }
 }
 
-/** Downloads a file now (bypassing HTTP caches); null when offline or failing. */
+/**
+ * Downloads a file now; null when offline or failing. `no-cache` asks the
+ * server every time, with the ETag of the copy in the browser's HTTP cache
+ * (If-None-Match): an unchanged list costs a 304 and no download.
+ */
 async function download(url) {
   if (navigator.onLine === false) return null;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
   try {
-    const res = await fetch(url, { cache: 'no-store', credentials: 'omit', signal: controller.signal, referrerPolicy: 'no-referrer' });
+    const res = await fetch(url, { cache: 'no-cache', credentials: 'omit', signal: controller.signal, referrerPolicy: 'no-referrer' });
     if (!res.ok) return null;
     return new Uint8Array(await res.arrayBuffer());
   } catch {
