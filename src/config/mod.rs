@@ -25,6 +25,7 @@
 //! | `session_idle_minutes` | `CITYCARD_SESSION_IDLE_MINUTES` | `30` |
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
+//! | `revocation_publish_seconds` | `CITYCARD_REVOCATION_PUBLISH_SECONDS` | `10` (0 to 3600: a revocation signs the list at once if the last was signed this long ago, else that long after it; 0: after every revocation) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
 //! | `[tls] cert` | `CITYCARD_TLS_CERT` | none (plain HTTP); both or neither |
 //! | `[tls] key` | `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
@@ -144,6 +145,10 @@ pub struct Config {
     pub session_max_lifetime: Duration,
     /// Days until the next-update date of a newly signed revocation list.
     pub revocation_list_days: u16,
+    /// After a revocation the list is signed at once when the last one was
+    /// signed at least this long ago, else once this long after it (several
+    /// revocations in a row then cost one list). Zero: after every one.
+    pub revocation_publish_interval: Duration,
     /// Connections in the database pool.
     pub db_pool_size: u32,
     /// TLS, when the server terminates it itself.
@@ -188,6 +193,7 @@ impl Config {
             session_idle_timeout: Duration::ZERO,
             session_max_lifetime: Duration::ZERO,
             revocation_list_days: 0,
+            revocation_publish_interval: Duration::ZERO,
             db_pool_size: 0,
             tls: None,
             secure_cookies: SecureCookies::Auto,
