@@ -811,7 +811,10 @@ fn revocations_in_a_burst_are_signed_together() {
                 .map(|i| {
                     issued(
                         t.office
-                            .enrol_and_issue(&clerk, enrolment("Burst", &format!("Card{}", "x".repeat(i + 1)), None))
+                            .enrol_and_issue(
+                                &clerk,
+                                enrolment("Burst", &format!("Card{}", "x".repeat(i + 1)), None),
+                            )
                             .unwrap(),
                     )
                     .card_number
@@ -823,12 +826,18 @@ fn revocations_in_a_burst_are_signed_together() {
                 .revoke(&supervisor, cards[0], RevocationReason::Lost)
                 .unwrap();
             assert!(
-                matches!(first.revocation_list, PublishStatus::Published { revoked: 1 }),
+                matches!(
+                    first.revocation_list,
+                    PublishStatus::Published { revoked: 1 }
+                ),
                 "{:?}",
                 first.revocation_list
             );
             for n in &cards[1..] {
-                let r = t.office.revoke(&supervisor, *n, RevocationReason::Lost).unwrap();
+                let r = t
+                    .office
+                    .revoke(&supervisor, *n, RevocationReason::Lost)
+                    .unwrap();
                 assert!(
                     matches!(r.revocation_list, PublishStatus::Scheduled { within } if within <= std::time::Duration::from_secs(2)),
                     "{:?}",
@@ -841,8 +850,13 @@ fn revocations_in_a_burst_are_signed_together() {
             assert!(!published(&t).contains(cards[5]));
             // One list takes all five, once the interval is up.
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-            while t.office.revocation_list_pending() || t.office.revocation_lists_signed() - before < 2 {
-                assert!(std::time::Instant::now() < deadline, "the scheduled list was not signed");
+            while t.office.revocation_list_pending()
+                || t.office.revocation_lists_signed() - before < 2
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the scheduled list was not signed"
+                );
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             let list = published(&t);

@@ -167,8 +167,7 @@ impl Office {
         } else {
             if !signing.revocation_entry.may_sign_on(today) {
                 return Err(Error::Signing(
-                    "the revocation key may not sign today (outside its signing window)"
-                        .to_owned(),
+                    "the revocation key may not sign today (outside its signing window)".to_owned(),
                 ));
             }
             // 2. Build and sign, outside any transaction.
@@ -240,11 +239,9 @@ impl Office {
         let wait = {
             let mut st = self.publisher_state();
             let now = std::time::Instant::now();
-            let wait = st
-                .last
-                .map_or(std::time::Duration::ZERO, |t| {
-                    interval.saturating_sub(now.saturating_duration_since(t))
-                });
+            let wait = st.last.map_or(std::time::Duration::ZERO, |t| {
+                interval.saturating_sub(now.saturating_duration_since(t))
+            });
             if wait.is_zero() {
                 st.last = Some(now);
             } else if !st.scheduled {
