@@ -803,7 +803,7 @@ fn instances_on_one_database_publish_one_revocation_list() {
 #[test]
 fn revocations_in_a_burst_are_signed_together() {
     on_both_with(
-        |c| c.revocation_publish_interval = std::time::Duration::from_secs(2),
+        |c| c.revocation_publish_interval = std::time::Duration::from_secs(5),
         |t| {
             let clerk = t.user("clerk", Role::Clerk);
             let supervisor = t.user("supervisor", Role::Supervisor);
@@ -839,7 +839,7 @@ fn revocations_in_a_burst_are_signed_together() {
                     .revoke(&supervisor, *n, RevocationReason::Lost)
                     .unwrap();
                 assert!(
-                    matches!(r.revocation_list, PublishStatus::Scheduled { within } if within <= std::time::Duration::from_secs(2)),
+                    matches!(r.revocation_list, PublishStatus::Scheduled { within } if within <= std::time::Duration::from_secs(5)),
                     "{:?}",
                     r.revocation_list
                 );
@@ -849,7 +849,7 @@ fn revocations_in_a_burst_are_signed_together() {
             assert!(t.office.revocation_list_pending());
             assert!(!published(&t).contains(cards[5]));
             // One list takes all five, once the interval is up.
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             while t.office.revocation_list_pending()
                 || t.office.revocation_lists_signed() - before < 2
             {

@@ -189,7 +189,6 @@ impl Office {
                 db::published::store(c, REVOCATIONS_ROW, snapshot, &hash, &bytes)?;
                 Ok(None)
             })?;
-            self.publisher_state().signed += 1;
             match newer.and_then(|b| RevocationList::inspect(&b).ok().map(|(l, _)| (b, l))) {
                 Some((b, l)) => (b, l, false),
                 None => (bytes, list, true),
@@ -206,6 +205,10 @@ impl Office {
         let layout = self.config().layout();
         write_atomic(&layout.revoked_numbers(), text.as_bytes())?;
         write_atomic(&layout.revocations(), &bytes)?;
+        if signed {
+            // Counted once the list is stored and written.
+            self.publisher_state().signed += 1;
+        }
         Ok(PublishedList {
             revoked: list.len(),
             issued: list.issued,
@@ -294,7 +297,8 @@ impl Office {
         }
     }
 
-    /// How many revocation lists this office has signed since it started.
+    /// How many revocation lists this office has signed, stored and
+    /// written since it started.
     pub fn revocation_lists_signed(&self) -> u64 {
         self.publisher_state().signed
     }
