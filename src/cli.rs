@@ -10,6 +10,7 @@ mod desk;
 mod keys;
 mod maintenance;
 mod print;
+mod revocation_state;
 mod serve;
 mod verify;
 

@@ -213,6 +213,9 @@ pub fn office_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<
     // window's own tests (tests/office_rules.rs) set the default back with
     // `default_renewal_window`.
     config.renewal.days_before = RENEW_ANY_TIME;
+    // Every revocation signs the list at once, so tests can read it right
+    // after (tests of the scheduled signing set an interval).
+    config.revocation_publish_interval = std::time::Duration::ZERO;
     tweak(&mut config);
     let (root, trust) = make_keys(&config);
     let office = Office::open(&config).unwrap();
