@@ -4,6 +4,7 @@
 use super::DbConnection;
 use super::schema::office_meta;
 use crate::error::Result;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 /// A stored value.
@@ -23,8 +24,7 @@ pub fn insert(c: &mut DbConnection, name: &str, value: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Stores a value, replacing the one there (an update, so on PostgreSQL
-/// it waits for transactions that hold the row with [`get_shared`]).
+/// Stores a value, replacing the one there.
 pub fn set(c: &mut DbConnection, name: &str, value: &[u8]) -> Result<()> {
     let n = diesel::update(office_meta::table.find(name))
         .set(office_meta::value.eq(value))
@@ -41,22 +41,28 @@ pub fn delete(c: &mut DbConnection, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// [`get`], and on PostgreSQL the row stays locked against updates
-/// (`FOR SHARE`) until the transaction ends; SQLite's writers' lock does
-/// the same there.
-pub fn get_shared(c: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>> {
+/// The PostgreSQL advisory lock that orders sealing against a key
+/// rotation (any constant; "keys").
+const KEYS_LOCK: i64 = 0x6369_7479_6b65_7973;
+
+/// In a transaction that seals personal data: on PostgreSQL a shared
+/// advisory lock until the transaction ends, so a key rotation that is
+/// starting ([`hold_keys_exclusive`]) waits for it, and it sees a rotation
+/// that started before. Shared holders do not wait for each other and
+/// write nothing. SQLite's writers' lock does the same there.
+pub fn hold_keys_shared(c: &mut DbConnection) -> Result<()> {
     if let DbConnection::Pg(pg) = c {
-        #[derive(QueryableByName)]
-        struct Value {
-            #[diesel(sql_type = diesel::sql_types::Binary)]
-            value: Vec<u8>,
-        }
-        let row: Option<Value> =
-            diesel::sql_query("SELECT value FROM office_meta WHERE name = $1 FOR SHARE")
-                .bind::<diesel::sql_types::Text, _>(name)
-                .get_result(pg)
-                .optional()?;
-        return Ok(row.map(|r| r.value));
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock_shared({KEYS_LOCK})"))?;
     }
-    get(c, name)
+    Ok(())
+}
+
+/// The start of a key rotation: waits until no transaction that seals
+/// holds [`hold_keys_shared`] (PostgreSQL), and keeps new ones out until
+/// this transaction ends.
+pub fn hold_keys_exclusive(c: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Pg(pg) = c {
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({KEYS_LOCK})"))?;
+    }
+    Ok(())
 }

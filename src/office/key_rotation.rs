@@ -153,9 +153,9 @@ pub fn rotate_data_keys(config: &Config, options: RotationOptions) -> Result<Rot
             sync_dir(layout.key_dir())?;
             let new_check = new.key_check_value()?;
             db.write(|c| {
-                // An update of the check value waits (PostgreSQL) for a
-                // server that is sealing with the old keys right now.
-                db::meta::set(c, KEY_CHECK, &stored)?;
+                // Waits (PostgreSQL) for a server that is sealing with the
+                // old keys right now; later ones see the rotation.
+                db::meta::hold_keys_exclusive(c)?;
                 db::meta::insert(c, ROTATION, &new_check)?;
                 db::meta::set(c, RESIDENTS_CURSOR, &i64::MIN.to_be_bytes())?;
                 db::meta::set(c, CARDS_CURSOR, &i64::MIN.to_be_bytes())?;

@@ -217,10 +217,11 @@ impl Office {
     /// personal-data keys were rotated, or are being rotated, since this
     /// office opened (a server left running during `citycard keys
     /// rotate-data-key` must not seal under a key about to be destroyed).
-    /// On PostgreSQL the check value's row stays share-locked until the
-    /// transaction ends, so a rotation starting now waits for it.
+    /// On PostgreSQL a shared advisory lock is held until the transaction
+    /// ends, so a rotation starting now waits for it.
     pub(crate) fn ensure_keys_current(&self, c: &mut db::DbConnection) -> Result<()> {
-        let current = db::meta::get_shared(c, KEY_CHECK)?;
+        db::meta::hold_keys_shared(c)?;
+        let current = db::meta::get(c, KEY_CHECK)?;
         if current.as_deref() != Some(self.inner.key_check.as_slice())
             || key_rotation::under_way(c)?
         {
