@@ -309,3 +309,13 @@ fn erased_blobs_leave_the_sqlite_file_and_its_wal_at_once() {
         }
     }
 }
+
+/// Finding 9: the daily maintenance scrubs on both backends (SQLite: a WAL
+/// checkpoint; PostgreSQL: `VACUUM residents, cards`).
+#[test]
+fn maintenance_scrubs_erased_data_on_both_backends() {
+    on_both(|t| {
+        let maintenance = t.office.maintenance().unwrap();
+        assert!(maintenance.scrubbed, "{maintenance:?}");
+    });
+}

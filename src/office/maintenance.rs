@@ -31,7 +31,17 @@ impl Office {
         let photos_deleted = self.purge_photos()?;
         let sessions_purged = self.purge_sessions()?;
         let revocations = self.refresh_revocations()?;
-        let scrubbed = self.db().checkpoint()? && self.db().vacuum_personal_tables().is_ok();
+        let vacuumed = match self.db().vacuum_personal_tables() {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!(
+                    "warning: VACUUM of residents and cards failed: {}",
+                    e.code()
+                );
+                false
+            }
+        };
+        let scrubbed = self.db().checkpoint()? && vacuumed;
         Ok(Maintenance {
             photos_deleted,
             sessions_purged,

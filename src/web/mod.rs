@@ -261,7 +261,7 @@ pub async fn run_maintenance(state: &AppState) {
             m.revocations.next_update,
             m.photos_deleted,
             m.sessions_purged,
-            if m.scrubbed { "yes" } else { "not yet (busy)" }
+            if m.scrubbed { "yes" } else { "not yet" }
         ),
         Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),
     }
