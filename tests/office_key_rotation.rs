@@ -228,6 +228,30 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
             .search_by_name_and_dob(&clerk, "", "ADLER", date::parse("1980-01-02").ok())
             .unwrap();
         assert_eq!(found.len(), 1, "search index under the new key");
+        // What is sealed from now on does not open with the old keys either.
+        let fresh = office
+            .enrol_and_issue(
+                &clerk,
+                Enrolment {
+                    given_names: "Eva".to_owned(),
+                    family_name: "Ernst".to_owned(),
+                    date_of_birth: None,
+                    photo: Some(photo("photo of Ernst")),
+                    attestation: Attestation::BOTH,
+                    confirm_duplicate: false,
+                },
+            )
+            .unwrap();
+        assert!(matches!(fresh, EnrolOutcome::Issued(_)));
+        let (now, _) = sealed(&t);
+        assert_eq!(now.len(), after.len() + 3);
+        for (purpose, id, blob) in &now {
+            assert!(
+                old.unseal(*purpose, *id, blob).is_err(),
+                "{purpose:?} opens with the old key"
+            );
+            new.unseal(*purpose, *id, blob).unwrap();
+        }
         // Audited, with counts only.
         let auditor = t.user("auditor", Role::Auditor);
         let entry = office
@@ -395,4 +419,62 @@ fn rotate_data_key_command() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+/// Sets a card's sealed QR text as stored (to break one and mend it).
+fn set_sealed_qr(t: &TestOffice, card: CardNumber, blob: Vec<u8>) -> Vec<u8> {
+    use citycard::db::schema::cards;
+    use diesel::prelude::*;
+    let mut conn = t.office.db().conn().unwrap();
+    let number = i64::try_from(card.as_u64()).unwrap();
+    let old: Option<Vec<u8>> = cards::table
+        .find(number)
+        .select(cards::sealed_qr)
+        .first(&mut *conn)
+        .unwrap();
+    diesel::update(cards::table.find(number))
+        .set(cards::sealed_qr.eq(Some(blob)))
+        .execute(&mut *conn)
+        .unwrap();
+    old.unwrap()
+}
+
+/// A batch that fails half-way (a blob no key opens) changes nothing of its
+/// own: the rotation stays under way, and once the blob is mended the next
+/// run finishes.
+#[test]
+fn a_failed_batch_is_rolled_back_and_the_next_run_finishes() {
+    on_both(|t| {
+        let clerk = t.user("clerk", Role::Clerk);
+        let cards: Vec<(CardNumber, &str)> = ["Adler", "Berg", "Dorn"]
+            .iter()
+            .map(|f| (enrol(&t, &clerk, "X", f, None), *f))
+            .collect();
+        let good = set_sealed_qr(&t, cards[1].0, vec![1, 2, 3]);
+        let err = rotate_data_keys(&t.config, RotationOptions::default()).unwrap_err();
+        assert_eq!(err.code(), "unseal_failed", "{err}");
+        let err = Office::open(&t.config).unwrap_err();
+        assert!(err.to_string().contains("rotate-data-key"), "{err}");
+        // The failed batch left no card sealed under the new key.
+        let new_keys = {
+            let l = t.config.layout();
+            (
+                std::fs::read_to_string(l.data_key_new()).unwrap(),
+                std::fs::read_to_string(l.dedup_key_new()).unwrap(),
+            )
+        };
+        let new = vault_of(&new_keys);
+        let (blobs, _) = sealed(&t);
+        for (purpose, id, blob) in &blobs {
+            if *purpose == Purpose::CardQr {
+                assert!(new.unseal(*purpose, *id, blob).is_err());
+            }
+        }
+        set_sealed_qr(&t, cards[1].0, good);
+        let r = rotate_data_keys(&t.config, RotationOptions::default()).unwrap();
+        assert!(r.finished && r.resumed, "{r:?}");
+        assert_eq!(r.counts.qr_texts, 3);
+        assert_eq!(key_files(&t), new_keys);
+        drop(check_readable(&t, &cards));
+    });
 }
