@@ -478,3 +478,39 @@ fn a_failed_batch_is_rolled_back_and_the_next_run_finishes() {
         drop(check_readable(&t, &cards));
     });
 }
+
+/// Two rotations at once are refused: one machine (a lock on a file in the
+/// key directory) or two hosts on one PostgreSQL database (an advisory
+/// lock); nothing is changed.
+#[test]
+fn a_second_rotation_at_the_same_time_is_refused() {
+    on_both(|t| {
+        let clerk = t.user("clerk", Role::Clerk);
+        enrol(&t, &clerk, "X", "Adler", None);
+        let keys = key_files(&t);
+        #[cfg(unix)]
+        {
+            let lock = std::fs::File::create(t.config.layout().rotation_lock()).unwrap();
+            rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).unwrap();
+            let err = rotate_data_keys(&t.config, RotationOptions::default()).unwrap_err();
+            assert!(err.to_string().contains("another key rotation"), "{err}");
+            drop(lock);
+        }
+        if let Some(pg) = &t.pg {
+            use diesel::Connection;
+            use diesel::connection::SimpleConnection;
+            let mut other = diesel::PgConnection::establish(&pg.url).unwrap();
+            // The rotation's lock ("rotation"), held as another host would.
+            other
+                .batch_execute("SELECT pg_advisory_lock(8245937404652384110)")
+                .unwrap();
+            let err = rotate_data_keys(&t.config, RotationOptions::default()).unwrap_err();
+            assert!(err.to_string().contains("another key rotation"), "{err}");
+            drop(other);
+        }
+        assert_eq!(key_files(&t), keys);
+        assert!(!t.config.layout().data_key_new().exists());
+        let r = rotate_data_keys(&t.config, RotationOptions::default()).unwrap();
+        assert!(r.finished);
+    });
+}

@@ -57,6 +57,29 @@ pub fn hold_keys_shared(c: &mut DbConnection) -> Result<()> {
     Ok(())
 }
 
+/// The PostgreSQL advisory lock held by a running key rotation (any
+/// constant; "rotation").
+const ROTATION_LOCK: i64 = 0x726f_7461_7469_6f6e;
+
+/// A key rotation holds this for as long as it runs, on a connection of
+/// its own (PostgreSQL, where rotations on two hosts could meet; SQLite
+/// has one key directory, locked by the caller). Whether it got it.
+pub fn try_hold_rotation(c: &mut DbConnection) -> Result<bool> {
+    #[derive(QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        got: bool,
+    }
+    if let DbConnection::Pg(pg) = c {
+        let r: Got = diesel::sql_query(format!(
+            "SELECT pg_try_advisory_lock({ROTATION_LOCK}) AS got"
+        ))
+        .get_result(pg)?;
+        return Ok(r.got);
+    }
+    Ok(true)
+}
+
 /// The start of a key rotation: waits until no transaction that seals
 /// holds [`hold_keys_shared`] (PostgreSQL), and keeps new ones out until
 /// this transaction ends.

@@ -32,6 +32,10 @@
 //! 4. The `.new` files are renamed over `data.key` and `dedup.key`: the old
 //!    keys are gone.
 //!
+//! Two rotations never run at once: each holds a lock on `rotation.lock` in
+//! the key directory and, on PostgreSQL, an advisory lock on its own
+//! connection; a second one is refused before it writes anything.
+//!
 //! Interrupted anywhere, running the command again finishes the job. While
 //! a rotation is under way the office refuses to start, and a server that
 //! was left running refuses to seal anything (it checks the key check value
@@ -105,8 +109,15 @@ pub struct RotationReport {
 /// Rotates the personal-data keys of the configured office (see the
 /// module documentation), or continues a rotation that was interrupted.
 pub fn rotate_data_keys(config: &Config, options: RotationOptions) -> Result<RotationReport> {
-    let db = Db::open(config)?;
+    config.prepare_dirs()?;
+    // One connection is held for the rotation's lock; the batches need another.
+    let db = Db::connect(&config.database, config.db_pool_size.max(2))?;
     let layout = config.layout();
+    let _key_dir_lock = lock_key_dir(&layout.rotation_lock())?;
+    let mut lock_conn = db.conn()?;
+    if !db::meta::try_hold_rotation(&mut lock_conn)? {
+        return Err(another_rotation());
+    }
     let (new_data, new_dedup) = (layout.data_key_new(), layout.dedup_key_new());
     let stored = db::meta::get(&mut *db.conn()?, KEY_CHECK)?.ok_or_else(|| {
         Error::Keys(
@@ -376,6 +387,26 @@ fn install_new_key_files(config: &Config) -> Result<()> {
         }
     }
     sync_dir(config.layout().key_dir())
+}
+
+fn another_rotation() -> Error {
+    Error::Keys("another key rotation is running on this office: wait for it to end".to_owned())
+}
+
+/// An exclusive lock on `rotation.lock` in the key directory for as long
+/// as the returned file is open: two rotations on one machine would
+/// otherwise write different `.new` keys over each other.
+fn lock_key_dir(path: &Path) -> Result<std::fs::File> {
+    let path = path.to_owned();
+    let io = |source| Error::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = crate::private_files::create_private(&path).map_err(io)?;
+    #[cfg(unix)]
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(|_| another_rotation())?;
+    Ok(file)
 }
 
 /// Makes renames and new files in a folder durable.
