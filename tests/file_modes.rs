@@ -5,6 +5,8 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod office_support;
+
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -126,4 +128,34 @@ fn serve_writes_every_file_in_the_data_directory_private() {
         .map(|(p, _, mode)| format!("{} {mode:04o}", p.display()))
         .collect();
     assert!(open.is_empty(), "readable by others: {open:#?}");
+}
+
+/// The library on its own (no umask of the binary): the SQLite file and its
+/// `-wal` and `-shm` files are 0600, even when the data directory was made
+/// 0755 by someone else (it is tightened to 0700).
+#[test]
+fn the_library_makes_the_database_files_private_too() {
+    use std::fs::Permissions;
+    let t = office_support::office_with(office_support::Backend::Sqlite, |_| {}).unwrap();
+    // Something in the WAL.
+    t.user("clerk", citycard::office::actor::Role::Clerk);
+    let data = t.data_dir().to_owned();
+    let data = data.as_path();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for name in [
+        "citycard.sqlite",
+        "citycard.sqlite-wal",
+        "citycard.sqlite-shm",
+    ] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(data), 0o700);
+    // An existing database file with a wide mode is tightened at open.
+    drop(t.office);
+    std::fs::set_permissions(data.join("citycard.sqlite"), Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(data, Permissions::from_mode(0o755)).unwrap();
+    let office = citycard::Office::open(&t.config).unwrap();
+    assert_eq!(mode(&data.join("citycard.sqlite")), 0o600);
+    assert_eq!(mode(data), 0o700);
+    drop(office);
 }
