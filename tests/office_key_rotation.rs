@@ -111,6 +111,7 @@ fn check_readable(t: &TestOffice, cards: &[(CardNumber, &str)]) -> Office {
         role: Role::Clerk,
         office: office.office_name().to_owned(),
         must_change_password: false,
+        api_token: None,
     };
     for (n, family) in cards {
         let d = office.get_card(&clerk, *n).unwrap();
