@@ -111,7 +111,11 @@ pub struct RotationReport {
 pub fn rotate_data_keys(config: &Config, options: RotationOptions) -> Result<RotationReport> {
     config.prepare_dirs()?;
     // One connection is held for the rotation's lock; the batches need another.
-    let db = Db::connect(&config.database, config.db_pool_size.max(2))?;
+    let db = Db::connect_with(
+        &config.database,
+        config.db_pool_size.max(2),
+        config.db_connect_timeout,
+    )?;
     let layout = config.layout();
     let _key_dir_lock = lock_key_dir(&layout.rotation_lock())?;
     let mut lock_conn = db.conn()?;
