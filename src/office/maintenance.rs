@@ -34,6 +34,9 @@ pub struct Maintenance {
     pub erased: ScheduledErasures,
     /// The re-signed revocation list.
     pub revocations: PublishedList,
+    /// SQLite: the WAL was checkpointed and truncated; PostgreSQL: the
+    /// tables with personal data were vacuumed.
+    pub scrubbed: bool,
 }
 
 /// Residents erased (or due) by the deletion schedule, by rule: counts only.
@@ -94,16 +97,31 @@ impl Office {
     /// when the stored one is out of date or older than
     /// [`crate::office::publish::REVOCATION_LIST_MAX_AGE`] (the files in the
     /// data directory are rewritten from the stored list either way).
+    /// Then it scrubs: on SQLite a WAL checkpoint (`TRUNCATE`), on
+    /// PostgreSQL a plain `VACUUM` of the tables with sealed personal data
+    /// (docs/operations.md, "Erased data").
     pub fn maintenance(&self) -> Result<Maintenance> {
         let photos_deleted = self.purge_photos()?;
         let sessions_purged = self.purge_sessions()?;
         let erased = self.run_deletion_schedule()?;
         let revocations = self.refresh_revocations()?;
+        let vacuumed = match self.db().vacuum_personal_tables() {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!(
+                    "warning: VACUUM of residents and cards failed: {}",
+                    e.code()
+                );
+                false
+            }
+        };
+        let scrubbed = self.db().checkpoint()? && vacuumed;
         Ok(Maintenance {
             photos_deleted,
             sessions_purged,
             erased,
             revocations,
+            scrubbed,
         })
     }
 
@@ -143,12 +161,8 @@ impl Office {
             }
         }
         if done.cards_ended + done.never_printed > 0 {
-            // SQLite: the erased pages leave the write-ahead log now, so
-            // that `secure_delete` overwrites them in the main file too.
-            // Not fatal: the next checkpoint does it.
-            if let Err(e) = self.db().checkpoint() {
-                eprintln!("maintenance: checkpoint after erasure failed: {}", e.code());
-            }
+            // SQLite: the erased pages leave the write-ahead log now.
+            self.scrub_after_erasure();
         }
         Ok(done)
     }
@@ -205,6 +219,28 @@ impl Office {
     fn retention_cutoffs_at(&self, at: PrimitiveDateTime) -> RetentionCutoffs {
         let c = self.config();
         retention_cutoffs(&c.retention, c.renewal.days_after, at)
+    }
+
+    /// After an erasure has committed: on SQLite, checkpoint and truncate
+    /// the WAL, whose old frames still hold the erased record, photo and QR
+    /// texts (`secure_delete` has overwritten them in the pages written
+    /// now). The erasure itself has succeeded either way; when readers keep
+    /// the checkpoint from completing, the next erasure or the daily
+    /// maintenance completes it. PostgreSQL: nothing here (a `VACUUM` per
+    /// erasure would cost a scan of the tables; the daily maintenance runs
+    /// it).
+    pub(crate) fn scrub_after_erasure(&self) {
+        match self.db().checkpoint() {
+            Ok(true) => {}
+            Ok(false) => eprintln!(
+                "warning: after an erasure the SQLite WAL could not be checkpointed yet \
+                 (busy readers); the next erasure or maintenance run retries"
+            ),
+            Err(e) => eprintln!(
+                "warning: after an erasure the SQLite WAL could not be checkpointed: {}",
+                e.code()
+            ),
+        }
     }
 }
 

@@ -273,7 +273,8 @@ pub async fn run_maintenance(state: &AppState) {
         Ok(m) => eprintln!(
             "maintenance: revocation list {} ({} numbers, next update {}), \
              {} photo(s) deleted, {} session row(s) purged, \
-             {} resident(s) erased by the deletion schedule ({} ended, {} never printed)",
+             {} resident(s) erased by the deletion schedule ({} ended, {} never printed), \
+             erased data scrubbed: {}",
             if m.revocations.signed {
                 "re-signed"
             } else {
@@ -285,7 +286,8 @@ pub async fn run_maintenance(state: &AppState) {
             m.sessions_purged,
             m.erased.cards_ended + m.erased.never_printed,
             m.erased.cards_ended,
-            m.erased.never_printed
+            m.erased.never_printed,
+            if m.scrubbed { "yes" } else { "not yet" }
         ),
         Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),
     }
