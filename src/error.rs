@@ -28,6 +28,13 @@ pub enum Error {
         /// What was attempted, e.g. `revoke cards`.
         action: &'static str,
     },
+    /// The API token the request came with is limited to permissions that
+    /// do not include this one (its owner's role may).
+    #[error("this API token may not {action} (it is limited to some permissions)")]
+    TokenForbidden {
+        /// What was attempted, e.g. `revoke cards`.
+        action: &'static str,
+    },
     /// The user must set a new password before doing anything else.
     #[error("the password must be changed before anything else")]
     PasswordChangeRequired,
@@ -95,6 +102,17 @@ pub enum Error {
         /// Seconds until the lock ends.
         retry_after_secs: u64,
     },
+    /// Every password check the office may run at once is taken (the bound
+    /// that keeps argon2's memory in check): try again shortly.
+    #[error("the office is busy checking other passwords: try again in a few seconds")]
+    Busy {
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
+    /// Only a session opened with a password may do this (make an API
+    /// token, change the password), not an API token.
+    #[error("an API token cannot do this: sign in with a password (POST /api/v1/sessions)")]
+    SessionRequired,
     /// No valid session or token.
     #[error("not signed in, or the session has ended")]
     Unauthenticated,
@@ -116,9 +134,14 @@ pub enum Error {
     /// The migrations could not run.
     #[error("the database migrations failed: {0}")]
     Migration(String),
+    /// The database cannot write: its disk is full (SQLite's
+    /// `SQLITE_FULL`, also when `max_page_count` is reached; PostgreSQL's
+    /// disk-full errors, SQLSTATE class 53).
+    #[error("disk full: the database cannot write until space is freed")]
+    StorageFull,
     /// A query failed.
     #[error("database error: {}", summarise(.0))]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     /// The stored data breaks an invariant.
     #[error("stored data is inconsistent: {0}")]
     Integrity(&'static str),
@@ -133,6 +156,32 @@ pub enum Error {
     /// The configuration is not usable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        if is_storage_full(&e) {
+            Error::StorageFull
+        } else {
+            Error::Database(e)
+        }
+    }
+}
+
+/// Whether a database error says the disk is full. diesel gives neither
+/// SQLite's result code nor PostgreSQL's SQLSTATE, so this reads the
+/// drivers' fixed texts: SQLite's message for `SQLITE_FULL` ("database or
+/// disk is full"); PostgreSQL's for SQLSTATE 53100 (`disk_full`: the
+/// operating system's "No space left on device" in the message, or the
+/// hint "Check free disk space."), as a server with English messages
+/// (`lc_messages`, the default) writes them.
+fn is_storage_full(e: &diesel::result::Error) -> bool {
+    let diesel::result::Error::DatabaseError(_, info) = e else {
+        return false;
+    };
+    info.message() == "database or disk is full"
+        || info.message().contains("No space left on device")
+        || info.hint() == Some("Check free disk space.")
 }
 
 fn summarise(e: &diesel::result::Error) -> &'static str {
@@ -157,7 +206,7 @@ impl Error {
     /// A stable machine-readable code for APIs and translations.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Forbidden { .. } => "forbidden",
+            Error::Forbidden { .. } | Error::TokenForbidden { .. } => "forbidden",
             Error::PasswordChangeRequired => "password_change_required",
             Error::Invalid { .. } => "invalid_input",
             Error::Unprintable {
@@ -175,12 +224,15 @@ impl Error {
             Error::AccountRule(r) => r.code(),
             Error::BadCredentials => "bad_credentials",
             Error::Throttled { .. } => "throttled",
+            Error::Busy { .. } => "busy",
+            Error::SessionRequired => "session_required",
             Error::Unauthenticated => "unauthenticated",
             Error::Csrf => "csrf",
             Error::Keys(_) => "keys",
             Error::Signing(_) => "signing_failed",
             Error::Unseal => "unseal_failed",
-            Error::Unavailable(_) => "unavailable",
+            Error::Unavailable(_) => "database_unavailable",
+            Error::StorageFull => "storage_full",
             Error::Migration(_) | Error::Database(_) | Error::Integrity(_) | Error::Io { .. } => {
                 "internal"
             }
@@ -199,6 +251,8 @@ impl Error {
                 | Error::Signing(_)
                 | Error::Unseal
                 | Error::Unavailable(_)
+                | Error::StorageFull
+                | Error::Busy { .. }
                 | Error::Migration(_)
                 | Error::Database(_)
                 | Error::Integrity(_)
@@ -273,6 +327,10 @@ pub enum Rule {
     TooLarge,
     /// Not a JPEG or PNG image.
     NotAnImage,
+    /// An image wider or taller than allowed (checked before decoding).
+    TooManyPixels,
+    /// An image too small to print sharply.
+    TooFewPixels,
     /// Not one of the values offered.
     Choice,
     /// A password equal to the user name.
@@ -287,7 +345,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, for the code table's tests.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 17] = [
         Rule::Required,
         Rule::NotCollected,
         Rule::TooLong,
@@ -298,6 +356,8 @@ impl Rule {
         Rule::TooEarly,
         Rule::TooLarge,
         Rule::NotAnImage,
+        Rule::TooManyPixels,
+        Rule::TooFewPixels,
         Rule::Choice,
         Rule::SameAsUsername,
         Rule::SameAsCurrent,
@@ -318,6 +378,8 @@ impl Rule {
             Rule::TooEarly => "too_early",
             Rule::TooLarge => "too_large",
             Rule::NotAnImage => "not_an_image",
+            Rule::TooManyPixels => "too_many_pixels",
+            Rule::TooFewPixels => "too_few_pixels",
             Rule::Choice => "choice",
             Rule::SameAsUsername => "same_as_username",
             Rule::SameAsCurrent => "same_as_current",
@@ -339,6 +401,8 @@ impl Rule {
             Rule::TooEarly => "is before 1900",
             Rule::TooLarge => "is larger than allowed (5 MB)",
             Rule::NotAnImage => "must be a JPEG or PNG image",
+            Rule::TooManyPixels => "has too many pixels (at most 4096 × 4096)",
+            Rule::TooFewPixels => "has too few pixels to print sharply (at least 240 × 300)",
             Rule::Choice => "is not one of the values offered",
             Rule::SameAsUsername => "must not be the user name",
             Rule::SameAsCurrent => "must differ from the current password",

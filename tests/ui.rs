@@ -1129,6 +1129,69 @@ async fn admin_creates_disables_and_resets_users_on(t: TestOffice) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
+/// Issue 10 finding 4: a 1.2 MB PNG that claims 8000 × 8000 pixels is
+/// refused from its header (it used to be decoded: seconds and hundreds of
+/// MB for each upload, and a stored photo too large to print), with the
+/// error next to the field and everything else kept.
+#[test]
+fn a_photo_decompression_bomb_is_refused_before_decoding() {
+    run(|t| Box::pin(a_photo_decompression_bomb_is_refused_on(t)));
+}
+
+async fn a_photo_decompression_bomb_is_refused_on(t: TestOffice) {
+    // The generator makes real PNGs: a small one decodes.
+    let small = office_support::png_bomb(300, 400);
+    let img = image::load_from_memory(&small).expect("a valid PNG");
+    assert_eq!((img.width(), img.height()), (300, 400));
+    let bomb = office_support::png_bomb(8000, 8000);
+    assert!(bomb.len() < 2_000_000, "{}", bomb.len());
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("given_names", "Paula"),
+        ("family_name", "Bombe"),
+        ("date_of_birth", "1992-02-29"),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    for (lang, message) in [
+        (
+            "en",
+            "The photo has too many pixels: at most 4096 × 4096. Choose a smaller picture or scale it down.",
+        ),
+        (
+            "de",
+            "Das Foto hat zu viele Pixel: höchstens 4096 × 4096. Wählen Sie ein kleineres Bild oder verkleinern Sie es.",
+        ),
+    ] {
+        let res = post_multipart_photo(
+            &app,
+            &clerk,
+            &format!("/enrol?lang={lang}"),
+            &fields,
+            ("bomb.png", "image/png", &bomb),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let html = body_of(res).await;
+        assert!(
+            html.contains(&format!(
+                "<p class=\"error\" id=\"photo-error\">{message}</p>"
+            )),
+            "{html}"
+        );
+        assert!(html.contains("value=\"Paula\""));
+        assert!(html.contains("value=\"Bombe\""));
+        assert!(html.contains("value=\"1992-02-29\""));
+    }
+    let (residents, cards, _) = office_support::counts(&t);
+    assert_eq!((residents, cards), (0, 0), "nothing enrolled");
+}
+
 #[test]
 fn enrol_with_photos() {
     run(|t| Box::pin(enrol_with_photos_on(t)));
@@ -1764,4 +1827,82 @@ async fn the_ui_and_the_api_refuse_alike_on(t: TestOffice) {
         "{html}"
     );
     let _ = std::fs::remove_dir_all(&t.config.templates_dir);
+}
+
+#[test]
+fn login_goes_back_only_to_a_path_of_this_site() {
+    run(|t| Box::pin(login_goes_back_only_to_a_path_of_this_site_on(t)));
+}
+
+/// SECURITY.md finding 8: `next=/\t/evil.example/` went into `Location`
+/// as it was, and Chromium (which drops tabs from URLs) followed it to
+/// `//evil.example/`. Only a plain path of this site is kept now; anything
+/// else falls back to `/`, and the login page does not carry it on.
+async fn login_goes_back_only_to_a_path_of_this_site_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    for (next, expected) in [
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        ("/ /evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("\\\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\u{200b}/evil.example/", "/"),
+        ("/search?q=1", "/search?q=1"),
+    ] {
+        let req = TestRequest::post()
+            .uri("/login")
+            .set_form([
+                ("username", "clerk1"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&res), expected, "{next:?}");
+    }
+    // The form does not carry a bad target on either.
+    let (status, html) = get(&app, "", "/login?next=/%09/evil.example/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("evil.example"), "{html}");
+}
+
+#[test]
+fn busy_login_answers_503_in_the_clerks_language() {
+    run_with(
+        |c| c.password_check_memory_mib = 19,
+        |t| Box::pin(busy_login_answers_503_in_the_clerks_language_on(t)),
+    );
+}
+
+/// SECURITY.md finding 3: when every password check is taken, the login
+/// page answers `503` at once, with `Retry-After` and a message in the
+/// clerk's language.
+async fn busy_login_answers_503_in_the_clerks_language_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let held = t.office.password_checks().try_permit().unwrap();
+    for (lang, text) in [
+        ("en", "The office is busy checking other passwords."),
+        (
+            "de",
+            "Die Ausgabestelle prüft gerade viele andere Passwörter.",
+        ),
+    ] {
+        let req = TestRequest::post()
+            .uri(&format!("/login?lang={lang}"))
+            .set_form([("username", "clerk1"), ("password", PASSWORD), ("next", "")])
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(res.headers().get(header::RETRY_AFTER).is_some());
+        let html = body_of(res).await;
+        assert!(html.contains(text), "{html}");
+    }
+    drop(held);
+    login(&app, "clerk1").await;
 }

@@ -24,8 +24,15 @@
 //! | `photo_retention` | `CITYCARD_PHOTO_RETENTION` | `after-printing`, or a number of days after printing |
 //! | `session_idle_minutes` | `CITYCARD_SESSION_IDLE_MINUTES` | `30` |
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |
+//! | `api_token_max_days` | `CITYCARD_API_TOKEN_MAX_DAYS` | `90` (1 to 3650; the longest an API token may live, and the lifetime of one made without `valid_for_days`) |
+//! | `password_check_memory_mib` | `CITYCARD_PASSWORD_CHECK_MEMORY_MIB` | `256` (19 to 65536): memory for password checks (19 MiB each) running at once, 13 by default; more logins at once are answered `503 busy` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
+//! | `db_connect_timeout_seconds` | `CITYCARD_DB_CONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a request waits for a database connection; once the database is found unreachable, requests are answered 503 at once and one retries every 2 s |
+//! | `[http] head_timeout_seconds` | `CITYCARD_HTTP_HEAD_TIMEOUT_SECONDS` | `10` (1 to 300): time for a client to send the request line and headers |
+//! | `[http] body_timeout_seconds` | `CITYCARD_HTTP_BODY_TIMEOUT_SECONDS` | `30` (1 to 600): time for a request body (a photo upload) to arrive; then the request is answered 408 and the connection closed |
+//! | `[http] keep_alive_seconds` | `CITYCARD_HTTP_KEEP_ALIVE_SECONDS` | `30` (1 to 600): how long an idle connection is kept open |
+//! | `[http] disconnect_timeout_seconds` | `CITYCARD_HTTP_DISCONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a closing connection may take |
 //! | `[tls] cert` | `CITYCARD_TLS_CERT` | none (plain HTTP); both or neither |
 //! | `[tls] key` | `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
 //! | `secure_cookies` | `CITYCARD_SECURE_COOKIES` | `auto`: `Secure` cookies when `[tls]` is set; `true` behind a TLS-terminating proxy |
@@ -142,10 +149,21 @@ pub struct Config {
     pub session_idle_timeout: Duration,
     /// A session ends after this long in any case.
     pub session_max_lifetime: Duration,
+    /// The longest an API token may live, in days (also the lifetime of a
+    /// token made without one).
+    pub api_token_max_days: u32,
+    /// Memory for password checks running at once, in MiB (each argon2id
+    /// run takes 19 MiB): `password_check_memory_mib / 19` checks at once.
+    pub password_check_memory_mib: u32,
     /// Days until the next-update date of a newly signed revocation list.
     pub revocation_list_days: u16,
     /// Connections in the database pool.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection (a free one, or
+    /// a new one) before it is answered 503.
+    pub db_connect_timeout: Duration,
+    /// Timeouts of the HTTP server (`[http]`).
+    pub http: HttpTimeouts,
     /// TLS, when the server terminates it itself.
     pub tls: Option<TlsConfig>,
     /// Whether cookies are marked `Secure` (see [`Config::cookies_secure`]).
@@ -187,8 +205,17 @@ impl Config {
             photo_retention: PhotoRetention::AfterPrinting,
             session_idle_timeout: Duration::ZERO,
             session_max_lifetime: Duration::ZERO,
+            api_token_max_days: 0,
+            password_check_memory_mib: 0,
             revocation_list_days: 0,
             db_pool_size: 0,
+            db_connect_timeout: Duration::ZERO,
+            http: HttpTimeouts {
+                head: Duration::ZERO,
+                body: Duration::ZERO,
+                keep_alive: Duration::ZERO,
+                disconnect: Duration::ZERO,
+            },
             tls: None,
             secure_cookies: SecureCookies::Auto,
             login: LoginThrottle {

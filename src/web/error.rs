@@ -9,7 +9,7 @@
 //!   | code | status | meaning |
 //!   |---|---|---|
 //!   | `unauthorized` | 401 | no valid session/token, or a wrong user name or password |
-//!   | `forbidden` | 403 | the role may not do this |
+//!   | `forbidden` | 403 | the role may not do this; `reason` is `token_permissions` when the API token is limited to permissions without this one |
 //!   | `password_change_required` | 403 | a one-time password must be changed first |
 //!   | `csrf` | 403 | the form's CSRF token does not match the session |
 //!   | `not_found` | 404 | no such card, user, route |
@@ -20,9 +20,14 @@
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
 //!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
+//!   | `busy` | 503 | every password check the office runs at once is taken (login, password change, new user); `retry_after` seconds (also a `Retry-After` header) |
+//!   | `session_required` | 403 | an API token may not do this (make a token, change the password): sign in with a password |
 //!   | `payload_too_large` | 413 | the body is over the limit |
 //!   | `unsupported_media_type` | 415 | the body is not JSON (API) |
-//!   | `unavailable` | 503 | the database or the signing keys are not usable |
+//!   | `unavailable` | 503 | the signing keys are not usable |
+//!   | `database_unavailable` | 503 | the database cannot be reached (answered at once while it is known to be down) |
+//!   | `storage_full` | 503 | the database's disk is full: nothing can be written (logged as "disk full") |
+//!   | `request_timeout` | 408 | the request body did not arrive in time (`[http] body_timeout_seconds`); the connection is closed |
 //!   | `internal` | 500 | anything else; the details go to the server log only |
 //!
 //! - Never a stack trace, a database message, a file path, or personal data
@@ -139,6 +144,13 @@ impl AppError {
         e
     }
 
+    /// The rule a field breaks ([`crate::error::Rule::code`]), for an
+    /// error made with [`AppError::invalid`].
+    pub fn with_rule(mut self, rule: crate::error::Rule) -> Self {
+        self.0.rule = Some(rule.code());
+        self
+    }
+
     /// `400 invalid_input` for a body that could not be read at all.
     pub fn bad_body(problem: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_input", problem)
@@ -150,6 +162,15 @@ impl AppError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("the request body is larger than {} KiB", limit / 1024),
+        )
+    }
+
+    /// `408 request_timeout`: the body did not arrive in time.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time",
         )
     }
 
@@ -184,7 +205,7 @@ impl AppError {
     /// For an HTML `unauthorized`: the path to come back to after login
     /// (only a local path is kept).
     pub fn with_next(mut self, path: &str) -> Self {
-        if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+        if let Some(path) = super::redirect::safe_next(path) {
             self.0.next = Some(path.to_owned());
         }
         self
@@ -319,6 +340,8 @@ impl From<DomainError> for AppError {
         let message = e.to_string();
         match &e {
             E::Forbidden { .. } => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::TokenForbidden { .. } => Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+                .with_extra("reason", "token_permissions".into()),
             E::PasswordChangeRequired => {
                 Self::new(StatusCode::FORBIDDEN, "password_change_required", message)
             }
@@ -369,9 +392,30 @@ impl From<DomainError> for AppError {
                 err.0.retry_after = Some(*retry_after_secs);
                 err
             }
+            E::Busy { retry_after_secs } => {
+                // Not logged: it is the bound working, and a flood of it
+                // would flood the log.
+                let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+                err.0.retry_after = Some(*retry_after_secs);
+                err
+            }
+            E::SessionRequired => Self::new(StatusCode::FORBIDDEN, "session_required", message),
             E::Unavailable(_) => {
                 log_server_error(&e);
-                Self::unavailable("the database is unavailable; try again shortly")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable; try again shortly",
+                )
+            }
+            E::StorageFull => {
+                log_server_error(&e);
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_full",
+                    "the office's disk is full: nothing can be saved until an administrator \
+                     frees space; try again later",
+                )
             }
             E::Keys(_) | E::Signing(_) => {
                 log_server_error(&e);
@@ -557,6 +601,13 @@ mod tests {
         assert_eq!(e.retry_after(), Some(90));
         let e: AppError = DomainError::BadCredentials.into();
         assert_eq!(e.code(), "unauthorized");
+        let e: AppError = DomainError::StorageFull.into();
+        assert_eq!((e.status().as_u16(), e.code()), (503, "storage_full"));
+        let e: AppError = DomainError::Unavailable("down".into()).into();
+        assert_eq!(
+            (e.status().as_u16(), e.code()),
+            (503, "database_unavailable")
+        );
         let e: AppError = DomainError::Integrity("x").into();
         assert_eq!((e.status().as_u16(), e.code()), (500, "internal"));
         assert!(!e.message().contains('x'));
