@@ -74,6 +74,9 @@ pub enum AuditAction {
     AccountLocked,
     /// A user logged out.
     LoggedOut,
+    /// The personal-data keys were rotated (`citycard keys
+    /// rotate-data-key`; detail: counts of re-sealed blobs).
+    DataKeysRotated,
 }
 
 impl AuditAction {
@@ -101,6 +104,7 @@ impl AuditAction {
             AuditAction::LoginFailed => "login_failed",
             AuditAction::AccountLocked => "account_locked",
             AuditAction::LoggedOut => "logout",
+            AuditAction::DataKeysRotated => "data_keys_rotated",
         }
     }
 }
