@@ -30,7 +30,7 @@ fn enrol(
             Enrolment {
                 given_names: given.to_owned(),
                 family_name: family.to_owned(),
-                date_of_birth: dob.map(|d| date::parse(d).unwrap()),
+                date_of_birth: dob.map(|d| date::parse(d).unwrap().into()),
                 photo: Some(photo(&format!("photo of {family}"))),
                 attestation: Attestation::BOTH,
                 confirm_duplicate: false,
@@ -214,7 +214,7 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
                 Enrolment {
                     given_names: "ANNA".to_owned(),
                     family_name: "adler".to_owned(),
-                    date_of_birth: date::parse("1980-01-02").ok(),
+                    date_of_birth: date::parse("1980-01-02").ok().map(Into::into),
                     photo: None,
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
@@ -226,7 +226,12 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
             "duplicate check under the new key"
         );
         let found = office
-            .search_by_name_and_dob(&clerk, "", "ADLER", date::parse("1980-01-02").ok())
+            .search_by_name_and_dob(
+                &clerk,
+                "",
+                "ADLER",
+                date::parse("1980-01-02").ok().map(Into::into),
+            )
             .unwrap();
         assert_eq!(found.len(), 1, "search index under the new key");
         // What is sealed from now on does not open with the old keys either.

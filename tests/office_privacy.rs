@@ -270,7 +270,7 @@ fn erased_blobs_leave_the_sqlite_file_and_its_wal_at_once() {
             Enrolment {
                 given_names: GIVEN.to_owned(),
                 family_name: FAMILY.to_owned(),
-                date_of_birth: Some(date::parse(DOB).unwrap()),
+                date_of_birth: Some(date::parse(DOB).unwrap().into()),
                 photo: Some(big_photo),
                 attestation: Attestation::BOTH,
                 confirm_duplicate: false,
