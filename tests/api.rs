@@ -187,6 +187,34 @@ async fn lifecycle(t: TestOffice) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(hits.as_array().unwrap().len(), 2);
 
+    // Issue 13 #1: a year-only date of birth goes in as `1987`, is on the
+    // card as a year and comes back as `1987`.
+    let body =
+        json!({"family_name": "Yusuf", "date_of_birth": "1987", "attestation": attestation()});
+    let (status, _, year_card, _) = call!(app, post("/api/v1/cards", Some(&clerk), body));
+    assert_eq!(status, StatusCode::CREATED, "{year_card}");
+    let v = verifier.verify(year_card["qr_text"].as_str().unwrap(), today);
+    assert_eq!(
+        v.card.unwrap().date_of_birth.map(|d| d.iso()).as_deref(),
+        Some("1987")
+    );
+    let year_number = year_card["card_number"].as_str().unwrap();
+    let (_, _, details, _) = call!(
+        app,
+        get(&format!("/api/v1/cards/{year_number}"), Some(&clerk))
+    );
+    assert_eq!(details["resident"]["date_of_birth"], "1987");
+    let body =
+        json!({"family_name": "Tesfaye", "date_of_birth": "1987-03", "attestation": attestation()});
+    let (status, _, month_card, _) = call!(app, post("/api/v1/cards", Some(&clerk), body));
+    assert_eq!(status, StatusCode::CREATED, "{month_card}");
+    let month_number = month_card["card_number"].as_str().unwrap();
+    let (_, _, details, _) = call!(
+        app,
+        get(&format!("/api/v1/cards/{month_number}"), Some(&clerk))
+    );
+    assert_eq!(details["resident"]["date_of_birth"], "1987-03");
+
     // Print queue, PDF, mark printed.
     let (status, _, queue, _) = call!(app, get("/api/v1/print-queue", Some(&clerk)));
     assert_eq!(status, StatusCode::OK);
@@ -504,6 +532,9 @@ fn bad_bodies_get_clear_json_errors() {
             (json!({"family_name": "X", "photo": "aGVsbG8=", "attestation": attestation()}), "photo"),
             (json!({"family_name": "X", "date_of_birth": "2999-01-01", "attestation": attestation()}), "date_of_birth"),
             (json!({"family_name": "X", "date_of_birth": "1.2.1990", "attestation": attestation()}), "date_of_birth"),
+            (json!({"family_name": "X", "date_of_birth": "1987-13", "attestation": attestation()}), "date_of_birth"),
+            (json!({"family_name": "X", "date_of_birth": "03.1987", "attestation": attestation()}), "date_of_birth"),
+            (json!({"family_name": "X", "date_of_birth": "1899", "attestation": attestation()}), "date_of_birth"),
             (json!({"family_name": "", "attestation": attestation()}), "family_name"),
         ] {
             let (status, _, e, _) = call!(app, post("/api/v1/cards", Some(&clerk), body));
@@ -549,6 +580,9 @@ fn openapi_document_lists_the_routes() {
         assert_eq!(status, StatusCode::OK);
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let paths = doc["paths"].as_object().unwrap();
+        // The partial forms of a date of birth are documented (issue 13).
+        let enrol = doc.to_string();
+        assert!(enrol.contains("YYYY-MM"), "date_of_birth forms");
         for p in [
             "/api/v1/sessions",
             "/api/v1/cards",

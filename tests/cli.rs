@@ -1756,3 +1756,63 @@ fn help_texts_name_only_their_own_flags() {
             .contains("--queue")
     );
 }
+
+/// Issue 13 #1: `card sign --dob` takes a year or a month and year, and
+/// `verify` prints it at that precision (never a made-up day); a month 13
+/// is refused.
+#[test]
+fn partial_date_of_birth_signs_and_verifies() {
+    let s = Setup::new();
+    for (dob, shown) in [("1987", "1987"), ("1987-03", "1987-03")] {
+        let r = ok(
+            s.path(),
+            &[
+                "card",
+                "sign",
+                "--key",
+                "nord.key",
+                "--given-names",
+                "Amina",
+                "--family-name",
+                "Yusuf",
+                "--expires",
+                "2030-01-01",
+                "--issuer",
+                "bern",
+                "--issued",
+                "2026-02-01",
+                "--dob",
+                dob,
+            ],
+        );
+        let (code, json) = s.verify_json(&[r.stdout.trim()]);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(json["card"]["date_of_birth"], shown);
+        let text = s.verify(&[r.stdout.trim()]);
+        assert!(
+            text.stdout
+                .lines()
+                .any(|l| l.trim() == format!("Date of birth:  {shown}")),
+            "{}",
+            text.stdout
+        );
+    }
+    let r = run(
+        s.path(),
+        &[
+            "card",
+            "sign",
+            "--key",
+            "nord.key",
+            "--family-name",
+            "Yusuf",
+            "--expires",
+            "2030-01-01",
+            "--issuer",
+            "bern",
+            "--dob",
+            "1987-13",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

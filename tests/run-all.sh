@@ -13,7 +13,6 @@ node --test tests/desk/*.test.mjs
 
 echo "== verifiers before partial dates of birth (Rust crate and verifier.js) refuse such cards"
 bash tests/compat/v1-verifiers-refuse-partial-dob.sh
-
 echo "== version 1 verifiers (Rust crate and verifier.js before version 2) refuse version 2 lists"
 bash tests/compat/v1-verifiers-refuse-v2.sh
 

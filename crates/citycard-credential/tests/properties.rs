@@ -273,27 +273,6 @@ proptest! {
     }
 }
 
-// --- Partial dates of birth (card key 4, docs/card-format.md §5.1) ----------
-
-/// The payload of the test claims (issued 2026-03-01, no date of birth) with
-/// card key 4 set to `dob`, encoded deterministically.
-fn with_partial(dob: Value) -> Vec<u8> {
-    let c = common::claims("Amina", "Yusuf", None);
-    let mut v: Value = ciborium::from_reader(c.to_cbor().unwrap().as_slice()).unwrap();
-    if let Value::Map(top) = &mut v
-        && let Some((_, Value::Map(card))) = top.last_mut()
-    {
-        card.push((Value::Integer(4.into()), dob));
-    }
-    let mut out = Vec::new();
-    ciborium::into_writer(&v, &mut out).unwrap();
-    out
-}
-
-fn int(i: i64) -> Value {
-    Value::Integer(i.into())
-}
-
 // --- Revocation lists (§8) ----------------------------------------------------
 
 /// Sets of card-number bodies: dense (a narrow range), sparse (the whole
@@ -323,6 +302,85 @@ fn list_of(bodies: &[u64]) -> RevocationList {
         date::parse("2026-04-01").unwrap(),
         bodies.iter().map(|b| card(*b)),
     )
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Version 2 and version 1 payloads decode to the same list, and encode
+    /// back to the same bytes.
+    #[test]
+    fn revocation_lists_round_trip(b in bodies()) {
+        let list = list_of(&b);
+        let v2 = list.to_cbor().unwrap();
+        prop_assert_eq!(RevocationList::from_cbor(&v2), Ok(list.clone()));
+        prop_assert_eq!(&RevocationList::from_cbor(&v2).unwrap().to_cbor().unwrap(), &v2);
+        let v1 = list.to_cbor_v1().unwrap();
+        prop_assert_eq!(RevocationList::from_cbor_v1(&v1), Ok(list.clone()));
+        // A payload of one version is never read as the other.
+        prop_assert!(RevocationList::from_cbor_v1(&v2).is_err());
+        prop_assert!(RevocationList::from_cbor(&v1).is_err());
+    }
+
+    /// Membership is exactly the set: every listed number is found, and a
+    /// number is found only if it was listed (no false positives).
+    #[test]
+    fn revocation_membership_equals_the_set(
+        b in bodies(),
+        probes in prop::collection::vec(0u64..100_000_000_000, 0..50),
+    ) {
+        let list = list_of(&b);
+        let set: std::collections::BTreeSet<u64> = b.iter().copied().collect();
+        let loaded = RevocationList::from_cbor(&list.to_cbor().unwrap()).unwrap();
+        prop_assert_eq!(loaded.len(), set.len());
+        let numbers: Vec<CardNumber> = loaded.numbers().collect();
+        prop_assert_eq!(numbers, set.iter().map(|x| card(*x)).collect::<Vec<_>>());
+        for x in set.iter().copied().chain(probes).chain(set.iter().flat_map(|x| [x.saturating_sub(1), x + 1])) {
+            if x < 100_000_000_000 {
+                prop_assert_eq!(loaded.contains(card(x)), set.contains(&x), "body {}", x);
+            }
+        }
+    }
+
+    /// Damaged version 2 payloads never panic and, when they still decode,
+    /// encode back to the same bytes (one encoding per set).
+    #[test]
+    fn damaged_revocation_lists_are_canonical_or_refused(
+        b in bodies(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = list_of(&b).to_cbor().unwrap();
+        for (at, value) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        bytes.truncate(1 + cut.index(bytes.len()));
+        if let Ok(list) = RevocationList::from_cbor(&bytes) {
+            prop_assert_eq!(list.to_cbor().unwrap(), bytes);
+        }
+    }
+}
+
+// --- Partial dates of birth (card key 4, docs/card-format.md §5.1) ----------
+
+/// The payload of the test claims (issued 2026-03-01, no date of birth) with
+/// card key 4 set to `dob`, encoded deterministically.
+fn with_partial(dob: Value) -> Vec<u8> {
+    let c = common::claims("Amina", "Yusuf", None);
+    let mut v: Value = ciborium::from_reader(c.to_cbor().unwrap().as_slice()).unwrap();
+    if let Value::Map(top) = &mut v
+        && let Some((_, Value::Map(card))) = top.last_mut()
+    {
+        card.push((Value::Integer(4.into()), dob));
+    }
+    let mut out = Vec::new();
+    ciborium::into_writer(&v, &mut out).unwrap();
+    out
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i.into())
 }
 
 proptest! {
@@ -421,63 +479,5 @@ proptest! {
         let v = verifier().verify(&citycard_credential::sign_card_text(&office(), &c).unwrap(), c.issued);
         prop_assert_eq!(v.outcome, Outcome::Valid);
         prop_assert_eq!(v.card.unwrap().date_of_birth, c.date_of_birth);
-    }
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    /// Version 2 and version 1 payloads decode to the same list, and encode
-    /// back to the same bytes.
-    #[test]
-    fn revocation_lists_round_trip(b in bodies()) {
-        let list = list_of(&b);
-        let v2 = list.to_cbor().unwrap();
-        prop_assert_eq!(RevocationList::from_cbor(&v2), Ok(list.clone()));
-        prop_assert_eq!(&RevocationList::from_cbor(&v2).unwrap().to_cbor().unwrap(), &v2);
-        let v1 = list.to_cbor_v1().unwrap();
-        prop_assert_eq!(RevocationList::from_cbor_v1(&v1), Ok(list.clone()));
-        // A payload of one version is never read as the other.
-        prop_assert!(RevocationList::from_cbor_v1(&v2).is_err());
-        prop_assert!(RevocationList::from_cbor(&v1).is_err());
-    }
-
-    /// Membership is exactly the set: every listed number is found, and a
-    /// number is found only if it was listed (no false positives).
-    #[test]
-    fn revocation_membership_equals_the_set(
-        b in bodies(),
-        probes in prop::collection::vec(0u64..100_000_000_000, 0..50),
-    ) {
-        let list = list_of(&b);
-        let set: std::collections::BTreeSet<u64> = b.iter().copied().collect();
-        let loaded = RevocationList::from_cbor(&list.to_cbor().unwrap()).unwrap();
-        prop_assert_eq!(loaded.len(), set.len());
-        let numbers: Vec<CardNumber> = loaded.numbers().collect();
-        prop_assert_eq!(numbers, set.iter().map(|x| card(*x)).collect::<Vec<_>>());
-        for x in set.iter().copied().chain(probes).chain(set.iter().flat_map(|x| [x.saturating_sub(1), x + 1])) {
-            if x < 100_000_000_000 {
-                prop_assert_eq!(loaded.contains(card(x)), set.contains(&x), "body {}", x);
-            }
-        }
-    }
-
-    /// Damaged version 2 payloads never panic and, when they still decode,
-    /// encode back to the same bytes (one encoding per set).
-    #[test]
-    fn damaged_revocation_lists_are_canonical_or_refused(
-        b in bodies(),
-        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
-        cut in any::<prop::sample::Index>(),
-    ) {
-        let mut bytes = list_of(&b).to_cbor().unwrap();
-        for (at, value) in edits {
-            let i = at.index(bytes.len());
-            bytes[i] = value;
-        }
-        bytes.truncate(1 + cut.index(bytes.len()));
-        if let Ok(list) = RevocationList::from_cbor(&bytes) {
-            prop_assert_eq!(list.to_cbor().unwrap(), bytes);
-        }
     }
 }

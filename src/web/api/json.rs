@@ -130,8 +130,12 @@ pub struct EnrolRequest {
     pub given_names: String,
     /// Family name.
     pub family_name: String,
-    /// `YYYY-MM-DD`, as the office's policy asks.
+    /// Date of birth, as the office's policy asks: `YYYY-MM-DD`, or only
+    /// `YYYY-MM` or `YYYY` when the resident's documents give no day (or no
+    /// month): `1987-03` or `1987` is carried on the card as it is, never as
+    /// an invented 1 January.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", example = "1987-03")]
     pub date_of_birth: Option<String>,
     /// JPEG or PNG, base64, at most 5 MB (re-encoded, metadata dropped).
     #[serde(default)]
@@ -184,8 +188,10 @@ pub struct SearchRequest {
     pub given_names: String,
     /// Family name.
     pub family_name: String,
-    /// `YYYY-MM-DD`, or none.
+    /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY` (a partial date finds residents
+    /// enrolled with the same partial date), or none.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
     pub date_of_birth: Option<String>,
 }
 
@@ -323,7 +329,7 @@ pub struct ResidentJson {
     pub given_names: String,
     /// Family name.
     pub family_name: String,
-    /// Date of birth.
+    /// Date of birth at its precision: `1987-03-14`, `1987-03` or `1987`.
     pub date_of_birth: Option<String>,
 }
 

@@ -1,4 +1,6 @@
-//! Any bytes as a COSE_Sign1 and as a claims set.
+//! Any bytes as a COSE_Sign1 and as a claims set (the claim decoder,
+//! with every form of the date of birth: card key 3, or key 4 `[year]` /
+//! `[year, month]`; the corpus is seeded with the partial-date vectors).
 #![no_main]
 
 use citycard_credential::cose::{self, CONTENT_TYPE_REVOCATIONS, CONTENT_TYPE_TRUST_LIST};
