@@ -13,6 +13,7 @@
 //! - [`keys`]: key files on disk.
 //! - [`web`]: the HTTP server (JSON API, clerk UI, desk page, published lists).
 
+pub mod audit_key;
 pub mod config;
 pub mod dates;
 pub mod db;

@@ -27,11 +27,13 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
+use crate::audit_key::AuditKey;
 use crate::config::{Config, DatabaseUrl};
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -120,6 +122,9 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// The audit chain's key (`audit.key`), set once when the office opens;
+    /// [`Db::write`] puts it in scope for `office::audit::append`.
+    audit_key: Arc<OnceLock<Arc<AuditKey>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -149,7 +154,11 @@ impl Db {
             .connection_timeout(POOL_TIMEOUT)
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable(e.to_string()))?;
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            audit_key: Arc::new(OnceLock::new()),
+        };
         db.migrate()?;
         Ok(db)
     }
@@ -157,6 +166,18 @@ impl Db {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Sets the audit chain's key (once; later calls change nothing and
+    /// say whether the key was the one already set).
+    pub fn set_audit_key(&self, key: Arc<AuditKey>) -> bool {
+        let set = self.audit_key.get_or_init(|| key.clone());
+        Arc::ptr_eq(set, &key)
+    }
+
+    /// The audit chain's key, once the office has loaded it.
+    pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
+        self.audit_key.get().cloned()
     }
 
     /// A connection from the pool.
@@ -193,11 +214,13 @@ impl Db {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
         let sqlite = self.backend == Backend::Sqlite;
-        conn.transaction(|c| {
-            if sqlite {
-                lock_for_writing(c)?;
-            }
-            f(c)
+        crate::audit_key::with_scope(self.audit_key(), || {
+            conn.transaction(|c| {
+                if sqlite {
+                    lock_for_writing(c)?;
+                }
+                f(c)
+            })
         })
     }
 

@@ -118,6 +118,7 @@ impl Office {
             .clone()
             .or_else(|| signing.as_ref().ok().map(|s| s.card_entry.office.clone()))
             .unwrap_or_else(|| "Office".to_owned());
+        audit::open_key(config, &db, &office_name)?;
         let office = Office {
             inner: Arc::new(Inner {
                 config: config.clone(),

@@ -381,10 +381,15 @@ pub async fn audit(
     let page = Page::new(&req, &user, "audit.title");
     let lang = page.lang;
     let (chain, chain_ok) = match &report.first_broken {
-        None => (
-            lang.tf("audit.chain_ok", &[("count", &report.entries.to_string())]),
-            true,
-        ),
+        None => {
+            let keyed = match report.keyed_from {
+                Some(1) => lang.t("audit.keyed_all").to_owned(),
+                Some(n) => lang.tf("audit.keyed", &[("from", &n.to_string())]),
+                None => lang.t("audit.unkeyed").to_owned(),
+            };
+            let ok = lang.tf("audit.chain_ok", &[("count", &report.entries.to_string())]);
+            (format!("{ok} {keyed}"), true)
+        }
         Some(b) => (
             lang.tf(
                 "audit.chain_broken",
@@ -411,6 +416,7 @@ pub async fn audit(
                 .unwrap_or_default(),
             actor: e.actor,
             office: e.office,
+            label: lang.audit_action(&e.action),
             action: e.action,
             detail: e.detail,
         })
@@ -428,9 +434,14 @@ pub async fn audit(
     )
 }
 
-pub async fn audit_csv(state: web::Data<AppState>, user: AuthUser) -> HtmlResult<HttpResponse> {
+pub async fn audit_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    crate::web::export::audit_csv(&state, user.actor().clone())
+    let lang = Page::new(&req, &user, "audit.title").lang;
+    crate::web::export::audit_csv(&state, user.actor().clone(), lang)
         .await
         .map_err(AppError::html)
 }

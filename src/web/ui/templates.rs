@@ -281,6 +281,9 @@ pub struct AuditRow {
     pub at: String,
     pub actor: String,
     pub office: String,
+    /// The action in the user's language.
+    pub label: String,
+    /// The stored action name.
     pub action: String,
     pub card: String,
     pub detail: String,
