@@ -1593,3 +1593,135 @@ fn help_texts_name_only_their_own_flags() {
             .contains("--queue")
     );
 }
+
+/// SECURITY.md finding 7 through the real binary: `citycard audit verify`
+/// checks the keyed chain, `audit checkpoint --out FILE` exports the head
+/// for an auditor to keep, `audit verify --checkpoint FILE` checks it, and
+/// the report's attack (triggers dropped, an entry deleted, the plain
+/// SHA-256 chain and head recomputed with SQL) is reported as BROKEN with
+/// exit status 1, where it used to say "intact".
+#[test]
+fn audit_verify_detects_a_rewritten_chain_and_checks_checkpoints() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let run = |args: &[&str], stdin: &str| -> Run {
+        command(dir.path())
+            .env("CITYCARD_DATA_DIR", &data)
+            .args(args)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+            .into()
+    };
+    for user in ["anna", "ben", "cleo"] {
+        let r = run(
+            &[
+                "admin",
+                "create-user",
+                "--username",
+                user,
+                "--role",
+                "clerk",
+                "--password-stdin",
+            ],
+            "correct horse battery staple\n",
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let key = std::fs::read_to_string(data.join("keys/audit.key")).unwrap();
+    assert!(key.ends_with("keyed-from 1\n"));
+    let r = run(&["audit", "verify"], "");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("intact: 3 entries; keyed with audit.key from the first entry"),
+        "{}",
+        r.stdout
+    );
+
+    let checkpoint = dir.path().join("checkpoint.txt");
+    let r = run(
+        &["audit", "checkpoint", "--out", checkpoint.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    assert!(text.starts_with("citycard audit checkpoint v1\n"), "{text}");
+    assert!(text.contains("\nentry: 4\n"), "{text}");
+    let r = run(
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("the checkpoint at entry 4 matches"),
+        "{}",
+        r.stdout
+    );
+
+    // The attack, with SQL on the database file only.
+    let url = format!("sqlite://{}", data.join("citycard.sqlite").display());
+    let db =
+        citycard::db::Db::connect(&citycard::config::DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = db.conn().unwrap();
+        let citycard::db::DbConnection::Sqlite(c) = &mut *conn else {
+            panic!("not SQLite");
+        };
+        c.batch_execute("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+            .unwrap();
+        let entries = citycard::db::audit::batch_from(&mut *conn, 1, 100).unwrap();
+        let citycard::db::DbConnection::Sqlite(c) = &mut *conn else {
+            panic!("not SQLite");
+        };
+        c.batch_execute(
+            "DELETE FROM audit_log; UPDATE audit_head SET seq = 0, hash = zeroblob(32);",
+        )
+        .unwrap();
+        let mut prev = vec![0u8; 32];
+        let mut seq = 0;
+        for e in entries.into_iter().filter(|e| e.seq != 2) {
+            seq += 1;
+            let hash = citycard::office::audit::entry_hash(
+                &prev,
+                seq,
+                e.at,
+                &e.actor,
+                &e.office,
+                &e.action,
+                e.card_number,
+                &e.detail,
+            );
+            let new = citycard::db::audit::AuditEntry {
+                seq,
+                prev_hash: prev.clone(),
+                hash: hash.clone(),
+                ..e
+            };
+            citycard::db::audit::insert(&mut *conn, &new).unwrap();
+            prev = hash;
+        }
+    }
+    drop(db);
+    let r = run(&["audit", "verify"], "");
+    assert_eq!(r.code, 1, "the rewrite passed: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("BROKEN at entry 1"), "{}", r.stdout);
+    let r = run(
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("BROKEN"), "{}", r.stdout);
+}

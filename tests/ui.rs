@@ -1765,3 +1765,76 @@ async fn the_ui_and_the_api_refuse_alike_on(t: TestOffice) {
     );
     let _ = std::fs::remove_dir_all(&t.config.templates_dir);
 }
+
+/// SECURITY.md finding 6 in the clerk UI: the print queue page, the batch
+/// PDF, a card's PDF and the duplicate warning at enrolment are in the
+/// audit log, and the auditor's page names them in the user's language.
+#[test]
+fn reads_of_personal_data_are_audited_in_the_ui() {
+    run_with(
+        |c| c.card_template = "no-photo".into(),
+        |t| Box::pin(reads_of_personal_data_are_audited_in_the_ui_on(t)),
+    );
+}
+
+async fn reads_of_personal_data_are_audited_in_the_ui_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("given_names", "Anna"),
+        ("family_name", "Beispiel"),
+        ("date_of_birth", "1985-01-02"),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    let res = post_multipart(&app, &clerk, "/enrol", &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let card = location(&res).split('?').next().unwrap().to_owned();
+    let digits = card.trim_start_matches("/cards/").to_owned();
+    let res = post_multipart(&app, &clerk, "/enrol", &fields).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let (status, _) = get(&app, &clerk, "/print-queue").await;
+    assert_eq!(status, StatusCode::OK);
+    let req = TestRequest::get()
+        .uri(&format!("/print-queue/pdf?cards={digits}"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let req = TestRequest::get()
+        .uri(&format!("{card}/pdf"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let auditor = login(&app, "audit1").await;
+    let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    for (label, code) in [
+        ("Print queue with names shown", "print_queue_viewed"),
+        ("PDF of several cards made", "batch_pdf_made"),
+        ("Card PDF made (name, birth date, photo)", "card_pdf_made"),
+        (
+            "Enrolment showed cards with the same name and birth date",
+            "duplicates_shown",
+        ),
+    ] {
+        assert!(html.contains(label), "{label} missing: {html}");
+        assert!(html.contains(&format!(">{code}<")), "{code} missing");
+    }
+    assert!(
+        html.contains("keyed with audit.key from the first entry"),
+        "{html}"
+    );
+    assert!(!html.contains("Beispiel"));
+    let (_, html) = get(&app, &auditor, "/audit?lang=de").await;
+    assert!(html.contains("PDF mit mehreren Karten erstellt"), "{html}");
+    assert!(html.contains("Druckwarteschlange mit Namen angezeigt"));
+    let (_, csv) = get(&app, &auditor, "/audit.csv").await;
+    assert!(csv.contains(",batch_pdf_made,,count=1,"), "{csv}");
+}
