@@ -633,6 +633,11 @@ fn catalogs_have_the_same_keys() {
         "only in de: {only_de:?}; only in en: {only_en:?}"
     );
     assert!(de.len() > 100);
+    // Every audit action has its label (the audit page, the CSV).
+    for action in citycard::office::audit::AuditAction::ALL {
+        let key = format!("audit_action.{}", action.as_str());
+        assert!(de.contains(&key) && en.contains(&key), "{key} missing");
+    }
 }
 
 #[test]
