@@ -274,7 +274,7 @@ impl Office {
 
     /// Active cards not yet marked printed, oldest first, with the names
     /// to find the residents at the counter (audited as
-    /// `print_queue_viewed count=N`).
+    /// `print_queue_viewed count=N` unless it is empty).
     pub fn print_queue(&self, actor: &Actor) -> Result<Vec<QueueEntry>> {
         actor.require(Permission::PrintCards)?;
         let today = today();
@@ -291,14 +291,17 @@ impl Office {
                     family_name: p.family_name.clone(),
                 });
             }
-            audit::append(
-                c,
-                &actor.username,
-                &actor.office,
-                AuditAction::PrintQueueViewed,
-                None,
-                &format!("count={}", out.len()),
-            )?;
+            // An empty queue shows nobody.
+            if !out.is_empty() {
+                audit::append(
+                    c,
+                    &actor.username,
+                    &actor.office,
+                    AuditAction::PrintQueueViewed,
+                    None,
+                    &format!("count={}", out.len()),
+                )?;
+            }
             Ok(out)
         })
     }
