@@ -61,7 +61,7 @@ pub async fn audit(
 
 /// The whole audit log as CSV (auditors).
 #[utoipa::path(get, path = "/api/v1/audit.csv", tag = "audit",
-    responses((status = 200, content_type = "text/csv", description = "CSV with a header row"),
+    responses((status = 200, content_type = "text/csv", description = "CSV with a header row; the last column (action_label) names each action in the Accept-Language language"),
         (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn audit_csv(
