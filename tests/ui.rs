@@ -959,7 +959,12 @@ async fn erase_by_supervisor_with_confirmation_on(t: TestOffice) {
     let auditor = login(&app, "audit1").await;
     let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<td>resident_erased</td>"), "{html}");
+    assert!(
+        html.contains(
+            "Resident&#39;s data erased<br><code class=\"action\">resident_erased</code>"
+        ),
+        "{html}"
+    );
     assert!(html.contains("<td>super1</td>"));
     let display = citycard::office::cards::parse_card_number(&number)
         .unwrap()

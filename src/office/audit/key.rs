@@ -49,8 +49,10 @@ pub fn open_key(config: &Config, db: &Db, office: &str) -> Result<()> {
         (true, None) => {
             return Err(Error::Keys(format!(
                 "{} exists but the database has no record of it: the database is not the one \
-                 the key was made for, or its record was removed (tampering?). Nothing was \
-                 changed; compare with the last audit checkpoint",
+                 the key was made for (a new or restored database: move the key file away, \
+                 keeping it with the old database's backups, and start again), or its record \
+                 was removed (tampering: check the log against the last audit checkpoint). \
+                 Nothing was changed",
                 path.display()
             )));
         }
