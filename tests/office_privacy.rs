@@ -389,14 +389,20 @@ fn printing_pdfs_is_audited() {
         let names = t
             .office
             .print_cards(&clerk, &numbers, |cards| {
-                Ok::<_, citycard::Error>(
-                    cards
-                        .map(|(_, c)| c.map(|c| c.given_names))
-                        .collect::<Vec<_>>(),
-                )
+                let names = cards
+                    .map(|(_, c)| c.map(|c| c.given_names))
+                    .collect::<Vec<_>>();
+                let n = names.len();
+                Ok::<_, citycard::Error>((names, n))
             })
             .unwrap();
         assert_eq!(names.len(), 2);
+        // A batch whose PDF holds no card showed nobody: not recorded.
+        t.office
+            .print_cards(&clerk, &numbers, |cards| {
+                Ok::<_, citycard::Error>((cards.count(), 0))
+            })
+            .unwrap();
         let batches = entries_with(&t, &auditor, "batch_pdf_made");
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].detail, "count=2");

@@ -410,7 +410,7 @@ impl PrintArgs {
         // One card at a time from the database (at most one photo in
         // memory); a card revoked or printed meanwhile stops the run. The
         // office records the PDF in the audit log once it is written.
-        let pdf = office.print_cards(&actor, &numbers, |cards| -> Result<Vec<u8>> {
+        let pdf = office.print_cards(&actor, &numbers, |cards| -> Result<(Vec<u8>, usize)> {
             let cards = cards.enumerate().map(|(i, (n, card))| {
                 card.map_err(|e| pdf::PrintError::Card {
                     index: i + 1,
@@ -425,7 +425,7 @@ impl PrintArgs {
             });
             let pdf = flat(printer.render(cards, self.layout(), total, &mut progress))?;
             flat(pdf::write_atomically(&self.out, &pdf))?;
-            Ok(pdf)
+            Ok((pdf, total))
         })?;
         eprintln!(
             "Wrote {} ({total} card(s), {} KB).",

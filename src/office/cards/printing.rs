@@ -209,24 +209,26 @@ impl Office {
     }
 
     /// Prints several cards not yet marked printed into one PDF: `print`
-    /// gets them one at a time from the database ([`PrintBatch`]) and
-    /// makes the PDF. Once it succeeds, `batch_pdf_made count=N` is written
-    /// (N: the cards whose data was read).
+    /// gets them one at a time from the database ([`PrintBatch`]), makes
+    /// the PDF and says how many cards it holds. Once it succeeds,
+    /// `batch_pdf_made count=N` is written (N: the cards in the PDF, at
+    /// most the cards whose data was read; nothing when it holds none).
     pub fn print_cards<T, E: From<Error>>(
         &self,
         actor: &Actor,
         numbers: &[CardNumber],
-        print: impl FnOnce(PrintBatch<'_>) -> std::result::Result<T, E>,
+        print: impl FnOnce(PrintBatch<'_>) -> std::result::Result<(T, usize), E>,
     ) -> std::result::Result<T, E> {
         actor.require(Permission::PrintCards)?;
         let read = Cell::new(0usize);
-        let out = print(PrintBatch {
+        let (out, printed) = print(PrintBatch {
             office: self,
             actor,
             numbers: numbers.iter(),
             read: &read,
         })?;
-        if read.get() > 0 {
+        let count = printed.min(read.get());
+        if count > 0 {
             self.db().write(|c| {
                 audit::append(
                     c,
@@ -234,7 +236,7 @@ impl Office {
                     &actor.office,
                     AuditAction::BatchPdfMade,
                     None,
-                    &format!("count={}", read.get()),
+                    &format!("count={count}"),
                 )
             })?;
         }

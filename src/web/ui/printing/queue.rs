@@ -158,9 +158,11 @@ pub async fn queue_pdf(
             o.print_cards(&actor, &numbers, |cards| {
                 let cards = cards
                     .map(|(n, card)| (n, card.map_err(|e| PrintError::Unavailable(e.to_string()))));
-                printer
+                let batch = printer
                     .batch(cards, Layout::CardPrinter)
-                    .map_err(AppError::from)
+                    .map_err(AppError::from)?;
+                let printed = batch.pdf.as_ref().map_or(0, |_| batch.printed.len());
+                Ok((batch, printed))
             })
         })
         .await
