@@ -24,9 +24,11 @@
 //! database refuses UPDATE and DELETE on the table (triggers).
 
 mod checkpoint;
+mod csv;
 mod key;
 
 pub use checkpoint::Checkpoint;
+pub use csv::{ActionLabel, CSV_HEADER, write_csv};
 
 /// Largest checkpoint file read.
 pub fn checkpoint_max_file() -> u64 {
@@ -581,76 +583,6 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-/// Quotes a CSV field; a field that a spreadsheet would take for a formula
-/// gets a leading apostrophe.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-/// The CSV header line of [`write_csv`].
-pub const CSV_HEADER: &str =
-    "seq,at_utc,actor,office,action,card_number,detail,prev_hash,hash,action_label";
-
-/// How an action's stored name reads in a language (the caller's
-/// catalog); the CSV's last column.
-pub type ActionLabel<'a> = &'a (dyn Fn(&str) -> String + Sync);
-
-/// Writes every entry as CSV (header first), oldest first; returns how many.
-/// `label` names each action in the reader's language (last column).
-pub fn write_csv(db: &Db, out: &mut dyn Write, label: ActionLabel<'_>) -> Result<u64> {
-    const BATCH: i64 = 2000;
-    let io = |source| Error::Io {
-        path: "(audit export)".into(),
-        source,
-    };
-    writeln!(out, "{CSV_HEADER}").map_err(io)?;
-    let mut conn = db.conn()?;
-    let mut after = 0i64;
-    let mut n = 0u64;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    loop {
-        let batch = db::audit::batch_from(&mut conn, after + 1, BATCH)?;
-        let Some(last) = batch.last() else {
-            break;
-        };
-        after = last.seq;
-        for e in &batch {
-            let card = e
-                .card_number
-                .and_then(|c| u64::try_from(c).ok())
-                .map(|c| format!("{c:012}"))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{}",
-                e.seq,
-                e.at.format(&fmt).unwrap_or_default(),
-                csv_field(&e.actor),
-                csv_field(&e.office),
-                csv_field(&e.action),
-                card,
-                csv_field(&e.detail),
-                citycard_credential::keys::to_hex(&e.prev_hash),
-                citycard_credential::keys::to_hex(&e.hash),
-                csv_field(&label(&e.action)),
-            )
-            .map_err(io)?;
-            n += 1;
-        }
-    }
-    out.flush().map_err(io)?;
-    Ok(n)
-}
-
 impl Office {
     /// Audit entries, newest first (auditors only).
     pub fn audit_entries(&self, actor: &Actor, query: AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -727,12 +659,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quoting_and_formula_guard() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
+    fn keyed_hash_needs_the_key() {
+        let at = PrimitiveDateTime::new(
+            time::macros::date!(2026 - 01 - 02),
+            time::macros::time!(03:04:05),
+        );
+        let key = AuditKey::new(&[1; 32], 1);
+        let other = AuditKey::new(&[2; 32], 1);
+        let mac = entry_mac(&key, &[0; 32], 1, at, "a", "o", "login", None, "");
+        let plain = entry_hash(&[0; 32], 1, at, "a", "o", "login", None, "");
+        assert_ne!(mac, plain);
+        assert_ne!(
+            mac,
+            entry_mac(&other, &[0; 32], 1, at, "a", "o", "login", None, "")
+        );
+        let entry = AuditEntry {
+            seq: 1,
+            at,
+            actor: "a".into(),
+            office: "o".into(),
+            action: "login".into(),
+            card_number: None,
+            detail: String::new(),
+            prev_hash: vec![0; 32],
+            hash: mac,
+        };
+        assert!(entry.hash_is_valid(Some(&key)));
+        assert!(!entry.hash_is_valid(Some(&other)));
+        assert!(!entry.hash_is_valid(None));
+        // Before the keyed part, the plain hash is what counts.
+        let old = AuditEntry {
+            hash: plain,
+            ..entry
+        };
+        assert!(old.hash_is_valid(Some(&AuditKey::new(&[1; 32], 2))));
+        assert!(!old.hash_is_valid(Some(&key)));
     }
 
     #[test]
