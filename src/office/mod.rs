@@ -6,7 +6,7 @@
 //! The methods live by concept, each `impl Office` block in the file of its
 //! concept: [`cards`] (enrol and issue, renew, replace, revoke, erase,
 //! printing, search), [`accounts`] (users, passwords, login, sessions, API
-//! tokens), [`audit`] (the hash-chained audit log), [`publish`] (the
+//! tokens), [`audit`] (the audit log, chained with `audit.key`), [`publish`] (the
 //! revocation list), [`maintenance`] (daily upkeep), [`dev_keys`]
 //! (development keys). [`actor`] says who acts and what each role may do. Rows and queries live in [`crate::db`]; no
 //! file here touches SQL.
