@@ -1848,3 +1848,86 @@ async fn reads_of_personal_data_are_audited_in_the_ui_on(t: TestOffice) {
     let (_, csv) = get(&app, &auditor, "/audit.csv").await;
     assert!(csv.contains(",batch_pdf_made,,count=1,"), "{csv}");
 }
+
+/// The auditor's checkpoints in the UI (finding 7): download one, paste it
+/// back to check the log against it; a changed or unreadable one is an
+/// error on the form, the text kept; after the newest entries are cut off
+/// (head moved back) the checkpoint tells.
+#[test]
+fn auditor_downloads_and_checks_a_checkpoint() {
+    run(|t| Box::pin(auditor_downloads_and_checks_a_checkpoint_on(t)));
+}
+
+async fn auditor_downloads_and_checks_a_checkpoint_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let auditor = login(&app, "audit1").await;
+    let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/audit/checkpoint\""), "{html}");
+    let csrf = csrf_of(&html);
+    let (status, text) = get(&app, &auditor, "/audit/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.starts_with("citycard audit checkpoint v1\n"), "{text}");
+    let seq: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("entry: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", &text)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_of(res).await;
+    assert!(
+        html.contains(&format!("The checkpoint at entry {seq} matches.")),
+        "{html}"
+    );
+    let forged = text.replace(&format!("entry: {seq}"), &format!("entry: {}", seq - 1));
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", &forged)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body_of(res).await;
+    assert!(html.contains("was not made by this office"), "{html}");
+    assert!(html.contains("id=\"checkpoint-error\""));
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", "hello")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body_of(res).await;
+    assert!(
+        html.contains("This is not a citycard audit checkpoint"),
+        "{html}"
+    );
+    assert!(html.contains(">hello</textarea>"), "the text is kept");
+    // The newest entries cut off with SQL, the head moved back.
+    office_support::truncate_audit_chain(&t, seq - 2);
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", &text)],
+    )
+    .await;
+    let html = body_of(res).await;
+    assert!(html.contains("BROKEN at entry"), "{html}");
+    assert!(html.contains("checkpoint"), "{html}");
+    // Roles: a clerk may not make or check checkpoints.
+    let clerk = login(&app, "clerk1").await;
+    let (status, _) = get(&app, &clerk, "/audit/checkpoint").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -374,6 +374,21 @@ test('auditor: the reads of personal data are in the log, in the reader\'s langu
   assert.match(await row.innerText(), /count=\d+/);
   assert.equal(await aud.getByText('Okafor').count(), 0);
   await look(aud, '33b-audit-reads');
+
+  // A checkpoint (SECURITY.md, finding 7): downloaded, kept, pasted back.
+  await aud.goto(`${office.base}/audit`);
+  const [cp] = await Promise.all([aud.waitForEvent('download'), aud.getByRole('link', { name: t('audit.checkpoint_download') }).click()]);
+  const text = readFileSync(await cp.path(), 'utf8');
+  assert.match(text, /^citycard audit checkpoint v1\n/);
+  const seq = text.match(/\nentry: (\d+)\n/)[1];
+  await aud.locator('#checkpoint').fill(text);
+  await Promise.all([aud.waitForNavigation(), aud.getByRole('button', { name: t('audit.checkpoint_submit') }).click()]);
+  await assert.doesNotReject(aud.getByText(t('audit.checkpoint_ok', { seq })).waitFor());
+  await look(aud, '33c-audit-checkpoint-ok');
+  await aud.locator('#checkpoint').fill(text.replace(`entry: ${seq}`, `entry: ${Number(seq) - 1}`));
+  await Promise.all([aud.waitForNavigation(), aud.getByRole('button', { name: t('audit.checkpoint_submit') }).click()]);
+  await assert.doesNotReject(aud.locator('#checkpoint-error').waitFor());
+  await look(aud, '33d-audit-checkpoint-forged');
 });
 
 test('roles: every page refuses the roles it is not meant for', { skip: !ready }, async () => {

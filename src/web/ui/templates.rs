@@ -294,8 +294,11 @@ pub struct AuditRow {
 #[template(path = "audit.html")]
 pub struct Audit<'a> {
     pub page: &'a Page,
+    pub errors: FieldErrors,
     pub chain: String,
     pub chain_ok: bool,
+    /// The checkpoint text as pasted (kept after an error).
+    pub checkpoint: String,
     pub entries: Vec<AuditRow>,
     pub paged: bool,
     pub older: Option<i64>,
