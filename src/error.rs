@@ -28,6 +28,13 @@ pub enum Error {
         /// What was attempted, e.g. `revoke cards`.
         action: &'static str,
     },
+    /// The API token the request came with is limited to permissions that
+    /// do not include this one (its owner's role may).
+    #[error("this API token may not {action} (it is limited to some permissions)")]
+    TokenForbidden {
+        /// What was attempted, e.g. `revoke cards`.
+        action: &'static str,
+    },
     /// The user must set a new password before doing anything else.
     #[error("the password must be changed before anything else")]
     PasswordChangeRequired,
@@ -95,6 +102,17 @@ pub enum Error {
         /// Seconds until the lock ends.
         retry_after_secs: u64,
     },
+    /// Every password check the office may run at once is taken (the bound
+    /// that keeps argon2's memory in check): try again shortly.
+    #[error("the office is busy checking other passwords: try again in a few seconds")]
+    Busy {
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
+    /// Only a session opened with a password may do this (make an API
+    /// token, change the password), not an API token.
+    #[error("an API token cannot do this: sign in with a password (POST /api/v1/sessions)")]
+    SessionRequired,
     /// No valid session or token.
     #[error("not signed in, or the session has ended")]
     Unauthenticated,
@@ -157,7 +175,7 @@ impl Error {
     /// A stable machine-readable code for APIs and translations.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Forbidden { .. } => "forbidden",
+            Error::Forbidden { .. } | Error::TokenForbidden { .. } => "forbidden",
             Error::PasswordChangeRequired => "password_change_required",
             Error::Invalid { .. } => "invalid_input",
             Error::Unprintable {
@@ -175,6 +193,8 @@ impl Error {
             Error::AccountRule(r) => r.code(),
             Error::BadCredentials => "bad_credentials",
             Error::Throttled { .. } => "throttled",
+            Error::Busy { .. } => "busy",
+            Error::SessionRequired => "session_required",
             Error::Unauthenticated => "unauthenticated",
             Error::Csrf => "csrf",
             Error::Keys(_) => "keys",
@@ -199,6 +219,7 @@ impl Error {
                 | Error::Signing(_)
                 | Error::Unseal
                 | Error::Unavailable(_)
+                | Error::Busy { .. }
                 | Error::Migration(_)
                 | Error::Database(_)
                 | Error::Integrity(_)

@@ -886,3 +886,106 @@ async fn reads_are_audited(t: TestOffice) {
         String::from_utf8_lossy(&csv)
     );
 }
+
+/// SECURITY.md finding 3: when every password check is taken, a login is
+/// answered at once with `503 busy` and `Retry-After` (no attempt used).
+#[test]
+fn busy_logins_answer_503_with_retry_after() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(t) = office_with(backend, |c| c.password_check_memory_mib = 19) else {
+            continue;
+        };
+        actix_web::rt::System::new().block_on(async move {
+            t.user("clerk", Role::Clerk);
+            let app = app!(&t);
+            let held = t.office.password_checks().try_permit().unwrap();
+            let (status, headers, e, _) = call!(
+                app,
+                post(
+                    "/api/v1/sessions",
+                    None,
+                    json!({"username": "clerk", "password": PASSWORD})
+                )
+            );
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(e["error"]["code"], "busy");
+            assert!(e["error"]["retry_after"].as_u64().unwrap() > 0);
+            assert!(headers.get("retry-after").is_some());
+            drop(held);
+            let _session = login!(app, "clerk");
+        });
+    }
+}
+
+/// SECURITY.md finding 5 over HTTP: a token cannot make tokens (403
+/// `session_required`); a lifetime over the maximum is a field error; a
+/// limited token is refused what it does not allow; the OpenAPI document
+/// says so.
+#[test]
+fn api_tokens_over_http() {
+    run(|t| {
+        Box::pin(async move {
+            t.user("clerk", Role::Clerk);
+            let app = app!(&t);
+            let session = login!(app, "clerk");
+            let (status, _, e, _) = call!(
+                app,
+                post(
+                    "/api/v1/tokens",
+                    Some(&session),
+                    json!({"label": "forever", "valid_for_days": 4_000_000})
+                )
+            );
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(e["error"]["field"], "valid_for_days");
+            assert_eq!(e["error"]["rule"], "too_long");
+            let (status, _, made, _) = call!(
+                app,
+                post(
+                    "/api/v1/tokens",
+                    Some(&session),
+                    json!({"label": "lookup", "permissions": ["cards.read"]})
+                )
+            );
+            assert_eq!(status, StatusCode::CREATED, "{made}");
+            let token = made["token"].as_str().unwrap().to_owned();
+            // A token cannot mint another.
+            let (status, _, e, _) = call!(
+                app,
+                post("/api/v1/tokens", Some(&token), json!({"label": "minted"}))
+            );
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert_eq!(e["error"]["code"], "session_required");
+            // Limited: may not print, though the clerk's role may.
+            let (status, _, e, _) = call!(app, get("/api/v1/print-queue", Some(&token)));
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert_eq!(e["error"]["code"], "forbidden");
+            assert_eq!(e["error"]["reason"], "token_permissions");
+            let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&session)));
+            assert_eq!(status, StatusCode::OK);
+            // A permission outside the role.
+            let (status, _, e, _) = call!(
+                app,
+                post(
+                    "/api/v1/tokens",
+                    Some(&session),
+                    json!({"label": "x", "permissions": ["users.manage"]})
+                )
+            );
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(e["error"]["field"], "permissions");
+            // The listing shows the end and the limit.
+            let (status, _, list, _) = call!(app, get("/api/v1/tokens", Some(&session)));
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(list[0]["permissions"], json!(["cards.read"]));
+            assert!(list[0]["expires_at"].is_string());
+            let (_, _, doc, _) = call!(app, get("/api/v1/openapi.json", None));
+            let req = &doc["components"]["schemas"]["TokenRequest"]["properties"];
+            assert!(req["permissions"].is_object(), "{req}");
+            let responses = &doc["paths"]["/api/v1/tokens"]["post"]["responses"];
+            assert!(responses["403"].is_object(), "{responses}");
+            let responses = &doc["paths"]["/api/v1/sessions"]["post"]["responses"];
+            assert!(responses["503"].is_object(), "{responses}");
+        })
+    });
+}

@@ -272,13 +272,23 @@ fn password_spraying_locks_the_address() {
             t.office
                 .login("clerk0", &secret(PASSWORD), ip("192.0.2.67"))
                 .unwrap();
-            // No address is stored in the clear.
+            // No address is stored in the clear: three rows (the attacker,
+            // the /64, and 192.0.2.67, whose successful logins reserved an
+            // attempt each and gave it back), each under an HMAC.
             assert_eq!(
                 count_where(
                     &t,
                     "SELECT count(*) AS n FROM login_throttle WHERE kind = 'address'"
                 ),
-                2
+                3
+            );
+            assert_eq!(
+                count_where(
+                    &t,
+                    "SELECT count(*) AS n FROM login_throttle WHERE kind = 'address' AND failures > 0"
+                ),
+                0,
+                "the locked rows start empty; a success gives its reservation back"
             );
         },
     );
@@ -528,11 +538,15 @@ fn logins_are_audited() {
                     .unwrap_err();
                 assert!(matches!(e, Error::BadCredentials), "{e:?}");
             }
-            let e = t
-                .office
-                .login("clerk", &secret("another long passphrase here"), addr)
-                .unwrap_err();
-            assert!(matches!(e, Error::Throttled { .. }), "{e:?}");
+            // Refused while locked: nothing is written (SECURITY.md,
+            // finding 1); the lock itself was recorded once.
+            for _ in 0..3 {
+                let e = t
+                    .office
+                    .login("clerk", &secret("another long passphrase here"), addr)
+                    .unwrap_err();
+                assert!(matches!(e, Error::Throttled { .. }), "{e:?}");
+            }
             t.office.set_user_disabled(&admin, "clerk", true).unwrap();
 
             let entries = t
@@ -554,7 +568,6 @@ fn logins_are_audited() {
                 ("clerk", "login_failed", "reason=password"),
                 ("clerk", "login_failed", "reason=password"),
                 ("clerk", "account_locked", "minutes=15"),
-                ("clerk", "login_failed", "reason=locked"),
                 ("boss", "user_disabled", "user=clerk"),
             ];
             let seen_ref: Vec<(&str, &str, &str)> = seen
@@ -571,7 +584,425 @@ fn logins_are_audited() {
             }
             let report = t.office.verify_audit(&auditor).unwrap();
             assert!(report.first_broken.is_none(), "{report}");
-            assert_eq!(report.entries, 11);
+            assert_eq!(report.entries, 10);
+        },
+    );
+}
+
+/// Audit rows whose action and detail are these.
+fn audit_rows(t: &TestOffice, action: &str, detail: &str) -> i64 {
+    count_where(
+        t,
+        &format!(
+            "SELECT count(*) AS n FROM audit_log WHERE action = '{action}' AND detail = '{detail}'"
+        ),
+    )
+}
+
+/// Every audit row.
+fn all_audit_rows(t: &TestOffice) -> i64 {
+    count_where(t, "SELECT count(*) AS n FROM audit_log")
+}
+
+/// SECURITY.md finding 1: refused logins on a locked account cost no write
+/// (16 connections without credentials wrote 22,604 audit rows in 10 s
+/// before); the lock is recorded once.
+#[test]
+fn refusals_of_a_locked_account_write_nothing() {
+    on_both_with(
+        |c| c.login.account_max_failures = 2,
+        |t| {
+            t.user("clerk", Role::Clerk);
+            for i in 0..2 {
+                let r = t.office.login(
+                    "clerk",
+                    &secret("wrong password"),
+                    ip(&format!("192.0.2.{i}")),
+                );
+                assert!(matches!(r, Err(Error::BadCredentials)), "{r:?}");
+            }
+            let rows = all_audit_rows(&t);
+            assert_eq!(audit_rows(&t, "account_locked", "minutes=15"), 1);
+            for i in 0..40 {
+                // Anyone, from anywhere, with any password: refused, and
+                // nothing is written.
+                let password = if i % 2 == 0 { PASSWORD } else { "guess guess" };
+                let r = t
+                    .office
+                    .login("clerk", &secret(password), ip(&format!("198.51.100.{i}")));
+                assert!(matches!(r, Err(Error::Throttled { .. })), "{r:?}");
+            }
+            assert_eq!(all_audit_rows(&t), rows, "a refusal wrote to the audit log");
+            assert_eq!(audit_rows(&t, "account_locked", "minutes=15"), 1);
+            assert_eq!(
+                count_where(&t, "SELECT count(*) AS n FROM login_throttle"),
+                2,
+                "a refusal wrote a throttle row"
+            );
+        },
+    );
+}
+
+/// Fires `n` logins at once (a barrier releases them together) and
+/// returns how many were checked and refused as wrong (`BadCredentials`)
+/// and how many were refused unchecked (`Throttled`). A login answered
+/// `busy` is tried again, so every one is either checked or throttled.
+fn fire_at_once(
+    t: &TestOffice,
+    n: usize,
+    name: impl Fn(usize) -> String + Sync,
+    addr: impl Fn(usize) -> Option<IpAddr> + Sync,
+) -> (usize, usize) {
+    let barrier = std::sync::Barrier::new(n);
+    let results: Vec<Result<_, Error>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let office = t.office.clone();
+                let (barrier, name, addr) = (&barrier, &name, &addr);
+                s.spawn(move || {
+                    barrier.wait();
+                    loop {
+                        let r = office.login(&name(i), &secret("wrong password"), addr(i));
+                        match r {
+                            Err(e) if e.code() == "busy" => {
+                                std::thread::sleep(std::time::Duration::from_millis(5))
+                            }
+                            r => return r.map(|_| ()),
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::BadCredentials)))
+        .count();
+    let throttled = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::Throttled { .. })))
+        .count();
+    assert_eq!(checked + throttled, n, "{results:?}");
+    (checked, throttled)
+}
+
+/// SECURITY.md finding 2: an attempt is reserved before its password is
+/// checked, so 64 parallel guesses at one account check at most the
+/// account's limit of passwords (31 of 64 were checked with a limit of 5
+/// before).
+#[test]
+fn parallel_guesses_at_one_account_check_at_most_the_limit() {
+    on_both_with(
+        |c| {
+            c.login.account_max_failures = 5;
+            c.login.address_max_failures = 1000;
+        },
+        |t| {
+            t.user("clerk", Role::Clerk);
+            let (checked, _) = fire_at_once(
+                &t,
+                64,
+                |_| "clerk".to_owned(),
+                |i| ip(&format!("198.51.100.{i}")),
+            );
+            assert!(checked <= 5, "{checked} passwords checked, limit 5");
+            assert!(checked >= 1);
+            assert!(
+                audit_rows(&t, "login_failed", "reason=password") <= 5,
+                "more failures recorded than the limit"
+            );
+            assert_eq!(audit_rows(&t, "account_locked", "minutes=15"), 1);
+            // The account is locked now, even for the right password.
+            assert!(matches!(
+                t.office.login("clerk", &secret(PASSWORD), ip("192.0.2.1")),
+                Err(Error::Throttled { .. })
+            ));
+        },
+    );
+}
+
+/// SECURITY.md finding 2, per address: 64 parallel guesses from one
+/// address over many names check at most the address's limit (44 were
+/// checked with a limit of 20 before).
+#[test]
+fn parallel_guesses_from_one_address_check_at_most_the_limit() {
+    on_both_with(
+        |c| {
+            c.login.account_max_failures = 1000;
+            c.login.address_max_failures = 20;
+        },
+        |t| {
+            t.user("clerk", Role::Clerk);
+            let before = t.office.password_checks().verifications();
+            let (checked, _) = fire_at_once(
+                &t,
+                64,
+                |i| {
+                    if i % 4 == 0 {
+                        "clerk".to_owned()
+                    } else {
+                        format!("ghost{i}")
+                    }
+                },
+                |_| ip("192.0.2.66"),
+            );
+            assert!(checked <= 20, "{checked} passwords checked, limit 20");
+            assert!(checked >= 1);
+            let verified = t.office.password_checks().verifications() - before;
+            assert_eq!(verified, u64::try_from(checked).unwrap());
+            // The address is locked now; a right password from elsewhere
+            // still works (and clears nothing it should not).
+            assert!(matches!(
+                t.office.login("clerk", &secret(PASSWORD), ip("192.0.2.66")),
+                Err(Error::Throttled { .. })
+            ));
+            t.office
+                .login("clerk", &secret(PASSWORD), ip("192.0.2.67"))
+                .unwrap();
+        },
+    );
+}
+
+/// A right password gives the address's reservation back: logins that
+/// succeed never lock an office's shared address.
+#[test]
+fn successful_logins_do_not_use_up_the_address_limit() {
+    on_both_with(
+        |c| c.login.address_max_failures = 3,
+        |t| {
+            t.user("clerk", Role::Clerk);
+            let office_nat = ip("192.0.2.80");
+            for _ in 0..10 {
+                t.office
+                    .login("clerk", &secret(PASSWORD), office_nat)
+                    .unwrap();
+            }
+            assert_eq!(
+                count_where(
+                    &t,
+                    "SELECT count(*) AS n FROM login_throttle WHERE failures > 0"
+                ),
+                0
+            );
+        },
+    );
+}
+
+/// SECURITY.md finding 3: at most `password_check_memory_mib / 19` argon2
+/// runs at once; beyond that login, password changes, resets and new users
+/// are refused at once with `busy` (and no attempt is used up).
+#[test]
+fn password_checks_are_bounded() {
+    on_both_with(
+        |c| {
+            c.password_check_memory_mib = 19;
+            c.login.account_max_failures = 3;
+        },
+        |t| {
+            let admin = t.user("boss", Role::Admin);
+            let clerk = t.user("clerk", Role::Clerk);
+            assert_eq!(t.office.password_checks().capacity(), 1);
+            let held = t.office.password_checks().try_permit().unwrap();
+            for _ in 0..5 {
+                let e = t
+                    .office
+                    .login("clerk", &secret("wrong password"), ip("192.0.2.5"))
+                    .unwrap_err();
+                assert!(matches!(e, Error::Busy { retry_after_secs } if retry_after_secs > 0));
+                assert_eq!(e.code(), "busy");
+                assert!(!e.is_client_error());
+            }
+            let busy = |r: citycard::Result<()>| matches!(r, Err(Error::Busy { .. }));
+            assert!(busy(t.office.change_own_password(
+                &clerk,
+                &secret(PASSWORD),
+                &secret("a new long password"),
+                None
+            )));
+            assert!(busy(t.office.set_password(
+                &admin,
+                "clerk",
+                &secret("a new long password"),
+                false
+            )));
+            assert!(busy(
+                t.office
+                    .create_user(&admin, "new", Role::Clerk, &secret(PASSWORD), false)
+                    .map(|_| ())
+            ));
+            drop(held);
+            // Refused while busy cost no attempt: the account is not locked.
+            t.office
+                .login("clerk", &secret(PASSWORD), ip("192.0.2.5"))
+                .unwrap();
+            assert_eq!(audit_rows(&t, "login_failed", "reason=password"), 0);
+        },
+    );
+}
+
+/// SECURITY.md finding 5: API tokens end with a password change or reset,
+/// live at most `api_token_max_days`, are made only from a password
+/// session, and may be limited to some of the owner's permissions.
+#[test]
+fn api_tokens_are_bounded() {
+    use citycard::office::actor::Permission;
+    on_both(|t| {
+        let admin = t.user("boss", Role::Admin);
+        t.user("clerk", Role::Clerk);
+        let login = || {
+            t.office
+                .login("clerk", &secret(PASSWORD), ip("192.0.2.1"))
+                .unwrap()
+        };
+        let s = login();
+        // A maximum lifetime (90 days by default), never unbounded.
+        let e = t
+            .office
+            .create_api_token(&s.actor, "forever", Some(4_000_000))
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.rule()),
+            ("invalid_input", Some(citycard::error::Rule::TooLong))
+        );
+        assert!(e.to_string().starts_with("valid_for_days"), "{e}");
+        assert!(t.office.create_api_token(&s.actor, "x", Some(91)).is_err());
+        assert!(t.office.create_api_token(&s.actor, "x", Some(0)).is_err());
+        t.office.create_api_token(&s.actor, "x", Some(90)).unwrap();
+        let api = t.office.create_api_token(&s.actor, "desk", None).unwrap();
+        let listed = t.office.list_api_tokens(&s.actor).unwrap();
+        let desk = listed.iter().find(|x| x.id == api.id).unwrap();
+        let life = desk.expires_at.unwrap() - desk.created_at;
+        assert_eq!(life.whole_days(), 90);
+        let tok = api.token.expose_secret().to_owned();
+
+        // A token cannot mint tokens (nor change the password).
+        let by_token = t.office.authenticate_bearer(&tok).unwrap().actor;
+        let e = t
+            .office
+            .create_api_token(&by_token, "minted", None)
+            .unwrap_err();
+        assert_eq!(e.code(), "session_required");
+        let e = t
+            .office
+            .change_own_password(
+                &by_token,
+                &secret(PASSWORD),
+                &secret("a new long password"),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(e.code(), "session_required");
+
+        // Limited to a part of the role, enforced on every request.
+        let read_only = t
+            .office
+            .create_limited_api_token(
+                &s.actor,
+                "lookup",
+                Some(7),
+                Some(&["cards.read".to_owned()]),
+            )
+            .unwrap();
+        let limited = t
+            .office
+            .authenticate_bearer(read_only.token.expose_secret())
+            .unwrap()
+            .actor;
+        limited.require(Permission::SearchCards).unwrap();
+        let e = limited.require(Permission::IssueCards).unwrap_err();
+        assert_eq!(e.code(), "forbidden");
+        assert_eq!(
+            t.office.print_queue(&limited).unwrap_err().code(),
+            "forbidden"
+        );
+        let listed = t.office.list_api_tokens(&s.actor).unwrap();
+        let entry = listed.iter().find(|x| x.id == read_only.id).unwrap();
+        assert_eq!(entry.permissions, Some(vec![Permission::SearchCards]));
+        // Not beyond the owner's role, and only known permissions.
+        for bad in [vec!["users.manage"], vec!["cards.fly"], vec![]] {
+            let codes: Vec<String> = bad.iter().map(|s| (*s).to_owned()).collect();
+            let e = t
+                .office
+                .create_limited_api_token(&s.actor, "x", None, Some(&codes))
+                .unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{bad:?}");
+            assert!(e.to_string().starts_with("permissions"), "{e}");
+        }
+
+        // The maximum holds for tokens made before it (no end stored).
+        let old = t.office.create_api_token(&s.actor, "old", None).unwrap();
+        t.sql(&format!(
+            "UPDATE api_tokens SET expires_at = NULL, created_at = '2026-01-01 00:00:00' WHERE id = {}",
+            old.id
+        ));
+        assert!(
+            t.office
+                .authenticate_bearer(old.token.expose_secret())
+                .is_err()
+        );
+
+        // A password change ends every token…
+        t.office.authenticate_bearer(&tok).unwrap();
+        t.office
+            .change_own_password(
+                &s.actor,
+                &secret(PASSWORD),
+                &secret("a new long password"),
+                Some(&s.token),
+            )
+            .unwrap();
+        assert!(t.office.authenticate_bearer(&tok).is_err());
+        assert!(
+            t.office
+                .authenticate_bearer(read_only.token.expose_secret())
+                .is_err()
+        );
+        // …and so does an admin's reset.
+        let s = t
+            .office
+            .login("clerk", &secret("a new long password"), ip("192.0.2.1"))
+            .unwrap();
+        let api = t
+            .office
+            .create_api_token(&s.actor, "after", Some(30))
+            .unwrap();
+        t.office
+            .authenticate_bearer(api.token.expose_secret())
+            .unwrap();
+        t.office
+            .set_password(&admin, "clerk", &secret(PASSWORD), false)
+            .unwrap();
+        assert!(
+            t.office
+                .authenticate_bearer(api.token.expose_secret())
+                .is_err()
+        );
+        let _ = login;
+    });
+}
+
+/// Reservations that never settle (a server that crashed mid-check) do not
+/// hold an account shut for good: the next attempt locks it, once, and the
+/// lock ends.
+#[test]
+fn unsettled_reservations_lock_the_account_for_a_while() {
+    on_both_with(
+        |c| c.login.account_max_failures = 3,
+        |t| {
+            t.user("clerk", Role::Clerk);
+            t.sql("UPDATE users SET failed_logins = 3");
+            for _ in 0..3 {
+                assert!(matches!(
+                    t.office.login("clerk", &secret(PASSWORD), ip("192.0.2.9")),
+                    Err(Error::Throttled { .. })
+                ));
+            }
+            assert_eq!(audit_rows(&t, "account_locked", "minutes=15"), 1);
+            t.sql("UPDATE users SET locked_until = '2000-01-01 00:00:00'");
+            t.office
+                .login("clerk", &secret(PASSWORD), ip("192.0.2.9"))
+                .unwrap();
         },
     );
 }

@@ -1931,3 +1931,81 @@ async fn auditor_downloads_and_checks_a_checkpoint_on(t: TestOffice) {
     let (status, _) = get(&app, &clerk, "/audit/checkpoint").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[test]
+fn login_goes_back_only_to_a_path_of_this_site() {
+    run(|t| Box::pin(login_goes_back_only_to_a_path_of_this_site_on(t)));
+}
+
+/// SECURITY.md finding 8: `next=/\t/evil.example/` went into `Location`
+/// as it was, and Chromium (which drops tabs from URLs) followed it to
+/// `//evil.example/`. Only a plain path of this site is kept now; anything
+/// else falls back to `/`, and the login page does not carry it on.
+async fn login_goes_back_only_to_a_path_of_this_site_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    for (next, expected) in [
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        ("/ /evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("\\\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\u{200b}/evil.example/", "/"),
+        ("/search?q=1", "/search?q=1"),
+    ] {
+        let req = TestRequest::post()
+            .uri("/login")
+            .set_form([
+                ("username", "clerk1"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&res), expected, "{next:?}");
+    }
+    // The form does not carry a bad target on either.
+    let (status, html) = get(&app, "", "/login?next=/%09/evil.example/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("evil.example"), "{html}");
+}
+
+#[test]
+fn busy_login_answers_503_in_the_clerks_language() {
+    run_with(
+        |c| c.password_check_memory_mib = 19,
+        |t| Box::pin(busy_login_answers_503_in_the_clerks_language_on(t)),
+    );
+}
+
+/// SECURITY.md finding 3: when every password check is taken, the login
+/// page answers `503` at once, with `Retry-After` and a message in the
+/// clerk's language.
+async fn busy_login_answers_503_in_the_clerks_language_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let held = t.office.password_checks().try_permit().unwrap();
+    for (lang, text) in [
+        ("en", "The office is busy checking other passwords."),
+        (
+            "de",
+            "Die Ausgabestelle prüft gerade viele andere Passwörter.",
+        ),
+    ] {
+        let req = TestRequest::post()
+            .uri(&format!("/login?lang={lang}"))
+            .set_form([("username", "clerk1"), ("password", PASSWORD), ("next", "")])
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(res.headers().get(header::RETRY_AFTER).is_some());
+        let html = body_of(res).await;
+        assert!(html.contains(text), "{html}");
+    }
+    drop(held);
+    login(&app, "clerk1").await;
+}

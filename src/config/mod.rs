@@ -24,6 +24,8 @@
 //! | `photo_retention` | `CITYCARD_PHOTO_RETENTION` | `after-printing`, or a number of days after printing |
 //! | `session_idle_minutes` | `CITYCARD_SESSION_IDLE_MINUTES` | `30` |
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |
+//! | `api_token_max_days` | `CITYCARD_API_TOKEN_MAX_DAYS` | `90` (1 to 3650; the longest an API token may live, and the lifetime of one made without `valid_for_days`) |
+//! | `password_check_memory_mib` | `CITYCARD_PASSWORD_CHECK_MEMORY_MIB` | `256` (19 to 65536): memory for password checks (19 MiB each) running at once, 13 by default; more logins at once are answered `503 busy` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
 //! | `[tls] cert` | `CITYCARD_TLS_CERT` | none (plain HTTP); both or neither |
@@ -142,6 +144,12 @@ pub struct Config {
     pub session_idle_timeout: Duration,
     /// A session ends after this long in any case.
     pub session_max_lifetime: Duration,
+    /// The longest an API token may live, in days (also the lifetime of a
+    /// token made without one).
+    pub api_token_max_days: u32,
+    /// Memory for password checks running at once, in MiB (each argon2id
+    /// run takes 19 MiB): `password_check_memory_mib / 19` checks at once.
+    pub password_check_memory_mib: u32,
     /// Days until the next-update date of a newly signed revocation list.
     pub revocation_list_days: u16,
     /// Connections in the database pool.
@@ -187,6 +195,8 @@ impl Config {
             photo_retention: PhotoRetention::AfterPrinting,
             session_idle_timeout: Duration::ZERO,
             session_max_lifetime: Duration::ZERO,
+            api_token_max_days: 0,
+            password_check_memory_mib: 0,
             revocation_list_days: 0,
             db_pool_size: 0,
             tls: None,

@@ -197,6 +197,28 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        key: "api_token_max_days",
+        env: "CITYCARD_API_TOKEN_MAX_DAYS",
+        toml: TomlType::Integer,
+        default: Some("90"),
+        doc: " (1 to 3650; the longest an API token may live, and the lifetime of one made without `valid_for_days`)",
+        apply: |c, v| {
+            c.api_token_max_days = number(v, 1, 3650)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "password_check_memory_mib",
+        env: "CITYCARD_PASSWORD_CHECK_MEMORY_MIB",
+        toml: TomlType::Integer,
+        default: Some("256"),
+        doc: " (19 to 65536): memory for password checks (19 MiB each) running at once, 13 by default; more logins at once are answered `503 busy`",
+        apply: |c, v| {
+            c.password_check_memory_mib = number(v, 19, 65_536)?;
+            Ok(())
+        },
+    },
+    Setting {
         key: "revocation_list_days",
         env: "CITYCARD_REVOCATION_LIST_DAYS",
         toml: TomlType::Integer,

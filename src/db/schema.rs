@@ -38,6 +38,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        permissions -> Nullable<Text>,
     }
 }
 

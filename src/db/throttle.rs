@@ -7,86 +7,139 @@ use crate::error::Result;
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-/// Until when a throttle row is locked (`None`: no row, or not locked).
-pub fn locked_until(conn: &mut DbConnection, subject: &[u8]) -> Result<Option<PrimitiveDateTime>> {
-    Ok(login_throttle::table
-        .find(subject)
-        .select(login_throttle::locked_until)
-        .first(conn)
-        .optional()?
-        .flatten())
+/// A throttle row's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleState {
+    /// Failures in the window (password checks in progress included).
+    pub failures: i32,
+    /// When the window began.
+    pub window_start: PrimitiveDateTime,
+    /// Locked until then.
+    pub locked_until: Option<PrimitiveDateTime>,
 }
 
-/// Counts one failure on a row: one more within the window (from `cutoff`
-/// on), else a new window from `now`, else a new row. Every change is an
-/// atomic increment (never read-modify-write), so parallel failures are all
-/// counted on PostgreSQL too. Returns the failures in the window.
-pub fn add_failure(
+/// A throttle row's state (`None`: no row).
+pub fn state(conn: &mut DbConnection, subject: &[u8]) -> Result<Option<ThrottleState>> {
+    Ok(login_throttle::table
+        .find(subject)
+        .select((
+            login_throttle::failures,
+            login_throttle::window_start,
+            login_throttle::locked_until,
+        ))
+        .first::<(i32, PrimitiveDateTime, Option<PrimitiveDateTime>)>(conn)
+        .optional()?
+        .map(|(failures, window_start, locked_until)| ThrottleState {
+            failures,
+            window_start,
+            locked_until,
+        }))
+}
+
+/// Reserves one login attempt on a row before a password is checked: one
+/// more failure within the window (from `cutoff` on) while under `max`, else
+/// a new window from `now`, else a new row; never while the row is locked.
+/// Every change is one conditional update (never read-modify-write): on
+/// PostgreSQL a parallel reservation waits for the row lock and re-reads
+/// the condition, so at most `max` succeed in a window on either backend.
+/// Whether it was reserved.
+pub fn reserve(
     conn: &mut DbConnection,
     subject: &[u8],
     kind: &str,
+    max: i32,
     cutoff: PrimitiveDateTime,
     now: PrimitiveDateTime,
-) -> Result<i32> {
-    let row = || login_throttle::table.find(subject);
-    // Within the window: one more.
-    let mut n = diesel::update(row().filter(login_throttle::window_start.gt(cutoff)))
-        .set(login_throttle::failures.eq(login_throttle::failures + 1))
-        .execute(conn)?;
-    if n == 0 {
-        // The window has passed: start a new one.
-        n = diesel::update(row().filter(login_throttle::window_start.le(cutoff)))
-            .set((
+) -> Result<bool> {
+    if reserve_in_row(conn, subject, max, cutoff, now)? {
+        return Ok(true);
+    }
+    // No row yet, or a refusal. Another login may insert the row at the same
+    // moment: the insert runs in a savepoint, and a conflict means the row
+    // is there now, so the reservation is tried on it once more.
+    let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::insert_into(login_throttle::table)
+            .values((
+                login_throttle::subject.eq(subject),
+                login_throttle::kind.eq(kind),
                 login_throttle::failures.eq(1),
                 login_throttle::window_start.eq(now),
+                login_throttle::locked_until.eq(None::<PrimitiveDateTime>),
             ))
-            .execute(conn)?;
+            .execute(c)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => reserve_in_row(conn, subject, max, cutoff, now),
+        Err(e) => Err(e.into()),
     }
-    if n == 0 {
-        // No row yet. Another login may insert it at the same moment: the
-        // insert runs in a savepoint, and a conflict becomes an increment.
-        let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
-            diesel::insert_into(login_throttle::table)
-                .values((
-                    login_throttle::subject.eq(subject),
-                    login_throttle::kind.eq(kind),
-                    login_throttle::failures.eq(1),
-                    login_throttle::window_start.eq(now),
-                    login_throttle::locked_until.eq(None::<PrimitiveDateTime>),
-                ))
-                .execute(c)
-        });
-        match inserted {
-            Ok(_) => {}
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => {
-                diesel::update(row())
-                    .set(login_throttle::failures.eq(login_throttle::failures + 1))
-                    .execute(conn)?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(row().select(login_throttle::failures).first(conn)?)
 }
 
-/// Locks a row until then (a new window from `now`, no failures).
-pub fn lock(
+/// [`reserve`] on an existing row: `false` when there is none, or it is
+/// locked or at the limit.
+fn reserve_in_row(
     conn: &mut DbConnection,
     subject: &[u8],
+    max: i32,
+    cutoff: PrimitiveDateTime,
     now: PrimitiveDateTime,
-    until: PrimitiveDateTime,
-) -> Result<()> {
-    diesel::update(login_throttle::table.find(subject))
-        .set((
-            login_throttle::failures.eq(0),
-            login_throttle::window_start.eq(now),
-            login_throttle::locked_until.eq(Some(until)),
-        ))
+) -> Result<bool> {
+    use login_throttle::{failures, locked_until, window_start};
+    let row = || login_throttle::table.find(subject);
+    let free = || locked_until.is_null().or(locked_until.le(now));
+    // Within the window and under the limit: one more.
+    let n = diesel::update(
+        row()
+            .filter(window_start.gt(cutoff))
+            .filter(failures.lt(max))
+            .filter(free()),
+    )
+    .set(failures.eq(failures + 1))
+    .execute(conn)?;
+    if n == 1 {
+        return Ok(true);
+    }
+    // The window has passed: a new one.
+    let n = diesel::update(row().filter(window_start.le(cutoff)).filter(free()))
+        .set((failures.eq(1), window_start.eq(now)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Gives back a reservation whose password was right (it is no failure).
+pub fn release(conn: &mut DbConnection, subject: &[u8]) -> Result<()> {
+    use login_throttle::failures;
+    diesel::update(login_throttle::table.find(subject).filter(failures.gt(0)))
+        .set(failures.eq(failures - 1))
         .execute(conn)?;
     Ok(())
+}
+
+/// Locks a row until then once it has `max` failures (a new window from
+/// `now`, no failures). Whether it was locked now: of parallel failures,
+/// only one finds the count at the limit.
+pub fn lock_at_limit(
+    conn: &mut DbConnection,
+    subject: &[u8],
+    max: i32,
+    now: PrimitiveDateTime,
+    until: PrimitiveDateTime,
+) -> Result<bool> {
+    let n = diesel::update(
+        login_throttle::table
+            .find(subject)
+            .filter(login_throttle::failures.ge(max)),
+    )
+    .set((
+        login_throttle::failures.eq(0),
+        login_throttle::window_start.eq(now),
+        login_throttle::locked_until.eq(Some(until)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Deletes rows whose window began before `cutoff` and that are not

@@ -22,12 +22,20 @@ pub struct TokenRow {
     pub expires_at: Option<PrimitiveDateTime>,
     /// Revoked then.
     pub revoked_at: Option<PrimitiveDateTime>,
+    /// The permissions it is limited to (codes separated by spaces; `None`:
+    /// the owner's role).
+    pub permissions: Option<String>,
 }
 
 /// An API token with its user, as found by its hash.
 pub struct TokenUser {
     /// Id.
     pub id: i64,
+    /// Created.
+    pub created_at: PrimitiveDateTime,
+    /// The permissions it is limited to (codes separated by spaces; `None`:
+    /// the owner's role).
+    pub permissions: Option<String>,
     /// Ends then.
     pub expires_at: Option<PrimitiveDateTime>,
     /// Revoked then.
@@ -46,6 +54,7 @@ pub fn insert(
     label: &str,
     now: PrimitiveDateTime,
     expires_at: Option<PrimitiveDateTime>,
+    permissions: Option<&str>,
 ) -> Result<i64> {
     diesel::insert_into(api_tokens::table)
         .values((
@@ -54,6 +63,7 @@ pub fn insert(
             api_tokens::label.eq(label),
             api_tokens::created_at.eq(now),
             api_tokens::expires_at.eq(expires_at),
+            api_tokens::permissions.eq(permissions),
         ))
         .execute(c)?;
     Ok(api_tokens::table
@@ -66,6 +76,8 @@ pub fn insert(
 pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<TokenUser>> {
     type Row = (
         i64,
+        PrimitiveDateTime,
+        Option<String>,
         Option<PrimitiveDateTime>,
         Option<PrimitiveDateTime>,
         Option<PrimitiveDateTime>,
@@ -76,6 +88,8 @@ pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<TokenUser>
         .filter(api_tokens::token_hash.eq(token_hash))
         .select((
             api_tokens::id,
+            api_tokens::created_at,
+            api_tokens::permissions,
             api_tokens::expires_at,
             api_tokens::revoked_at,
             api_tokens::last_used_at,
@@ -84,8 +98,10 @@ pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<TokenUser>
         .first(c)
         .optional()?;
     Ok(found.map(
-        |(id, expires_at, revoked_at, last_used_at, user)| TokenUser {
+        |(id, created_at, permissions, expires_at, revoked_at, last_used_at, user)| TokenUser {
             id,
+            created_at,
+            permissions,
             expires_at,
             revoked_at,
             last_used_at,
@@ -114,6 +130,7 @@ pub fn of_user(c: &mut DbConnection, user_id: i64) -> Result<Vec<TokenRow>> {
             api_tokens::last_used_at,
             api_tokens::expires_at,
             api_tokens::revoked_at,
+            api_tokens::permissions,
         ))
         .load(c)?)
 }

@@ -23,6 +23,9 @@ pub struct UserRow {
     pub must_change_password: bool,
     /// Disabled users cannot log in.
     pub disabled: bool,
+    /// Consecutive failed logins, counting the password checks in progress
+    /// (each is reserved before the password is looked at).
+    pub failed_logins: i32,
     /// Locked after failed logins until then.
     pub locked_until: Option<PrimitiveDateTime>,
     /// Created.
@@ -141,26 +144,53 @@ pub fn set_disabled(c: &mut DbConnection, user_id: i64, disabled: bool) -> Resul
     Ok(())
 }
 
-/// Counts one failed login (an atomic increment); returns the count.
-pub fn add_failed_login(c: &mut DbConnection, user_id: i64) -> Result<i32> {
-    diesel::update(users::table.find(user_id))
-        .set(users::failed_logins.eq(users::failed_logins + 1))
-        .execute(c)?;
-    Ok(users::table
-        .find(user_id)
-        .select(users::failed_logins)
-        .first(c)?)
+/// Reserves one login attempt on an account before its password is
+/// checked: one atomic conditional increment, which succeeds only while the
+/// account is not locked and has fewer than `max` failures (checks in
+/// progress included). On PostgreSQL a parallel reservation waits for the
+/// row lock and re-reads the condition, so at most `max` succeed on either
+/// backend. Whether it was reserved.
+pub fn reserve_attempt(
+    c: &mut DbConnection,
+    user_id: i64,
+    max: i32,
+    now: PrimitiveDateTime,
+) -> Result<bool> {
+    let n = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::failed_logins.lt(max))
+            .filter(
+                users::locked_until
+                    .is_null()
+                    .or(users::locked_until.le(now)),
+            ),
+    )
+    .set(users::failed_logins.eq(users::failed_logins + 1))
+    .execute(c)?;
+    Ok(n == 1)
 }
 
-/// Locks an account until then (and resets its failure count).
-pub fn lock(c: &mut DbConnection, user_id: i64, until: PrimitiveDateTime) -> Result<()> {
-    diesel::update(users::table.find(user_id))
-        .set((
-            users::failed_logins.eq(0),
-            users::locked_until.eq(Some(until)),
-        ))
-        .execute(c)?;
-    Ok(())
+/// Locks an account until then once it has `max` failures (and resets its
+/// count). Whether it was locked now: of parallel failures, only the one
+/// that finds the count at the limit locks (and is recorded).
+pub fn lock_at_limit(
+    c: &mut DbConnection,
+    user_id: i64,
+    max: i32,
+    until: PrimitiveDateTime,
+) -> Result<bool> {
+    let n = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::failed_logins.ge(max)),
+    )
+    .set((
+        users::failed_logins.eq(0),
+        users::locked_until.eq(Some(until)),
+    ))
+    .execute(c)?;
+    Ok(n == 1)
 }
 
 /// Clears the failure count and lock after a successful login.

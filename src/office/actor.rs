@@ -93,6 +93,39 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 9] = [
+        Permission::IssueCards,
+        Permission::SearchCards,
+        Permission::PrintCards,
+        Permission::ReprintCards,
+        Permission::RevokeCards,
+        Permission::EraseResidents,
+        Permission::ManageUsers,
+        Permission::ManageKeys,
+        Permission::ReadAudit,
+    ];
+
+    /// The stable code an API token's `permissions` list names it by.
+    pub fn code(self) -> &'static str {
+        match self {
+            Permission::IssueCards => "cards.issue",
+            Permission::SearchCards => "cards.read",
+            Permission::PrintCards => "cards.print",
+            Permission::ReprintCards => "cards.reprint",
+            Permission::RevokeCards => "cards.revoke",
+            Permission::EraseResidents => "residents.erase",
+            Permission::ManageUsers => "users.manage",
+            Permission::ManageKeys => "keys.manage",
+            Permission::ReadAudit => "audit.read",
+        }
+    }
+
+    /// The permission of a code (`None`: no such permission).
+    pub fn from_code(code: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.code() == code)
+    }
+
     /// What it allows, for messages: "a clerk may not {…}".
     pub fn describe(self) -> &'static str {
         match self {
@@ -122,6 +155,27 @@ pub struct Actor {
     pub office: String,
     /// The user has a one-time password and may do nothing but change it.
     pub must_change_password: bool,
+    /// Set when the request came with an API token (not a password
+    /// session): what the token is limited to.
+    pub api_token: Option<TokenScope>,
+}
+
+/// What an API token may do: its owner's role, or a part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenScope {
+    /// The token's id.
+    pub token_id: i64,
+    /// The permissions the token is limited to (`None`: the owner's whole
+    /// role). The role still decides too: a token never does more than its
+    /// owner's role of the moment allows.
+    pub permissions: Option<Vec<Permission>>,
+}
+
+impl TokenScope {
+    /// Whether the token allows the permission (the role aside).
+    pub fn allows(&self, p: Permission) -> bool {
+        self.permissions.as_ref().is_none_or(|ps| ps.contains(&p))
+    }
 }
 
 impl Actor {
@@ -134,6 +188,7 @@ impl Actor {
             role: Role::Admin,
             office: office.to_owned(),
             must_change_password: false,
+            api_token: None,
         }
     }
 
@@ -153,11 +208,17 @@ impl Actor {
         }
     }
 
-    /// Refuses unless the actor's role has the permission (and no password
-    /// change is pending).
+    /// Refuses unless the actor's role has the permission, an API token the
+    /// request came with allows it too, and no password change is pending.
     pub fn require(&self, p: Permission) -> Result<()> {
         if self.must_change_password {
             return Err(Error::PasswordChangeRequired);
+        }
+        let token_allows = self.api_token.as_ref().is_none_or(|t| t.allows(p));
+        if !token_allows {
+            return Err(Error::TokenForbidden {
+                action: p.describe(),
+            });
         }
         if self.role.allows(p) {
             Ok(())

@@ -64,6 +64,8 @@ struct Inner {
     revocations_cache: Mutex<Option<(Instant, Option<Vec<u8>>)>>,
     /// The card templates and fonts, loaded once.
     printer: SharedPrinter,
+    /// The bound on argon2id runs at once.
+    password_checks: accounts::PasswordChecks,
 }
 
 /// The office: cheap to clone (one shared inner value), safe to share
@@ -129,6 +131,7 @@ impl Office {
                 publish_lock: Mutex::new(()),
                 revocations_cache: Mutex::new(None),
                 printer: SharedPrinter::new(config),
+                password_checks: accounts::PasswordChecks::new(config.password_check_memory_mib),
             }),
         };
         let indexed = office.index_for_search()?;
@@ -141,6 +144,12 @@ impl Office {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The bound on password checks running at once: login and password
+    /// changes take a permit from it (tests hold one to fill it).
+    pub fn password_checks(&self) -> &accounts::PasswordChecks {
+        &self.inner.password_checks
     }
 
     /// The database.

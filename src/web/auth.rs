@@ -222,10 +222,18 @@ pub fn require(actor: &Actor, p: Permission) -> Result<(), AppError> {
 }
 
 /// Refuses unless the actor's role is one of `roles` (and no password
-/// change is pending).
+/// change is pending). An API token limited to some permissions never
+/// passes a check by role alone: use [`require`] with the permission.
 pub fn require_role(actor: &Actor, roles: &[Role]) -> Result<(), AppError> {
     if actor.must_change_password {
         return Err(crate::Error::PasswordChangeRequired.into());
+    }
+    if actor
+        .api_token
+        .as_ref()
+        .is_some_and(|t| t.permissions.is_some())
+    {
+        return Err(crate::Error::TokenForbidden { action: "do this" }.into());
     }
     if roles.contains(&actor.role) {
         Ok(())

@@ -9,7 +9,7 @@
 //!   | code | status | meaning |
 //!   |---|---|---|
 //!   | `unauthorized` | 401 | no valid session/token, or a wrong user name or password |
-//!   | `forbidden` | 403 | the role may not do this |
+//!   | `forbidden` | 403 | the role may not do this; `reason` is `token_permissions` when the API token is limited to permissions without this one |
 //!   | `password_change_required` | 403 | a one-time password must be changed first |
 //!   | `csrf` | 403 | the form's CSRF token does not match the session |
 //!   | `not_found` | 404 | no such card, user, route |
@@ -20,6 +20,8 @@
 //!   | `possible_duplicate` | 409 | a resident with that name and birth date exists; `cards` lists their cards |
 //!   | `conflict` | 409 | the record's state does not allow it (already revoked, name taken, …); an account rule adds `reason`: `own_account`, `last_admin`, `last_admin_role` |
 //!   | `throttled` | 429 | too many failed logins; `retry_after` seconds (also a `Retry-After` header) |
+//!   | `busy` | 503 | every password check the office runs at once is taken (login, password change, new user); `retry_after` seconds (also a `Retry-After` header) |
+//!   | `session_required` | 403 | an API token may not do this (make a token, change the password): sign in with a password |
 //!   | `payload_too_large` | 413 | the body is over the limit |
 //!   | `unsupported_media_type` | 415 | the body is not JSON (API) |
 //!   | `unavailable` | 503 | the database or the signing keys are not usable |
@@ -184,7 +186,7 @@ impl AppError {
     /// For an HTML `unauthorized`: the path to come back to after login
     /// (only a local path is kept).
     pub fn with_next(mut self, path: &str) -> Self {
-        if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+        if let Some(path) = super::redirect::safe_next(path) {
             self.0.next = Some(path.to_owned());
         }
         self
@@ -319,6 +321,8 @@ impl From<DomainError> for AppError {
         let message = e.to_string();
         match &e {
             E::Forbidden { .. } => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::TokenForbidden { .. } => Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+                .with_extra("reason", "token_permissions".into()),
             E::PasswordChangeRequired => {
                 Self::new(StatusCode::FORBIDDEN, "password_change_required", message)
             }
@@ -369,6 +373,14 @@ impl From<DomainError> for AppError {
                 err.0.retry_after = Some(*retry_after_secs);
                 err
             }
+            E::Busy { retry_after_secs } => {
+                // Not logged: it is the bound working, and a flood of it
+                // would flood the log.
+                let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+                err.0.retry_after = Some(*retry_after_secs);
+                err
+            }
+            E::SessionRequired => Self::new(StatusCode::FORBIDDEN, "session_required", message),
             E::Unavailable(_) => {
                 log_server_error(&e);
                 Self::unavailable("the database is unavailable; try again shortly")

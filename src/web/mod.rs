@@ -29,6 +29,7 @@ pub mod desk;
 pub mod error;
 pub mod export;
 pub mod forms;
+pub mod redirect;
 pub mod state;
 pub mod ui;
 

@@ -86,6 +86,7 @@ impl TestOffice {
             role,
             office: self.office.office_name().to_owned(),
             must_change_password: false,
+            api_token: None,
         }
     }
 

@@ -1,13 +1,22 @@
-//! Logging in, step by step: look the account up (with the throttle state),
-//! refuse while locked, verify the password (always hashed once, existing
-//! user or not), then either count the failure or open a session. The
-//! audit log names the account, never the address or the password.
+//! Logging in, step by step: look the account up with the throttle state
+//! and refuse while locked (a read: a refusal writes nothing), take a
+//! password-check permit (or answer `busy`), reserve the attempt on every
+//! throttle subject (one write; refused if a parallel attempt took the last
+//! one), verify the password (always hashed once, existing user or not),
+//! then settle: open a session, or keep the reservation as the failure and
+//! lock at the limit. The audit log names the account, never the address or
+//! the password.
 
-use super::passwords::{dummy_hash, verify_password};
+use super::password_checks::PasswordCheckPermit;
+use super::passwords::dummy_hash;
 use super::sessions::NewSession;
-use super::throttle::{count_account_failure, count_throttle_failure, secs_until};
+use super::throttle::{
+    account_refused_until, reserve_account, reserve_row, row_refused_until, secs_until,
+    settle_account_failure, settle_row_failure,
+};
 use super::users::normalize_username;
-use crate::db::{self, users::UserRow};
+use crate::config::LoginThrottle;
+use crate::db::{self, DbConnection, users::UserRow};
 use crate::error::{Error, Result};
 use crate::office::Office;
 use crate::office::audit::{self, AuditAction};
@@ -31,6 +40,10 @@ impl Office {
     /// Logs in. `client` is the client's address (for throttling; `None`
     /// when there is none, e.g. a local tool). A user with a one-time
     /// password gets a session whose actor may only change the password.
+    ///
+    /// Errors: [`Error::BadCredentials`], [`Error::Throttled`] (locked, or
+    /// the limit is taken by checks in progress), [`Error::Busy`] (every
+    /// password check the office may run at once is taken).
     pub fn login(
         &self,
         username: &str,
@@ -43,98 +56,140 @@ impl Office {
             address_tag: client.map(|a| self.vault().address_tag(a)),
             unknown_tag: self.vault().account_tag(username),
         };
-        let (user, locked) = self.look_up(&attempt)?;
-        self.check_throttle(&attempt, user.as_ref(), locked)?;
-        match verify(password, user) {
-            Ok(user) => self.open_session(user, attempt.now),
+        let user = self.look_up(&attempt)?;
+        let permit = self.password_checks().try_permit()?;
+        self.reserve(&attempt, user.as_ref())?;
+        match verify(&permit, password, user) {
+            Ok(user) => {
+                drop(permit);
+                self.open_session(user, attempt.now, attempt.address_tag.as_deref())
+            }
             Err(user) => {
+                drop(permit);
                 self.count_failure(&attempt, user.as_ref())?;
                 Err(Error::BadCredentials)
             }
         }
     }
 
-    /// Step 1: the account (if the name is one) and until when the account,
-    /// the address or the unknown name is locked (the latest of them).
-    fn look_up(&self, a: &Attempt) -> Result<(Option<UserRow>, Option<PrimitiveDateTime>)> {
-        self.db().read(|c| {
+    /// Step 1 (a read): the account, if the name is one; refused while the
+    /// account, the address or the unknown name is locked or has its limit
+    /// taken (until the latest of them). A refusal writes nothing: the lock
+    /// was recorded once when it was set.
+    fn look_up(&self, a: &Attempt) -> Result<Option<UserRow>> {
+        let limits = self.config().login;
+        let (user, refused) = self.db().read(|c| {
             let user = match &a.name {
                 Some(n) => db::users::by_name(c, n)?,
                 None => None,
             };
-            let mut locked: Option<PrimitiveDateTime> = None;
+            let mut refused: Option<PrimitiveDateTime> = None;
             let mut consider = |until: Option<PrimitiveDateTime>| {
-                if let Some(u) = until.filter(|u| *u > a.now) {
-                    locked = Some(locked.map_or(u, |l| l.max(u)));
+                if let Some(u) = until {
+                    refused = Some(refused.map_or(u, |l| l.max(u)));
                 }
             };
             if let Some(tag) = &a.address_tag {
-                consider(db::throttle::locked_until(c, tag)?);
+                let row = db::throttle::state(c, tag)?;
+                consider(row_refused_until(
+                    row,
+                    limits.address_max_failures,
+                    &limits,
+                    a.now,
+                ));
             }
             match &user {
-                Some(u) => consider(u.locked_until),
-                None => consider(db::throttle::locked_until(c, &a.unknown_tag)?),
+                Some(u) => consider(account_refused_until(u, a.now)),
+                None => {
+                    let row = db::throttle::state(c, &a.unknown_tag)?;
+                    consider(row_refused_until(
+                        row,
+                        limits.account_max_failures,
+                        &limits,
+                        a.now,
+                    ));
+                }
             }
-            Ok((user, locked))
-        })
-    }
-
-    /// Step 2: locked? Then the password is not even looked at (a refused
-    /// login to an existing account is recorded).
-    fn check_throttle(
-        &self,
-        a: &Attempt,
-        user: Option<&UserRow>,
-        locked: Option<PrimitiveDateTime>,
-    ) -> Result<()> {
-        let Some(until) = locked else {
-            return Ok(());
-        };
-        if let Some(u) = user {
-            let office = self.office_name().to_owned();
-            self.db().write(|c| {
-                audit::append(
-                    c,
-                    &u.username,
-                    &office,
-                    AuditAction::LoginFailed,
-                    None,
-                    "reason=locked",
-                )?;
-                Ok(())
-            })?;
+            Ok((user, refused))
+        })?;
+        match refused {
+            Some(until) => Err(Error::Throttled {
+                retry_after_secs: secs_until(a.now, until),
+            }),
+            None => Ok(user),
         }
-        Err(Error::Throttled {
-            retry_after_secs: secs_until(a.now, until),
-        })
     }
 
-    /// Step 4 (on failure): counts the failure on the address, and on the
-    /// account or the unknown name; records it for an existing account.
+    /// Step 2 (one write, before the password is looked at): reserves the
+    /// attempt on the address, and on the account or the unknown name. If
+    /// one refuses (a parallel attempt took the last one), none is kept.
+    /// An account refused because its limit is taken, not yet locked, is
+    /// locked now (recorded once): its checks in progress are failing
+    /// guesses, or the reservations of a crashed server, which would else
+    /// hold the account forever (an address or an unknown name frees itself
+    /// when its window ends).
+    fn reserve(&self, a: &Attempt, user: Option<&UserRow>) -> Result<()> {
+        let limits = self.config().login;
+        let office = self.office_name().to_owned();
+        let reserved = self.db().write(|c| {
+            if let Some(tag) = &a.address_tag
+                && !reserve_row(
+                    c,
+                    tag,
+                    "address",
+                    limits.address_max_failures,
+                    &limits,
+                    a.now,
+                )?
+            {
+                return Ok(false);
+            }
+            let reserved = match user {
+                Some(u) => reserve_account(c, u.id, &limits, a.now)?,
+                None => reserve_row(
+                    c,
+                    &a.unknown_tag,
+                    "account",
+                    limits.account_max_failures,
+                    &limits,
+                    a.now,
+                )?,
+            };
+            if reserved {
+                return Ok(true);
+            }
+            if let Some(tag) = &a.address_tag {
+                db::throttle::release(c, tag)?;
+            }
+            if let Some(u) = user
+                && settle_account_failure(c, u.id, &limits, a.now)?
+            {
+                record_lock(c, &u.username, &office, &limits)?;
+            }
+            Ok(false)
+        })?;
+        if reserved {
+            Ok(())
+        } else {
+            Err(Error::Throttled {
+                retry_after_secs: secs_until(a.now, db::later(a.now, limits.lockout)),
+            })
+        }
+    }
+
+    /// Step 4 (on failure): the reservations stay as the failures; each
+    /// subject locks at its limit. Records the failure on an existing
+    /// account, and the lock once when it is set.
     fn count_failure(&self, a: &Attempt, user: Option<&UserRow>) -> Result<()> {
         let limits = self.config().login;
         let office = self.office_name().to_owned();
         self.db().write(|c| {
             if let Some(tag) = &a.address_tag {
-                count_throttle_failure(
-                    c,
-                    tag,
-                    "address",
-                    limits.address_max_failures,
-                    limits.window,
-                    limits.lockout,
-                    a.now,
-                )?;
+                settle_row_failure(c, tag, limits.address_max_failures, &limits, a.now)?;
             }
             match user {
                 Some(u) => {
-                    let locked_now = count_account_failure(
-                        c,
-                        u.id,
-                        limits.account_max_failures,
-                        limits.lockout,
-                        a.now,
-                    )?;
+                    let locked_now = settle_account_failure(c, u.id, &limits, a.now)?;
                     let reason = if u.disabled { "disabled" } else { "password" };
                     audit::append(
                         c,
@@ -145,23 +200,14 @@ impl Office {
                         &format!("reason={reason}"),
                     )?;
                     if locked_now {
-                        audit::append(
-                            c,
-                            &u.username,
-                            &office,
-                            AuditAction::AccountLocked,
-                            None,
-                            &format!("minutes={}", limits.lockout.as_secs().div_ceil(60)),
-                        )?;
+                        record_lock(c, &u.username, &office, &limits)?;
                     }
                 }
-                None => count_throttle_failure(
+                None => settle_row_failure(
                     c,
                     &a.unknown_tag,
-                    "account",
                     limits.account_max_failures,
-                    limits.window,
-                    limits.lockout,
+                    &limits,
                     a.now,
                 )?,
             }
@@ -170,15 +216,37 @@ impl Office {
     }
 }
 
+/// Records that an account was locked (once per lock).
+fn record_lock(
+    c: &mut DbConnection,
+    username: &str,
+    office: &str,
+    limits: &LoginThrottle,
+) -> Result<()> {
+    audit::append(
+        c,
+        username,
+        office,
+        AuditAction::AccountLocked,
+        None,
+        &format!("minutes={}", limits.lockout.as_secs().div_ceil(60)),
+    )?;
+    Ok(())
+}
+
 /// Step 3: the password, hashed once whether the account exists or not (so
 /// the answer takes as long either way). `Ok` with the user when it is
 /// right and the account enabled; `Err` with the user (if any) otherwise.
-fn verify(password: &SecretString, user: Option<UserRow>) -> Result<UserRow, Option<UserRow>> {
+fn verify(
+    permit: &PasswordCheckPermit,
+    password: &SecretString,
+    user: Option<UserRow>,
+) -> Result<UserRow, Option<UserRow>> {
     let stored: &str = match &user {
         Some(u) => &u.password_hash,
-        None => dummy_hash(),
+        None => dummy_hash(permit),
     };
-    let ok = verify_password(password, stored) && user.as_ref().is_some_and(|u| !u.disabled);
+    let ok = permit.verify(password, stored) && user.as_ref().is_some_and(|u| !u.disabled);
     match user {
         Some(u) if ok => Ok(u),
         other => Err(other),

@@ -3,16 +3,24 @@
 //! - Passwords are hashed with argon2id (m = 19 MiB, t = 2, p = 1, the OWASP
 //!   minimum); verification takes the parameters from the stored hash, so
 //!   they can be raised later.
+//! - At most `password_check_memory_mib / 19` argon2id runs at once
+//!   ([`password_checks`]); beyond that a request is answered `busy` at
+//!   once.
 //! - Login is throttled per account (consecutive failures lock the account)
 //!   and per client address (failures over *any* account names within a
 //!   window lock the address: one password sprayed over many accounts hits
 //!   this limit). Unknown account names are throttled like real ones, so
 //!   the answers do not reveal which accounts exist. Addresses and unknown
-//!   names are stored only as HMACs.
+//!   names are stored only as HMACs. An attempt is reserved before its
+//!   password is checked, so parallel guesses cannot outrun the limits; a
+//!   refusal while locked writes nothing ([`throttle`]).
 //! - Session and API tokens are 32 random bytes; only their SHA-256 is
 //!   stored. Sessions end after an idle timeout and a maximum lifetime, and
-//!   carry a CSRF token for forms. Disabling a user ends their sessions and
-//!   revokes their API tokens.
+//!   carry a CSRF token for forms. Disabling a user, a password change and
+//!   a password reset end their sessions and revoke their API tokens. API
+//!   tokens live at most `api_token_max_days`, are made only from a
+//!   password session, and may be limited to some of the owner's
+//!   permissions ([`tokens`]).
 //! - Roles are enforced here, in the domain ([`Actor::require`]), not only
 //!   in the web layer.
 //!
@@ -22,15 +30,16 @@
 //! `db::tokens` and `db::throttle`.
 
 pub mod login;
+pub mod password_checks;
 pub mod passwords;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
 
+pub use password_checks::{PasswordCheckPermit, PasswordChecks};
 pub use passwords::{
     ARGON2_M_KIB, ARGON2_P, ARGON2_T, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_password_rules,
-    hash_password,
 };
 pub use sessions::{Authenticated, NewSession};
 pub use tokens::{API_TOKEN_PREFIX, ApiTokenSummary, NewApiToken, SESSION_TOKEN_PREFIX};

@@ -1,6 +1,7 @@
 //! Passwords: hashing (argon2id), the rules a new password must follow,
 //! one-time passwords, and setting or changing a password.
 
+use super::password_checks::PasswordCheckPermit;
 use super::tokens::token_hash;
 use crate::db;
 use crate::db::users::by_id as load_user_by_id;
@@ -9,8 +10,7 @@ use crate::office::Office;
 use crate::office::actor::Actor;
 use crate::office::audit::{self, AuditAction};
 use crate::vault::random_bytes;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
 use secrecy::{ExposeSecret, SecretString};
 
 /// argon2id memory cost in KiB (19 MiB).
@@ -28,39 +28,19 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Most bytes in a password (hashing cost is bounded).
 pub const MAX_PASSWORD_BYTES: usize = 256;
 
-pub(super) fn argon2() -> Result<Argon2<'static>> {
-    let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
-        .map_err(|_| Error::Integrity("bad argon2 parameters"))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-/// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &SecretString) -> Result<String> {
-    let salt = random_bytes::<16>()?;
-    let salt = SaltString::encode_b64(salt.as_ref())
-        .map_err(|_| Error::Integrity("could not encode a salt"))?;
-    argon2()?
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| Error::Integrity("could not hash the password"))
-}
-
-/// Whether `password` matches a stored PHC hash.
-pub(super) fn verify_password(password: &SecretString, stored: &str) -> bool {
-    let Ok(hash) = PasswordHash::new(stored) else {
-        return false;
-    };
-    Argon2::default()
-        .verify_password(password.expose_secret().as_bytes(), &hash)
-        .is_ok()
+/// The parameters new hashes are made with.
+pub(super) fn argon2_params() -> Result<Params> {
+    Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
+        .map_err(|_| Error::Integrity("bad argon2 parameters"))
 }
 
 /// A hash to verify against when the user does not exist, so that the
 /// answer takes as long as for a real user.
-pub(super) fn dummy_hash() -> &'static str {
+pub(super) fn dummy_hash(permit: &PasswordCheckPermit) -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| {
-        hash_password(&SecretString::from("dummy password for timing"))
+        permit
+            .hash(&SecretString::from("dummy password for timing"))
             .unwrap_or_else(|_| String::new())
     })
 }
@@ -100,7 +80,9 @@ pub(super) fn one_time_password() -> Result<SecretString> {
 
 impl Office {
     /// A user changes their own password (required after a one-time
-    /// password). Ends every other session of the user.
+    /// password). Ends every other session of the user and revokes all
+    /// their API tokens. Needs a password session: an API token cannot
+    /// change the password that made it ([`Error::SessionRequired`]).
     pub fn change_own_password(
         &self,
         actor: &Actor,
@@ -108,6 +90,9 @@ impl Office {
         new: &SecretString,
         keep_session: Option<&SecretString>,
     ) -> Result<()> {
+        if actor.api_token.is_some() {
+            return Err(Error::SessionRequired);
+        }
         check_password_rules(&actor.username, new)?;
         let user = self
             .db()
@@ -116,16 +101,21 @@ impl Office {
         if user.disabled {
             return Err(Error::Unauthenticated);
         }
-        if !verify_password(current, &user.password_hash) {
+        let permit = self.password_checks().try_permit()?;
+        if !permit.verify(current, &user.password_hash) {
             return Err(Error::invalid("current_password", Rule::Wrong));
         }
-        if verify_password(new, &user.password_hash) {
+        if permit.verify(new, &user.password_hash) {
             return Err(Error::invalid("password", Rule::SameAsCurrent));
         }
-        let hash = hash_password(new)?;
+        let hash = permit.hash(new)?;
+        drop(permit);
         let keep = keep_session.map(|t| token_hash(t.expose_secret()));
         self.db().write(|c| {
-            db::users::store_password(c, user.id, &hash, false, db::now())?;
+            let now = db::now();
+            db::users::store_password(c, user.id, &hash, false, now)?;
+            // A new password ends the user's API tokens too.
+            db::tokens::revoke_of_user(c, user.id, now)?;
             match &keep {
                 Some(k) => db::sessions::delete_of_user_except(c, user.id, k)?,
                 None => {
@@ -151,6 +141,10 @@ mod tests {
 
     #[test]
     fn argon2id_with_the_required_parameters() {
+        let checks = super::super::password_checks::PasswordChecks::new(19);
+        let permit = checks.try_permit().unwrap();
+        let hash_password = |p: &SecretString| permit.hash(p);
+        let verify_password = |p: &SecretString, h: &str| permit.verify(p, h);
         let hash = hash_password(&SecretString::from("correct horse battery")).unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -165,6 +159,7 @@ mod tests {
             &hash
         ));
         assert!(!verify_password(&SecretString::from("x"), "not a hash"));
+        assert_eq!(checks.verifications(), 2);
         let otp = one_time_password().unwrap();
         assert_eq!(otp.expose_secret().len(), 20);
     }

@@ -1,11 +1,13 @@
 //! Sessions: who a request belongs to (session cookie or bearer token),
 //! CSRF, logout, and purging ended sessions.
 
-use super::tokens::{API_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, new_token, token_hash};
+use super::tokens::{
+    API_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, new_token, parse_permissions, token_hash,
+};
 use crate::db::{self, users::UserRow};
 use crate::error::{Error, Result};
 use crate::office::Office;
-use crate::office::actor::Actor;
+use crate::office::actor::{Actor, TokenScope};
 use crate::office::audit::{self, AuditAction};
 use crate::vault::random_bytes;
 use secrecy::{ExposeSecret, SecretString};
@@ -62,9 +64,15 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 impl Office {
     /// Opens a session for a user whose password was right (the last step
-    /// of [`Office::login`]): clears the failure count, stores the session
-    /// and records the login.
-    pub(super) fn open_session(&self, user: UserRow, now: PrimitiveDateTime) -> Result<NewSession> {
+    /// of [`Office::login`]): clears the account's failure count, gives the
+    /// address's reservation back, stores the session and records the
+    /// login.
+    pub(super) fn open_session(
+        &self,
+        user: UserRow,
+        now: PrimitiveDateTime,
+        address_tag: Option<&[u8]>,
+    ) -> Result<NewSession> {
         let office = self.office_name().to_owned();
         let idle = self.config().session_idle_timeout;
         let max_life = self.config().session_max_lifetime;
@@ -73,6 +81,9 @@ impl Office {
         let role = user.role()?;
         self.db().write(|c| {
             db::users::clear_failures(c, user.id)?;
+            if let Some(tag) = address_tag {
+                db::throttle::release(c, tag)?;
+            }
             db::sessions::insert(
                 c,
                 &token_hash(token.expose_secret()),
@@ -100,6 +111,7 @@ impl Office {
                 role,
                 office,
                 must_change_password: user.must_change_password,
+                api_token: None,
             },
             idle_timeout: idle,
         })
@@ -133,6 +145,7 @@ impl Office {
                 username: user.username,
                 office: self.office_name().to_owned(),
                 must_change_password: user.must_change_password,
+                api_token: None,
             },
             csrf_token: Some(found.csrf_token),
         })
@@ -153,15 +166,23 @@ impl Office {
         }
         let hash = token_hash(token);
         let now = db::now();
+        let max_life = Duration::from_secs(u64::from(self.config().api_token_max_days) * 86_400);
         let mut conn = self.db().conn()?;
         let Some(found) = db::tokens::find(&mut conn, &hash)? else {
             return Err(Error::Unauthenticated);
         };
         let user = found.user;
-        if user.disabled || found.revoked_at.is_some() || found.expires_at.is_some_and(|e| now >= e)
-        {
+        // The configured maximum holds for every token, also one made
+        // before it was lowered or before there was one.
+        let ends = found
+            .expires_at
+            .map_or(db::later(found.created_at, max_life), |e| {
+                e.min(db::later(found.created_at, max_life))
+            });
+        if user.disabled || found.revoked_at.is_some() || now >= ends {
             return Err(Error::Unauthenticated);
         }
+        let permissions = parse_permissions(found.permissions.as_deref())?;
         if found
             .last_used_at
             .is_none_or(|l| now >= db::later(l, TOUCH_INTERVAL))
@@ -175,6 +196,10 @@ impl Office {
                 username: user.username,
                 office: self.office_name().to_owned(),
                 must_change_password: user.must_change_password,
+                api_token: Some(TokenScope {
+                    token_id: found.id,
+                    permissions,
+                }),
             },
             csrf_token: None,
         })

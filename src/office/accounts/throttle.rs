@@ -1,11 +1,31 @@
 //! Login throttling: per account (consecutive failures lock the account)
 //! and per client address or unknown account name (failures within a
-//! window lock the address or name). The counting is atomic in the
-//! database (`db::throttle`, `db::users`); the limits are decided here.
+//! window lock the address or name).
+//!
+//! An attempt is *reserved* before its password is checked: the failure is
+//! counted first, in one atomic conditional update per subject, and only an
+//! attempt that got every reservation may check the password. So parallel
+//! guesses cannot outrun the limits: of 64 guesses fired at once at an
+//! account with a limit of 5, at most 5 passwords are checked. Afterwards
+//! the reservation is *settled*: a wrong password keeps it as the failure
+//! (and locks the subject at the limit), a right one gives it back (the
+//! address) or clears the count (the account, as before). The counting is
+//! in the database (`db::throttle`, `db::users`); the limits are decided
+//! here.
+//!
+//! A refusal while locked (or, for an address or unknown name, while its
+//! window's limit is taken by checks in progress) is decided from a read
+//! alone: it writes nothing, not even to the audit log, where the lock
+//! itself is recorded once (`account_locked`). An account whose limit is
+//! taken but that is not locked yet is locked by the first refused
+//! reservation (one write): otherwise reservations left by a crashed server
+//! would hold it shut for good.
 
+use crate::config::LoginThrottle;
+use crate::db::throttle::ThrottleState;
+use crate::db::users::UserRow;
 use crate::db::{self, DbConnection};
 use crate::error::Result;
-use std::time::Duration;
 use time::PrimitiveDateTime;
 
 /// Seconds from `now` until `until`, at least one.
@@ -15,38 +35,83 @@ pub(super) fn secs_until(now: PrimitiveDateTime, until: PrimitiveDateTime) -> u6
         .max(1)
 }
 
-/// Counts one failure on a throttle row; locks it at `max` failures within
-/// the window.
-pub(super) fn count_throttle_failure(
+fn limit(max: u32) -> i32 {
+    i32::try_from(max).unwrap_or(i32::MAX)
+}
+
+/// Until when a throttle row refuses attempts: its lock, or, when its
+/// window's failures (checks in progress included) have reached the limit,
+/// at most a lockout from now.
+pub(super) fn row_refused_until(
+    row: Option<ThrottleState>,
+    max: u32,
+    limits: &LoginThrottle,
+    now: PrimitiveDateTime,
+) -> Option<PrimitiveDateTime> {
+    let row = row?;
+    if let Some(until) = row.locked_until.filter(|u| *u > now) {
+        return Some(until);
+    }
+    let in_window = row.window_start > db::earlier(now, limits.window);
+    (in_window && row.failures >= limit(max)).then(|| db::later(now, limits.lockout))
+}
+
+/// Until when an account refuses attempts: its lock. (An account whose
+/// limit is taken by checks in progress is refused by the reservation,
+/// which locks it then: see `Office::reserve` in `login.rs`.)
+pub(super) fn account_refused_until(
+    user: &UserRow,
+    now: PrimitiveDateTime,
+) -> Option<PrimitiveDateTime> {
+    user.locked_until.filter(|u| *u > now)
+}
+
+/// Reserves an attempt on a throttle row (address or unknown name).
+pub(super) fn reserve_row(
     conn: &mut DbConnection,
     subject: &[u8],
     kind: &str,
     max: u32,
-    window: Duration,
-    lockout: Duration,
+    limits: &LoginThrottle,
+    now: PrimitiveDateTime,
+) -> Result<bool> {
+    let cutoff = db::earlier(now, limits.window);
+    db::throttle::reserve(conn, subject, kind, limit(max), cutoff, now)
+}
+
+/// Reserves an attempt on an existing account.
+pub(super) fn reserve_account(
+    conn: &mut DbConnection,
+    user_id: i64,
+    limits: &LoginThrottle,
+    now: PrimitiveDateTime,
+) -> Result<bool> {
+    db::users::reserve_attempt(conn, user_id, limit(limits.account_max_failures), now)
+}
+
+/// Settles a failed attempt on a throttle row: its reservation stays as the
+/// failure; the row locks at the limit.
+pub(super) fn settle_row_failure(
+    conn: &mut DbConnection,
+    subject: &[u8],
+    max: u32,
+    limits: &LoginThrottle,
     now: PrimitiveDateTime,
 ) -> Result<()> {
-    let cutoff = db::earlier(now, window);
-    let failures = db::throttle::add_failure(conn, subject, kind, cutoff, now)?;
-    if u32::try_from(failures).unwrap_or(0) >= max {
-        db::throttle::lock(conn, subject, now, db::later(now, lockout))?;
-    }
+    let until = db::later(now, limits.lockout);
+    db::throttle::lock_at_limit(conn, subject, limit(max), now, until)?;
     Ok(())
 }
 
-/// Counts one failed login on an existing account (atomic increment);
-/// locks it at `max` consecutive failures. Whether it was locked now.
-pub(super) fn count_account_failure(
+/// Settles a failed attempt on an account: its reservation stays as the
+/// failure; the account locks at the limit. Whether it was locked now (once
+/// per lock, however many failures settle at the same time).
+pub(super) fn settle_account_failure(
     conn: &mut DbConnection,
     user_id: i64,
-    max: u32,
-    lockout: Duration,
+    limits: &LoginThrottle,
     now: PrimitiveDateTime,
 ) -> Result<bool> {
-    let failures = db::users::add_failed_login(conn, user_id)?;
-    if u32::try_from(failures).unwrap_or(0) >= max {
-        db::users::lock(conn, user_id, db::later(now, lockout))?;
-        return Ok(true);
-    }
-    Ok(false)
+    let until = db::later(now, limits.lockout);
+    db::users::lock_at_limit(conn, user_id, limit(limits.account_max_failures), until)
 }

@@ -1,5 +1,20 @@
 //! Tokens: how session and API tokens are made and stored, and the API
 //! tokens a user makes, lists and revokes.
+//!
+//! An API token:
+//! - is made only from a password session, never with another token
+//!   ([`Error::SessionRequired`]): a stolen token cannot mint more;
+//! - lives at most `api_token_max_days` (default 90); one made without
+//!   `valid_for_days` gets that maximum, and more is refused with a field
+//!   error (never cut silently). The maximum also holds for tokens made
+//!   before it was lowered;
+//! - may be limited to some of its owner's permissions (their codes,
+//!   [`Permission::code`]: `cards.read`, `cards.issue`, …); the limit is
+//!   stored with the token and checked on every request
+//!   ([`crate::office::actor::Actor::require`]), and the owner's role of
+//!   the moment still applies;
+//! - ends with its owner's password change, an admin's password reset, and
+//!   when the owner is disabled.
 
 use crate::db;
 use crate::error::{Error, Result, Rule};
@@ -49,6 +64,52 @@ pub struct ApiTokenSummary {
     pub expires_at: Option<PrimitiveDateTime>,
     /// Revoked then.
     pub revoked_at: Option<PrimitiveDateTime>,
+    /// The permissions it is limited to (`None`: the owner's role).
+    pub permissions: Option<Vec<Permission>>,
+}
+
+/// The stored form of a token's permissions: codes separated by spaces.
+fn store_permissions(permissions: &[Permission]) -> String {
+    permissions
+        .iter()
+        .map(|p| p.code())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A token's stored permissions (`None`: the owner's role).
+pub(super) fn parse_permissions(stored: Option<&str>) -> Result<Option<Vec<Permission>>> {
+    stored
+        .map(|s| {
+            s.split_whitespace()
+                .map(|c| {
+                    Permission::from_code(c)
+                        .ok_or(Error::Integrity("an API token has an unknown permission"))
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+/// The permissions asked for a new token, checked against the owner's
+/// role: each a known code the role has, at least one.
+fn requested_permissions(actor: &Actor, codes: &[String]) -> Result<Vec<Permission>> {
+    let refused = |rule| Error::invalid("permissions", rule);
+    if codes.is_empty() {
+        return Err(refused(Rule::Required));
+    }
+    let mut out = Vec::new();
+    for code in codes {
+        let p = Permission::from_code(code.trim()).ok_or_else(|| refused(Rule::Choice))?;
+        if !actor.role.allows(p) {
+            return Err(refused(Rule::Choice));
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out.sort_by_key(|p| Permission::ALL.iter().position(|q| q == p));
+    Ok(out)
 }
 
 pub(super) fn sha256(data: &[u8]) -> Vec<u8> {
@@ -72,13 +133,31 @@ pub(super) fn token_hash(token: &str) -> Vec<u8> {
 }
 
 impl Office {
-    /// Makes an API token for the actor themself.
+    /// Makes an API token for the actor themself, with the owner's whole
+    /// role ([`Office::create_limited_api_token`] with no limit).
     pub fn create_api_token(
         &self,
         actor: &Actor,
         label: &str,
         valid_for_days: Option<u32>,
     ) -> Result<NewApiToken> {
+        self.create_limited_api_token(actor, label, valid_for_days, None)
+    }
+
+    /// Makes an API token for the actor themself: only from a password
+    /// session; valid for `valid_for_days` (1 to `api_token_max_days`;
+    /// `None`: the maximum); limited to `permissions` (codes of the
+    /// owner's role's permissions; `None`: the whole role).
+    pub fn create_limited_api_token(
+        &self,
+        actor: &Actor,
+        label: &str,
+        valid_for_days: Option<u32>,
+        permissions: Option<&[String]>,
+    ) -> Result<NewApiToken> {
+        if actor.api_token.is_some() {
+            return Err(Error::SessionRequired);
+        }
         if actor.must_change_password {
             return Err(Error::PasswordChangeRequired);
         }
@@ -86,20 +165,44 @@ impl Office {
         if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
             return Err(Error::invalid("label", Rule::Format));
         }
+        let max_days = self.config().api_token_max_days;
+        let days = match valid_for_days {
+            None => max_days,
+            Some(0) => return Err(Error::invalid("valid_for_days", Rule::TooShort)),
+            Some(d) if d > max_days => {
+                return Err(Error::invalid("valid_for_days", Rule::TooLong));
+            }
+            Some(d) => d,
+        };
+        let permissions = permissions
+            .map(|codes| requested_permissions(actor, codes))
+            .transpose()?;
+        let stored = permissions.as_deref().map(store_permissions);
         let token = new_token(API_TOKEN_PREFIX)?;
         let hash = token_hash(token.expose_secret());
         let now = db::now();
-        let expires =
-            valid_for_days.map(|d| db::later(now, Duration::from_secs(u64::from(d) * 86_400)));
+        let expires = db::later(now, Duration::from_secs(u64::from(days) * 86_400));
         let id = self.db().write(|c| {
-            let id = db::tokens::insert(c, actor.user_id, &hash, label, now, expires)?;
+            let id = db::tokens::insert(
+                c,
+                actor.user_id,
+                &hash,
+                label,
+                now,
+                Some(expires),
+                stored.as_deref(),
+            )?;
+            let scope = match &stored {
+                Some(p) => format!(" permissions={}", p.replace(' ', ",")),
+                None => String::new(),
+            };
             audit::append(
                 c,
                 &actor.username,
                 &actor.office,
                 AuditAction::ApiTokenCreated,
                 None,
-                &format!("token_id={id}"),
+                &format!("token_id={id} days={days}{scope}"),
             )?;
             Ok(id)
         })?;
@@ -109,17 +212,22 @@ impl Office {
     /// The actor's own API tokens.
     pub fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<ApiTokenSummary>> {
         let rows = self.db().read(|c| db::tokens::of_user(c, actor.user_id))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ApiTokenSummary {
-                id: r.id,
-                label: r.label,
-                created_at: r.created_at,
-                last_used_at: r.last_used_at,
-                expires_at: r.expires_at,
-                revoked_at: r.revoked_at,
+        let max_life = Duration::from_secs(u64::from(self.config().api_token_max_days) * 86_400);
+        rows.into_iter()
+            .map(|r| {
+                // The end the maximum sets, if sooner than the stored one.
+                let cap = db::later(r.created_at, max_life);
+                Ok(ApiTokenSummary {
+                    id: r.id,
+                    label: r.label,
+                    created_at: r.created_at,
+                    last_used_at: r.last_used_at,
+                    expires_at: Some(r.expires_at.map_or(cap, |e| e.min(cap))),
+                    revoked_at: r.revoked_at,
+                    permissions: parse_permissions(r.permissions.as_deref())?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Revokes one of the actor's API tokens (admins: anyone's).

@@ -1,7 +1,7 @@
 //! Users: names, roles, the first admin, creating, disabling and listing
 //! accounts.
 
-use super::passwords::{check_password_rules, hash_password, one_time_password};
+use super::passwords::{check_password_rules, one_time_password};
 use crate::db;
 use crate::db::users::{UserRow, by_name as load_user, enabled_admins, insert as insert_user};
 use crate::error::AccountRule;
@@ -105,8 +105,12 @@ impl Office {
     /// one-time password, returned here to be printed once. It must be
     /// changed at the first login. Returns `None` when users exist.
     pub fn ensure_initial_admin(&self) -> Result<Option<SecretString>> {
+        // Most starts: users exist, and no password needs hashing.
+        if self.db().read(db::users::count)? > 0 {
+            return Ok(None);
+        }
         let password = one_time_password()?;
-        let hash = hash_password(&password)?;
+        let hash = self.password_checks().try_permit()?.hash(&password)?;
         let office = self.office_name().to_owned();
         let created = self.db().write(|c| {
             // Several servers may start at once: one of them makes the admin.
@@ -143,7 +147,7 @@ impl Office {
         by.require(Permission::ManageUsers)?;
         let username = normalize_username(username)?;
         check_password_rules(&username, password)?;
-        let hash = hash_password(password)?;
+        let hash = self.password_checks().try_permit()?.hash(password)?;
         self.db().write(|c| {
             if load_user(c, &username)?.is_some() {
                 return Err(Error::Conflict("a user with that name"));
@@ -162,7 +166,8 @@ impl Office {
     }
 
     /// Sets a user's password (an admin's reset, or `citycard admin
-    /// set-password`). Unlocks the account and ends its sessions.
+    /// set-password`). Unlocks the account, ends its sessions and revokes
+    /// its API tokens.
     pub fn set_password(
         &self,
         by: &Actor,
@@ -173,11 +178,13 @@ impl Office {
         by.require(Permission::ManageUsers)?;
         let username = normalize_username(username)?;
         check_password_rules(&username, password)?;
-        let hash = hash_password(password)?;
+        let hash = self.password_checks().try_permit()?.hash(password)?;
         self.db().write(|c| {
             let user = load_user(c, &username)?.ok_or(Error::NotFound("user"))?;
-            db::users::store_password(c, user.id, &hash, must_change_password, db::now())?;
+            let now = db::now();
+            db::users::store_password(c, user.id, &hash, must_change_password, now)?;
             db::sessions::delete_of_user(c, user.id)?;
+            db::tokens::revoke_of_user(c, user.id, now)?;
             audit::append(
                 c,
                 &by.username,

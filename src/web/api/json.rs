@@ -56,9 +56,19 @@ pub struct PasswordRequest {
 pub struct TokenRequest {
     /// What the token is for (1–64 characters).
     pub label: String,
-    /// Days until it ends (none: until revoked).
+    /// Days until it ends: 1 to the office's `api_token_max_days` (default
+    /// 90). None: that maximum. More is refused (`invalid_input`, field
+    /// `valid_for_days`, rule `too_long`).
     #[serde(default)]
+    #[schema(minimum = 1, example = 30)]
     pub valid_for_days: Option<u32>,
+    /// Limits the token to some of the owner's permissions: `cards.issue`,
+    /// `cards.read`, `cards.print`, `cards.reprint`, `cards.revoke`,
+    /// `residents.erase`, `users.manage`, `keys.manage`, `audit.read`. Each
+    /// must be one the owner's role has (else `invalid_input`, field
+    /// `permissions`, rule `choice`). None: the owner's whole role.
+    #[serde(default)]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// An API token as its owner sees it.
@@ -72,10 +82,13 @@ pub struct TokenSummary {
     pub created_at: String,
     /// Last used (UTC).
     pub last_used_at: Option<String>,
-    /// Ends (UTC).
+    /// Ends (UTC): at most `api_token_max_days` after it was made.
     pub expires_at: Option<String>,
-    /// Revoked (UTC).
+    /// Revoked (UTC); also set by a password change or reset and by
+    /// disabling the owner.
     pub revoked_at: Option<String>,
+    /// The permissions it is limited to (none: the owner's whole role).
+    pub permissions: Option<Vec<String>>,
 }
 
 /// A new API token.

@@ -15,7 +15,11 @@ use utoipa::{Modify, OpenApi};
         title = "City Card issuing office API",
         description = "Enrol residents and issue, renew, replace, revoke and erase City Cards. \
             Authenticate with POST /api/v1/sessions, then send Authorization: Bearer <token>. \
-            Errors are {\"error\": {\"code\", \"message\", \"field\"?}} with stable codes."
+            For a program, make an API token with POST /api/v1/tokens (from that session only, \
+            never with another token): it lives at most api_token_max_days (default 90), may be \
+            limited to some permissions, and ends with a password change or reset. \
+            Errors are {\"error\": {\"code\", \"message\", \"field\"?}} with stable codes; \
+            429 throttled and 503 busy carry Retry-After."
     ),
     paths(
         sessions::create_session, sessions::delete_session, sessions::change_password,

@@ -15,7 +15,8 @@ use secrecy::{ExposeSecret, SecretString};
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginRequest,
     responses((status = 201, body = TokenResponse),
         (status = 401, description = "unauthorized: wrong user name or password", body = ErrorBody),
-        (status = 429, description = "throttled", body = ErrorBody)))]
+        (status = 429, description = "throttled: too many failed logins (`Retry-After`)", body = ErrorBody),
+        (status = 503, description = "busy: every password check the office runs at once is taken (`Retry-After`)", body = ErrorBody)))]
 pub async fn create_session(
     state: web::Data<AppState>,
     client: ClientAddr,
@@ -55,7 +56,9 @@ pub async fn delete_session(state: web::Data<AppState>, user: ApiUser) -> AppRes
 
 /// Change one's own password (required after a one-time password).
 #[utoipa::path(post, path = "/api/v1/password", tag = "sessions", request_body = PasswordRequest,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "session_required: the request came with an API token", body = ErrorBody),
+        (status = 503, description = "busy (`Retry-After`)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -73,9 +76,15 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Create an API token for oneself.
+/// Create an API token for oneself: only with a session token from
+/// `POST /api/v1/sessions` (a password session), never with another API
+/// token. It lives at most the office's `api_token_max_days` (default 90)
+/// and may be limited to some of one's permissions; it ends with a password
+/// change or reset.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "sessions", request_body = TokenRequest,
-    responses((status = 201, body = NewTokenResponse), (status = 400, body = ErrorBody)),
+    responses((status = 201, body = NewTokenResponse),
+        (status = 400, description = "invalid_input: `label`, `valid_for_days` (`too_short`, `too_long`: over the maximum) or `permissions` (`required`, `choice`: unknown or not the role's)", body = ErrorBody),
+        (status = 403, description = "session_required: the request came with an API token", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_token(
     state: web::Data<AppState>,
@@ -85,7 +94,14 @@ pub async fn create_token(
     let body = body.into_inner();
     let actor = user.actor().clone();
     let t = state
-        .run(move |office| office.create_api_token(&actor, &body.label, body.valid_for_days))
+        .run(move |office| {
+            office.create_limited_api_token(
+                &actor,
+                &body.label,
+                body.valid_for_days,
+                body.permissions.as_deref(),
+            )
+        })
         .await?;
     Ok(json(
         StatusCode::CREATED,
@@ -113,6 +129,10 @@ pub async fn list_tokens(state: web::Data<AppState>, user: ApiUser) -> AppResult
             last_used_at: t.last_used_at.map(timestamp),
             expires_at: t.expires_at.map(timestamp),
             revoked_at: t.revoked_at.map(timestamp),
+            permissions: t
+                .permissions
+                .as_ref()
+                .map(|ps| ps.iter().map(|p| p.code().to_owned()).collect()),
         })
         .collect();
     Ok(ok(&out))

@@ -7,6 +7,7 @@ use super::templates::ErrorPage;
 use super::view::{Page, render_status};
 use crate::web::auth::AuthUser;
 use crate::web::error::AppError;
+use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 /// Maps a domain error about a form field to (field, translated message).
@@ -84,6 +85,7 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
                 lang.tf("login.throttled", &[("minutes", &minutes)]),
             )
         }
+        "busy" => ("error.title", lang.t("error.busy").to_owned()),
         "payload_too_large" => ("error.title", lang.t("error.too_large").to_owned()),
         "invalid_input" => ("error.title", lang.t("error.bad_request").to_owned()),
         "unavailable" => ("error.title", lang.t("error.keys").to_owned()),
@@ -95,7 +97,14 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
         message,
     };
     match render_status(&page, &tmpl, err.status()) {
-        Ok(res) => res,
+        Ok(mut res) => {
+            if let Some(secs) = err.retry_after()
+                && let Ok(value) = header::HeaderValue::from_str(&secs.to_string())
+            {
+                res.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            res
+        }
         Err(_) => err.default_html_page(),
     }
 }

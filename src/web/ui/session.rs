@@ -5,21 +5,12 @@ use super::templates::{Login, Password};
 use super::view::{FieldErrors, Page, query_value, render, render_status, see_other};
 use crate::web::auth::{self, AuthUser, ClientAddr, SESSION_COOKIE};
 use crate::web::error::HtmlResult;
+use crate::web::redirect::safe_next;
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
-
-/// Only a local path is a place to go back to after login.
-fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains(['\\', '\r', '\n'])
-        && next.len() <= 512
-        && next != "/logout")
-        .then_some(next)
-}
 
 pub async fn login_form(req: HttpRequest) -> HtmlResult<HttpResponse> {
     let page = Page::anonymous(&req, "login.title");
@@ -61,6 +52,7 @@ pub async fn login(
     let page = Page::anonymous(&req, "login.title");
     let lang = page.lang;
     let mut errors = FieldErrors::new();
+    let mut retry_after = None;
     if username.trim().is_empty() {
         errors.add("username", lang.t("field.username"));
     }
@@ -92,7 +84,13 @@ pub async fn login(
                     "password",
                     lang.tf("login.throttled", &[("minutes", &minutes)]),
                 );
+                retry_after = e.retry_after();
                 StatusCode::TOO_MANY_REQUESTS
+            }
+            Err(e) if e.code() == "busy" => {
+                errors.add("password", lang.t("error.busy"));
+                retry_after = e.retry_after();
+                StatusCode::SERVICE_UNAVAILABLE
             }
             Err(e) if e.code() == "unauthorized" || e.code() == "invalid_input" => {
                 errors.add("password", lang.t("login.bad_credentials"));
@@ -103,7 +101,7 @@ pub async fn login(
     } else {
         StatusCode::BAD_REQUEST
     };
-    render_status(
+    let mut res = render_status(
         &page,
         &Login {
             page: &page,
@@ -112,7 +110,14 @@ pub async fn login(
             next: safe_next(&next).unwrap_or_default().to_owned(),
         },
         status,
-    )
+    )?;
+    if let Some(secs) = retry_after
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&secs.to_string())
+    {
+        res.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize)]
