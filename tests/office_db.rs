@@ -283,11 +283,9 @@ fn audit_checkpoint_catches_a_cut_off_tail() {
     on_both(|t| {
         some_entries(&t);
         let auditor = citycard::office::actor::Actor {
-            user_id: 0,
             username: "auditor".to_owned(),
             role: Role::Auditor,
-            office: OFFICE.to_owned(),
-            must_change_password: false,
+            ..citycard::office::actor::Actor::command_line(OFFICE)
         };
         let checkpoint = t.office.audit_checkpoint(&auditor).unwrap();
         assert_eq!(checkpoint.seq, 6);
