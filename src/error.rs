@@ -134,9 +134,14 @@ pub enum Error {
     /// The migrations could not run.
     #[error("the database migrations failed: {0}")]
     Migration(String),
+    /// The database cannot write: its disk is full (SQLite's
+    /// `SQLITE_FULL`, also when `max_page_count` is reached; PostgreSQL's
+    /// disk-full errors, SQLSTATE class 53).
+    #[error("disk full: the database cannot write until space is freed")]
+    StorageFull,
     /// A query failed.
     #[error("database error: {}", summarise(.0))]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     /// The stored data breaks an invariant.
     #[error("stored data is inconsistent: {0}")]
     Integrity(&'static str),
@@ -151,6 +156,32 @@ pub enum Error {
     /// The configuration is not usable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        if is_storage_full(&e) {
+            Error::StorageFull
+        } else {
+            Error::Database(e)
+        }
+    }
+}
+
+/// Whether a database error says the disk is full. diesel gives neither
+/// SQLite's result code nor PostgreSQL's SQLSTATE, so this reads the
+/// drivers' fixed texts: SQLite's message for `SQLITE_FULL` ("database or
+/// disk is full"); PostgreSQL's for SQLSTATE 53100 (`disk_full`: the
+/// operating system's "No space left on device" in the message, or the
+/// hint "Check free disk space."), as a server with English messages
+/// (`lc_messages`, the default) writes them.
+fn is_storage_full(e: &diesel::result::Error) -> bool {
+    let diesel::result::Error::DatabaseError(_, info) = e else {
+        return false;
+    };
+    info.message() == "database or disk is full"
+        || info.message().contains("No space left on device")
+        || info.hint() == Some("Check free disk space.")
 }
 
 fn summarise(e: &diesel::result::Error) -> &'static str {
@@ -200,7 +231,8 @@ impl Error {
             Error::Keys(_) => "keys",
             Error::Signing(_) => "signing_failed",
             Error::Unseal => "unseal_failed",
-            Error::Unavailable(_) => "unavailable",
+            Error::Unavailable(_) => "database_unavailable",
+            Error::StorageFull => "storage_full",
             Error::Migration(_) | Error::Database(_) | Error::Integrity(_) | Error::Io { .. } => {
                 "internal"
             }
@@ -219,6 +251,7 @@ impl Error {
                 | Error::Signing(_)
                 | Error::Unseal
                 | Error::Unavailable(_)
+                | Error::StorageFull
                 | Error::Busy { .. }
                 | Error::Migration(_)
                 | Error::Database(_)
@@ -294,6 +327,10 @@ pub enum Rule {
     TooLarge,
     /// Not a JPEG or PNG image.
     NotAnImage,
+    /// An image wider or taller than allowed (checked before decoding).
+    TooManyPixels,
+    /// An image too small to print sharply.
+    TooFewPixels,
     /// Not one of the values offered.
     Choice,
     /// A password equal to the user name.
@@ -308,7 +345,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, for the code table's tests.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 17] = [
         Rule::Required,
         Rule::NotCollected,
         Rule::TooLong,
@@ -319,6 +356,8 @@ impl Rule {
         Rule::TooEarly,
         Rule::TooLarge,
         Rule::NotAnImage,
+        Rule::TooManyPixels,
+        Rule::TooFewPixels,
         Rule::Choice,
         Rule::SameAsUsername,
         Rule::SameAsCurrent,
@@ -339,6 +378,8 @@ impl Rule {
             Rule::TooEarly => "too_early",
             Rule::TooLarge => "too_large",
             Rule::NotAnImage => "not_an_image",
+            Rule::TooManyPixels => "too_many_pixels",
+            Rule::TooFewPixels => "too_few_pixels",
             Rule::Choice => "choice",
             Rule::SameAsUsername => "same_as_username",
             Rule::SameAsCurrent => "same_as_current",
@@ -360,6 +401,8 @@ impl Rule {
             Rule::TooEarly => "is before 1900",
             Rule::TooLarge => "is larger than allowed (5 MB)",
             Rule::NotAnImage => "must be a JPEG or PNG image",
+            Rule::TooManyPixels => "has too many pixels (at most 4096 × 4096)",
+            Rule::TooFewPixels => "has too few pixels to print sharply (at least 240 × 300)",
             Rule::Choice => "is not one of the values offered",
             Rule::SameAsUsername => "must not be the user name",
             Rule::SameAsCurrent => "must differ from the current password",

@@ -511,6 +511,14 @@ fn bad_bodies_get_clear_json_errors() {
             assert_eq!(e["error"]["code"], "invalid_input");
             assert_eq!(e["error"]["field"], field, "{e}");
         }
+        // A decompression bomb (issue 10 finding 4): refused from its
+        // header with the rule, nothing decoded.
+        let bomb = base64::engine::general_purpose::STANDARD.encode(png_bomb(8000, 8000));
+        let body = json!({"family_name": "X", "photo": bomb, "attestation": attestation()});
+        let (status, _, e, _) = call!(app, post("/api/v1/cards", Some(&clerk), body));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["error"]["field"], "photo", "{e}");
+        assert_eq!(e["error"]["rule"], "too_many_pixels", "{e}");
         // A name the office's card template cannot print: refused before a
         // card is signed, naming the field and the character (the same
         // check as the clerk UI's).

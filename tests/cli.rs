@@ -142,7 +142,7 @@ impl Setup {
             "--key",
             "mitte.key",
             "--given-names",
-            "Zoë  Anna",
+            "Zoë Anna",
             "--family-name",
             "Ünal-Łukasiewicz",
             "--expires",
@@ -933,6 +933,50 @@ fn show_every_file_type() {
         r.stderr
             .contains("not a key, trust list or revocation list")
     );
+}
+
+/// Issue 10 finding 11: `card sign` refuses a name that breaks §5 (it
+/// used to normalise spaces and NFD silently, and accepted invisible and
+/// unassigned code points), naming the rule and the code point, never the
+/// name.
+#[test]
+fn card_sign_refuses_names_that_break_the_rules_instead_of_changing_them() {
+    let s = Setup::new();
+    for (given, expected) in [
+        (" Secret", "leading, trailing or repeated spaces"),
+        ("Secret  Name", "leading, trailing or repeated spaces"),
+        ("Secre\u{0301}t", "normalization form C"),
+        ("Secret\u{200B}Name", "U+200B"),
+        ("Secret\u{2060}", "U+2060"),
+        ("Sec\u{00AD}ret", "U+00AD"),
+        ("\u{3164}\u{3164}", "U+3164"),
+        ("Secret\u{0378}", "U+0378"),
+    ] {
+        let r = run(
+            s.path(),
+            &[
+                "card",
+                "sign",
+                "--key",
+                "mitte.key",
+                "--given-names",
+                given,
+                "--family-name",
+                "Doe",
+                "--expires",
+                "2030-01-01",
+                "--issuer",
+                "bern",
+            ],
+        );
+        assert_eq!(r.code, 2, "{expected}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{expected}: {}", r.stdout);
+        assert!(r.stderr.contains("given names"), "{}", r.stderr);
+        assert!(r.stderr.contains(expected), "{expected}: {}", r.stderr);
+        assert!(r.stderr.contains("§5"), "{}", r.stderr);
+        assert!(!r.stderr.contains("Secret"), "{}", r.stderr);
+        assert!(!r.stderr.contains("Secre"), "{}", r.stderr);
+    }
 }
 
 #[test]

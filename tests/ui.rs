@@ -1139,6 +1139,69 @@ async fn admin_creates_disables_and_resets_users_on(t: TestOffice) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
+/// Issue 10 finding 4: a 1.2 MB PNG that claims 8000 × 8000 pixels is
+/// refused from its header (it used to be decoded: seconds and hundreds of
+/// MB for each upload, and a stored photo too large to print), with the
+/// error next to the field and everything else kept.
+#[test]
+fn a_photo_decompression_bomb_is_refused_before_decoding() {
+    run(|t| Box::pin(a_photo_decompression_bomb_is_refused_on(t)));
+}
+
+async fn a_photo_decompression_bomb_is_refused_on(t: TestOffice) {
+    // The generator makes real PNGs: a small one decodes.
+    let small = office_support::png_bomb(300, 400);
+    let img = image::load_from_memory(&small).expect("a valid PNG");
+    assert_eq!((img.width(), img.height()), (300, 400));
+    let bomb = office_support::png_bomb(8000, 8000);
+    assert!(bomb.len() < 2_000_000, "{}", bomb.len());
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("given_names", "Paula"),
+        ("family_name", "Bombe"),
+        ("date_of_birth", "1992-02-29"),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    for (lang, message) in [
+        (
+            "en",
+            "The photo has too many pixels: at most 4096 × 4096. Choose a smaller picture or scale it down.",
+        ),
+        (
+            "de",
+            "Das Foto hat zu viele Pixel: höchstens 4096 × 4096. Wählen Sie ein kleineres Bild oder verkleinern Sie es.",
+        ),
+    ] {
+        let res = post_multipart_photo(
+            &app,
+            &clerk,
+            &format!("/enrol?lang={lang}"),
+            &fields,
+            ("bomb.png", "image/png", &bomb),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let html = body_of(res).await;
+        assert!(
+            html.contains(&format!(
+                "<p class=\"error\" id=\"photo-error\">{message}</p>"
+            )),
+            "{html}"
+        );
+        assert!(html.contains("value=\"Paula\""));
+        assert!(html.contains("value=\"Bombe\""));
+        assert!(html.contains("value=\"1992-02-29\""));
+    }
+    let (residents, cards, _) = office_support::counts(&t);
+    assert_eq!((residents, cards), (0, 0), "nothing enrolled");
+}
+
 #[test]
 fn enrol_with_photos() {
     run(|t| Box::pin(enrol_with_photos_on(t)));

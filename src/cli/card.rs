@@ -4,7 +4,7 @@ use super::keys::PassphraseArgs;
 use super::parse_date;
 use crate::{keys as store, qr};
 use anyhow::{Context, Result, anyhow};
-use citycard_credential::{CardClaims, CardNumber, Date, date, keys as ckeys, names};
+use citycard_credential::{CardClaims, CardNumber, Date, date, keys as ckeys};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -12,8 +12,11 @@ use std::path::PathBuf;
 pub enum CardCommand {
     /// Sign a card with an office key and print its QR text (`CC1…`).
     ///
-    /// Names are brought into NFC with single spaces first. The service
-    /// issues cards normally; this is for tests, vectors and emergencies.
+    /// Names are signed exactly as given: a name that breaks a rule of
+    /// docs/card-format.md §5 (not NFC, a space at an end or two in a row,
+    /// an invisible, control or unassigned character) is refused, never
+    /// changed. The service issues cards normally; this is for tests,
+    /// vectors and emergencies.
     Sign(Sign),
 }
 
@@ -69,14 +72,21 @@ impl Sign {
         let claims = CardClaims {
             issuer: self.issuer.trim().to_owned(),
             card_number,
-            given_names: names::normalize(&self.given_names),
-            family_name: names::normalize(&self.family_name),
+            given_names: self.given_names.clone(),
+            family_name: self.family_name.clone(),
             issued: self.issued.unwrap_or_else(date::today_utc),
             expires: self.expires,
             date_of_birth: self.dob,
         };
-        // The error names the field and the problem, never the value.
-        claims.validate().context("the card cannot be signed")?;
+        // The error names the field, the rule and the code point (U+XXXX),
+        // never the value.
+        claims.validate_for_signing().map_err(|e| match e {
+            citycard_credential::Error::Name { .. } => anyhow!(
+                "the card cannot be signed: {e}; names are signed exactly as given, \
+                 so type it as the name rules of docs/card-format.md §5 require"
+            ),
+            other => anyhow::Error::new(other).context("the card cannot be signed"),
+        })?;
         let key = store::read_private_key(&self.key, &self.passphrase.source())?;
         let text = citycard_credential::sign_card_text(&key, &claims)
             .context("the card cannot be signed")?;

@@ -28,6 +28,11 @@
 //! | `password_check_memory_mib` | `CITYCARD_PASSWORD_CHECK_MEMORY_MIB` | `256` (19 to 65536): memory for password checks (19 MiB each) running at once, 13 by default; more logins at once are answered `503 busy` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
+//! | `db_connect_timeout_seconds` | `CITYCARD_DB_CONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a request waits for a database connection; once the database is found unreachable, requests are answered 503 at once and one retries every 2 s |
+//! | `[http] head_timeout_seconds` | `CITYCARD_HTTP_HEAD_TIMEOUT_SECONDS` | `10` (1 to 300): time for a client to send the request line and headers |
+//! | `[http] body_timeout_seconds` | `CITYCARD_HTTP_BODY_TIMEOUT_SECONDS` | `30` (1 to 600): time for a request body (a photo upload) to arrive; then the request is answered 408 and the connection closed |
+//! | `[http] keep_alive_seconds` | `CITYCARD_HTTP_KEEP_ALIVE_SECONDS` | `30` (1 to 600): how long an idle connection is kept open |
+//! | `[http] disconnect_timeout_seconds` | `CITYCARD_HTTP_DISCONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a closing connection may take |
 //! | `[tls] cert` | `CITYCARD_TLS_CERT` | none (plain HTTP); both or neither |
 //! | `[tls] key` | `CITYCARD_TLS_KEY` | none (plain HTTP); both or neither |
 //! | `secure_cookies` | `CITYCARD_SECURE_COOKIES` | `auto`: `Secure` cookies when `[tls]` is set; `true` behind a TLS-terminating proxy |
@@ -154,6 +159,11 @@ pub struct Config {
     pub revocation_list_days: u16,
     /// Connections in the database pool.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection (a free one, or
+    /// a new one) before it is answered 503.
+    pub db_connect_timeout: Duration,
+    /// Timeouts of the HTTP server (`[http]`).
+    pub http: HttpTimeouts,
     /// TLS, when the server terminates it itself.
     pub tls: Option<TlsConfig>,
     /// Whether cookies are marked `Secure` (see [`Config::cookies_secure`]).
@@ -199,6 +209,13 @@ impl Config {
             password_check_memory_mib: 0,
             revocation_list_days: 0,
             db_pool_size: 0,
+            db_connect_timeout: Duration::ZERO,
+            http: HttpTimeouts {
+                head: Duration::ZERO,
+                body: Duration::ZERO,
+                keep_alive: Duration::ZERO,
+                disconnect: Duration::ZERO,
+            },
             tls: None,
             secure_cookies: SecureCookies::Auto,
             login: LoginThrottle {

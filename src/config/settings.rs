@@ -241,6 +241,64 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        key: "db_connect_timeout_seconds",
+        env: "CITYCARD_DB_CONNECT_TIMEOUT_SECONDS",
+        toml: TomlType::Integer,
+        default: Some("5"),
+        doc: " (1 to 60): how long a request waits for a database connection; \
+              once the database is found unreachable, requests are answered 503 at once \
+              and one retries every 2 s",
+        apply: |c, v| {
+            c.db_connect_timeout = Duration::from_secs(number(v, 1, 60)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "http.head_timeout_seconds",
+        env: "CITYCARD_HTTP_HEAD_TIMEOUT_SECONDS",
+        toml: TomlType::Integer,
+        default: Some("10"),
+        doc: " (1 to 300): time for a client to send the request line and headers",
+        apply: |c, v| {
+            c.http.head = Duration::from_secs(number(v, 1, 300)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "http.body_timeout_seconds",
+        env: "CITYCARD_HTTP_BODY_TIMEOUT_SECONDS",
+        toml: TomlType::Integer,
+        default: Some("30"),
+        doc: " (1 to 600): time for a request body (a photo upload) to arrive; \
+              then the request is answered 408 and the connection closed",
+        apply: |c, v| {
+            c.http.body = Duration::from_secs(number(v, 1, 600)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "http.keep_alive_seconds",
+        env: "CITYCARD_HTTP_KEEP_ALIVE_SECONDS",
+        toml: TomlType::Integer,
+        default: Some("30"),
+        doc: " (1 to 600): how long an idle connection is kept open",
+        apply: |c, v| {
+            c.http.keep_alive = Duration::from_secs(number(v, 1, 600)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "http.disconnect_timeout_seconds",
+        env: "CITYCARD_HTTP_DISCONNECT_TIMEOUT_SECONDS",
+        toml: TomlType::Integer,
+        default: Some("5"),
+        doc: " (1 to 60): how long a closing connection may take",
+        apply: |c, v| {
+            c.http.disconnect = Duration::from_secs(number(v, 1, 60)?);
+            Ok(())
+        },
+    },
+    Setting {
         key: "tls.cert",
         env: "CITYCARD_TLS_CERT",
         toml: TomlType::Path,

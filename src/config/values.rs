@@ -187,6 +187,23 @@ pub struct LoginThrottle {
     pub lockout: Duration,
 }
 
+/// Timeouts of the HTTP server (`[http]`): a client that sends its request
+/// slowly, or stops half-way, gives its connection up instead of holding
+/// it (issue 10 finding 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// Time for a client to send the request head (line and headers).
+    pub head: Duration,
+    /// Time for a request body to arrive, from the moment the request
+    /// reaches the application (uploads: up to 5 MB photos).
+    pub body: Duration,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive: Duration,
+    /// How long the server waits for a client to close the connection
+    /// after the response.
+    pub disconnect: Duration,
+}
+
 impl Default for LoginThrottle {
     /// The `[login]` defaults of [`super::SETTINGS`].
     fn default() -> Self {

@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod health;
 pub mod meta;
 pub mod published;
 pub mod residents;
@@ -44,8 +45,9 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 
 /// How long a SQLite connection waits for a lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
-/// How long to wait for a free pooled connection.
-const POOL_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long to wait for a pooled connection when no setting says
+/// (`db_connect_timeout_seconds`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The PostgreSQL advisory lock held while migrating (any constant).
 const MIGRATION_LOCK: i64 = 0x6369_7479_6361_7264; // "citycard"
 
@@ -125,6 +127,8 @@ pub struct Db {
     /// The audit chain's key (`audit.key`), set once when the office opens;
     /// [`Db::write`] puts it in scope for `office::audit::append`.
     audit_key: Arc<OnceLock<Arc<AuditKey>>>,
+    health: std::sync::Arc<health::Health>,
+    connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for Db {
@@ -140,27 +144,50 @@ impl Db {
     /// ([`Config::prepare_dirs`]), connects, and runs pending migrations.
     pub fn open(config: &Config) -> Result<Db> {
         config.prepare_dirs()?;
-        Self::connect(&config.database, config.db_pool_size)
+        Self::connect_with(
+            &config.database,
+            config.db_pool_size,
+            config.db_connect_timeout,
+        )
     }
 
     /// Connects to a database and runs pending migrations.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db> {
+        Self::connect_with(url, pool_size, DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// Connects with a timeout for getting a connection
+    /// (`db_connect_timeout_seconds`) and runs pending migrations.
+    pub fn connect_with(
+        url: &DatabaseUrl,
+        pool_size: u32,
+        connect_timeout: Duration,
+    ) -> Result<Db> {
         let backend = match url {
             DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
             DatabaseUrl::Postgres { .. } => Backend::Postgres,
         };
+        let health = std::sync::Arc::new(health::Health::default());
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(POOL_TIMEOUT)
+            .connection_timeout(connect_timeout)
+            .error_handler(Box::new(health::NoteConnectError(health.clone())))
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable(e.to_string()))?;
         let db = Db {
             pool,
             backend,
             audit_key: Arc::new(OnceLock::new()),
+            health,
+            connect_timeout,
         };
         db.migrate()?;
         Ok(db)
+    }
+
+    /// What is known to be wrong with the database (for `/healthz`).
+    pub fn health(&self) -> health::Status {
+        self.health.status()
     }
 
     /// The backend in use.
@@ -180,11 +207,35 @@ impl Db {
         self.audit_key.get().cloned()
     }
 
-    /// A connection from the pool.
+    /// A connection from the pool. While the database is known to be
+    /// unreachable this fails at once (see [`health`]).
     pub fn conn(&self) -> Result<PooledConnection> {
-        self.pool
-            .get()
-            .map_err(|e| Error::Unavailable(e.to_string()))
+        if !self.health.admit(self.connect_timeout) {
+            return Err(Error::Unavailable(
+                "it could not be reached a moment ago".to_owned(),
+            ));
+        }
+        let asked = std::time::Instant::now();
+        match self.pool.get() {
+            Ok(conn) => {
+                self.health.connected();
+                Ok(conn)
+            }
+            Err(e) => {
+                self.health.no_connection(asked);
+                Err(Error::Unavailable(e.to_string()))
+            }
+        }
+    }
+
+    /// Notes a full disk in [`health`] (and a write that worked).
+    fn track<T>(&self, result: Result<T>, writing: bool) -> Result<T> {
+        match &result {
+            Err(Error::StorageFull) => self.health.storage_full(),
+            Ok(_) if writing => self.health.wrote(),
+            _ => {}
+        }
+        result
     }
 
     /// Runs the embedded migrations that have not run yet.
@@ -215,12 +266,17 @@ impl Db {
         let conn: &mut DbConnection = &mut pooled;
         let sqlite = self.backend == Backend::Sqlite;
         crate::audit_key::with_scope(self.audit_key(), || {
-            conn.transaction(|c| {
-                if sqlite {
-                    lock_for_writing(c)?;
-                }
-                f(c)
-            })
+            let mut full = false;
+            let result = conn.transaction(|c| {
+                let result = if sqlite {
+                    lock_for_writing(c).and_then(|()| f(c))
+                } else {
+                    f(c)
+                };
+                full = matches!(result, Err(Error::StorageFull));
+                result
+            });
+            self.track(keep_storage_full(result, full), true)
         })
     }
 
@@ -228,7 +284,13 @@ impl Db {
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(f)
+        let mut full = false;
+        let result = conn.transaction(|c| {
+            let result = f(c);
+            full = matches!(result, Err(Error::StorageFull));
+            result
+        });
+        self.track(keep_storage_full(result, full), false)
     }
 
     /// For tests and operations: SQLite writes the WAL back into the main
@@ -239,6 +301,16 @@ impl Db {
             c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
         }
         Ok(())
+    }
+}
+
+/// SQLite ends a transaction itself when the disk is full, so diesel's
+/// rollback then fails ("no transaction is active") and returns that
+/// error instead of the statement's: keep the disk-full one.
+fn keep_storage_full<T>(result: Result<T>, full: bool) -> Result<T> {
+    match result {
+        Err(_) if full => Err(Error::StorageFull),
+        other => other,
     }
 }
 

@@ -24,7 +24,10 @@
 //!   | `session_required` | 403 | an API token may not do this (make a token, change the password): sign in with a password |
 //!   | `payload_too_large` | 413 | the body is over the limit |
 //!   | `unsupported_media_type` | 415 | the body is not JSON (API) |
-//!   | `unavailable` | 503 | the database or the signing keys are not usable |
+//!   | `unavailable` | 503 | the signing keys are not usable |
+//!   | `database_unavailable` | 503 | the database cannot be reached (answered at once while it is known to be down) |
+//!   | `storage_full` | 503 | the database's disk is full: nothing can be written (logged as "disk full") |
+//!   | `request_timeout` | 408 | the request body did not arrive in time (`[http] body_timeout_seconds`); the connection is closed |
 //!   | `internal` | 500 | anything else; the details go to the server log only |
 //!
 //! - Never a stack trace, a database message, a file path, or personal data
@@ -141,6 +144,13 @@ impl AppError {
         e
     }
 
+    /// The rule a field breaks ([`crate::error::Rule::code`]), for an
+    /// error made with [`AppError::invalid`].
+    pub fn with_rule(mut self, rule: crate::error::Rule) -> Self {
+        self.0.rule = Some(rule.code());
+        self
+    }
+
     /// `400 invalid_input` for a body that could not be read at all.
     pub fn bad_body(problem: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_input", problem)
@@ -152,6 +162,15 @@ impl AppError {
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("the request body is larger than {} KiB", limit / 1024),
+        )
+    }
+
+    /// `408 request_timeout`: the body did not arrive in time.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time",
         )
     }
 
@@ -383,7 +402,20 @@ impl From<DomainError> for AppError {
             E::SessionRequired => Self::new(StatusCode::FORBIDDEN, "session_required", message),
             E::Unavailable(_) => {
                 log_server_error(&e);
-                Self::unavailable("the database is unavailable; try again shortly")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable; try again shortly",
+                )
+            }
+            E::StorageFull => {
+                log_server_error(&e);
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_full",
+                    "the office's disk is full: nothing can be saved until an administrator \
+                     frees space; try again later",
+                )
             }
             E::Keys(_) | E::Signing(_) => {
                 log_server_error(&e);
@@ -569,6 +601,13 @@ mod tests {
         assert_eq!(e.retry_after(), Some(90));
         let e: AppError = DomainError::BadCredentials.into();
         assert_eq!(e.code(), "unauthorized");
+        let e: AppError = DomainError::StorageFull.into();
+        assert_eq!((e.status().as_u16(), e.code()), (503, "storage_full"));
+        let e: AppError = DomainError::Unavailable("down".into()).into();
+        assert_eq!(
+            (e.status().as_u16(), e.code()),
+            (503, "database_unavailable")
+        );
         let e: AppError = DomainError::Integrity("x").into();
         assert_eq!((e.status().as_u16(), e.code()), (500, "internal"));
         assert!(!e.message().contains('x'));

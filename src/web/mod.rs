@@ -25,6 +25,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod body_timeout;
 pub mod desk;
 pub mod error;
 pub mod export;
@@ -71,8 +72,23 @@ pub fn default_headers() -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 
-/// `/healthz`: checks the database; answers `ok` or 503. No personal data.
+/// `/healthz`: checks the database; answers `ok` or 503 with the reason
+/// (`database unavailable`, `storage full`). No personal data.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    use crate::db::health::Status;
+    let unhealthy = |body: &'static str| {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body)
+    };
+    match state.office().db().health() {
+        Status::Ok => {}
+        Status::Unreachable => return unhealthy("database unavailable\n"),
+        Status::StorageFull => {
+            return unhealthy("storage full: the last write failed because the disk is full\n");
+        }
+    }
     let ok = state
         .run(|office| {
             office.db().read(|c| {
@@ -84,17 +100,16 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             })
         })
         .await;
-    let (status, body) = match ok {
-        Ok(()) => (actix_web::http::StatusCode::OK, "ok\n"),
-        Err(_) => (
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable\n",
-        ),
-    };
-    HttpResponse::build(status)
-        .content_type("text/plain; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
+    match ok {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body("ok\n"),
+        Err(e) if e.code() == "storage_full" => {
+            unhealthy("storage full: the last write failed because the disk is full\n")
+        }
+        Err(_) => unhealthy("database unavailable\n"),
+    }
 }
 
 /// `/.well-known/citycard/revocations` on an office server: the list
@@ -160,6 +175,7 @@ pub fn app(
     >,
 > {
     let tls = state.secure_cookies();
+    let body_timeout = state.config().http.body;
     App::new()
         .app_data(state)
         .app_data(desk)
@@ -182,6 +198,10 @@ pub fn app(
         .default_service(web::to(|| async {
             AppError::not_found("page").error_response_boxed()
         }))
+        .wrap_fn(move |mut req, srv| {
+            body_timeout::with_deadline(&mut req, body_timeout);
+            srv.call(req)
+        })
         .wrap(default_headers())
         .wrap_fn(move |req, srv| {
             let started = Instant::now();
@@ -289,7 +309,11 @@ pub async fn serve(office: Office, desk: desk::DeskConfig) -> Result<()> {
         }
     });
     let app_state = state.clone();
-    let server = HttpServer::new(move || app(app_state.clone(), desk.clone())).shutdown_timeout(30);
+    let server = with_timeouts(
+        HttpServer::new(move || app(app_state.clone(), desk.clone())),
+        &config.http,
+    )
+    .shutdown_timeout(30);
     let (server, scheme) = match &config.tls {
         Some(tls) => (
             server
@@ -315,6 +339,28 @@ pub async fn serve(office: Office, desk: desk::DeskConfig) -> Result<()> {
         .context("the server stopped with an error")?;
     eprintln!("Stopped.");
     Ok(())
+}
+
+/// Sets the client timeouts of `[http]` (issue 10 finding 13): the
+/// request head, keep-alive and closing; the body has its own deadline
+/// in [`app`] ([`body_timeout`]).
+pub fn with_timeouts<F, I, S, B>(
+    server: HttpServer<F, I, S, B>,
+    timeouts: &crate::config::HttpTimeouts,
+) -> HttpServer<F, I, S, B>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: actix_service::IntoServiceFactory<S, actix_http::Request>,
+    S: ServiceFactory<actix_http::Request, Config = actix_web::dev::AppConfig> + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: std::fmt::Debug,
+    S::Response: Into<actix_http::Response<B>> + 'static,
+    B: MessageBody + 'static,
+{
+    server
+        .client_request_timeout(timeouts.head)
+        .client_disconnect_timeout(timeouts.disconnect)
+        .keep_alive(timeouts.keep_alive)
 }
 
 /// Runs a desk-only server (no office database): the desk page and lists.

@@ -12,8 +12,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   toolsReady, startOffice, launch, newPage, shot, heading, login, changePassword,
-  setupAdmin, createUser, loginAs, enrol, fillEnrolment, checkA11y, t,
+  setupAdmin, createUser, loginAs, enrol, fillEnrolment, checkA11y, t, photoFile,
 } from './office.mjs';
+import { deflateSync, crc32 } from 'node:zlib';
 
 const ready = toolsReady();
 
@@ -94,6 +95,51 @@ test('an empty enrolment form flags every field at once', { skip: !ready }, asyn
   await clerk.locator('.error-summary a[href="#family_name"]').click();
   assert.equal(await clerk.evaluate(() => document.activeElement?.id), 'family_name');
   await look(clerk, '02-enrol-empty');
+});
+
+/**
+ * A decompression bomb (issue 10 finding 4): a PNG of WIDTH × HEIGHT black
+ * pixels, about 200 KB on disk for 8000 × 8000, 192 MB once decoded.
+ */
+function pngBomb(width, height) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc(height * (1 + 3 * width)); // filter 0, black RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('a photo of 8000 × 8000 pixels is refused next to the field; nothing typed is lost', { skip: !ready }, async () => {
+  const bomb = pngBomb(8000, 8000);
+  assert.ok(bomb.length < 400_000, `${bomb.length} bytes`);
+  await clerk.goto(`${office.base}/enrol`);
+  await fillEnrolment(clerk, { given: 'Paula', family: 'Bombe', dob: '29.02.1992' });
+  await clerk.locator('#photo').setInputFiles({ name: 'bomb.png', mimeType: 'image/png', buffer: bomb });
+  await submit(clerk, 'form[action="/enrol"] button[type=submit]');
+  assert.equal(await fieldError(clerk, 'photo'), t('field.photo_too_many_pixels'));
+  assert.deepEqual(await summary(clerk), [t('field.photo_too_many_pixels')]);
+  assert.equal(await clerk.locator('#given_names').inputValue(), 'Paula');
+  assert.equal(await clerk.locator('#family_name').inputValue(), 'Bombe');
+  assert.equal(await clerk.locator('#date_of_birth').inputValue(), '29.02.1992');
+  assert.ok(await clerk.locator('#attest_identity').isChecked());
+  assert.ok(await clerk.locator('#attest_residence').isChecked());
+  await look(clerk, '03-enrol-photo-bomb');
+  // A photo of a sensible size: the card is issued with what was typed.
+  await clerk.locator('#photo').setInputFiles(photoFile());
+  await submit(clerk, 'form[action="/enrol"] button[type=submit]');
+  assert.match(new URL(clerk.url()).pathname, /^\/cards\/\d{12}$/, 'issued');
 });
 
 test('dates: the real reason for impossible dates; 14.03.1988 accepted and shown as on the card', { skip: !ready }, async () => {

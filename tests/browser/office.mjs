@@ -104,6 +104,7 @@ export async function startOffice({ env = {}, args = [], dataDir } = {}) {
   return {
     base,
     port,
+    pid: child.pid,
     dataDir: data,
     adminPassword: m ? m[1] : null,
     log: () => log,

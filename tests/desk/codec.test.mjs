@@ -256,6 +256,30 @@ test('names (§5)', () => {
   }
 });
 
+// Issue 10 finding 11: invisible (Default_Ignorable_Code_Point) characters.
+test('names (§5): default-ignorable code points are forbidden, ZWNJ and ZWJ allowed', () => {
+  for (const c of ['\u200b', '\u2060', '\u00ad', '\u3164', '\u034f', '\u115f', '\u180e', '\ufe0f', '\uffa0', '\u{e0041}', '\u{e0100}', '\u{1d173}']) {
+    assert.equal(v.nameProblem(`A${c}B`), 'a forbidden character', c.codePointAt(0).toString(16));
+  }
+  assert.equal(v.nameProblem('\u3164\u3164\u3164'), 'a forbidden character');
+  // Unassigned code points are the signer's rule only (§5).
+  assert.equal(v.nameProblem('A\u0378'), null);
+  // The written-out list of §5 is exactly Default_Ignorable_Code_Point of this
+  // engine's Unicode version, less ZWNJ and ZWJ.
+  const di = /\p{Default_Ignorable_Code_Point}/u;
+  const other = /[\p{Cc}\p{White_Space}\uFFF9-\uFFFF\uE000-\uF8FF]/u;
+  const differ = [];
+  for (let cp = 0; cp < 0x110000; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const c = String.fromCodePoint(cp);
+    if (other.test(c)) continue;
+    const want = di.test(c) && cp !== 0x200c && cp !== 0x200d;
+    const got = v.nameProblem(`A${c}B`) === 'a forbidden character';
+    if (want !== got) differ.push(cp.toString(16));
+  }
+  assert.deepEqual(differ, []);
+});
+
 // ───────────── §6-§9 with lists ─────────────
 
 const TODAY = '2026-03-05';

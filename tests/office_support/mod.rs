@@ -386,3 +386,85 @@ pub fn truncate_audit_chain(t: &TestOffice, keep: i64) {
          UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_log WHERE id = {keep});"
     ));
 }
+
+/// A decompression bomb (issue 10 finding 4): a valid PNG of
+/// `width` × `height` black RGB pixels whose image data is one deflate
+/// block of repeated 258-byte matches (13 bits each), so 8000 × 8000 is
+/// about 1.2 MB on disk and 192 MB once decoded.
+pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u32, bits: u32) {
+            self.acc |= u64::from(value) << self.n;
+            self.n += bits;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, code: u32, bits: u32) {
+            self.put(code.reverse_bits() >> (32 - bits), bits);
+        }
+    }
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(png: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    // Every row: filter byte 0, then 3 zero bytes a pixel.
+    let total = u64::from(height) * (1 + 3 * u64::from(width));
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
+    bits.put(1, 1); // final block
+    bits.put(1, 2); // fixed Huffman codes
+    bits.code(0x30, 8); // literal 0
+    let mut left = total - 1;
+    while left >= 258 {
+        bits.code(0xC5, 8); // length 258
+        bits.code(0, 5); // distance 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        bits.code(0x30, 8);
+    }
+    bits.code(0, 7); // end of block
+    if bits.n > 0 {
+        bits.put(0, 8 - bits.n);
+    }
+    let mut zlib = bits.out;
+    let adler = (((total % 65521) as u32) << 16) | 1;
+    zlib.extend_from_slice(&adler.to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}

@@ -1408,6 +1408,30 @@ pub fn generate() -> Vec<(String, String)> {
         )
         .malformed("name rules"),
     );
+    let zero_width = claims("Ana\u{200B}Maria", "Mustermann", None);
+    cases.push(
+        Case::hand(
+            "malformed-name-zero-width-space",
+            "Malformed: the given name holds U+200B ZERO WIDTH SPACE, a default-ignorable code point (§5). Correctly signed.",
+            m,
+            Some(zero_width.clone()),
+            &Sign1::signed(m, protected(m), claims_payload(&zero_width)),
+            &["encode the claims by hand with U+200B in the given name", "sign"],
+        )
+        .malformed("name rules"),
+    );
+    let filler = claims("Erika", "\u{3164}\u{3164}\u{3164}", None);
+    cases.push(
+        Case::hand(
+            "malformed-name-hangul-filler",
+            "Malformed: the family name is three U+3164 HANGUL FILLER, default-ignorable code points that print as blank (§5). Correctly signed.",
+            m,
+            Some(filler.clone()),
+            &Sign1::signed(m, protected(m), claims_payload(&filler)),
+            &["encode the claims by hand with a family name of U+3164 only", "sign"],
+        )
+        .malformed("name rules"),
+    );
     let mut wrong_check = claims_entries(&erika());
     let bad_number =
         number(41_029_384_756).as_u64() / 10 * 10 + (number(41_029_384_756).as_u64() % 10 + 1) % 10;

@@ -100,9 +100,19 @@ impl CardClaims {
         Ok(())
     }
 
-    /// The CWT claims set in deterministic CBOR. Validates first.
-    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+    /// [`CardClaims::validate`] plus the signer's rule of §5: no unassigned
+    /// code point in a name ([`names::check_assigned`]). Run before signing.
+    pub fn validate_for_signing(&self) -> Result<()> {
         self.validate()?;
+        names::check_assigned(NameField::Issuer, &self.issuer)?;
+        names::check_assigned(NameField::GivenNames, &self.given_names)?;
+        names::check_assigned(NameField::FamilyName, &self.family_name)
+    }
+
+    /// The CWT claims set in deterministic CBOR. Validates first, with the
+    /// signer's rules ([`CardClaims::validate_for_signing`]).
+    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+        self.validate_for_signing()?;
         let exp_day = self.expires.next_day().ok_or(Error::DateRange {
             what: "expiry date",
         })?;

@@ -49,9 +49,16 @@ pub enum NameProblem {
     NotNfc,
     /// The text starts or ends with a space, or has two spaces in a row.
     BadSpacing,
-    /// A character that may not appear in a name (control, bidi override, line break, …).
+    /// A character that may not appear in a name (control, bidi override,
+    /// line break, default-ignorable such as U+200B, …).
     ForbiddenChar {
         /// The code point, e.g. `0x202E`. A lone code point is not personal data.
+        code_point: u32,
+    },
+    /// A code point that is unassigned in the signer's Unicode tables
+    /// (General_Category `Cn`): refused when signing only.
+    Unassigned {
+        /// The code point, e.g. `0x0378`.
         code_point: u32,
     },
 }
@@ -66,6 +73,12 @@ impl fmt::Display for NameProblem {
             NameProblem::BadSpacing => f.write_str("has leading, trailing or repeated spaces"),
             NameProblem::ForbiddenChar { code_point } => {
                 write!(f, "contains the forbidden character U+{code_point:04X}")
+            }
+            NameProblem::Unassigned { code_point } => {
+                write!(
+                    f,
+                    "contains U+{code_point:04X}, which is not an assigned Unicode character"
+                )
             }
         }
     }

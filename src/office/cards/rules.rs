@@ -23,23 +23,27 @@ pub fn clean_name(field: &'static str, text: &str, may_be_empty: bool) -> Result
         return Err(Error::invalid(field, Rule::TooLong));
     }
     let n = names::normalize(text);
-    names::check(which, &n, may_be_empty).map_err(|e| {
-        use citycard_credential::NameProblem as P;
-        let (rule, code_point) = match e {
-            citycard_credential::Error::Name { problem, .. } => match problem {
-                P::Empty => (Rule::Required, None),
-                P::TooManyChars { .. } | P::TooManyBytes { .. } => (Rule::TooLong, None),
-                P::ForbiddenChar { code_point } => (Rule::Characters, Some(code_point)),
+    names::check(which, &n, may_be_empty)
+        .and_then(|()| names::check_assigned(which, &n))
+        .map_err(|e| {
+            use citycard_credential::NameProblem as P;
+            let (rule, code_point) = match e {
+                citycard_credential::Error::Name { problem, .. } => match problem {
+                    P::Empty => (Rule::Required, None),
+                    P::TooManyChars { .. } | P::TooManyBytes { .. } => (Rule::TooLong, None),
+                    P::ForbiddenChar { code_point } | P::Unassigned { code_point } => {
+                        (Rule::Characters, Some(code_point))
+                    }
+                    _ => (Rule::Characters, None),
+                },
                 _ => (Rule::Characters, None),
-            },
-            _ => (Rule::Characters, None),
-        };
-        Error::Invalid {
-            field,
-            rule,
-            code_point,
-        }
-    })?;
+            };
+            Error::Invalid {
+                field,
+                rule,
+                code_point,
+            }
+        })?;
     Ok(n)
 }
 
@@ -137,6 +141,40 @@ mod tests {
         assert!(e.to_string().contains("U+202E"), "{e}");
         assert!(!e.to_string().contains("Ann"), "{e}");
         assert!(clean_name("given_names", "A\u{0007}", true).is_err());
+    }
+
+    /// Issue 10 finding 11: invisible (default-ignorable) and unassigned
+    /// code points are refused, naming the code point, never the name.
+    #[test]
+    fn invisible_and_unassigned_code_points_are_refused() {
+        for (text, cp) in [
+            ("Ana\u{200B}Maria", "U+200B"),
+            ("Ana\u{2060}", "U+2060"),
+            ("Mül\u{00AD}ler", "U+00AD"),
+            ("\u{3164}", "U+3164"),
+            ("\u{3164}\u{3164}\u{3164}", "U+3164"),
+            ("Ana\u{0378}", "U+0378"),
+        ] {
+            let e = clean_name("family_name", text, false).unwrap_err();
+            assert_eq!(e.rule(), Some(Rule::Characters), "{cp}");
+            assert!(e.to_string().contains(cp), "{e}");
+            assert!(!e.to_string().contains("Ana"), "{e}");
+        }
+        assert!(clean_name("given_names", "زهرا\u{200C}سادات", true).is_ok());
+    }
+
+    /// The credential crate writes Default_Ignorable_Code_Point out (§5
+    /// lists it); it must be exactly ICU's data for the property.
+    #[test]
+    fn the_default_ignorable_list_is_the_unicode_property() {
+        use icu_properties::{CodePointSetData, props::DefaultIgnorableCodePoint};
+        let icu = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+        let differ: Vec<String> = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|&c| names::is_default_ignorable(c) != icu.contains(c))
+            .map(|c| format!("U+{:04X}", u32::from(c)))
+            .collect();
+        assert!(differ.is_empty(), "{differ:?}");
     }
 
     #[test]

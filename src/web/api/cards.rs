@@ -33,7 +33,7 @@ async fn decode_photo(photo: Option<String>) -> AppResult<Option<Vec<u8>>> {
     let input = photo.map_or(PhotoInput::None, PhotoInput::Base64);
     forms::photo(input)
         .await?
-        .map_err(|e| AppError::invalid("photo", e.to_string()))
+        .map_err(|e| AppError::invalid("photo", e.to_string()).with_rule(e.rule()))
 }
 
 // ---------------------------------------------------------------- cards

@@ -376,7 +376,16 @@ function expectDay(v, what) {
 
 // ───────────────────────────── names (§5) ─────────────────────────────
 
-const FORBIDDEN_CHARS = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF\uFFF9-\uFFFF\uE000-\uF8FF]/u;
+// Cc, the interlinear annotation characters, U+FFFC–U+FFFF, private use, and
+// every Default_Ignorable_Code_Point as listed in §5 (the same ranges in
+// Unicode 15.1 to 17.0) except ZWNJ U+200C and ZWJ U+200D. The list is
+// written out rather than \p{Default_Ignorable_Code_Point} so that a browser
+// on another Unicode version gives the same answer. Unassigned code points
+// are the signer's rule only (§5): a verifier does not check them.
+const FORBIDDEN_CHARS = new RegExp('[\\p{Cc}\\uFFF9-\\uFFFF\\uE000-\\uF8FF' +
+  '\\u00AD\\u034F\\u061C\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B\\u200E\\u200F' +
+  '\\u202A-\\u202E\\u2060-\\u206F\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFF8' +
+  '\\u{1BCA0}-\\u{1BCA3}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E0FFF}]', 'u');
 const WHITE_SPACE = /\p{White_Space}/gu;
 
 /**

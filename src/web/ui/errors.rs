@@ -89,6 +89,9 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
         "payload_too_large" => ("error.title", lang.t("error.too_large").to_owned()),
         "invalid_input" => ("error.title", lang.t("error.bad_request").to_owned()),
         "unavailable" => ("error.title", lang.t("error.keys").to_owned()),
+        "database_unavailable" => ("error.title", lang.t("error.database").to_owned()),
+        "storage_full" => ("error.title", lang.t("error.storage_full").to_owned()),
+        "request_timeout" => ("error.title", lang.t("error.request_timeout").to_owned()),
         _ => ("error.title", lang.t("error.internal").to_owned()),
     };
     let page = page.with_title(lang.t(title).to_owned());

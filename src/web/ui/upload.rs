@@ -3,6 +3,7 @@
 //! request: the form comes back with the message next to the field.
 
 use crate::office::cards::MAX_PHOTO_BYTES;
+use crate::web::body_timeout;
 use crate::web::error::AppError;
 use actix_multipart::Multipart;
 use futures_util::StreamExt;
@@ -55,8 +56,15 @@ pub async fn read(mut payload: Multipart) -> Result<UploadForm, AppError> {
     let mut total = 0usize;
     let mut fields = 0usize;
     let bad = || AppError::bad_body("the form could not be read").html();
+    // A body that stalls past `[http] body_timeout_seconds` is a 408.
+    let failed = |e: actix_multipart::MultipartError| match e {
+        actix_multipart::MultipartError::Payload(p) if body_timeout::is_timeout(&p) => {
+            AppError::request_timeout().html()
+        }
+        _ => bad(),
+    };
     while let Some(item) = payload.next().await {
-        let mut field = item.map_err(|_| bad())?;
+        let mut field = item.map_err(failed)?;
         fields += 1;
         if fields > MAX_FIELDS {
             return Err(bad());
@@ -75,7 +83,7 @@ pub async fn read(mut payload: Multipart) -> Result<UploadForm, AppError> {
         let mut buf = Vec::new();
         let mut over = false;
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| bad())?;
+            let chunk = chunk.map_err(failed)?;
             total += chunk.len();
             if total > MAX_BODY {
                 return Err(AppError::payload_too_large(MAX_BODY).html());

@@ -82,6 +82,7 @@ pub(super) async fn photo_of(
         }
         Ok(Err(PhotoError::TooLarge)) => "field.photo_too_large",
         Ok(Err(PhotoError::TooSmall)) => "field.photo_too_small",
+        Ok(Err(PhotoError::TooManyPixels)) => "field.photo_too_many_pixels",
         Ok(Err(_)) => "field.photo",
     };
     errors.add("photo", lang.t(key));
