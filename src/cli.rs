@@ -9,6 +9,7 @@ mod card;
 mod desk;
 mod keys;
 mod print;
+mod revocation_state;
 mod serve;
 mod verify;
 

@@ -488,6 +488,112 @@ fn revoked_card() {
     assert_eq!((code, &json["outcome"]), (1, &serde_json::json!("revoked")));
 }
 
+/// Issue 10, finding 14: a correctly signed but older revocation list must
+/// not un-revoke a card when the verifier knows a newer one was seen
+/// (`--min-revocations-issued`, `--revocation-state`).
+#[test]
+fn older_revocation_list_is_refused_with_a_marker_or_state_file() {
+    let s = Setup::new();
+    let text = s.sign(&["--card-number", "0000-0000-0000"]);
+    std::fs::write(s.file("revoked.txt"), "000000000000\n").unwrap();
+    std::fs::write(s.file("none.txt"), "# nothing revoked yet\n").unwrap();
+    for (numbers, issued, out) in [
+        ("revoked.txt", "2027-01-04", "new.cose"),
+        ("none.txt", "2027-01-01", "old.cose"),
+    ] {
+        ok(
+            s.path(),
+            &[
+                "keys",
+                "revocations",
+                "--root",
+                "root.key",
+                "--revoked",
+                numbers,
+                "--trust-list",
+                "trust-list.cose",
+                "--issued",
+                issued,
+                "--out",
+                out,
+            ],
+        );
+    }
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--trust-list",
+            "trust-list.cose",
+            "--root",
+            "root.pub",
+            "--date",
+            "2027-01-05",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        args.push(&text);
+        run(s.path(), &args)
+    };
+    let outcome = |r: &Run| -> String {
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Stateless, the old list un-revokes the card: the attack.
+    let r = verify(&["--revocations", "old.cose"]);
+    assert_eq!((r.code, outcome(&r).as_str()), (0, "valid"));
+
+    // With the newest issue date seen, the old list is refused (exit 2).
+    let r = verify(&[
+        "--revocations",
+        "old.cose",
+        "--min-revocations-issued",
+        "2027-01-04",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("before the newest list already seen (issued 2027-01-04)"),
+        "{}",
+        r.stderr
+    );
+    let r = verify(&[
+        "--revocations",
+        "new.cose",
+        "--min-revocations-issued",
+        "2027-01-04",
+    ]);
+    assert_eq!((r.code, outcome(&r).as_str()), (1, "revoked"));
+
+    // A state file records the newest list and refuses an older one later.
+    let r = verify(&["--revocations", "new.cose", "--revocation-state", "state"]);
+    assert_eq!((r.code, outcome(&r).as_str()), (1, "revoked"));
+    let state = std::fs::read_to_string(s.file("state")).unwrap();
+    assert!(
+        state.contains("issuer bern\nissued 2027-01-04\n"),
+        "{state}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.file("state"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let r = verify(&["--revocations", "old.cose", "--revocation-state", "state"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("could un-revoke cards"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(s.file("state")).unwrap(), state);
+    // A damaged state file is an error, never a fresh start.
+    std::fs::write(s.file("state"), "garbage\n").unwrap();
+    let r = verify(&["--revocations", "old.cose", "--revocation-state", "state"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("never reset"), "{}", r.stderr);
+}
+
 #[test]
 fn bad_numbers_file_names_the_line() {
     let s = Setup::new();

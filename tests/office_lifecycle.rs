@@ -12,7 +12,7 @@ use citycard::office::cards::{
     Attestation, CardStatus, EnrolOutcome, Enrolment, IssuedCard, NewCardRequest, PublishStatus,
     ReplaceReason, RevocationReason,
 };
-use citycard_credential::{CardNumber, Outcome, RevocationList, Verifier, date};
+use citycard_credential::{CardNumber, ListFormat, Outcome, RevocationList, Verifier, date};
 use office_support::*;
 
 fn enrolment(given: &str, family: &str, dob: Option<&str>) -> Enrolment {
@@ -54,6 +54,9 @@ fn verifier(t: &TestOffice) -> Verifier {
 
 fn published(t: &TestOffice) -> RevocationList {
     let bytes = std::fs::read(t.config.layout().revocations()).unwrap();
+    // The office publishes version 2 (Golomb–Rice, docs/card-format.md §8.2).
+    let (_, _, format) = RevocationList::inspect_format(&bytes).unwrap();
+    assert_eq!(format, ListFormat::V2);
     RevocationList::verify(&bytes, &t.trust).unwrap()
 }
 
@@ -793,6 +796,101 @@ fn instances_on_one_database_publish_one_revocation_list() {
         t.sql("UPDATE published_lists SET issued_at = '2000-01-01 00:00:00'");
         assert!(other.maintenance().unwrap().revocations.signed);
         assert!(!t.office.maintenance().unwrap().revocations.signed);
+        drop(other);
+    });
+}
+
+/// Issue 12, item 2: revoking R cards in a burst must not sign R lists. The
+/// first revocation signs at once; the rest are signed together once
+/// `revocation_publish_seconds` is up (outside the write lock).
+#[test]
+fn revocations_in_a_burst_are_signed_together() {
+    on_both_with(
+        |c| c.revocation_publish_interval = std::time::Duration::from_secs(5),
+        |t| {
+            let clerk = t.user("clerk", Role::Clerk);
+            let supervisor = t.user("supervisor", Role::Supervisor);
+            let cards: Vec<CardNumber> = (0..6)
+                .map(|i| {
+                    issued(
+                        t.office
+                            .enrol_and_issue(
+                                &clerk,
+                                enrolment("Burst", &format!("Card{}", "x".repeat(i + 1)), None),
+                            )
+                            .unwrap(),
+                    )
+                    .card_number
+                })
+                .collect();
+            let before = t.office.revocation_lists_signed();
+            let first = t
+                .office
+                .revoke(&supervisor, cards[0], RevocationReason::Lost)
+                .unwrap();
+            assert!(
+                matches!(
+                    first.revocation_list,
+                    PublishStatus::Published { revoked: 1 }
+                ),
+                "{:?}",
+                first.revocation_list
+            );
+            for n in &cards[1..] {
+                let r = t
+                    .office
+                    .revoke(&supervisor, *n, RevocationReason::Lost)
+                    .unwrap();
+                assert!(
+                    matches!(r.revocation_list, PublishStatus::Scheduled { within } if within <= std::time::Duration::from_secs(5)),
+                    "{:?}",
+                    r.revocation_list
+                );
+            }
+            // Five revocations, no list signed for them yet.
+            assert_eq!(t.office.revocation_lists_signed() - before, 1);
+            assert!(t.office.revocation_list_pending());
+            assert!(!published(&t).contains(cards[5]));
+            // One list takes all five, once the interval is up.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while t.office.revocation_list_pending()
+                || t.office.revocation_lists_signed() - before < 2
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the scheduled list was not signed"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let list = published(&t);
+            assert!(cards.iter().all(|n| list.contains(*n)));
+            assert_eq!(t.office.revocation_lists_signed() - before, 2);
+        },
+    );
+}
+
+/// Lists are built outside the write lock, so two instances may build at
+/// once: the one whose numbers were read later stands.
+#[test]
+fn a_list_read_earlier_does_not_replace_one_read_later() {
+    on_both(|t| {
+        let (other, _other_dir) = second_instance(&t);
+        let clerk = t.user("clerk", Role::Clerk);
+        let supervisor = t.user("supervisor", Role::Supervisor);
+        let card = issued(
+            t.office
+                .enrol_and_issue(&clerk, enrolment("A", "B", None))
+                .unwrap(),
+        );
+        t.office
+            .revoke(&supervisor, card.card_number, RevocationReason::Lost)
+            .unwrap();
+        let stored = std::fs::read(t.config.layout().revocations()).unwrap();
+        // As if another instance had stored a list read after this one's read.
+        t.sql("UPDATE published_lists SET issued_at = '2100-01-01 00:00:00'");
+        let p = other.publish_revocations().unwrap();
+        assert!(!p.signed, "the newer stored list stands");
+        assert_eq!(other.published_revocations().unwrap().unwrap(), stored);
         drop(other);
     });
 }

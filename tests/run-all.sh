@@ -11,6 +11,9 @@ cargo test --workspace --locked
 echo "== desk verifier: JavaScript unit tests and every vector (node --test)"
 node --test tests/desk/*.test.mjs
 
+echo "== version 1 verifiers (Rust crate and verifier.js before version 2) refuse version 2 lists"
+bash tests/compat/v1-verifiers-refuse-v2.sh
+
 if [ -f tests/browser/package.json ]; then
   echo "== desk verifier: browser tests"
   cargo build --locked --bin citycard

@@ -2,6 +2,7 @@
 
 use super::keys::read_file;
 use super::parse_date;
+use super::revocation_state;
 use crate::{keys as store, qr};
 use anyhow::{Context, Result, bail};
 use citycard_credential::{
@@ -24,7 +25,13 @@ or with --image to read the QR code from a photo or scan.
 Exit status: 0 the card is valid (warnings allowed); 1 it is not valid (any
 outcome other than valid, malformed text included); 2 the check could not run
 (bad flags, unreadable files, a trust list or revocation list that is not
-correctly signed).
+correctly signed, a revocation list older than --min-revocations-issued or
+than the one recorded in --revocation-state).
+
+A desk that checks cards with this command over time should pass
+--revocation-state FILE: it records the issue date of the newest revocation
+list accepted and refuses an older one, which would un-revoke the cards
+revoked since (docs/card-format.md §8.3).
 
 --json prints one object:
   {\"outcome\": \"valid\", \"reason\": null, \"office\": \"…\", \"card\": {…} or null,
@@ -46,6 +53,14 @@ pub struct VerifyArgs {
     /// The revocation list file; without it revoked cards cannot be detected.
     #[arg(long, value_name = "FILE")]
     revocations: Option<PathBuf>,
+    /// Refuse a revocation list issued before this day (the issue date of the
+    /// newest list you have seen): a replayed older list would un-revoke cards.
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "revocations")]
+    min_revocations_issued: Option<Date>,
+    /// Keep the issue date of the newest revocation list seen in FILE (created
+    /// with mode 0600): an older list is refused, a newer one updates the file.
+    #[arg(long, value_name = "FILE", requires = "revocations")]
+    revocation_state: Option<PathBuf>,
     /// Check as of this day [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     date: Option<Date>,
@@ -113,9 +128,37 @@ impl VerifyArgs {
         })?;
         if let Some(rpath) = &self.revocations {
             let bytes = read_file(rpath, MAX_REVOCATION_LIST_BYTES, "revocation list")?;
-            verifier.load_revocations(&bytes).with_context(|| {
-                format!("the revocation list {} cannot be used", rpath.display())
-            })?;
+            let issuer = verifier.trust_list().issuer.clone();
+            let state = match &self.revocation_state {
+                Some(path) => revocation_state::load(path)?,
+                None => None,
+            };
+            if let (Some(seen), Some(path)) = (&state, &self.revocation_state)
+                && seen.issuer != issuer
+            {
+                bail!(
+                    "the revocation state file {} is for the issuer {}, the trust list for {}: \
+                     give each city its own state file",
+                    path.display(),
+                    seen.issuer,
+                    issuer
+                );
+            }
+            let newest_seen = state
+                .as_ref()
+                .map(|s| s.issued)
+                .max(self.min_revocations_issued);
+            let list = verifier
+                .load_revocations_since(&bytes, newest_seen)
+                .with_context(|| {
+                    format!("the revocation list {} cannot be used", rpath.display())
+                })?;
+            let issued = list.issued;
+            if let Some(path) = &self.revocation_state
+                && state.as_ref().is_none_or(|s| issued > s.issued)
+            {
+                revocation_state::store(path, &revocation_state::Seen { issuer, issued })?;
+            }
         }
         Ok(verifier)
     }

@@ -27,6 +27,7 @@
 //! | `api_token_max_days` | `CITYCARD_API_TOKEN_MAX_DAYS` | `90` (1 to 3650; the longest an API token may live, and the lifetime of one made without `valid_for_days`) |
 //! | `password_check_memory_mib` | `CITYCARD_PASSWORD_CHECK_MEMORY_MIB` | `256` (19 to 65536): memory for password checks (19 MiB each) running at once, 13 by default; more logins at once are answered `503 busy` |
 //! | `revocation_list_days` | `CITYCARD_REVOCATION_LIST_DAYS` | `7` (the list's next-update date) |
+//! | `revocation_publish_seconds` | `CITYCARD_REVOCATION_PUBLISH_SECONDS` | `10` (0 to 3600: a revocation signs the list at once if the last was signed this long ago, else that long after it; 0: after every revocation) |
 //! | `db_pool_size` | `CITYCARD_DB_POOL_SIZE` | `8` |
 //! | `db_connect_timeout_seconds` | `CITYCARD_DB_CONNECT_TIMEOUT_SECONDS` | `5` (1 to 60): how long a request waits for a database connection; once the database is found unreachable, requests are answered 503 at once and one retries every 2 s |
 //! | `[http] head_timeout_seconds` | `CITYCARD_HTTP_HEAD_TIMEOUT_SECONDS` | `10` (1 to 300): time for a client to send the request line and headers |
@@ -157,6 +158,10 @@ pub struct Config {
     pub password_check_memory_mib: u32,
     /// Days until the next-update date of a newly signed revocation list.
     pub revocation_list_days: u16,
+    /// After a revocation the list is signed at once when the last one was
+    /// signed at least this long ago, else once this long after it (several
+    /// revocations in a row then cost one list). Zero: after every one.
+    pub revocation_publish_interval: Duration,
     /// Connections in the database pool.
     pub db_pool_size: u32,
     /// How long a request waits for a database connection (a free one, or
@@ -208,6 +213,7 @@ impl Config {
             api_token_max_days: 0,
             password_check_memory_mib: 0,
             revocation_list_days: 0,
+            revocation_publish_interval: Duration::ZERO,
             db_pool_size: 0,
             db_connect_timeout: Duration::ZERO,
             http: HttpTimeouts {

@@ -230,6 +230,17 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        key: "revocation_publish_seconds",
+        env: "CITYCARD_REVOCATION_PUBLISH_SECONDS",
+        toml: TomlType::Integer,
+        default: Some("10"),
+        doc: " (0 to 3600: a revocation signs the list at once if the last was signed this long ago, else that long after it; 0: after every revocation)",
+        apply: |c, v| {
+            c.revocation_publish_interval = Duration::from_secs(number(v, 0, 3600)?);
+            Ok(())
+        },
+    },
+    Setting {
         key: "db_pool_size",
         env: "CITYCARD_DB_POOL_SIZE",
         toml: TomlType::Integer,

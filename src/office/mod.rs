@@ -60,6 +60,9 @@ struct Inner {
     signing: std::result::Result<Signing, SigningKeysError>,
     office_name: String,
     publish_lock: Mutex<()>,
+    /// When the revocation list was last signed after a revocation, and
+    /// whether a later signing is scheduled (see `publish.rs`).
+    publisher: Mutex<publish::PublisherState>,
     /// The stored revocation list as last read or written, and when.
     revocations_cache: Mutex<Option<(Instant, Option<Vec<u8>>)>>,
     /// The card templates and fonts, loaded once.
@@ -129,6 +132,7 @@ impl Office {
                 signing,
                 office_name,
                 publish_lock: Mutex::new(()),
+                publisher: Mutex::new(publish::PublisherState::default()),
                 revocations_cache: Mutex::new(None),
                 printer: SharedPrinter::new(config),
                 password_checks: accounts::PasswordChecks::new(config.password_check_memory_mib),
@@ -191,6 +195,13 @@ impl Office {
     pub(crate) fn publish_lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.inner
             .publish_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn publisher_state(&self) -> std::sync::MutexGuard<'_, publish::PublisherState> {
+        self.inner
+            .publisher
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -9,14 +9,15 @@
 //   4. run every tests/vectors/*.json through the page's own verifier module;
 //   5. the same with the page exported by `citycard desk export` on a plain
 //      static web server;
-//   6. check that a trust list from another root key is refused loudly.
+//   6. check that an older revocation list is refused loudly (§8.3);
+//   7. check that a trust list from another root key is refused loudly.
 //
 // Needs `cargo build -p citycard` first (it builds nothing itself).
 // Run: npm ci --prefix tests/browser && npm --prefix tests/browser test
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -348,6 +349,82 @@ test('citycard desk export: the static copy works offline too', { skip }, async 
   } finally {
     await context.setOffline(false);
     await new Promise((r) => web.close(r));
+  }
+});
+
+test('an unchanged revocation list is not downloaded again (If-None-Match → 304)', { skip }, async () => {
+  const desk = await browser.newContext({ locale: 'en-GB', serviceWorkers: 'block' });
+  try {
+    const p = await desk.newPage();
+    p.on('pageerror', (e) => pageErrors.push(String(e)));
+    const seen = [];
+    p.on('requestfinished', async (r) => {
+      if (!r.url().endsWith('/.well-known/citycard/revocations')) return;
+      const headers = await r.allHeaders();
+      const sizes = await r.sizes();
+      seen.push({ conditional: 'if-none-match' in headers, body: sizes.responseBodySize });
+    });
+    await p.goto(`${server.base}/verify/`);
+    await p.waitForSelector('body[data-state="ready"]', { timeout: 15000 });
+    await p.reload();
+    await p.waitForSelector('body[data-state="ready"]', { timeout: 15000 });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0].conditional, false);
+    assert.ok(seen[0].body > 0, 'the first load downloads the list');
+    assert.equal(seen[1].conditional, true, 'the second load sends If-None-Match');
+    assert.equal(seen[1].body, 0, 'and gets no body (304)');
+  } finally {
+    await desk.close();
+  }
+});
+
+test('an older revocation list is refused, loudly, and does not un-revoke a card', { skip }, async () => {
+  // A correctly signed revocation list issued two days ago, without the
+  // revoked card: what an attacker (or a stale mirror) could serve.
+  const data = path.join(tmp, 'data');
+  const none = path.join(tmp, 'none.txt');
+  writeFileSync(none, '# nothing revoked\n');
+  const old = path.join(tmp, 'old-revocations.cose');
+  citycard('keys', 'revocations', '--root', path.join(data, 'keys/root.key'), '--revoked', none,
+    '--trust-list', path.join(data, 'trust-list.cose'), '--issued', isoDay(-2), '--next-update', isoDay(30), '--out', old);
+  const desk = await browser.newContext({ locale: 'en-GB', viewport: { width: 900, height: 1000 }, serviceWorkers: 'block' });
+  try {
+    const p = await desk.newPage();
+    p.on('pageerror', (e) => pageErrors.push(String(e)));
+    const previous = page;
+    page = p;
+    try {
+      await page.goto(`${server.base}/verify/`);
+      await waitReady();
+      assert.equal(await scan(cards.revoked), 'revoked', 'the current list is loaded');
+      // From now on the office URL serves the older list.
+      await desk.route('**/.well-known/citycard/revocations', (route) => route.fulfill({
+        status: 200, contentType: 'application/octet-stream', body: readFileSync(old),
+      }));
+      await page.reload();
+      await waitReady();
+      await page.waitForSelector('#list-alarm:not([hidden])', { timeout: 15000 });
+      assert.match(await page.textContent('#list-alarm'),
+        /revocation list from the office was refused .*before the newest list this desk has already seen/s);
+      assert.equal(await scan(cards.revoked), 'revoked', 'the newer kept list stays in use');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'desk-older-revocation-list.png'), fullPage: true });
+      // The kept copy is gone (storage evicted): the remembered issue day
+      // still refuses the older list; the desk says it has no list.
+      await page.evaluate(async () => { await caches.delete('citycard-data'); });
+      await page.reload();
+      await waitReady();
+      await page.waitForSelector('#list-alarm:not([hidden])', { timeout: 15000 });
+      assert.match(await page.textContent('#list-alarm'), /before the newest list this desk has already seen/);
+      assert.equal(await scan(cards.revoked), 'valid');
+      assert.match(await page.getAttribute('#result', 'data-warnings') ?? '', /no_revocation_list/,
+        'a revoked card passes only with the warning that no revocation list is loaded');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'desk-older-revocation-list-no-copy.png'), fullPage: true });
+    } finally {
+      page = previous;
+    }
+  } finally {
+    await desk.close();
   }
 });
 

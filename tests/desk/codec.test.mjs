@@ -507,3 +507,51 @@ test('revocation list (§8)', async () => {
   await refused(t.coseSign1(root, payload, { contentType: v.CONTENT_TYPE_REVOCATIONS }).then((b) => v.loadRevocationList(b, trust)), /multiple of 5/);
   await refused(v.loadRevocationList(await t.trustList(root, { keys: [] }), trust), /malformed/);
 });
+
+test('revocation list v2: Golomb–Rice coded numbers (§8.2)', async () => {
+  const trust = await v.loadTrustList(await t.trustList(root, {
+    keys: [{ key: revoker, usage: 2, office: 'Archiv', signFrom: '2026-01-01', signUntil: '2026-12-31' }],
+  }), { rootPublicKey: root.publicKey });
+  const n = ['000000000059', '012345678906', t.withCheckDigit('55555555555'), t.withCheckDigit('99999999999')].sort();
+  const rev = await v.loadRevocationList(await t.revocationListV2(revoker, { numbers: n }), trust);
+  assert.equal(rev.version, 2);
+  assert.equal(rev.count, 4);
+  for (const x of n) assert.equal(v.isRevoked(rev, t.cardNumberBytes(x)), true);
+  for (const x of ['1', '5555555555', '55555555556', '99999999998']) {
+    assert.equal(v.isRevoked(rev, t.cardNumberBytes(t.withCheckDigit(x))), false, x);
+  }
+  const empty = await v.loadRevocationList(await t.revocationListV2(root, { numbers: [] }), trust);
+  assert.equal(empty.count, 0);
+  assert.equal(v.riceParameter(50000), 20);
+  assert.equal(v.riceParameter(1), 36);
+  // Non-canonical encodings are refused.
+  const bad = (opts, re) => refused(t.revocationListV2(root, opts).then((b) => v.loadRevocationList(b, trust)), re);
+  await bad({ numbers: n, k: 33 }, /Rice parameter/);
+  await bad({ numbers: n, extraBits: '1' }, /bits follow/);
+  await bad({ numbers: n, extraBits: '00000000' }, /bits follow/);
+  await bad({ numbers: n, count: 5n }, /end before/);
+  await bad({ numbers: [], coded: new Uint8Array(1) }, /bits follow/);
+  await bad({ numbers: [], count: -1n }, /negative|end before|Rice/);
+  // One number, k = 36: a quotient of 2 is past 10^11.
+  await bad({ numbers: ['000000000059'], coded: new Uint8Array([0b11000000, 0, 0, 0, 0]) }, /out of range/);
+  // A v2 payload under the v1 content type (and the other way round) is malformed.
+  const v2payload = t.revocationPayloadV2({ numbers: n });
+  await refused(t.coseSign1(root, v2payload, { contentType: v.CONTENT_TYPE_REVOCATIONS }).then((b) => v.loadRevocationList(b, trust)), /malformed/);
+  await refused(t.coseSign1(root, t.revocationPayload({ numbers: n }), { contentType: v.CONTENT_TYPE_REVOCATIONS_V2 }).then((b) => v.loadRevocationList(b, trust)), /malformed/);
+});
+
+test('an older revocation list is refused once a newer one was seen (§8.3)', async () => {
+  const trust = await v.loadTrustList(await t.trustList(root, { keys: [] }), { rootPublicKey: root.publicKey });
+  const revoked = ['012345678906'];
+  // Version 1 lists (the rule is the same for both versions; with version 1
+  // this test also runs against the verifier from before the rule).
+  const march = await t.revocationList(root, { numbers: [], issued: '2026-03-01', nextUpdate: '2026-04-01' });
+  const april = await t.revocationList(root, { numbers: revoked, issued: '2026-04-01', nextUpdate: '2026-05-01' });
+  const newestSeen = (await v.loadRevocationList(april, trust)).issued;
+  // Without the marker the old list loads and the card is no longer revoked: the attack.
+  assert.equal(v.isRevoked(await v.loadRevocationList(march, trust), t.cardNumberBytes(revoked[0])), false);
+  await assert.rejects(v.loadRevocationList(march, trust, { newestSeen }), (e) => e instanceof v.ListError && e.older === true && /before the newest list already seen \(issued 2026-04-01\)/.test(e.message));
+  // The same or a later list is accepted.
+  assert.equal((await v.loadRevocationList(april, trust, { newestSeen })).count, 1);
+  assert.equal((await v.loadRevocationList(march, trust, { newestSeen: v.isoToDay('2026-02-01') })).count, 0);
+});

@@ -2,7 +2,7 @@
 // crypto, independently of the Rust crate, following docs/card-format.md.
 import { createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { encodeCbor, CborMap, CborTag, protectedHeader, sigStructure, kidOf, encodeText, isoToDay,
-  CONTENT_TYPE_TRUST_LIST, CONTENT_TYPE_REVOCATIONS, damm } from '../../src/web/desk/verifier.js';
+  CONTENT_TYPE_TRUST_LIST, CONTENT_TYPE_REVOCATIONS, CONTENT_TYPE_REVOCATIONS_V2, damm } from '../../src/web/desk/verifier.js';
 
 /** An Ed25519 key pair from a 32-byte seed. */
 export function keyFromSeed(seed) {
@@ -83,6 +83,45 @@ export function revocationPayload({ issuer = 'bern', issued = '2026-03-01', next
 
 export async function revocationList(signer, opts) {
   return coseSign1(signer, revocationPayload(opts), { contentType: CONTENT_TYPE_REVOCATIONS });
+}
+
+/**
+ * Golomb–Rice codes of card numbers (§8.2), written with BigInt from the
+ * spec, independently of the verifier's decoder: the first 11 digits of each
+ * number, gap to the previous minus one, q one-bits, a zero-bit, k low bits;
+ * bits fill bytes from the most significant end, zero-padded. `k` and
+ * `bits` (extra bits appended before padding) let tests break it.
+ */
+export function riceCode(numbers, { k, extraBits = '' } = {}) {
+  const bodies = numbers.map((n) => BigInt(n) / 10n).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const n = BigInt(bodies.length);
+  let param = 0n;
+  if (n > 0n) { const q = 100_000_000_000n / n; while ((1n << (param + 1n)) <= q) param++; }
+  const kk = k === undefined ? param : BigInt(k);
+  let bits = '';
+  let next = 0n;
+  for (const b of bodies) {
+    const d = b - next;
+    bits += '1'.repeat(Number(d >> kk)) + '0';
+    if (kk > 0n) bits += (d & ((1n << kk) - 1n)).toString(2).padStart(Number(kk), '0');
+    next = b + 1n;
+  }
+  bits += extraBits;
+  while (bits.length % 8 !== 0) bits += '0';
+  const out = new Uint8Array(bits.length / 8);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+  return { n, k: kk, bytes: out };
+}
+
+export function revocationPayloadV2({ issuer = 'bern', issued = '2026-03-01', nextUpdate = '2026-03-08', numbers = [],
+  k, extraBits, count, coded } = {}) {
+  const rc = riceCode(numbers, { k, extraBits });
+  return encodeCbor(new CborMap([[1n, issuer], [2n, day(issued)], [3n, day(nextUpdate)],
+    [5n, count ?? rc.n], [6n, rc.k], [7n, coded ?? rc.bytes]]));
+}
+
+export async function revocationListV2(signer, opts) {
+  return coseSign1(signer, revocationPayloadV2(opts), { contentType: CONTENT_TYPE_REVOCATIONS_V2 });
 }
 
 export async function card(office, opts, coseOpts) {

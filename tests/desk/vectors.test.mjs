@@ -62,3 +62,40 @@ test('cose_hex matches the decoded text', () => {
     }
   }
 });
+
+// ───────────── revocation-list vectors (tests/vectors/revocations/) ─────────────
+
+const listDir = path.join(dir, 'revocations');
+const listFiles = readdirSync(listDir).filter((f) => f.endsWith('.json')).sort();
+
+test('revocation-list vectors: accepted lists hold exactly their numbers, refused ones are refused', async (t) => {
+  assert.ok(listFiles.length >= 15, `only ${listFiles.length} revocation-list vectors`);
+  for (const file of listFiles) {
+    const vec = JSON.parse(readFileSync(path.join(listDir, file), 'utf8'));
+    await t.test(file, async () => {
+      const trust = await v.loadTrustList(v.fromHex(vec.trust_list), { rootPublicKey: v.fromHex(vec.root_public_key) });
+      let list;
+      try {
+        list = await v.loadRevocationList(v.fromHex(vec.revocations), trust);
+      } catch (e) {
+        assert.ok(e instanceof v.ListError, `${file}: ${e}`);
+        assert.equal(vec.expected.accepted, false, `${file}: refused: ${e.message}`);
+        return;
+      }
+      assert.equal(vec.expected.accepted, true, `${file}: accepted, but meant to be refused (${vec.expected.reason})`);
+      assert.equal(list.version, vec.expected.version, file);
+      assert.equal(v.dayToISO(list.issued), vec.expected.issued, file);
+      assert.equal(v.dayToISO(list.nextUpdate), vec.expected.next_update, file);
+      assert.equal(list.count, vec.expected.numbers.length, file);
+      for (const n of vec.expected.numbers) assert.equal(v.isRevoked(list, cardBytes(n)), true, `${file}: ${n}`);
+      for (const n of vec.expected.not_on_list) assert.equal(v.isRevoked(list, cardBytes(n)), false, `${file}: ${n}`);
+    });
+  }
+});
+
+function cardBytes(digits) {
+  let x = BigInt(digits);
+  const out = new Uint8Array(5);
+  for (let i = 4; i >= 0; i--) { out[i] = Number(x & 0xffn); x >>= 8n; }
+  return out;
+}

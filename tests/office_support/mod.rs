@@ -200,6 +200,9 @@ pub fn office_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<
         }
     };
     config.db_pool_size = 4;
+    // Every revocation signs the list at once, so tests can read it right
+    // after (tests of the scheduled signing set an interval).
+    config.revocation_publish_interval = std::time::Duration::ZERO;
     tweak(&mut config);
     let (root, trust) = make_keys(&config);
     let office = Office::open(&config).unwrap();

@@ -10,8 +10,10 @@
 //!   same Sig_structure (the floor: the signature check a verifier cannot skip);
 //! - `sign/sign_card_text`: claims → signed COSE → QR text, per card;
 //! - `revocations/load_50k` and `revocations/load_50k_and_check`:
-//!   `Verifier::load_revocations` of the signed 50,000-number list (signature
-//!   check included), then one lookup.
+//!   `Verifier::load_revocations` of the signed 50,000-number list in
+//!   version 2 (Golomb–Rice, the format the office publishes; signature
+//!   check and decoding included), then one lookup; `load_50k_v1_and_check`
+//!   the same list in version 1 (5 bytes a number).
 //!
 //! After criterion's runs it prints the sizes and a full-vs-bare ratio from
 //! alternating calls in the same process (the median of 20,000 per-pair
@@ -67,6 +69,7 @@ struct Setup {
     verifier: Verifier,
     trust_cose: Vec<u8>,
     revocations_cose: Vec<u8>,
+    revocations_v1_cose: Vec<u8>,
     office: SigningKey,
     claims: CardClaims,
     text: String,
@@ -120,6 +123,9 @@ fn setup() -> Setup {
         revoked.iter().copied(),
     );
     let revocations_cose = list.sign(&root).unwrap();
+    let revocations_v1_cose = list
+        .sign_as(citycard_credential::ListFormat::V1, &root)
+        .unwrap();
 
     // The scanned card: signed by the 15th office key, not revoked.
     let office = key(10 + 14);
@@ -152,6 +158,7 @@ fn setup() -> Setup {
         verifier,
         trust_cose,
         revocations_cose,
+        revocations_v1_cose,
         office,
         claims,
         text,
@@ -200,6 +207,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("load_50k_and_check", |b| {
         b.iter(|| {
             v.load_revocations(black_box(&s.revocations_cose))
+                .unwrap()
+                .contains(black_box(probe))
+        })
+    });
+    g.bench_function("load_50k_v1_and_check", |b| {
+        b.iter(|| {
+            v.load_revocations(black_box(&s.revocations_v1_cose))
                 .unwrap()
                 .contains(black_box(probe))
         })
@@ -256,6 +270,10 @@ fn summary() {
         POPULATION,
         s.revocations_cose.len(),
         s.revocations_cose.len() as f64 / 1000.0
+    );
+    println!(
+        "revocation list version 1 of the same numbers: {} bytes signed",
+        s.revocations_v1_cose.len()
     );
     println!(
         "scanned card: COSE {} bytes, text {} characters",

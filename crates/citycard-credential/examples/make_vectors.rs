@@ -27,8 +27,8 @@ use ciborium::Value;
 use citycard_credential::keys::{fingerprint, kid};
 use citycard_credential::trust_list::KeyUsage;
 use citycard_credential::{
-    CardClaims, CardNumber, Outcome, RevocationList, SigningKey, TrustList, TrustedKey, Verifier,
-    cose, date, sign_card, text,
+    CardClaims, CardNumber, ListFormat, Outcome, RevocationList, SigningKey, TrustList, TrustedKey,
+    Verifier, cose, date, sign_card, text,
 };
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -154,12 +154,20 @@ pub struct TrustedKeyInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationInput {
+    /// The list's format version (1 or 2, `docs/card-format.md` §8).
+    pub version: u8,
     pub signer: KeyInput,
     pub issuer: String,
     pub issued: String,
     pub next_update: String,
     pub numbers: Vec<String>,
 }
+
+// ---------------------------------------------------------------------------
+// Revocation-list vectors (`tests/vectors/revocations/`).
+
+#[path = "make_vectors/revocations.rs"]
+pub mod revocations;
 
 // ---------------------------------------------------------------------------
 // Keys and lists.
@@ -199,6 +207,7 @@ struct Lists {
     revocations: RevocationList,
     revocations_cose: Vec<u8>,
     revocation_signer: u8,
+    revocation_format: ListFormat,
 }
 
 impl Lists {
@@ -209,6 +218,7 @@ impl Lists {
         next_update: Date,
         revocations: RevocationList,
         rev_signer: u8,
+        format: ListFormat,
     ) -> Self {
         let entries: [(u8, &str, Date, Date, Date, KeyUsage); 3] = [
             (
@@ -257,7 +267,7 @@ impl Lists {
                 .collect(),
         };
         let trust_cose = trust.sign(&key(ROOT)).unwrap();
-        let revocations_cose = revocations.sign(&key(rev_signer)).unwrap();
+        let revocations_cose = revocations.sign_as(format, &key(rev_signer)).unwrap();
         Lists {
             trust,
             trust_cose,
@@ -265,6 +275,7 @@ impl Lists {
             revocations,
             revocations_cose,
             revocation_signer: rev_signer,
+            revocation_format: format,
         }
     }
 
@@ -294,6 +305,7 @@ impl Lists {
 
     fn revocation_input(&self) -> RevocationInput {
         RevocationInput {
+            version: self.revocation_format.version(),
             signer: key_input(self.revocation_signer),
             issuer: self.revocations.issuer.clone(),
             issued: date::format(self.revocations.issued),
@@ -329,6 +341,7 @@ fn lists_2026() -> Lists {
             revoked_numbers(),
         ),
         REVOCATION_KEY,
+        ListFormat::V2,
     )
 }
 
@@ -345,6 +358,8 @@ fn lists_2031() -> Lists {
             revoked_numbers(),
         ),
         ROOT,
+        // A version 1 list: new verifiers still read it (§8).
+        ListFormat::V1,
     )
 }
 
@@ -362,6 +377,7 @@ fn lists_dev() -> Lists {
             revoked_numbers(),
         ),
         REVOCATION_KEY,
+        ListFormat::V2,
     )
 }
 
@@ -1502,4 +1518,21 @@ fn main() {
         std::fs::write(dir.join(name), json).unwrap();
     }
     eprintln!("wrote {} vectors to {}", vectors.len(), dir.display());
+    let lists_dir = dir.join(revocations::DIR);
+    std::fs::create_dir_all(&lists_dir).unwrap();
+    for entry in std::fs::read_dir(&lists_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    let lists = revocations::generate();
+    for (name, json) in &lists {
+        std::fs::write(lists_dir.join(name), json).unwrap();
+    }
+    eprintln!(
+        "wrote {} revocation-list vectors to {}",
+        lists.len(),
+        lists_dir.display()
+    );
 }

@@ -17,7 +17,7 @@ fi
 python3 seed-corpus.py
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build
-for target in qr_text cose trust_list revocation_list; do
+for target in qr_text cose trust_list revocation_list revocation_codes; do
   echo "== fuzz $target for ${seconds}s"
   cargo fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 \
     | grep -E '^(==|INFO: seed corpus|Done|stat::number_of_executed_units|stat::new_units_added)|ERROR|panicked'

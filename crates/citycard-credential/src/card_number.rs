@@ -69,7 +69,7 @@ impl CardNumber {
     }
 
     /// The card number whose first 11 digits are `body` (must be < 10^11).
-    fn from_body(body: u64) -> Self {
+    pub(crate) fn from_body(body: u64) -> Self {
         let digits = digits_of(body * 10);
         let check = damm(digits.iter().take(DIGITS - 1).copied());
         CardNumber(body * 10 + u64::from(check))
@@ -84,6 +84,12 @@ impl CardNumber {
             return Err(Error::CardNumber("the check digit does not match"));
         }
         Ok(CardNumber(value))
+    }
+
+    /// The first 11 digits (the number without its check digit), as an
+    /// integer below 10^11: what a version 2 revocation list codes.
+    pub fn body(self) -> u64 {
+        self.0 / 10
     }
 
     /// The number as an integer (0 ≤ n < 10^12).

@@ -15,8 +15,10 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 /// Content type of a trust list (protected header label 3).
 pub const CONTENT_TYPE_TRUST_LIST: &str = "application/vnd.citycard.trust-list+cbor";
-/// Content type of a revocation list (protected header label 3).
+/// Content type of a version 1 revocation list (protected header label 3).
 pub const CONTENT_TYPE_REVOCATIONS: &str = "application/vnd.citycard.revocations+cbor";
+/// Content type of a version 2 revocation list (Golomb–Rice coded numbers).
+pub const CONTENT_TYPE_REVOCATIONS_V2: &str = "application/vnd.citycard.revocations-v2+cbor";
 
 fn protected_header(kid: &Kid, content_type: Option<&str>) -> Header {
     let mut builder = HeaderBuilder::new()
@@ -101,30 +103,32 @@ pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Checks that the protected header is exactly the one this format allows
-/// (`{1: -8, 4: kid}`, or `{1: -8, 3: content_type, 4: kid}` for lists) in
-/// deterministic CBOR, and gives its kid.
-fn check_protected(protected: &[u8], content_type: Option<&str>) -> Result<Kid, Malformed> {
+/// (`{1: -8, 4: kid}` for cards, `{1: -8, 3: content_type, 4: kid}` for
+/// lists, the content type one of `content_types`) in deterministic CBOR,
+/// and gives its kid and which content type it has (0 for a card).
+fn check_protected(protected: &[u8], content_types: &[&str]) -> Result<(Kid, usize), Malformed> {
     const BAD: Malformed = Malformed::ProtectedHeader;
     let value = cbor::from_slice(protected, BAD).map_err(|_| BAD)?;
     cbor::check_deterministic(&value, protected).map_err(|_| BAD)?;
-    let labels: &[i64] = if content_type.is_some() {
-        &[1, 3, 4]
-    } else {
+    let labels: &[i64] = if content_types.is_empty() {
         &[1, 4]
+    } else {
+        &[1, 3, 4]
     };
     let mut fields = cbor::expect_map(value, labels, &[], BAD)?.into_iter();
     if cbor::int(fields.next().flatten(), BAD)? != -8 {
         return Err(BAD);
     }
-    if let Some(ct) = content_type
-        && cbor::text(fields.next().flatten(), BAD)? != ct
-    {
-        return Err(BAD);
+    let mut which = 0;
+    if !content_types.is_empty() {
+        let ct = cbor::text(fields.next().flatten(), BAD)?;
+        which = content_types.iter().position(|t| *t == ct).ok_or(BAD)?;
     }
-    cbor::bytes(fields.next().flatten(), BAD)?
+    let kid = cbor::bytes(fields.next().flatten(), BAD)?
         .as_slice()
         .try_into()
-        .map_err(|_| BAD)
+        .map_err(|_| BAD)?;
+    Ok((kid, which))
 }
 
 /// Parses a tagged COSE_Sign1 under the rules of `docs/card-format.md` §6.
@@ -134,20 +138,34 @@ pub fn parse(
     max_len: usize,
     content_type: Option<&str>,
 ) -> Result<Parsed, Malformed> {
+    let types: &[&str] = match &content_type {
+        Some(ct) => std::slice::from_ref(ct),
+        None => &[],
+    };
+    parse_typed(bytes, max_len, types).map(|(parsed, _)| parsed)
+}
+
+/// Parses a tagged COSE_Sign1 of a list whose content type is one of
+/// `content_types` (not empty); gives the index of the one it has.
+pub fn parse_typed(
+    bytes: &[u8],
+    max_len: usize,
+    content_types: &[&str],
+) -> Result<(Parsed, usize), Malformed> {
     if bytes.len() > max_len {
         return Err(Malformed::TooLarge);
     }
-    let result = parse_strict(bytes, content_type);
+    let result = parse_strict(bytes, content_types);
     debug_assert!(
         result
             .as_ref()
-            .map_or(true, |p| agrees_with_coset(bytes, p)),
+            .map_or(true, |(p, _)| agrees_with_coset(bytes, p)),
         "coset reads this COSE_Sign1 differently"
     );
     result
 }
 
-fn parse_strict(bytes: &[u8], content_type: Option<&str>) -> Result<Parsed, Malformed> {
+fn parse_strict(bytes: &[u8], content_types: &[&str]) -> Result<(Parsed, usize), Malformed> {
     const BAD: Malformed = Malformed::NotCoseSign1;
     // COSE_Sign1 = #6.18([protected: bstr, unprotected: map, payload: bstr / nil,
     // signature: bstr]), read with ciborium. The whole object must be in
@@ -173,7 +191,7 @@ fn parse_strict(bytes: &[u8], content_type: Option<&str>) -> Result<Parsed, Malf
         Value::Null => None,
         _ => return Err(BAD),
     };
-    let kid = check_protected(&protected, content_type)?;
+    let (kid, which) = check_protected(&protected, content_types)?;
     if !unprotected.is_empty() {
         return Err(Malformed::UnprotectedHeader);
     }
@@ -181,12 +199,15 @@ fn parse_strict(bytes: &[u8], content_type: Option<&str>) -> Result<Parsed, Malf
     if signature.len() != 64 {
         return Err(Malformed::SignatureLength);
     }
-    Ok(Parsed {
-        kid,
-        protected,
-        payload,
-        signature,
-    })
+    Ok((
+        Parsed {
+            kid,
+            protected,
+            payload,
+            signature,
+        },
+        which,
+    ))
 }
 
 /// Debug builds (tests, property tests, fuzzing) check every accepted object
@@ -222,9 +243,11 @@ mod tests {
             None,
             Some(CONTENT_TYPE_TRUST_LIST),
             Some(CONTENT_TYPE_REVOCATIONS),
+            Some(CONTENT_TYPE_REVOCATIONS_V2),
         ] {
             let protected = protected_bytes(&kid, ct).unwrap_or_default();
-            assert_eq!(check_protected(&protected, ct), Ok(kid));
+            let types: Vec<&str> = ct.into_iter().collect();
+            assert_eq!(check_protected(&protected, &types), Ok((kid, 0)));
             for payload in [vec![], vec![7u8; 30], vec![9u8; 300], vec![1u8; 70_000]] {
                 let bytes = sign(&key, &kid, ct, payload).unwrap_or_default();
                 let parsed = parse(&bytes, usize::MAX, ct).unwrap_or_else(|e| panic!("{e}"));

@@ -212,6 +212,21 @@ pub enum Error {
         /// What is wrong.
         problem: &'static str,
     },
+    /// A correctly signed revocation list that is older than the newest one
+    /// this verifier has already seen (`docs/card-format.md` §8.3): taking
+    /// it would un-revoke the cards revoked since.
+    #[error(
+        "{list}: issued {issued}, before the newest list already seen (issued {newest_seen}); \
+         an older list is refused because it could un-revoke cards"
+    )]
+    OlderList {
+        /// `revocation list`.
+        list: &'static str,
+        /// The refused list's issue date.
+        issued: time::Date,
+        /// The issue date of the newest list seen before.
+        newest_seen: time::Date,
+    },
     /// A key (file or bytes) could not be read.
     #[error("key: {0}")]
     Key(&'static str),

@@ -9,6 +9,7 @@ mod error;
 pub mod keys;
 pub mod names;
 pub mod revocation;
+mod rice;
 pub mod text;
 pub mod trust_list;
 pub mod verify;
@@ -16,7 +17,7 @@ pub mod verify;
 pub use card_number::CardNumber;
 pub use claims::CardClaims;
 pub use error::{Error, Malformed, NameField, NameProblem, Result};
-pub use revocation::RevocationList;
+pub use revocation::{ListFormat, RevocationList};
 pub use trust_list::{DEVELOPMENT_ISSUER, KeyUsage, TrustList, TrustedKey};
 pub use verify::{Outcome, Verification, Verifier, Warning};
 

@@ -177,9 +177,27 @@ impl Verifier {
         })
     }
 
-    /// Loads a signed revocation list (replacing any earlier one).
+    /// Loads a signed revocation list (replacing any earlier one). A
+    /// verifier that keeps state across lists MUST use
+    /// [`Verifier::load_revocations_since`] instead (§8.3).
     pub fn load_revocations(&mut self, bytes: &[u8]) -> Result<&RevocationList> {
         let list = RevocationList::verify(bytes, &self.trust)?;
+        Ok(self.revocations.insert(list))
+    }
+
+    /// Loads a signed revocation list unless it was issued before
+    /// `newest_seen` (the issue date of the newest list this verifier has
+    /// accepted before): a replayed older list would un-revoke cards
+    /// (§8.3). `None` accepts any correctly signed list.
+    pub fn load_revocations_since(
+        &mut self,
+        bytes: &[u8],
+        newest_seen: Option<Date>,
+    ) -> Result<&RevocationList> {
+        let list = RevocationList::verify(bytes, &self.trust)?;
+        if let Some(seen) = newest_seen {
+            list.check_not_older(seen)?;
+        }
         Ok(self.revocations.insert(list))
     }
 

@@ -232,6 +232,7 @@ proptest! {
         let _ = TrustList::from_cbor(&bytes);
         let _ = TrustList::inspect(&bytes);
         let _ = RevocationList::from_cbor(&bytes);
+        let _ = RevocationList::from_cbor_v1(&bytes);
         let _ = RevocationList::inspect(&bytes);
         let _ = verifier().verify(&text::encode(&bytes), day(20_000));
     }
@@ -253,5 +254,94 @@ proptest! {
         let _ = cose::parse(&bad, 4096, None);
         let r = verifier().verify(&text::encode(&bad), today);
         prop_assert_ne!(r.outcome, Outcome::Valid);
+    }
+}
+
+// --- Revocation lists (§8) ----------------------------------------------------
+
+/// Sets of card-number bodies: dense (a narrow range), sparse (the whole
+/// range), and with the extremes 0 and 10^11 − 1.
+fn bodies() -> impl Strategy<Value = Vec<u64>> {
+    prop_oneof![
+        prop::collection::vec(0u64..100_000_000_000, 0..300),
+        (0u64..99_999_990_000)
+            .prop_flat_map(|base| { prop::collection::vec(base..base + 5_000, 0..300) }),
+        prop::collection::vec(
+            prop_oneof![Just(0u64), Just(99_999_999_999u64), 0u64..100_000_000_000],
+            0..10
+        ),
+    ]
+}
+
+fn card(body: u64) -> CardNumber {
+    (0..10)
+        .find_map(|d| CardNumber::from_u64(body * 10 + d).ok())
+        .unwrap()
+}
+
+fn list_of(bodies: &[u64]) -> RevocationList {
+    RevocationList::new(
+        "bern",
+        date::parse("2026-03-01").unwrap(),
+        date::parse("2026-04-01").unwrap(),
+        bodies.iter().map(|b| card(*b)),
+    )
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Version 2 and version 1 payloads decode to the same list, and encode
+    /// back to the same bytes.
+    #[test]
+    fn revocation_lists_round_trip(b in bodies()) {
+        let list = list_of(&b);
+        let v2 = list.to_cbor().unwrap();
+        prop_assert_eq!(RevocationList::from_cbor(&v2), Ok(list.clone()));
+        prop_assert_eq!(&RevocationList::from_cbor(&v2).unwrap().to_cbor().unwrap(), &v2);
+        let v1 = list.to_cbor_v1().unwrap();
+        prop_assert_eq!(RevocationList::from_cbor_v1(&v1), Ok(list.clone()));
+        // A payload of one version is never read as the other.
+        prop_assert!(RevocationList::from_cbor_v1(&v2).is_err());
+        prop_assert!(RevocationList::from_cbor(&v1).is_err());
+    }
+
+    /// Membership is exactly the set: every listed number is found, and a
+    /// number is found only if it was listed (no false positives).
+    #[test]
+    fn revocation_membership_equals_the_set(
+        b in bodies(),
+        probes in prop::collection::vec(0u64..100_000_000_000, 0..50),
+    ) {
+        let list = list_of(&b);
+        let set: std::collections::BTreeSet<u64> = b.iter().copied().collect();
+        let loaded = RevocationList::from_cbor(&list.to_cbor().unwrap()).unwrap();
+        prop_assert_eq!(loaded.len(), set.len());
+        let numbers: Vec<CardNumber> = loaded.numbers().collect();
+        prop_assert_eq!(numbers, set.iter().map(|x| card(*x)).collect::<Vec<_>>());
+        for x in set.iter().copied().chain(probes).chain(set.iter().flat_map(|x| [x.saturating_sub(1), x + 1])) {
+            if x < 100_000_000_000 {
+                prop_assert_eq!(loaded.contains(card(x)), set.contains(&x), "body {}", x);
+            }
+        }
+    }
+
+    /// Damaged version 2 payloads never panic and, when they still decode,
+    /// encode back to the same bytes (one encoding per set).
+    #[test]
+    fn damaged_revocation_lists_are_canonical_or_refused(
+        b in bodies(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = list_of(&b).to_cbor().unwrap();
+        for (at, value) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        bytes.truncate(1 + cut.index(bytes.len()));
+        if let Ok(list) = RevocationList::from_cbor(&bytes) {
+            prop_assert_eq!(list.to_cbor().unwrap(), bytes);
+        }
     }
 }

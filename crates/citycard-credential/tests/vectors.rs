@@ -140,3 +140,81 @@ fn vectors_match_the_generator() {
         );
     }
 }
+
+/// Every `tests/vectors/revocations/*.json`: (file name, contents), sorted.
+fn committed_lists() -> Vec<(String, String)> {
+    let dir = vectors_dir().join(make_vectors::revocations::DIR);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_revocation_list_vector_passes() {
+    use citycard_credential::{CardNumber, RevocationList};
+    let files = committed_lists();
+    assert!(
+        files.len() >= 15,
+        "only {} revocation-list vectors",
+        files.len()
+    );
+    for (name, json) in &files {
+        let v: make_vectors::revocations::ListVector =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: not a vector: {e}"));
+        let root = keys::public_from_bytes(&hex(&v.root_public_key, "root", name)).unwrap();
+        let mut verifier = Verifier::new(&hex(&v.trust_list, "trust_list", name), &root).unwrap();
+        let bytes = hex(&v.revocations, "revocations", name);
+        match verifier.load_revocations(&bytes) {
+            Ok(list) => {
+                assert!(
+                    v.expected.accepted,
+                    "{name}: accepted, but meant to be refused"
+                );
+                let (_, _, format) = RevocationList::inspect_format(&bytes).unwrap();
+                assert_eq!(Some(format.version()), v.expected.version, "{name}");
+                assert_eq!(Some(date::format(list.issued)), v.expected.issued, "{name}");
+                let numbers: Vec<String> = list.numbers().map(|n| n.digits()).collect();
+                assert_eq!(Some(&numbers), v.expected.numbers.as_ref(), "{name}");
+                for n in &numbers {
+                    assert!(
+                        list.contains(n.parse::<CardNumber>().unwrap()),
+                        "{name}: {n}"
+                    );
+                }
+                for n in &v.expected.not_on_list {
+                    assert!(
+                        !list.contains(n.parse::<CardNumber>().unwrap()),
+                        "{name}: {n}"
+                    );
+                }
+            }
+            Err(e) => assert!(!v.expected.accepted, "{name}: refused: {e}"),
+        }
+    }
+}
+
+#[test]
+fn revocation_list_vectors_match_the_generator() {
+    let generated = make_vectors::revocations::generate();
+    let committed = committed_lists();
+    assert_eq!(
+        committed.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        generated.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "run `cargo run -p citycard-credential --example make_vectors -- tests/vectors`"
+    );
+    for ((name, want), (_, got)) in generated.iter().zip(&committed) {
+        assert!(
+            want == got,
+            "{name} differs from the generator's output; run \
+             `cargo run -p citycard-credential --example make_vectors -- tests/vectors`"
+        );
+    }
+}

@@ -136,3 +136,46 @@ fn lists_refuse_the_wrong_root_and_tampering() {
         Outcome::Malformed
     );
 }
+
+/// Issue 10, finding 14: a correctly signed but older revocation list must
+/// not un-revoke a card in a verifier that knows a newer list was seen.
+#[test]
+fn an_older_revocation_list_is_refused_once_a_newer_one_was_seen() {
+    use citycard_credential::{Error, RevocationList};
+    let qr = sign_card_text(&office(), &claims("A", "B", None)).unwrap();
+    let mut old = revocations(&[]);
+    old.issued = date!(2026 - 03 - 01);
+    let mut new = revocations(&["0123 4567 8906"]);
+    new.issued = date!(2026 - 03 - 05);
+    let (old, new) = (old.sign(&root()).unwrap(), new.sign(&root()).unwrap());
+    let today = date!(2026 - 03 - 06);
+
+    // Without the marker the old list loads and the card passes: the attack.
+    let mut stateless = verifier(&[]);
+    stateless.load_revocations(&new).unwrap();
+    stateless.load_revocations(&old).unwrap();
+    assert_eq!(stateless.verify(&qr, today).outcome, Outcome::Valid);
+
+    let mut v = verifier(&[]);
+    let newest_seen = v.load_revocations_since(&new, None).unwrap().issued;
+    assert_eq!(v.verify(&qr, today).outcome, Outcome::Revoked);
+    // The replayed older list is refused, loudly, and the newer one stays.
+    let err = v
+        .load_revocations_since(&old, Some(newest_seen))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::OlderList {
+            list: "revocation list",
+            issued: date!(2026 - 03 - 01),
+            newest_seen: date!(2026 - 03 - 05),
+        }
+    );
+    assert!(err.to_string().contains("could un-revoke cards"), "{err}");
+    assert_eq!(v.verify(&qr, today).outcome, Outcome::Revoked);
+    // The same list again, or a list of the same day, is accepted.
+    assert!(v.load_revocations_since(&new, Some(newest_seen)).is_ok());
+    let list = RevocationList::verify(&old, v.trust_list()).unwrap();
+    assert!(list.check_not_older(date!(2026 - 03 - 01)).is_ok());
+    assert!(list.check_not_older(date!(2026 - 03 - 02)).is_err());
+}

@@ -195,6 +195,10 @@ pub struct PublishJson {
     /// Why not (when not written).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Not written yet: it will be signed within this many seconds, with
+    /// the revocations that follow meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_within_seconds: Option<u64>,
 }
 
 impl From<&PublishStatus> for PublishJson {
@@ -204,11 +208,19 @@ impl From<&PublishStatus> for PublishJson {
                 published: true,
                 revoked: Some(*revoked),
                 problem: None,
+                scheduled_within_seconds: None,
+            },
+            PublishStatus::Scheduled { within } => PublishJson {
+                published: false,
+                revoked: None,
+                problem: None,
+                scheduled_within_seconds: Some(within.as_secs_f64().ceil() as u64),
             },
             PublishStatus::Failed(why) => PublishJson {
                 published: false,
                 revoked: None,
                 problem: Some(why.clone()),
+                scheduled_within_seconds: None,
             },
         }
     }

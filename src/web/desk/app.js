@@ -11,6 +11,11 @@ const DATA_CACHE = 'citycard-data';
 const PIN_KEY = 'citycard.root_fingerprint';
 const PIN_DATE_KEY = 'citycard.root_pinned_on';
 const LANG_KEY = 'citycard.lang';
+// The issue day (YYYY-MM-DD) of the newest revocation list this desk has
+// accepted, per pinned root: an older list is refused (spec §8.3). Kept in
+// localStorage, apart from the cached list itself, so that losing the
+// cached copy (storage eviction, no Cache Storage) does not lose it.
+const NEWEST_REVOCATIONS_KEY = 'citycard.revocations_newest_issued.';
 const RESULT_SECONDS = 30;
 const REFRESH_MINUTES = 15;
 const FETCH_TIMEOUT_MS = 8000;
@@ -83,6 +88,7 @@ const STRINGS = {
     list_fetched: 'Last downloaded {when}.',
     list_stale: 'OUT OF DATE',
     list_refused: 'The {list} from the office was refused and not used: {why}',
+    list_older: 'it was issued {issued}, before the newest list this desk has already seen (issued {newest}). An older list could make revoked cards look valid. Tell the office.',
     list_names: { trust_list: 'trust list', revocation_list: 'revocation list' },
     offline_ready: 'Ready: this page works without a network.',
     offline_not_ready: 'Not yet available offline.',
@@ -160,6 +166,7 @@ const STRINGS = {
     list_fetched: 'Zuletzt heruntergeladen {when}.',
     list_stale: 'VERALTET',
     list_refused: 'Die {list} des Amts wurde abgelehnt und nicht verwendet: {why}',
+    list_older: 'sie wurde am {issued} ausgestellt, vor der neuesten Liste, die dieser Schalter schon kennt (ausgestellt am {newest}). Eine ältere Liste könnte gesperrte Karten als gültig erscheinen lassen. Bitte dem Amt melden.',
     list_names: { trust_list: 'Vertrauensliste', revocation_list: 'Sperrliste' },
     offline_ready: 'Bereit: diese Seite funktioniert ohne Netz.',
     offline_not_ready: 'Noch nicht offline verfügbar.',
@@ -217,7 +224,7 @@ const state = {
   revocations: null, // {list, bytes, fetchedAt}
   verifier: null,
   rootAlarm: null, // a different fingerprint the office presents
-  refused: [], // [{list, why}]
+  refused: [], // [{list, why}] or [{list, older: {issued, newest}}] (days)
   offlineReady: false,
   swSupported: 'serviceWorker' in navigator,
   lastResult: null,
@@ -240,13 +247,17 @@ async function openDataCache() {
   }
 }
 
-/** Downloads a file now (bypassing HTTP caches); null when offline or failing. */
+/**
+ * Downloads a file now; null when offline or failing. `no-cache` asks the
+ * server every time, with the ETag of the copy in the browser's HTTP cache
+ * (If-None-Match): an unchanged list costs a 304 and no download.
+ */
 async function download(url) {
   if (navigator.onLine === false) return null;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
   try {
-    const res = await fetch(url, { cache: 'no-store', credentials: 'omit', signal: controller.signal, referrerPolicy: 'no-referrer' });
+    const res = await fetch(url, { cache: 'no-cache', credentials: 'omit', signal: controller.signal, referrerPolicy: 'no-referrer' });
     if (!res.ok) return null;
     return new Uint8Array(await res.arrayBuffer());
   } catch {
@@ -325,6 +336,8 @@ function normaliseFingerprint(text) {
 /**
  * Loads one list: the fresh download and the kept copy are both verified;
  * the valid one with the later `issued` day wins (§7: keep the later list).
+ * A fresh revocation list older than the kept copy or than the newest one
+ * this desk has seen (`verify` refuses it, §8.3) is refused loudly.
  */
 async function loadList(url, name, verify) {
   const [fresh, kept] = [await download(url), await cached(url)];
@@ -341,17 +354,40 @@ async function loadList(url, name, verify) {
       if (!best || list.issued >= best.list.issued) {
         best = { list, bytes: fresh, fetchedAt: now };
         await keep(url, fresh, now);
+      } else if (name === 'revocation_list') {
+        state.refused.push({ list: name, older: { issued: list.issued, newest: best.list.issued } });
       }
     } catch (e) {
-      // The message without its "trust list: " prefix (the alarm names the list).
-      const why = e instanceof V.ListError ? e.message.replace(/^[^:]*: /, '') : (e.message || String(e));
-      state.refused.push({ list: name, why });
+      if (e instanceof V.ListError && e.older) {
+        state.refused.push({ list: name, older: { issued: e.issued, newest: e.newestSeen } });
+      } else {
+        // The message without its "trust list: " prefix (the alarm names the list).
+        const why = e instanceof V.ListError ? e.message.replace(/^[^:]*: /, '') : (e.message || String(e));
+        state.refused.push({ list: name, why });
+      }
     }
   } else if (fresh && best) {
     best.fetchedAt = now;
     await keep(url, fresh, now);
   }
   return best;
+}
+
+/** The newest revocation list's issue day this desk has seen (a day number), or null. */
+function newestRevocations() {
+  const iso = state.pinned ? storageGet(NEWEST_REVOCATIONS_KEY + state.pinned) : null;
+  try {
+    return iso ? V.isoToDay(iso) : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberRevocations(list) {
+  const newest = newestRevocations();
+  if (state.pinned && (newest === null || list.issued > newest)) {
+    storageSet(NEWEST_REVOCATIONS_KEY + state.pinned, V.dayToISO(list.issued));
+  }
 }
 
 let refreshing = null;
@@ -368,10 +404,12 @@ function refresh() {
           const trust = await loadList(state.config.trust_list, 'trust_list',
             (bytes) => V.loadTrustList(bytes, { rootFingerprint: state.pinned }));
           state.trust = trust;
+          const newestSeen = newestRevocations();
           state.revocations = trust
             ? await loadList(state.config.revocations, 'revocation_list',
-              (bytes) => V.loadRevocationList(bytes, trust.list))
+              (bytes) => V.loadRevocationList(bytes, trust.list, { newestSeen }))
             : null;
+          if (state.revocations) rememberRevocations(state.revocations.list);
           state.verifier = trust ? new V.Verifier(trust.list, state.revocations?.list ?? null) : null;
         }
       } finally {
@@ -530,7 +568,10 @@ function renderStatus() {
     $('root-alarm').hidden = true;
   }
   const listAlarm = $('list-alarm');
-  const messages = state.refused.map((r) => fill(tr('list_refused'), { list: tr(`list_names.${r.list}`), why: r.why }));
+  const messages = state.refused.map((r) => fill(tr('list_refused'), {
+    list: tr(`list_names.${r.list}`),
+    why: r.older ? fill(tr('list_older'), { issued: formatDate(V.dayToISO(r.older.issued)), newest: formatDate(V.dayToISO(r.older.newest)) }) : r.why,
+  }));
   if (!state.pinned) messages.unshift(tr('root_missing'));
   else if (!state.verifier) messages.unshift(tr('reason.unavailable'));
   listAlarm.replaceChildren(...messages.map((m) => el('p', {}, m)));

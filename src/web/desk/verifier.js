@@ -33,6 +33,7 @@ export const MAX_TRUST_LIST_BYTES = 262144;
 export const MAX_REVOCATION_LIST_BYTES = 8388608;
 export const CONTENT_TYPE_TRUST_LIST = 'application/vnd.citycard.trust-list+cbor';
 export const CONTENT_TYPE_REVOCATIONS = 'application/vnd.citycard.revocations+cbor';
+export const CONTENT_TYPE_REVOCATIONS_V2 = 'application/vnd.citycard.revocations-v2+cbor';
 
 /** Day range of §1: 1900-01-01 … 2199-12-31 as days since 1970-01-01. */
 export const MIN_DAY = -25567;
@@ -711,11 +712,14 @@ export function parseCoseSign1(bytes, { maxBytes = MAX_COSE_BYTES, contentType }
   const kidLength = 8;
   if (prot.length < kidLength) fail(`${what}: protected header is not ours`);
   const kid = prot.slice(prot.length - kidLength);
-  if (!bytesEqual(prot, protectedHeader(kid, contentType))) fail(`${what}: protected header is not exactly {1: -8${contentType ? ', 3: type' : ''}, 4: kid}`);
+  // A list may have one of several content types (revocation list v1, v2).
+  const types = Array.isArray(contentType) ? contentType : [contentType];
+  const which = types.findIndex((ct) => bytesEqual(prot, protectedHeader(kid, ct)));
+  if (which < 0) fail(`${what}: protected header is not exactly {1: -8${contentType ? ', 3: type' : ''}, 4: kid}`);
   if (!(unprot instanceof CborMap) || unprot.entries.length !== 0) fail(`${what}: unprotected header is not empty`);
   if (!(payload instanceof Uint8Array)) fail(`${what}: payload missing`);
   expectBytes(signature, `${what} signature`, 64);
-  return { kid, protectedBytes: prot, payload, signature };
+  return { kid, protectedBytes: prot, payload, signature, contentType: types[which] };
 }
 
 /** Sig_structure (RFC 9052 §4.4) with empty external AAD, protected bytes as received. */
@@ -836,33 +840,120 @@ export async function loadTrustList(bytes, { rootPublicKey, rootFingerprint } = 
 
 // ───────────────────────────── revocation list (§8) ─────────────────────────────
 
-function parseRevocationPayload(payload) {
+/** Card numbers are coded by their first 11 digits (§8.2): values below this. */
+export const RICE_RANGE = 100_000_000_000;
+
+/** The Rice parameter for n numbers (§8.2): floor(log2(floor(10^11 / n))), 0 for n = 0. */
+export function riceParameter(n) {
+  if (n === 0 || n > RICE_RANGE) return 0;
+  const q = Math.floor(RICE_RANGE / n);
+  let k = 0;
+  while (2 ** (k + 1) <= q) k++;
+  return k;
+}
+
+/**
+ * Decodes n Golomb–Rice codes with parameter k (§8.2) into a Float64Array of
+ * strictly ascending values below 10^11 (exact in doubles). Throws
+ * FormatError for any non-canonical input: another parameter, too few bits,
+ * a value out of range, bits left over.
+ */
+export function riceDecode(n, k, bytes) {
+  const what = 'revoked numbers';
+  if (k !== riceParameter(n)) fail(`${what}: the Rice parameter is not the one the count gives`);
+  const len = bytes.length;
+  if (n * (k + 1) > len * 8) fail(`${what}: the coded numbers end before the count is reached`);
+  const out = new Float64Array(n);
+  const maxQ = Math.floor(RICE_RANGE / 2 ** k);
+  const scale = 2 ** k;
+  let pos = 0; // bit position
+  let next = 0; // smallest value the next one may have
+  for (let i = 0; i < n; i++) {
+    let q = 0;
+    for (;;) {
+      const at = pos >>> 3;
+      if (at >= len) fail(`${what}: the coded numbers end before the count is reached`);
+      const bit = (bytes[at] >>> (7 - (pos & 7))) & 1;
+      pos++;
+      if (bit === 0) break;
+      if (++q > maxQ) fail(`${what}: a coded number is out of range`);
+    }
+    if (pos + k > len * 8) fail(`${what}: the coded numbers end before the count is reached`);
+    let low = 0;
+    let width = k;
+    while (width > 0) {
+      const off = pos & 7;
+      const take = Math.min(8 - off, width);
+      const chunk = (bytes[pos >>> 3] >>> (8 - off - take)) & ((1 << take) - 1);
+      low = low * (1 << take) + chunk;
+      pos += take;
+      width -= take;
+    }
+    const value = next + q * scale + low;
+    if (value >= RICE_RANGE) fail(`${what}: a coded number is out of range`);
+    out[i] = value;
+    next = value + 1;
+  }
+  const left = len * 8 - pos;
+  if (left >= 8 || (left > 0 && (bytes[len - 1] & ((1 << left) - 1)) !== 0)) {
+    fail(`${what}: bits follow the last coded number`);
+  }
+  return out;
+}
+
+/** The first 11 digits of a card number in binary form (§4) as a number. */
+function bodyOf(cti) {
+  let value = 0;
+  for (const b of cti) value = value * 256 + b;
+  return Math.floor(value / 10);
+}
+
+function parseRevocationPayload(payload, contentType) {
   const what = 'revocation list';
-  const top = expectMap(decodeCbor(payload, what), [1, 2, 3, 4], [], what);
+  const v2 = contentType === CONTENT_TYPE_REVOCATIONS_V2;
+  const top = expectMap(decodeCbor(payload, what), v2 ? [1, 2, 3, 5, 6, 7] : [1, 2, 3, 4], [], what);
   const list = {
+    version: v2 ? 2 : 1,
     issuer: expectName(top.get(1), 'revocation list issuer', { issuer: true }),
     issued: expectDay(top.get(2), 'revocation list issued'),
     nextUpdate: expectDay(top.get(3), 'revocation list next update'),
-    revoked: expectBytes(top.get(4), 'revoked numbers'),
+    bodies: null,
   };
-  const r = list.revoked;
+  if (v2) {
+    const count = expectInt(top.get(5), 'revoked count');
+    const k = expectInt(top.get(6), 'Rice parameter');
+    if (count < 0n || k < 0n) fail('revoked numbers: the count or the Rice parameter is negative');
+    if (count > BigInt(MAX_REVOCATION_LIST_BYTES) * 8n || k > 64n) fail('revoked numbers: the coded numbers end before the count is reached');
+    list.bodies = riceDecode(Number(count), Number(k), expectBytes(top.get(7), 'revoked numbers'));
+    return list;
+  }
+  const r = expectBytes(top.get(4), 'revoked numbers');
   if (r.length % 5 !== 0) fail('revoked numbers: not a multiple of 5 bytes');
+  const bodies = new Float64Array(r.length / 5);
   for (let at = 0; at < r.length; at += 5) {
     const entry = r.subarray(at, at + 5);
     if (!cardNumberFromBytes(entry)) fail('revoked numbers: a number is not a valid card number');
     if (at > 0 && compareBytes(r.subarray(at - 5, at), entry) >= 0) fail('revoked numbers: not strictly ascending');
+    bodies[at / 5] = bodyOf(entry);
   }
+  list.bodies = bodies;
   return list;
 }
 
-/** Loads a signed revocation list (§8) for a loaded trust list. Throws ListError. */
-export async function loadRevocationList(bytes, trust) {
+/**
+ * Loads a signed revocation list (§8, version 1 or 2) for a loaded trust
+ * list. Throws ListError. `newestSeen` (a day number, or null) is the issue
+ * day of the newest list this verifier accepted before: an older list is
+ * refused (§8.3), since it could un-revoke cards. The error then has
+ * `older: true`.
+ */
+export async function loadRevocationList(bytes, trust, { newestSeen = null } = {}) {
   const refuse = (message) => { throw new ListError('revocation list', message); };
   let parsed;
   let list;
   try {
-    parsed = parseCoseSign1(bytes, { maxBytes: MAX_REVOCATION_LIST_BYTES, contentType: CONTENT_TYPE_REVOCATIONS });
-    list = parseRevocationPayload(parsed.payload);
+    parsed = parseCoseSign1(bytes, { maxBytes: MAX_REVOCATION_LIST_BYTES, contentType: [CONTENT_TYPE_REVOCATIONS_V2, CONTENT_TYPE_REVOCATIONS] });
+    list = parseRevocationPayload(parsed.payload, parsed.contentType);
   } catch (e) {
     if (e instanceof FormatError) refuse(`malformed (${e.message})`);
     throw e;
@@ -883,20 +974,28 @@ export async function loadRevocationList(bytes, trust) {
   }
   if (list.issuer !== trust.issuer) refuse('issued for another issuer than the trust list');
   if (list.nextUpdate < list.issued) refuse('next update is before the issue date');
-  list.count = list.revoked.length / 5;
+  if (newestSeen !== null && newestSeen !== undefined && list.issued < newestSeen) {
+    const e = new ListError('revocation list', `issued ${dayToISO(list.issued)}, before the newest list already seen (issued ${dayToISO(newestSeen)}); an older list is refused because it could un-revoke cards`);
+    e.older = true;
+    e.issued = list.issued;
+    e.newestSeen = newestSeen;
+    throw e;
+  }
+  list.count = list.bodies.length;
   return Object.freeze(list);
 }
 
-/** Binary search over the 5-byte big-endian entries (§8). */
+/** Whether a card number (binary form, §4) is on the list: binary search over the 11-digit bodies. */
 export function isRevoked(list, cti) {
-  const r = list.revoked;
+  const body = bodyOf(cti);
+  const r = list.bodies;
   let lo = 0;
-  let hi = r.length / 5;
+  let hi = r.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareBytes(r.subarray(mid * 5, mid * 5 + 5), cti);
-    if (c === 0) return true;
-    if (c < 0) lo = mid + 1; else hi = mid;
+    const x = r[mid];
+    if (x === body) return true;
+    if (x < body) lo = mid + 1; else hi = mid;
   }
   return false;
 }
@@ -1013,9 +1112,9 @@ export class Verifier {
  * Convenience: loads the lists and returns a Verifier. `revocations` may be
  * null or undefined. Throws ListError when a list must be refused.
  */
-export async function createVerifier({ trustList, rootPublicKey, rootFingerprint, revocations }) {
+export async function createVerifier({ trustList, rootPublicKey, rootFingerprint, revocations, newestSeen = null }) {
   const trust = await loadTrustList(trustList, { rootPublicKey, rootFingerprint });
-  const rev = revocations ? await loadRevocationList(revocations, trust) : null;
+  const rev = revocations ? await loadRevocationList(revocations, trust, { newestSeen }) : null;
   return new Verifier(trust, rev);
 }
 

@@ -1,4 +1,5 @@
-//! Any bytes as a signed revocation list and as a revocation-list payload.
+//! Any bytes as a signed revocation list and as a revocation-list payload
+//! (version 2 and version 1).
 #![no_main]
 
 #[path = "common.rs"]
@@ -17,5 +18,8 @@ fuzz_target!(|data: &[u8]| {
         let numbers: Vec<_> = list.numbers().collect();
         assert_eq!(numbers.len(), list.len());
         assert!(numbers.iter().all(|n| list.contains(*n)));
+    }
+    if let Ok(list) = RevocationList::from_cbor_v1(data) {
+        assert_eq!(list.to_cbor_v1().as_deref(), Ok(data));
     }
 });

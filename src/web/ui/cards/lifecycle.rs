@@ -269,7 +269,7 @@ pub async fn revoke(
             .await
             .map_err(AppError::html)?;
         let msg = match revoked.revocation_list {
-            PublishStatus::Published { .. } => "revoke.done",
+            PublishStatus::Published { .. } | PublishStatus::Scheduled { .. } => "revoke.done",
             PublishStatus::Failed(why) => {
                 eprintln!("error: the revocation list was not published: {why}");
                 "revoke.list_failed"
