@@ -10,6 +10,7 @@ mod desk;
 mod keys;
 mod print;
 mod revocation_state;
+mod rotate;
 mod serve;
 mod verify;
 
@@ -79,6 +80,9 @@ impl Command {
 
 /// Parses the command line, runs the command and maps errors to exit status 2.
 pub fn main() -> ExitCode {
+    // Everything this process writes (database, -wal, PDFs, lists, key
+    // files) is readable by its own user only (SECURITY.md, finding 12).
+    citycard::private_files::restrict_umask();
     match Command::parse().run() {
         Ok(code) => code,
         Err(e) => {

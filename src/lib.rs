@@ -10,7 +10,8 @@
 //!   `office::cards`, `office::accounts`, `office::audit`,
 //!   `office::publish`), [`error`].
 //! - [`dates`]: dates as people type them (one parser for the UI and the API).
-//! - [`keys`]: key files on disk.
+//! - [`keys`]: key files on disk; [`private_files`]: modes 0600/0700 for
+//!   everything the office writes.
 //! - [`web`]: the HTTP server (JSON API, clerk UI, desk page, published lists).
 
 pub mod audit_key;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod keys;
 pub mod office;
 pub mod output;
+pub mod private_files;
 pub mod qr;
 pub mod vault;
 pub mod web;

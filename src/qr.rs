@@ -143,14 +143,14 @@ pub fn render(code: &QrCode, module_pixels: u32) -> image::GrayImage {
     })
 }
 
-/// Writes the code as a PNG file.
+/// Writes the code as a PNG file (mode 0600: it holds a name).
 pub fn write_png(code: &QrCode, path: &Path) -> Result<()> {
+    let doing = || format!("could not write the PNG file {}", path.display());
+    let mut png = std::io::Cursor::new(Vec::new());
     render(code, MODULE_PIXELS)
-        .save_with_format(path, image::ImageFormat::Png)
-        .map_err(image_error(format!(
-            "could not write the PNG file {}",
-            path.display()
-        )))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(image_error(doing()))?;
+    crate::private_files::write_private(path, png.get_ref()).map_err(image_error(doing()))
 }
 
 /// Reads the first QR code found in a PNG or JPEG image.

@@ -24,7 +24,8 @@
 //! bytes as 64 hex digits, mode 0600), never in the database. They are made
 //! on the first start only (an empty database); after that a missing key is
 //! an error, and a key check value in the database catches a wrong key
-//! before anything is written with it.
+//! before anything is written with it. `citycard keys rotate-data-key`
+//! replaces both ([`crate::office::key_rotation`]).
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -141,6 +142,29 @@ impl Vault {
         let data = read_or_create_key(&config.layout().data_key(), create_missing)?;
         let dedup = read_or_create_key(&config.layout().dedup_key(), create_missing)?;
         Self::from_keys(&data, &dedup)
+    }
+
+    /// Reads a data key and a dedup key from the given files (both must
+    /// exist): the keys being rotated to (`data.key.new`, `dedup.key.new`).
+    pub fn open_files(data: &Path, dedup: &Path) -> Result<Self> {
+        let data = read_or_create_key(data, false)?;
+        let dedup = read_or_create_key(dedup, false)?;
+        Self::from_keys(&data, &dedup)
+    }
+
+    /// Makes two new random keys, writes them to the given files (mode
+    /// 0600, replacing what is there, synced to disk) and returns their
+    /// vault: the start of a key rotation.
+    pub fn create_key_files(data: &Path, dedup: &Path) -> Result<Self> {
+        let data_key = random_bytes::<KEY_LEN>()?;
+        let dedup_key = random_bytes::<KEY_LEN>()?;
+        for (path, key) in [(data, &data_key), (dedup, &dedup_key)] {
+            let mut text = Zeroizing::new(citycard_credential::keys::to_hex(key.as_ref()));
+            text.push('\n');
+            crate::keys::write_new_file(path, text.as_bytes(), 0o600, true)
+                .map_err(|e| Error::Keys(format!("{e:#}")))?;
+        }
+        Self::from_keys(&data_key, &dedup_key)
     }
 
     /// Seals `plaintext` for the row `id`.

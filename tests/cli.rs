@@ -735,6 +735,16 @@ fn image_round_trip() {
     assert_eq!(json["outcome"], "valid");
     let (_, direct) = s.verify_json(&[&text]);
     assert_eq!(json, direct);
+    // The PNG holds a name: written 0600 (SECURITY.md, finding 12).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.file("card.png"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     // Not an image: the command cannot run.
     let r = s.verify(&["--image", "root.pub"]);

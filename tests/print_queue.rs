@@ -288,3 +288,39 @@ fn a_card_that_cannot_print_leaves_no_pdf_and_marks_nothing() {
     assert_eq!(t.office.print_queue(&clerk).unwrap().len(), 2);
     assert!(t.office.photo(&clerk, numbers[0]).unwrap().is_some());
 }
+
+/// Finding 12 (SECURITY.md): the batch PDF (names and photos) is written
+/// with mode 0600, even by a binary started under `umask 022`.
+#[cfg(unix)]
+#[test]
+fn the_batch_pdf_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = office_with(Backend::Sqlite, |_| {}).unwrap();
+    enrol(&t, &[("Anh", "Nguyễn")]);
+    let config = config_file(&t);
+    let out_dir = t.dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pdf = out_dir.join("batch.pdf");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("umask 022; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_citycard"))
+        .args(["print", "--queue", "--template", "bilingual-photo", "--out"])
+        .arg(&pdf)
+        .arg("--config")
+        .arg(&config);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CITYCARD_") {
+            cmd.env_remove(k);
+        }
+    }
+    let run = cmd.output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mode = std::fs::metadata(&pdf).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the batch PDF is mode {mode:04o}");
+}

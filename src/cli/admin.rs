@@ -295,7 +295,7 @@ impl AuditCommand {
                     let mut out = super::out::stdout();
                     audit::write_csv(office.db(), &mut out, &label)?
                 } else {
-                    let file = std::fs::File::create(&a.out)
+                    let file = citycard::private_files::create_private(&a.out)
                         .with_context(|| format!("could not create {}", a.out.display()))?;
                     let mut out = std::io::BufWriter::new(file);
                     audit::write_csv(office.db(), &mut out, &label)?

@@ -53,6 +53,8 @@ pub enum KeysCommand {
     Show(Show),
     /// Encrypt a private key with a (new) passphrase, or decrypt it, into a new file.
     SetPassphrase(SetPassphrase),
+    /// New personal-data keys (data.key, dedup.key): seal everything again, retire the old ones.
+    RotateDataKey(super::rotate::RotateDataKey),
 }
 
 impl KeysCommand {
@@ -64,6 +66,7 @@ impl KeysCommand {
             KeysCommand::Revocations(a) => a.run(),
             KeysCommand::Show(a) => a.run(),
             KeysCommand::SetPassphrase(a) => a.run(),
+            KeysCommand::RotateDataKey(a) => a.run(),
         }
     }
 }

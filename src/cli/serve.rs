@@ -63,7 +63,7 @@ impl ServeArgs {
             overrides.push(("CITYCARD_BIND".into(), bind.into()));
         }
         if let Some(dir) = &self.data_dir {
-            std::fs::create_dir_all(dir)
+            citycard::private_files::private_dir(dir)
                 .with_context(|| format!("could not create {}", dir.display()))?;
             overrides.push(("CITYCARD_DATA_DIR".into(), dir.into()));
         }

@@ -6,6 +6,8 @@
 //! <key-dir>/revocations.key          a key that signs only revocation lists (optional)
 //! <key-dir>/data.key, dedup.key      made by the office itself (Office::open)
 //! <key-dir>/audit.key                the audit chain's HMAC key, made by the office itself
+//! <key-dir>/data.key.new, dedup.key.new   only while `keys rotate-data-key` runs
+//! <key-dir>/rotation.lock            locked by a running `keys rotate-data-key`
 //! <data-dir>/citycard.sqlite         the database, unless database_url says otherwise
 //! <data-dir>/trust-list.cose         served at /.well-known/citycard/trust-list
 //! <data-dir>/revocations.cose        served at /.well-known/citycard/revocations
@@ -124,6 +126,22 @@ impl Layout {
     /// (`office::audit::open_key`).
     pub fn audit_key(&self) -> PathBuf {
         self.key_dir.join("audit.key")
+    }
+
+    /// The new data key while a key rotation runs (renamed to `data.key`
+    /// when it is done).
+    pub fn data_key_new(&self) -> PathBuf {
+        self.key_dir.join("data.key.new")
+    }
+
+    /// The new dedup key while a key rotation runs.
+    pub fn dedup_key_new(&self) -> PathBuf {
+        self.key_dir.join("dedup.key.new")
+    }
+
+    /// Locked (`flock`) by a running key rotation; empty, left in place.
+    pub fn rotation_lock(&self) -> PathBuf {
+        self.key_dir.join("rotation.lock")
     }
 }
 

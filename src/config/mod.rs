@@ -310,14 +310,15 @@ impl Config {
     }
 
     /// Makes sure the directories exist: the data directory is created when
-    /// it is the default one, the key directory (mode 0700) when the data
-    /// directory exists. A SQLite file's parent directory must exist unless
+    /// it is the default one, the key directory when the data directory
+    /// exists; both get mode 0700 (an existing data directory that others
+    /// may read is tightened to 0700). A SQLite file's parent directory must exist unless
     /// it is the data directory: a mistyped path is an error, never a new
     /// empty database somewhere.
     pub fn prepare_dirs(&self) -> Result<(), ConfigError> {
         if !self.data_dir.is_dir() {
             if self.data_dir_is_default {
-                std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+                crate::private_files::private_dir(&self.data_dir).map_err(|e| {
                     invalid(
                         "data_dir",
                         format!("could not create {}: {e}", self.data_dir.display()),
@@ -332,6 +333,21 @@ impl Config {
                     ),
                 ));
             }
+        }
+        // The data directory holds the database, lists and key folder:
+        // readable by the office's user only.
+        match crate::private_files::tighten(&self.data_dir) {
+            Ok(true) => eprintln!(
+                "note: made the data directory {} private (mode 0700)",
+                self.data_dir.display()
+            ),
+            Ok(false) => {}
+            Err(e) => eprintln!(
+                "warning: the data directory {} can be read by other users and could not be \
+                 made private ({e}); fix it with: chmod 700 {}",
+                self.data_dir.display(),
+                self.data_dir.display()
+            ),
         }
         if let DatabaseUrl::Sqlite { path } = &self.database {
             let parent = match path.parent() {
@@ -349,7 +365,7 @@ impl Config {
             }
         }
         if !self.key_dir.is_dir() {
-            std::fs::create_dir_all(&self.key_dir).map_err(|e| {
+            crate::private_files::private_dir(&self.key_dir).map_err(|e| {
                 invalid(
                     "key_dir",
                     format!("could not create {}: {e}", self.key_dir.display()),

@@ -209,3 +209,31 @@ pub fn revoked_numbers(c: &mut DbConnection, today: Date) -> Result<Vec<i64>> {
         .select(cards::card_number)
         .load(c)?)
 }
+
+/// Up to `limit` cards with a sealed QR text whose number is above
+/// `after`, by number: `(number, sealed QR)` (a key rotation).
+pub fn sealed_qr_after(
+    c: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Vec<u8>)>> {
+    let rows: Vec<(i64, Option<Vec<u8>>)> = cards::table
+        .filter(cards::card_number.gt(after))
+        .filter(cards::sealed_qr.is_not_null())
+        .order(cards::card_number.asc())
+        .select((cards::card_number, cards::sealed_qr))
+        .limit(limit)
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(n, q)| q.map(|q| (n, q)))
+        .collect())
+}
+
+/// Stores a card's QR text sealed again (a key rotation).
+pub fn set_sealed_qr(c: &mut DbConnection, number: i64, sealed: Vec<u8>) -> Result<()> {
+    diesel::update(cards::table.find(number))
+        .set(cards::sealed_qr.eq(Some(sealed)))
+        .execute(c)?;
+    Ok(())
+}

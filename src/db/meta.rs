@@ -1,9 +1,10 @@
 //! The `office_meta` table: named values of the office itself (the vault's
-//! key check value).
+//! key check value, the state of a key rotation).
 
 use super::DbConnection;
 use super::schema::office_meta;
 use crate::error::Result;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 /// A stored value.
@@ -20,5 +21,71 @@ pub fn insert(c: &mut DbConnection, name: &str, value: &[u8]) -> Result<()> {
     diesel::insert_into(office_meta::table)
         .values((office_meta::name.eq(name), office_meta::value.eq(value)))
         .execute(c)?;
+    Ok(())
+}
+
+/// Stores a value, replacing the one there.
+pub fn set(c: &mut DbConnection, name: &str, value: &[u8]) -> Result<()> {
+    let n = diesel::update(office_meta::table.find(name))
+        .set(office_meta::value.eq(value))
+        .execute(c)?;
+    if n == 0 {
+        insert(c, name, value)?;
+    }
+    Ok(())
+}
+
+/// Deletes a value (if there).
+pub fn delete(c: &mut DbConnection, name: &str) -> Result<()> {
+    diesel::delete(office_meta::table.find(name)).execute(c)?;
+    Ok(())
+}
+
+/// The PostgreSQL advisory lock that orders sealing against a key
+/// rotation (any constant; "keys").
+const KEYS_LOCK: i64 = 0x6369_7479_6b65_7973;
+
+/// In a transaction that seals personal data: on PostgreSQL a shared
+/// advisory lock until the transaction ends, so a key rotation that is
+/// starting ([`hold_keys_exclusive`]) waits for it, and it sees a rotation
+/// that started before. Shared holders do not wait for each other and
+/// write nothing. SQLite's writers' lock does the same there.
+pub fn hold_keys_shared(c: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Pg(pg) = c {
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock_shared({KEYS_LOCK})"))?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL advisory lock held by a running key rotation (any
+/// constant; "rotation").
+const ROTATION_LOCK: i64 = 0x726f_7461_7469_6f6e;
+
+/// A key rotation holds this for as long as it runs, on a connection of
+/// its own (PostgreSQL, where rotations on two hosts could meet; SQLite
+/// has one key directory, locked by the caller). Whether it got it.
+pub fn try_hold_rotation(c: &mut DbConnection) -> Result<bool> {
+    #[derive(QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        got: bool,
+    }
+    if let DbConnection::Pg(pg) = c {
+        let r: Got = diesel::sql_query(format!(
+            "SELECT pg_try_advisory_lock({ROTATION_LOCK}) AS got"
+        ))
+        .get_result(pg)?;
+        return Ok(r.got);
+    }
+    Ok(true)
+}
+
+/// The start of a key rotation: waits until no transaction that seals
+/// holds [`hold_keys_shared`] (PostgreSQL), and keeps new ones out until
+/// this transaction ends.
+pub fn hold_keys_exclusive(c: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Pg(pg) = c {
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({KEYS_LOCK})"))?;
+    }
     Ok(())
 }

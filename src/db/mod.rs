@@ -6,7 +6,9 @@
 //!   manager opens exactly that backend, never "whichever accepts the URL".
 //! - SQLite connections get WAL, foreign keys, a busy timeout and
 //!   `secure_delete` (erased data is overwritten in the file, not just
-//!   unlinked).
+//!   unlinked); an erasure checkpoints the WAL at once ([`Db::checkpoint`]).
+//!   The database file is made with mode 0600 before SQLite opens it, so
+//!   its `-wal` and `-shm` files get 0600 too.
 //! - Every function here blocks. The web layer runs them in
 //!   `actix_web::web::block`; the CLI and tests call them directly.
 //! - Every writing transaction goes through [`Db::write`]. On SQLite it
@@ -167,6 +169,13 @@ impl Db {
             DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
             DatabaseUrl::Postgres { .. } => Backend::Postgres,
         };
+        if let DatabaseUrl::Sqlite { path } = url {
+            // Mode 0600 for the file, and so for its -wal and -shm files.
+            crate::private_files::prepare_private_file(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
         let health = std::sync::Arc::new(health::Health::default());
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
@@ -293,15 +302,40 @@ impl Db {
         self.track(keep_storage_full(result, full), false)
     }
 
-    /// For tests and operations: SQLite writes the WAL back into the main
-    /// file and truncates it. Does nothing on PostgreSQL.
-    pub fn checkpoint(&self) -> Result<()> {
+    /// SQLite writes the WAL back into the main file and truncates it to
+    /// zero bytes, so that pages holding erased data (old versions of them
+    /// stay in the WAL until then) are gone from both files. Whether it
+    /// completed: `false` when readers kept it from finishing (the next
+    /// checkpoint retries). Does nothing on PostgreSQL (`true`).
+    pub fn checkpoint(&self) -> Result<bool> {
         let mut conn = self.conn()?;
         if let DbConnection::Sqlite(c) = &mut *conn {
-            c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            let r: CheckpointResult =
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
+            return Ok(r.busy == 0);
+        }
+        Ok(true)
+    }
+
+    /// PostgreSQL: a plain `VACUUM` of the tables that hold sealed personal
+    /// data, so the space of erased rows (and their TOAST rows) is marked
+    /// free and reused soon (docs/operations.md says what it does not do).
+    /// Does nothing on SQLite (`secure_delete` and [`Db::checkpoint`]).
+    pub fn vacuum_personal_tables(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        if let DbConnection::Pg(c) = &mut *conn {
+            c.batch_execute("VACUUM residents, cards")?;
         }
         Ok(())
     }
+}
+
+/// The row `PRAGMA wal_checkpoint` answers with.
+#[derive(QueryableByName)]
+struct CheckpointResult {
+    /// 1 when the checkpoint could not complete (readers or writers).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
 }
 
 /// SQLite ends a transaction itself when the disk is full, so diesel's

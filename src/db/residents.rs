@@ -169,3 +169,44 @@ pub fn erase(c: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> Result<bo
     .execute(c)?;
     Ok(n == 1)
 }
+
+/// Up to `limit` residents with sealed data whose id is above `after`, by
+/// id (a key rotation walks the table with it).
+pub fn sealed_after(c: &mut DbConnection, after: i64, limit: i64) -> Result<Vec<ResidentRow>> {
+    Ok(residents::table
+        .filter(residents::id.gt(after))
+        .filter(
+            residents::sealed_record
+                .is_not_null()
+                .or(residents::sealed_photo.is_not_null()),
+        )
+        .order(residents::id.asc())
+        .select(ResidentRow::as_select())
+        .limit(limit)
+        .load(c)?)
+}
+
+/// A resident's data sealed again and its tags made again under new keys.
+pub struct Resealed {
+    /// The record.
+    pub sealed_record: Option<Vec<u8>>,
+    /// The photo.
+    pub sealed_photo: Option<Vec<u8>>,
+    /// The duplicate check's tag.
+    pub dedup_hmac: Option<Vec<u8>>,
+    /// The search index's tag.
+    pub search_hmac: Option<Vec<u8>>,
+}
+
+/// Stores what [`Resealed`] holds (a key rotation).
+pub fn store_resealed(c: &mut DbConnection, id: i64, r: Resealed) -> Result<()> {
+    diesel::update(residents::table.find(id))
+        .set((
+            residents::sealed_record.eq(r.sealed_record),
+            residents::sealed_photo.eq(r.sealed_photo),
+            residents::dedup_hmac.eq(r.dedup_hmac),
+            residents::search_hmac.eq(r.search_hmac),
+        ))
+        .execute(c)?;
+    Ok(())
+}

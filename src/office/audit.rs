@@ -118,6 +118,9 @@ pub enum AuditAction {
     AuditKeyCreated,
     /// An audit checkpoint was exported (it covers this entry).
     AuditCheckpointMade,
+    /// The personal-data keys were rotated (`citycard keys
+    /// rotate-data-key`; detail: counts of re-sealed blobs).
+    DataKeysRotated,
 }
 
 impl AuditAction {
@@ -152,11 +155,12 @@ impl AuditAction {
             AuditAction::PhotoViewed => "photo_viewed",
             AuditAction::AuditKeyCreated => "audit_key_created",
             AuditAction::AuditCheckpointMade => "audit_checkpoint_made",
+            AuditAction::DataKeysRotated => "data_keys_rotated",
         }
     }
 
     /// Every action, for the catalogs' check and the docs.
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::CardIssued,
         AuditAction::CardRenewed,
         AuditAction::CardReplaced,
@@ -185,6 +189,7 @@ impl AuditAction {
         AuditAction::PhotoViewed,
         AuditAction::AuditKeyCreated,
         AuditAction::AuditCheckpointMade,
+        AuditAction::DataKeysRotated,
     ];
 }
 

@@ -119,8 +119,19 @@ pub fn create(layout: &Layout) -> Result<()> {
     )?;
     let root = ckeys::generate();
     let office = ckeys::generate();
-    store::write_key_pair(&layout.root_private_key(), &root, None, false)?;
-    store::write_key_pair(&layout.office_key(), &office, None, false)?;
+    for (path, key) in [
+        (layout.root_private_key(), &root),
+        (layout.office_key(), &office),
+    ] {
+        let public = store::write_key_pair(&path, key, None, false)?;
+        // In the data directory everything is private (the office serves
+        // what desks need); `citycard keys` writes .pub files 0644 for
+        // handing out.
+        crate::private_files::tighten(&public).map_err(|source| DevKeysError::KeyDir {
+            doing: format!("could not protect {}", public.display()),
+            source,
+        })?;
+    }
 
     let today = date::today_utc();
     // The office key's signing window reaches 10 years back, so that test
@@ -144,12 +155,17 @@ pub fn create(layout: &Layout) -> Result<()> {
         )],
     };
     let trust_bytes = trust.sign(&root)?;
-    store::write_new_file(&layout.trust_list(), &trust_bytes, 0o644, false)?;
+    store::write_new_file(
+        &layout.trust_list(),
+        &trust_bytes,
+        crate::private_files::FILE_MODE,
+        false,
+    )?;
     let revocations = RevocationList::new(DEV_ISSUER, today, shift(today, 30)?, []);
     store::write_new_file(
         &layout.revocations(),
         &revocations.sign(&root)?,
-        0o644,
+        crate::private_files::FILE_MODE,
         false,
     )?;
     store::write_new_file(
@@ -157,13 +173,13 @@ pub fn create(layout: &Layout) -> Result<()> {
         b"# Revoked card numbers, one per line. Re-sign the list with:\n\
           # citycard keys revocations --key keys/root.key --trust-list trust-list.cose \\\n\
           #     --revoked revoked.txt --out revocations.cose\n",
-        0o644,
+        crate::private_files::FILE_MODE,
         false,
     )?;
     store::write_new_file(
         &layout.development_marker(),
         MARKER_TEXT.as_bytes(),
-        0o644,
+        crate::private_files::FILE_MODE,
         false,
     )?;
     Ok(())

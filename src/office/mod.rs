@@ -16,6 +16,7 @@ pub mod actor;
 pub mod audit;
 pub mod cards;
 pub mod dev_keys;
+pub mod key_rotation;
 pub mod maintenance;
 pub mod publish;
 mod signing_keys;
@@ -33,7 +34,8 @@ use citycard_credential::{SigningKey, keys as ckeys};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const KEY_CHECK: &str = "key_check";
+/// `office_meta`: the check value of the personal-data keys.
+pub(crate) const KEY_CHECK: &str = "key_check";
 
 /// The signing keys and what the trust list says about them.
 pub(crate) struct Signing {
@@ -57,6 +59,8 @@ struct Inner {
     config: Config,
     db: Db,
     vault: Vault,
+    /// The key check value the vault was checked against at start.
+    key_check: Vec<u8>,
     signing: std::result::Result<Signing, SigningKeysError>,
     office_name: String,
     publish_lock: Mutex<()>,
@@ -116,7 +120,7 @@ impl Office {
     /// until they are fixed.
     pub fn open(config: &Config) -> Result<Office> {
         let db = Db::open(config)?;
-        let vault = open_vault(config, &db)?;
+        let (vault, key_check) = open_vault(config, &db)?;
         let signing = load_signing(config);
         let office_name = config
             .office_name
@@ -129,6 +133,7 @@ impl Office {
                 config: config.clone(),
                 db,
                 vault,
+                key_check,
                 signing,
                 office_name,
                 publish_lock: Mutex::new(()),
@@ -229,6 +234,26 @@ impl Office {
         *cache = Some((Instant::now(), bytes));
     }
 
+    /// Inside a transaction that seals personal data: refuses when the
+    /// personal-data keys were rotated, or are being rotated, since this
+    /// office opened (a server left running during `citycard keys
+    /// rotate-data-key` must not seal under a key about to be destroyed).
+    /// On PostgreSQL a shared advisory lock is held until the transaction
+    /// ends, so a rotation starting now waits for it.
+    pub(crate) fn ensure_keys_current(&self, c: &mut db::DbConnection) -> Result<()> {
+        db::meta::hold_keys_shared(c)?;
+        let current = db::meta::get(c, KEY_CHECK)?;
+        if current.as_deref() != Some(self.inner.key_check.as_slice())
+            || key_rotation::under_way(c)?
+        {
+            return Err(Error::Keys(
+                "the personal-data keys were rotated since this server started: restart it"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The signing keys, or why the office cannot issue cards.
     pub fn key_status(&self) -> Result<KeyStatus> {
         let s = self.signing()?;
@@ -245,15 +270,34 @@ impl Office {
     }
 }
 
-/// Opens the vault. On the first start (no key check value in the
-/// database) missing key files are made and the check value stored; after
-/// that the keys must exist and match.
-fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
-    let stored = db::meta::get(&mut *db.conn()?, KEY_CHECK)?;
+/// Opens the vault and returns it with the key check value it matches. On
+/// the first start (no key check value in the database) missing key files
+/// are made and the check value stored; after that the keys must exist and
+/// match, and no key rotation may be under way.
+fn open_vault(config: &Config, db: &Db) -> Result<(Vault, Vec<u8>)> {
+    let unfinished = || {
+        Error::Keys(
+            "a rotation of the personal-data keys is unfinished: run `citycard keys \
+             rotate-data-key` again to finish it, then start the office"
+                .to_owned(),
+        )
+    };
+    let mut conn = db.conn()?;
+    if key_rotation::under_way(&mut conn)? {
+        return Err(unfinished());
+    }
+    let stored = db::meta::get(&mut conn, KEY_CHECK)?;
+    drop(conn);
     if let Some(value) = stored {
         let vault = Vault::open(config, false)?;
-        vault.check(&value)?;
-        return Ok(vault);
+        if let Err(e) = vault.check(&value) {
+            let layout = config.layout();
+            if layout.data_key_new().exists() || layout.dedup_key_new().exists() {
+                return Err(unfinished());
+            }
+            return Err(e);
+        }
+        return Ok((vault, value));
     }
     let vault = Vault::open(config, true)?;
     let value = vault.key_check_value()?;
@@ -267,8 +311,9 @@ fn open_vault(config: &Config, db: &Db) -> Result<Vault> {
     // Another server got there first: its keys must be ours.
     if let Some(v) = existing {
         vault.check(&v)?;
+        return Ok((vault, v));
     }
-    Ok(vault)
+    Ok((vault, value))
 }
 
 /// For tests: counts rows (used to check that nothing was half-written).

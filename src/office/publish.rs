@@ -103,7 +103,7 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     name.push(format!(".tmp-{}-{}", std::process::id(), random_id()?));
     let tmp = path.with_file_name(name);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = crate::private_files::create_private(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)

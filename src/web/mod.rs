@@ -272,7 +272,7 @@ pub async fn run_maintenance(state: &AppState) {
     match state.run(|office| office.maintenance()).await {
         Ok(m) => eprintln!(
             "maintenance: revocation list {} ({} numbers, next update {}), \
-             {} photo(s) deleted, {} session row(s) purged",
+             {} photo(s) deleted, {} session row(s) purged, erased data scrubbed: {}",
             if m.revocations.signed {
                 "re-signed"
             } else {
@@ -281,7 +281,8 @@ pub async fn run_maintenance(state: &AppState) {
             m.revocations.revoked,
             m.revocations.next_update,
             m.photos_deleted,
-            m.sessions_purged
+            m.sessions_purged,
+            if m.scrubbed { "yes" } else { "not yet" }
         ),
         Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),
     }

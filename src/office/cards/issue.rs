@@ -25,6 +25,9 @@ impl Office {
         previous: Option<i64>,
     ) -> Result<IssuedCard> {
         let signing = self.signing()?;
+        // Every transaction that seals (enrolment, renewal, replacement)
+        // issues a card: refuse keys that a rotation has replaced.
+        self.ensure_keys_current(c)?;
         let today = today();
         if !signing.card_entry.may_sign_on(today) {
             return Err(Error::Signing(

@@ -180,7 +180,8 @@ impl Office {
 
     /// Erases the personal data of the resident who holds this card
     /// (supervisors): the sealed record, photo and QR texts are deleted
-    /// (SQLite overwrites them: `secure_delete`), the duplicate-check hash
+    /// (SQLite overwrites them, `secure_delete`, and the WAL that still held
+    /// them is checkpointed and truncated at once), the duplicate-check hash
     /// too, and every card of the resident is revoked. The audit log keeps
     /// card numbers, actions, user, office and time.
     pub fn erase(&self, actor: &Actor, card: CardNumber) -> Result<Erased> {
@@ -232,6 +233,7 @@ impl Office {
             )?;
             Ok(numbers)
         })?;
+        self.scrub_after_erasure();
         Ok(Erased {
             cards: numbers,
             revocation_list: self.publish_after_change(),

@@ -41,9 +41,9 @@ pub fn install(dir: &Path) -> io::Result<usize> {
             continue;
         }
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            crate::private_files::private_dir(parent)?;
         }
-        std::fs::write(&path, bytes)?;
+        crate::private_files::write_private(&path, bytes)?;
         written += 1;
     }
     Ok(written)

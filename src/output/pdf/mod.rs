@@ -158,7 +158,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PrintError> {
         .unwrap_or("card.pdf");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = crate::private_files::create_private(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
