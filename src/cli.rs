@@ -58,7 +58,7 @@ pub enum Command {
     /// User accounts of the issuing office (works without the server).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
-    /// The office's audit log: check the hash chain, export as CSV.
+    /// The office's audit log: check the keyed chain, export a checkpoint or CSV.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
     /// Daily upkeep by hand: photos, sessions, the deletion schedule, the revocation list.

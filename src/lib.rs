@@ -14,6 +14,7 @@
 //!   everything the office writes.
 //! - [`web`]: the HTTP server (JSON API, clerk UI, desk page, published lists).
 
+pub mod audit_key;
 pub mod config;
 pub mod dates;
 pub mod db;

@@ -846,6 +846,89 @@ fn secure_cookies_setting_behind_a_proxy() {
     }
 }
 
+/// SECURITY.md finding 6 over HTTP: the print queue, a card's PDF and the
+/// enrolment that answers 409 with the cards of the same name and birth
+/// date each leave an audit entry (user, office, count; never the data),
+/// and the CSV names each action in the reader's language.
+#[test]
+fn reads_of_personal_data_are_audited_over_http() {
+    run(|t| Box::pin(reads_are_audited(t)));
+}
+
+async fn reads_are_audited(t: TestOffice) {
+    t.user("clerk", Role::Clerk);
+    t.user("auditor", Role::Auditor);
+    let app = app!(&t);
+    let clerk = login!(app, "clerk");
+    let auditor = login!(app, "auditor");
+    let enrol = json!({
+        "given_names": "Zoë Anh", "family_name": "Nguyễn-Müller",
+        "date_of_birth": "1990-05-17", "photo": png_photo(),
+        "attestation": attestation(),
+    });
+    let (status, _, card, _) = call!(app, post("/api/v1/cards", Some(&clerk), enrol.clone()));
+    assert_eq!(status, StatusCode::CREATED, "{card}");
+    let number = card["card_number"].as_str().unwrap().to_owned();
+    // The same name and birth date: 409 with the card numbers.
+    let (status, _, dup, _) = call!(app, post("/api/v1/cards", Some(&clerk), enrol.clone()));
+    assert_eq!(status, StatusCode::CONFLICT, "{dup}");
+    assert!(dup.to_string().contains(&number), "{dup}");
+    let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&clerk)));
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _, pdf) = call!(
+        app,
+        get(&format!("/api/v1/cards/{number}/pdf"), Some(&clerk))
+    );
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
+
+    let (status, _, log, _) = call!(app, get("/api/v1/audit?limit=500", Some(&auditor)));
+    assert_eq!(status, StatusCode::OK);
+    let entry = |action: &str| {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} entry in {log}"))
+            .clone()
+    };
+    let shown = entry("duplicates_shown");
+    assert_eq!(shown["actor"], "clerk");
+    assert_eq!(shown["detail"], "results=1");
+    let queue = entry("print_queue_viewed");
+    assert_eq!(queue["actor"], "clerk");
+    assert_eq!(queue["detail"], "count=1");
+    let made = entry("card_pdf_made");
+    assert_eq!(made["actor"], "clerk");
+    assert_eq!(made["card_number"], number.as_str());
+    assert_eq!(made["detail"], "photo=1");
+    for word in ["Zoë", "Nguy", "1990"] {
+        assert!(!log.to_string().contains(word), "{word} in the log");
+    }
+    let (status, _, _, csv) = call!(
+        app,
+        get("/api/v1/audit.csv", Some(&auditor)).insert_header(("accept-language", "en"))
+    );
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    assert!(
+        csv.starts_with(citycard::office::audit::CSV_HEADER),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",\"Card PDF made (name, birth date, photo)\"\n"),
+        "{csv}"
+    );
+    let (_, _, _, csv) = call!(
+        app,
+        get("/api/v1/audit.csv", Some(&auditor)).insert_header(("accept-language", "de"))
+    );
+    assert!(
+        String::from_utf8_lossy(&csv).contains(",Druckwarteschlange mit Namen angezeigt"),
+        "{}",
+        String::from_utf8_lossy(&csv)
+    );
+}
+
 /// SECURITY.md finding 3: when every password check is taken, a login is
 /// answered at once with `503 busy` and `Retry-After` (no attempt used).
 #[test]

@@ -1816,3 +1816,139 @@ fn partial_date_of_birth_signs_and_verifies() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// A data directory with three users made by `citycard admin`, and a
+/// runner of the binary on it.
+fn audit_office(dir: &Path) -> (PathBuf, impl Fn(&[&str]) -> Run + '_) {
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let run_in = data.clone();
+    let run = move |args: &[&str]| -> Run {
+        command(dir)
+            .env("CITYCARD_DATA_DIR", &run_in)
+            .args(args)
+            .write_stdin("correct horse battery staple\n")
+            .output()
+            .unwrap()
+            .into()
+    };
+    for user in ["anna", "ben", "cleo"] {
+        let r = run(&[
+            "admin",
+            "create-user",
+            "--username",
+            user,
+            "--role",
+            "clerk",
+            "--password-stdin",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    (data, run)
+}
+
+/// The report's attack with SQL on the database file only: triggers
+/// dropped, entry 2 deleted, the rest renumbered, the plain SHA-256 chain
+/// and the head recomputed as the office used to.
+fn rewrite_chain_with_sql(data: &Path) {
+    use diesel::connection::SimpleConnection;
+    let url = format!("sqlite://{}", data.join("citycard.sqlite").display());
+    let db =
+        citycard::db::Db::connect(&citycard::config::DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    let mut conn = db.conn().unwrap();
+    let sql = |conn: &mut citycard::db::DbConnection, statements: &str| {
+        let citycard::db::DbConnection::Sqlite(c) = conn else {
+            panic!("not SQLite");
+        };
+        c.batch_execute(statements).unwrap();
+    };
+    sql(
+        &mut conn,
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
+    );
+    let entries = citycard::db::audit::batch_from(&mut conn, 1, 100).unwrap();
+    sql(
+        &mut conn,
+        "DELETE FROM audit_log; UPDATE audit_head SET seq = 0, hash = zeroblob(32);",
+    );
+    let mut prev = vec![0u8; 32];
+    let mut seq = 0;
+    for e in entries.into_iter().filter(|e| e.seq != 2) {
+        seq += 1;
+        let hash = citycard::office::audit::entry_hash(
+            &prev,
+            seq,
+            e.at,
+            &e.actor,
+            &e.office,
+            &e.action,
+            e.card_number,
+            &e.detail,
+        );
+        let new = citycard::db::audit::AuditEntry {
+            seq,
+            prev_hash: prev.clone(),
+            hash: hash.clone(),
+            ..e
+        };
+        citycard::db::audit::insert(&mut conn, &new).unwrap();
+        prev = hash;
+    }
+}
+
+/// SECURITY.md finding 7 through the real binary: the report's attack
+/// (triggers dropped, an entry deleted, the plain SHA-256 chain and head
+/// recomputed with SQL) makes `citycard audit verify` say BROKEN with exit
+/// status 1, where it used to say "intact".
+#[test]
+fn audit_verify_detects_a_chain_rewritten_with_sql() {
+    let dir = TempDir::new().unwrap();
+    let (data, run) = audit_office(dir.path());
+    let r = run(&["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    rewrite_chain_with_sql(&data);
+    let r = run(&["audit", "verify"]);
+    assert_eq!(r.code, 1, "the rewrite passed: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("BROKEN at entry 1"), "{}", r.stdout);
+}
+
+/// `citycard audit verify` says from which entry on the chain is keyed;
+/// `audit checkpoint --out FILE` exports the head for an auditor to keep;
+/// `audit verify --checkpoint FILE` checks that the database still holds
+/// that history, and fails after the rewrite.
+#[test]
+fn audit_checkpoint_is_exported_and_checked() {
+    let dir = TempDir::new().unwrap();
+    let (data, run) = audit_office(dir.path());
+    let key = std::fs::read_to_string(data.join("keys/audit.key")).unwrap();
+    assert!(key.ends_with("keyed-from 1\n"), "{key}");
+    let r = run(&["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("intact: 3 entries; keyed with audit.key from the first entry"),
+        "{}",
+        r.stdout
+    );
+    let checkpoint = dir.path().join("checkpoint.txt");
+    let file = checkpoint.to_str().unwrap();
+    let r = run(&["audit", "checkpoint", "--out", file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    assert!(text.starts_with("citycard audit checkpoint v1\n"), "{text}");
+    assert!(text.contains("\nentry: 4\n"), "{text}");
+    let r = run(&["audit", "verify", "--checkpoint", file]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("the checkpoint at entry 4 matches"),
+        "{}",
+        r.stdout
+    );
+    // Refused: an existing file is not overwritten.
+    let r = run(&["audit", "checkpoint", "--out", file]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    rewrite_chain_with_sql(&data);
+    let r = run(&["audit", "verify", "--checkpoint", file]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("BROKEN"), "{}", r.stdout);
+}

@@ -162,3 +162,159 @@ fn audit_chain_detects_tampering() {
         assert!(broken.problem.contains("head"), "{}", broken.problem);
     });
 }
+
+/// Some entries: users and cards.
+fn some_entries(t: &TestOffice) {
+    let clerk = t.user("clerk", Role::Clerk);
+    t.user("auditor", Role::Auditor);
+    for i in 0..3 {
+        let e = Enrolment {
+            given_names: format!("G{i}"),
+            family_name: "F".to_owned(),
+            attestation: Attestation::BOTH,
+            ..Default::default()
+        };
+        assert!(matches!(
+            t.office.enrol_and_issue(&clerk, e).unwrap(),
+            EnrolOutcome::Issued(_)
+        ));
+    }
+}
+
+/// SECURITY.md finding 7, the attack of the report: with write access to
+/// the database, drop the triggers, delete an entry, recompute the plain
+/// SHA-256 chain and the head as the office used to. Without `audit.key`
+/// the rewrite is detected (it passed as "intact" before the chain had a
+/// key).
+#[test]
+fn audit_chain_rewritten_without_the_key_is_detected() {
+    on_both(|t| {
+        some_entries(&t);
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
+        assert!(report.first_broken.is_none(), "{report}");
+        assert_eq!(report.entries, 5);
+        let n = report.entries as i64;
+
+        rewrite_audit_chain(t.office.db(), Some(2), None);
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
+        let broken = report
+            .first_broken
+            .clone()
+            .unwrap_or_else(|| panic!("the rewrite passed: {report}"));
+        assert_eq!(broken.seq, 1, "{report}");
+        assert!(report.to_string().contains("BROKEN"), "{report}");
+        // The log is one entry shorter and every hash "fits": only the key
+        // tells.
+        let (head, _) = citycard::db::audit::head(&mut t.office.db().conn().unwrap()).unwrap();
+        assert_eq!(head, n - 1);
+        // So does an office opened afresh on the same files.
+        let again = citycard::Office::open(&t.config).unwrap();
+        let report = citycard::office::audit::verify(again.db()).unwrap();
+        assert!(report.first_broken.is_some(), "{report}");
+    });
+}
+
+/// A database from before the chain had a key: the office makes
+/// `audit.key` at its next start and keys the chain from a recorded entry
+/// on (no manual step); the entries before stay checked by their plain
+/// chain, which the keyed entries anchor. Rewriting the old part, or the
+/// whole chain, is then detected; so is removing the database's record of
+/// the key.
+#[test]
+fn existing_logs_are_keyed_from_the_next_start_on() {
+    on_both(|t| {
+        some_entries(&t);
+        // Make it an old database: plain chain, no key record, no key file.
+        rewrite_audit_chain(t.office.db(), None, None);
+        t.sql("DELETE FROM office_meta WHERE name = 'audit_key_check'");
+        std::fs::remove_file(t.config.layout().audit_key()).unwrap();
+        let office = citycard::Office::open(&t.config).unwrap();
+        let report = citycard::office::audit::verify(office.db()).unwrap();
+        assert!(report.first_broken.is_none(), "{report}");
+        assert_eq!(report.keyed_from, Some(6), "{report}");
+        assert_eq!(report.entries, 6);
+        assert!(report.to_string().contains("from entry 6"), "{report}");
+        let key_file = std::fs::read_to_string(t.config.layout().audit_key()).unwrap();
+        assert!(key_file.ends_with("keyed-from 6\n"), "{key_file}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(t.config.layout().audit_key())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let last = citycard::db::audit::batch_from(&mut office.db().conn().unwrap(), 6, 1).unwrap();
+        assert_eq!(last[0].action, "audit_key_created");
+        assert_eq!(last[0].detail, "keyed_from=6");
+        // Opening again changes nothing.
+        let office = citycard::Office::open(&t.config).unwrap();
+        office
+            .create_user(&t.cli(), "late", Role::Clerk, &secret(PASSWORD), false)
+            .unwrap();
+        let report = citycard::office::audit::verify(office.db()).unwrap();
+        assert!(report.first_broken.is_none(), "{report}");
+        assert_eq!(report.entries, 7);
+
+        // Rewriting the part before the key (entry 2 deleted): caught by
+        // the first keyed entry.
+        rewrite_audit_chain(office.db(), Some(2), None);
+        let report = citycard::office::audit::verify(office.db()).unwrap();
+        assert!(report.first_broken.is_some(), "{report}");
+        // Cutting off the whole keyed part and rewriting the rest.
+        rewrite_audit_chain(office.db(), Some(2), Some(5));
+        let report = citycard::office::audit::verify(office.db()).unwrap();
+        assert!(report.first_broken.is_some(), "{report}");
+
+        // Removing the database's record of the key does not pass the chain
+        // off as unkeyed: the office refuses to start.
+        t.sql("DELETE FROM office_meta WHERE name = 'audit_key_check'");
+        let err = citycard::Office::open(&t.config).unwrap_err();
+        assert_eq!(err.code(), "keys");
+        assert!(err.to_string().contains("no record"), "{err}");
+    });
+}
+
+/// An exported checkpoint catches what the key alone cannot: the newest
+/// entries cut off and the head moved back with them.
+#[test]
+fn audit_checkpoint_catches_a_cut_off_tail() {
+    on_both(|t| {
+        some_entries(&t);
+        let auditor = citycard::office::actor::Actor {
+            username: "auditor".to_owned(),
+            role: Role::Auditor,
+            ..citycard::office::actor::Actor::command_line(OFFICE)
+        };
+        let checkpoint = t.office.audit_checkpoint(&auditor).unwrap();
+        assert_eq!(checkpoint.seq, 6);
+        let text = checkpoint.to_text();
+        let parsed = citycard::office::audit::Checkpoint::parse(&text).unwrap();
+        let report = t.office.verify_audit_checkpoint(&auditor, &parsed).unwrap();
+        assert!(report.first_broken.is_none(), "{report}");
+        assert_eq!(report.checkpoint, Some(6));
+        // A changed checkpoint file is refused.
+        let forged =
+            citycard::office::audit::Checkpoint::parse(&text.replace("entry: 6", "entry: 5"))
+                .unwrap();
+        assert_eq!(
+            t.office
+                .verify_audit_checkpoint(&auditor, &forged)
+                .unwrap_err()
+                .code(),
+            "keys"
+        );
+
+        truncate_audit_chain(&t, 4);
+        let report = citycard::office::audit::verify(t.office.db()).unwrap();
+        assert!(
+            report.first_broken.is_none(),
+            "without the checkpoint a cut-off tail looks whole: {report}"
+        );
+        let report = t.office.verify_audit_checkpoint(&auditor, &parsed).unwrap();
+        let broken = report.first_broken.clone().unwrap();
+        assert_eq!(broken.seq, 5, "{report}");
+        assert!(broken.problem.contains("checkpoint"), "{report}");
+    });
+}

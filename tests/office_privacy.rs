@@ -441,6 +441,171 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
     });
 }
 
+/// The audit entries with `action`, newest first.
+fn entries_with(
+    t: &TestOffice,
+    auditor: &citycard::office::actor::Actor,
+    action: &str,
+) -> Vec<citycard::office::audit::AuditEntry> {
+    t.office
+        .audit_entries(
+            auditor,
+            citycard::office::audit::AuditQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == action)
+        .collect()
+}
+
+/// SECURITY.md finding 6: every read that hands out residents' data leaves
+/// an audit entry (action, user, office, count; never the data): the print
+/// queue, a resident's photo, and the enrolment that answers "cards with
+/// this name and birth date exist" (a lookup by name, like the search).
+#[test]
+fn reads_of_personal_data_are_audited() {
+    on_both(|t| {
+        let clerk = t.user("clerk1", Role::Clerk);
+        let auditor = t.user("audit1", Role::Auditor);
+        let enrolment = |confirm| Enrolment {
+            given_names: GIVEN.to_owned(),
+            family_name: FAMILY.to_owned(),
+            date_of_birth: Some(date::parse(DOB).unwrap()),
+            photo: Some(photo(PHOTO_MARKER)),
+            attestation: Attestation::BOTH,
+            confirm_duplicate: confirm,
+        };
+        let EnrolOutcome::Issued(card) =
+            t.office.enrol_and_issue(&clerk, enrolment(false)).unwrap()
+        else {
+            panic!("expected a card");
+        };
+        // The same name and birth date again: the answer names the card.
+        let EnrolOutcome::PossibleDuplicate(dups) =
+            t.office.enrol_and_issue(&clerk, enrolment(false)).unwrap()
+        else {
+            panic!("expected the duplicate warning");
+        };
+        assert_eq!(dups[0].card_number, card.card_number);
+        let shown = entries_with(&t, &auditor, "duplicates_shown");
+        assert_eq!(shown.len(), 1, "the duplicate lookup is not audited");
+        assert_eq!(shown[0].actor, "clerk1");
+        assert_eq!(shown[0].office, OFFICE);
+        assert_eq!(shown[0].detail, "results=1");
+        assert_eq!(shown[0].card_number, None);
+
+        // The print queue with its names.
+        let queue = t.office.print_queue(&clerk).unwrap();
+        assert_eq!(queue.len(), 1);
+        let listed = entries_with(&t, &auditor, "print_queue_viewed");
+        assert_eq!(listed.len(), 1, "the print queue is not audited");
+        assert_eq!(listed[0].actor, "clerk1");
+        assert_eq!(listed[0].detail, "count=1");
+
+        // The photo.
+        assert!(t.office.photo(&clerk, card.card_number).unwrap().is_some());
+        let photos = entries_with(&t, &auditor, "photo_viewed");
+        assert_eq!(photos.len(), 1, "showing the photo is not audited");
+        assert_eq!(
+            photos[0].card_number,
+            Some(card.card_number.as_u64() as i64)
+        );
+
+        // None of it holds the data itself.
+        let all = t
+            .office
+            .audit_entries(&auditor, Default::default())
+            .unwrap();
+        for e in &all {
+            for word in [GIVEN, FAMILY, DOB, "1987"] {
+                assert!(!e.detail.contains(word), "{e:?}");
+            }
+        }
+        assert!(
+            t.office
+                .verify_audit(&auditor)
+                .unwrap()
+                .first_broken
+                .is_none()
+        );
+    });
+}
+
+/// SECURITY.md finding 6: a card's PDF and a PDF of several cards are
+/// recorded once made (the same domain calls serve the UI, the API and
+/// `citycard print --queue`); one that failed showed nothing and is not.
+#[test]
+fn printing_pdfs_is_audited() {
+    on_both(|t| {
+        let clerk = t.user("clerk1", Role::Clerk);
+        let auditor = t.user("audit1", Role::Auditor);
+        let mut numbers = Vec::new();
+        for given in ["Ana", "Bea"] {
+            let EnrolOutcome::Issued(card) = t
+                .office
+                .enrol_and_issue(
+                    &clerk,
+                    Enrolment {
+                        given_names: given.to_owned(),
+                        family_name: FAMILY.to_owned(),
+                        attestation: Attestation::BOTH,
+                        ..Default::default()
+                    },
+                )
+                .unwrap()
+            else {
+                panic!("expected a card");
+            };
+            numbers.push(card.card_number);
+        }
+        let failed: Result<(), citycard::Error> = t.office.print_card(&clerk, numbers[0], |_| {
+            Err(citycard::Error::Template("the printer refused".into()))
+        });
+        assert!(failed.is_err());
+        assert!(entries_with(&t, &auditor, "card_pdf_made").is_empty());
+        let card = t
+            .office
+            .print_card(&clerk, numbers[0], Ok::<_, citycard::Error>)
+            .unwrap();
+        assert_eq!(card.family_name, FAMILY);
+        let made = entries_with(&t, &auditor, "card_pdf_made");
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].card_number, Some(numbers[0].as_u64() as i64));
+        assert_eq!(made[0].detail, "photo=0");
+
+        let names = t
+            .office
+            .print_cards(&clerk, &numbers, |cards| {
+                let names = cards
+                    .map(|(_, c)| c.map(|c| c.given_names))
+                    .collect::<Vec<_>>();
+                let n = names.len();
+                Ok::<_, citycard::Error>((names, n))
+            })
+            .unwrap();
+        assert_eq!(names.len(), 2);
+        // A batch whose PDF holds no card showed nobody: not recorded.
+        t.office
+            .print_cards(&clerk, &numbers, |cards| {
+                Ok::<_, citycard::Error>((cards.count(), 0))
+            })
+            .unwrap();
+        let batches = entries_with(&t, &auditor, "batch_pdf_made");
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].detail, "count=2");
+        assert_eq!(batches[0].actor, "clerk1");
+        // The printability check and the numbers of the queue show no data
+        // and are not recorded.
+        let before = counts(&t);
+        let _ = t.office.print_check(&clerk, numbers[0]);
+        assert_eq!(t.office.print_queue_numbers(&clerk).unwrap().len(), 2);
+        assert_eq!(counts(&t), before);
+    });
+}
+
 /// Finding 9 (SECURITY.md): after an erasure the sealed record, photo and
 /// QR text are gone from the SQLite file *and* its WAL at once, without
 /// waiting for a checkpoint (old versions of the pages stayed in the -wal

@@ -144,6 +144,20 @@ fn prints_the_queue_and_marks_it_printed() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert_eq!(pages(&first), 6, "front and back of three cards");
+    // The command line's PDF is in the audit log (finding 6): who, how many.
+    let auditor = t.user("audit2", Role::Auditor);
+    let batch: Vec<_> = t
+        .office
+        .audit_entries(&auditor, Default::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "batch_pdf_made")
+        .collect();
+    assert_eq!(batch.len(), 1, "the queue PDF is not audited");
+    assert_eq!(
+        (batch[0].actor.as_str(), batch[0].detail.as_str()),
+        ("cli", "count=3")
+    );
     assert_eq!(t.office.print_queue(&clerk).unwrap().len(), 3, "{stderr}");
 
     // With --mark-printed, on A4 sheets.

@@ -633,6 +633,11 @@ fn catalogs_have_the_same_keys() {
         "only in de: {only_de:?}; only in en: {only_en:?}"
     );
     assert!(de.len() > 100);
+    // Every audit action has its label (the audit page, the CSV).
+    for action in citycard::office::audit::AuditAction::ALL {
+        let key = format!("audit_action.{}", action.as_str());
+        assert!(de.contains(&key) && en.contains(&key), "{key} missing");
+    }
 }
 
 #[test]
@@ -954,7 +959,12 @@ async fn erase_by_supervisor_with_confirmation_on(t: TestOffice) {
     let auditor = login(&app, "audit1").await;
     let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<td>resident_erased</td>"), "{html}");
+    assert!(
+        html.contains(
+            "Resident&#39;s data erased<br><code class=\"action\">resident_erased</code>"
+        ),
+        "{html}"
+    );
     assert!(html.contains("<td>super1</td>"));
     let display = citycard::office::cards::parse_card_number(&number)
         .unwrap()
@@ -1827,6 +1837,162 @@ async fn the_ui_and_the_api_refuse_alike_on(t: TestOffice) {
         "{html}"
     );
     let _ = std::fs::remove_dir_all(&t.config.templates_dir);
+}
+
+/// SECURITY.md finding 6 in the clerk UI: the print queue page, the batch
+/// PDF, a card's PDF and the duplicate warning at enrolment are in the
+/// audit log, and the auditor's page names them in the user's language.
+#[test]
+fn reads_of_personal_data_are_audited_in_the_ui() {
+    run_with(
+        |c| c.card_template = "no-photo".into(),
+        |t| Box::pin(reads_of_personal_data_are_audited_in_the_ui_on(t)),
+    );
+}
+
+async fn reads_of_personal_data_are_audited_in_the_ui_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let (_, html) = get(&app, &clerk, "/enrol").await;
+    let csrf = csrf_of(&html);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("given_names", "Anna"),
+        ("family_name", "Beispiel"),
+        ("date_of_birth", "1985-01-02"),
+        ("attest_identity", "1"),
+        ("attest_residence", "1"),
+    ];
+    let res = post_multipart(&app, &clerk, "/enrol", &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let card = location(&res).split('?').next().unwrap().to_owned();
+    let digits = card.trim_start_matches("/cards/").to_owned();
+    let res = post_multipart(&app, &clerk, "/enrol", &fields).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let (status, _) = get(&app, &clerk, "/print-queue").await;
+    assert_eq!(status, StatusCode::OK);
+    let req = TestRequest::get()
+        .uri(&format!("/print-queue/pdf?cards={digits}"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let req = TestRequest::get()
+        .uri(&format!("{card}/pdf"))
+        .insert_header((header::COOKIE, clerk.clone()))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let auditor = login(&app, "audit1").await;
+    let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    for (label, code) in [
+        ("Print queue with names shown", "print_queue_viewed"),
+        ("PDF of several cards made", "batch_pdf_made"),
+        ("Card PDF made (name, birth date, photo)", "card_pdf_made"),
+        (
+            "Enrolment showed cards with the same name and birth date",
+            "duplicates_shown",
+        ),
+    ] {
+        assert!(html.contains(label), "{label} missing: {html}");
+        assert!(html.contains(&format!(">{code}<")), "{code} missing");
+    }
+    assert!(
+        html.contains("keyed with audit.key from the first entry"),
+        "{html}"
+    );
+    assert!(!html.contains("Beispiel"));
+    let (_, html) = get(&app, &auditor, "/audit?lang=de").await;
+    assert!(html.contains("PDF mit mehreren Karten erstellt"), "{html}");
+    assert!(html.contains("Druckwarteschlange mit Namen angezeigt"));
+    let (_, csv) = get(&app, &auditor, "/audit.csv").await;
+    assert!(csv.contains(",batch_pdf_made,,count=1,"), "{csv}");
+}
+
+/// The auditor's checkpoints in the UI (finding 7): download one, paste it
+/// back to check the log against it; a changed or unreadable one is an
+/// error on the form, the text kept; after the newest entries are cut off
+/// (head moved back) the checkpoint tells.
+#[test]
+fn auditor_downloads_and_checks_a_checkpoint() {
+    run(|t| Box::pin(auditor_downloads_and_checks_a_checkpoint_on(t)));
+}
+
+async fn auditor_downloads_and_checks_a_checkpoint_on(t: TestOffice) {
+    staff(&t);
+    let app = app(&t).await;
+    let auditor = login(&app, "audit1").await;
+    let (status, html) = get(&app, &auditor, "/audit?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/audit/checkpoint\""), "{html}");
+    let csrf = csrf_of(&html);
+    let (status, text) = get(&app, &auditor, "/audit/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.starts_with("citycard audit checkpoint v1\n"), "{text}");
+    let seq: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("entry: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", &text)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_of(res).await;
+    assert!(
+        html.contains(&format!("The checkpoint at entry {seq} matches.")),
+        "{html}"
+    );
+    let forged = text.replace(&format!("entry: {seq}"), &format!("entry: {}", seq - 1));
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", &forged)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body_of(res).await;
+    assert!(html.contains("was not made by this office"), "{html}");
+    assert!(html.contains("id=\"checkpoint-error\""));
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", "hello")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body_of(res).await;
+    assert!(
+        html.contains("This is not a citycard audit checkpoint"),
+        "{html}"
+    );
+    assert!(html.contains(">hello</textarea>"), "the text is kept");
+    // The newest entries cut off with SQL, the head moved back.
+    office_support::truncate_audit_chain(&t, seq - 2);
+    let res = post_form(
+        &app,
+        &auditor,
+        "/audit/checkpoint?lang=en",
+        &[("csrf_token", &csrf), ("checkpoint", &text)],
+    )
+    .await;
+    let html = body_of(res).await;
+    assert!(html.contains("BROKEN at entry"), "{html}");
+    assert!(html.contains("checkpoint"), "{html}");
+    // Roles: a clerk may not make or check checkpoints.
+    let clerk = login(&app, "clerk1").await;
+    let (status, _) = get(&app, &clerk, "/audit/checkpoint").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 #[test]

@@ -6,6 +6,7 @@ use citycard::Office;
 use citycard::config::Config;
 use citycard::office::actor::{Actor, Role};
 use citycard::office::audit;
+use citycard::web::ui::i18n::Lang;
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
@@ -192,16 +193,43 @@ impl AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; names the first broken entry (exit status 1).
+    /// Check the keyed hash chain (with audit.key) and, with --checkpoint,
+    /// that the database still holds the history up to an exported
+    /// checkpoint; names the first broken entry (exit status 1).
     Verify(AuditVerify),
+    /// Export a checkpoint (the chain's head, MACed with audit.key) for an
+    /// auditor to keep outside the office and check later with
+    /// `audit verify --checkpoint FILE`.
+    Checkpoint(CheckpointArgs),
     /// Write the whole audit log as CSV.
     Export(Export),
 }
 
 #[derive(Debug, Args)]
 pub struct AuditVerify {
+    /// A checkpoint made earlier with `citycard audit checkpoint`.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
     #[command(flatten)]
     config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// The checkpoint file to write (it must not exist; "-" for standard
+    /// output).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// The command line as an auditor (recorded as `cli`).
+fn cli_auditor(office: &Office) -> Actor {
+    Actor {
+        role: Role::Auditor,
+        ..Actor::command_line(office.office_name())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -209,6 +237,9 @@ pub struct Export {
     /// The CSV file to write ("-" for standard output).
     #[arg(long, value_name = "FILE.csv")]
     out: PathBuf,
+    /// The language of the last column, the actions' labels: en or de.
+    #[arg(long, value_name = "LANG", default_value = "en")]
+    lang: String,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -218,7 +249,17 @@ impl AuditCommand {
         match self {
             AuditCommand::Verify(a) => {
                 let office = a.config.office()?;
-                let report = audit::verify(office.db())?;
+                let report = match &a.checkpoint {
+                    None => audit::verify(office.db())?,
+                    Some(path) => {
+                        let text = citycard::keys::read_limited(path, audit::checkpoint_max_file())
+                            .with_context(|| format!("could not read {}", path.display()))?;
+                        let text = String::from_utf8(text)
+                            .with_context(|| format!("{} is not text", path.display()))?;
+                        let checkpoint = audit::Checkpoint::parse(&text)?;
+                        audit::verify_with_checkpoint(office.db(), &checkpoint)?
+                    }
+                };
                 outln!("{report}")?;
                 Ok(if report.first_broken.is_some() {
                     ExitCode::from(1)
@@ -226,16 +267,38 @@ impl AuditCommand {
                     ExitCode::SUCCESS
                 })
             }
+            AuditCommand::Checkpoint(a) => {
+                let office = a.config.office()?;
+                let checkpoint = office.audit_checkpoint(&cli_auditor(&office))?;
+                let text = checkpoint.to_text();
+                if a.out.as_os_str() == "-" {
+                    outln!("{}", text.trim_end())?;
+                } else {
+                    citycard::keys::write_new_file(&a.out, text.as_bytes(), 0o644, false)?;
+                    eprintln!(
+                        "Wrote {} (entry {}). Keep it outside the office; check it later with \
+                         `citycard audit verify --checkpoint {}`.",
+                        a.out.display(),
+                        checkpoint.seq,
+                        a.out.display()
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
             AuditCommand::Export(a) => {
+                let Some(lang) = Lang::parse(&a.lang) else {
+                    bail!("--lang must be en or de");
+                };
+                let label = |action: &str| lang.audit_action(action);
                 let office = a.config.office()?;
                 let n = if a.out.as_os_str() == "-" {
                     let mut out = super::out::stdout();
-                    audit::write_csv(office.db(), &mut out)?
+                    audit::write_csv(office.db(), &mut out, &label)?
                 } else {
                     let file = citycard::private_files::create_private(&a.out)
                         .with_context(|| format!("could not create {}", a.out.display()))?;
                     let mut out = std::io::BufWriter::new(file);
-                    audit::write_csv(office.db(), &mut out)?
+                    audit::write_csv(office.db(), &mut out, &label)?
                 };
                 eprintln!("Wrote {n} audit entries.");
                 Ok(ExitCode::SUCCESS)

@@ -390,16 +390,15 @@ impl PrintArgs {
         // The template and its layout for cards without photo.
         let printer = Printer::load(&root, name, fonts)?;
 
-        let queue = office.print_queue(&actor)?;
-        if queue.is_empty() {
+        // Card numbers only: each card's data is read as it is printed.
+        let numbers: Vec<CardNumber> = office.print_queue_numbers(&actor)?;
+        if numbers.is_empty() {
             eprintln!(
                 "The print queue is empty: nothing to print, no PDF written ({} left as it was).",
                 self.out.display()
             );
             return Ok(());
         }
-        let numbers: Vec<CardNumber> = queue.iter().map(|e| e.summary.card_number).collect();
-        drop(queue); // the names are not needed: each card is read as it is printed
         let total = numbers.len();
         if !self.quiet {
             eprintln!(
@@ -415,23 +414,25 @@ impl PrintArgs {
         }
 
         // One card at a time from the database (at most one photo in
-        // memory); a card revoked or printed meanwhile stops the run.
-        let cards = numbers.iter().enumerate().map(|(i, &n)| {
-            office
-                .card_for_printing(&actor, n)
-                .map_err(|e| pdf::PrintError::Card {
+        // memory); a card revoked or printed meanwhile stops the run. The
+        // office records the PDF in the audit log once it is written.
+        let pdf = office.print_cards(&actor, &numbers, |cards| -> Result<(Vec<u8>, usize)> {
+            let cards = cards.enumerate().map(|(i, (n, card))| {
+                card.map_err(|e| pdf::PrintError::Card {
                     index: i + 1,
                     number: n.to_string(),
                     source: Box::new(pdf::PrintError::Input(format!(
                         "{e} (run the command again to print the queue as it is now)"
                     ))),
                 })
-        });
-        let mut progress = progress(self.quiet, |done, total| {
-            format!("rendering card {done}/{total}")
-        });
-        let pdf = flat(printer.render(cards, self.layout(), total, &mut progress))?;
-        flat(pdf::write_atomically(&self.out, &pdf))?;
+            });
+            let mut progress = progress(self.quiet, |done, total| {
+                format!("rendering card {done}/{total}")
+            });
+            let pdf = flat(printer.render(cards, self.layout(), total, &mut progress))?;
+            flat(pdf::write_atomically(&self.out, &pdf))?;
+            Ok((pdf, total))
+        })?;
         eprintln!(
             "Wrote {} ({total} card(s), {} KB).",
             self.out.display(),

@@ -5,6 +5,7 @@
 //! <key-dir>/office.key, office.pub   office key (cards + revocations)
 //! <key-dir>/revocations.key          a key that signs only revocation lists (optional)
 //! <key-dir>/data.key, dedup.key      made by the office itself (Office::open)
+//! <key-dir>/audit.key                the audit chain's HMAC key, made by the office itself
 //! <key-dir>/data.key.new, dedup.key.new   only while `keys rotate-data-key` runs
 //! <key-dir>/rotation.lock            locked by a running `keys rotate-data-key`
 //! <data-dir>/citycard.sqlite         the database, unless database_url says otherwise
@@ -119,6 +120,12 @@ impl Layout {
     /// The key of the duplicate check (keyed hash of name and birth date).
     pub fn dedup_key(&self) -> PathBuf {
         self.key_dir.join("dedup.key")
+    }
+
+    /// The audit chain's HMAC key and the entry it keys from
+    /// (`office::audit::open_key`).
+    pub fn audit_key(&self) -> PathBuf {
+        self.key_dir.join("audit.key")
     }
 
     /// The new data key while a key rotation runs (renamed to `data.key`

@@ -30,11 +30,13 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
+use crate::audit_key::AuditKey;
 use crate::config::{Config, DatabaseUrl};
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -124,6 +126,9 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// The audit chain's key (`audit.key`), set once when the office opens;
+    /// [`Db::write`] puts it in scope for `office::audit::append`.
+    audit_key: Arc<OnceLock<Arc<AuditKey>>>,
     health: std::sync::Arc<health::Health>,
     connect_timeout: Duration,
 }
@@ -181,6 +186,7 @@ impl Db {
         let db = Db {
             pool,
             backend,
+            audit_key: Arc::new(OnceLock::new()),
             health,
             connect_timeout,
         };
@@ -196,6 +202,18 @@ impl Db {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Sets the audit chain's key (once; later calls change nothing and
+    /// say whether the key was the one already set).
+    pub fn set_audit_key(&self, key: Arc<AuditKey>) -> bool {
+        let set = self.audit_key.get_or_init(|| key.clone());
+        Arc::ptr_eq(set, &key)
+    }
+
+    /// The audit chain's key, once the office has loaded it.
+    pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
+        self.audit_key.get().cloned()
     }
 
     /// A connection from the pool. While the database is known to be
@@ -256,17 +274,19 @@ impl Db {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
         let sqlite = self.backend == Backend::Sqlite;
-        let mut full = false;
-        let result = conn.transaction(|c| {
-            let result = if sqlite {
-                lock_for_writing(c).and_then(|()| f(c))
-            } else {
-                f(c)
-            };
-            full = matches!(result, Err(Error::StorageFull));
-            result
-        });
-        self.track(keep_storage_full(result, full), true)
+        crate::audit_key::with_scope(self.audit_key(), || {
+            let mut full = false;
+            let result = conn.transaction(|c| {
+                let result = if sqlite {
+                    lock_for_writing(c).and_then(|()| f(c))
+                } else {
+                    f(c)
+                };
+                full = matches!(result, Err(Error::StorageFull));
+                result
+            });
+            self.track(keep_storage_full(result, full), true)
+        })
     }
 
     /// Runs `f` in a transaction that only reads (a consistent snapshot).

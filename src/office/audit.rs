@@ -1,4 +1,5 @@
-//! The audit log: append-only and hash-chained.
+//! The audit log: append-only and chained with a key the database does not
+//! hold.
 //!
 //! Each entry records who (user name), where (office), when (UTC, to the
 //! second), what (an [`AuditAction`]), which card (if any) and a short
@@ -6,14 +7,36 @@
 //! holds a name, a date of birth or a photo, so erasing a resident never has
 //! to touch it (DESIGN.md §1 rule 7).
 //!
-//! Chain: `hash = SHA-256("citycard-audit-v1" ‖ prev_hash ‖ seq ‖ at ‖
-//! actor ‖ office ‖ action ‖ card_number ‖ detail)` with fixed-width
-//! big-endian integers and length-prefixed strings (see [`entry_hash`]).
-//! The first entry's `prev_hash` is 32 zero bytes. The head row
-//! (`audit_head`) holds the last sequence number and hash, so cutting
-//! entries off the end is detected too. The database refuses UPDATE and
-//! DELETE on the table (triggers); the chain catches whoever gets past that.
+//! Chain: each entry's `hash` covers `prev_hash ‖ seq ‖ at ‖ actor ‖ office
+//! ‖ action ‖ card_number ‖ detail` (fixed-width big-endian integers,
+//! length-prefixed strings; see [`entry_hash`]). From the entry named in
+//! `audit.key` on ([`AuditKey::keyed_from`]: entry 1 for a database made
+//! since the key exists) it is HMAC-SHA256 under that key with the domain
+//! `citycard-audit-v2-hmac` ([`entry_mac`]); entries written before the
+//! office had a key keep their plain SHA-256 (`citycard-audit-v1`), which the
+//! first keyed entry's MAC anchors. So whoever can write to the database but
+//! cannot read the key directory can no longer drop the triggers, delete an
+//! entry and recompute the chain: [`verify`] reports it. The first entry's
+//! `prev_hash` is 32 zero bytes. The head row (`audit_head`) holds the last
+//! sequence number and hash, so cutting entries off the end is detected too
+//! unless the head is moved back with them; an exported [`Checkpoint`]
+//! that an auditor keeps outside the office catches that as well. The
+//! database refuses UPDATE and DELETE on the table (triggers).
 
+mod checkpoint;
+mod csv;
+mod key;
+
+pub use checkpoint::Checkpoint;
+pub use csv::{ActionLabel, CSV_HEADER, write_csv};
+
+/// Largest checkpoint file read.
+pub fn checkpoint_max_file() -> u64 {
+    checkpoint::MAX_FILE
+}
+pub use key::open_key;
+
+use crate::audit_key::{self, AuditKey};
 use crate::db::{self, Db, DbConnection};
 use crate::error::{Error, Result};
 use crate::office::Office;
@@ -25,6 +48,9 @@ use time::PrimitiveDateTime;
 /// Length of an entry hash.
 pub const HASH_LEN: usize = 32;
 const DOMAIN: &[u8] = b"citycard-audit-v1";
+const KEYED_DOMAIN: &[u8] = b"citycard-audit-v2-hmac";
+/// The `office_meta` entry that proves `audit.key` belongs to the database.
+pub(crate) const KEY_CHECK: &str = "audit_key_check";
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +100,24 @@ pub enum AuditAction {
     AccountLocked,
     /// A user logged out.
     LoggedOut,
+    /// The print queue was listed with the residents' names (detail:
+    /// `count=N`).
+    PrintQueueViewed,
+    /// A card's PDF (name, birth date, photo) was made, not a reprint
+    /// (detail: `photo=0|1`).
+    CardPdfMade,
+    /// A PDF of several cards was made (detail: `count=N`).
+    BatchPdfMade,
+    /// An enrolment found residents with the same name and birth date and
+    /// showed their card numbers instead of issuing (detail: `results=N`).
+    DuplicatesShown,
+    /// A resident's photo was shown.
+    PhotoViewed,
+    /// The chain's key (`audit.key`) was made; the chain is keyed from this
+    /// entry on (detail: `keyed_from=N`).
+    AuditKeyCreated,
+    /// An audit checkpoint was exported (it covers this entry).
+    AuditCheckpointMade,
     /// The personal-data keys were rotated (`citycard keys
     /// rotate-data-key`; detail: counts of re-sealed blobs).
     DataKeysRotated,
@@ -104,9 +148,49 @@ impl AuditAction {
             AuditAction::LoginFailed => "login_failed",
             AuditAction::AccountLocked => "account_locked",
             AuditAction::LoggedOut => "logout",
+            AuditAction::PrintQueueViewed => "print_queue_viewed",
+            AuditAction::CardPdfMade => "card_pdf_made",
+            AuditAction::BatchPdfMade => "batch_pdf_made",
+            AuditAction::DuplicatesShown => "duplicates_shown",
+            AuditAction::PhotoViewed => "photo_viewed",
+            AuditAction::AuditKeyCreated => "audit_key_created",
+            AuditAction::AuditCheckpointMade => "audit_checkpoint_made",
             AuditAction::DataKeysRotated => "data_keys_rotated",
         }
     }
+
+    /// Every action, for the catalogs' check and the docs.
+    pub const ALL: [AuditAction; 29] = [
+        AuditAction::CardIssued,
+        AuditAction::CardRenewed,
+        AuditAction::CardReplaced,
+        AuditAction::CardRevoked,
+        AuditAction::ResidentErased,
+        AuditAction::CardPrinted,
+        AuditAction::CardReprinted,
+        AuditAction::CardViewed,
+        AuditAction::SearchedByName,
+        AuditAction::UserCreated,
+        AuditAction::PasswordSet,
+        AuditAction::PasswordChanged,
+        AuditAction::RoleChanged,
+        AuditAction::UserDisabled,
+        AuditAction::UserEnabled,
+        AuditAction::ApiTokenCreated,
+        AuditAction::ApiTokenRevoked,
+        AuditAction::LoginSucceeded,
+        AuditAction::LoginFailed,
+        AuditAction::AccountLocked,
+        AuditAction::LoggedOut,
+        AuditAction::PrintQueueViewed,
+        AuditAction::CardPdfMade,
+        AuditAction::BatchPdfMade,
+        AuditAction::DuplicatesShown,
+        AuditAction::PhotoViewed,
+        AuditAction::AuditKeyCreated,
+        AuditAction::AuditCheckpointMade,
+        AuditAction::DataKeysRotated,
+    ];
 }
 
 /// One entry as stored (the row is defined with the table in `db::audit`).
@@ -118,7 +202,37 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
-/// The hash of an entry given its fields and the previous hash.
+/// The bytes an entry's hash or MAC covers.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the hash covers exactly these fields, in this order"
+)]
+fn entry_bytes(
+    domain: &[u8],
+    prev_hash: &[u8],
+    seq: i64,
+    at: PrimitiveDateTime,
+    actor: &str,
+    office: &str,
+    action: &str,
+    card_number: Option<i64>,
+    detail: &str,
+) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(128 + detail.len());
+    buf.extend_from_slice(domain);
+    buf.extend_from_slice(prev_hash);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    buf.extend_from_slice(&at.assume_utc().unix_timestamp().to_be_bytes());
+    put_str(&mut buf, actor);
+    put_str(&mut buf, office);
+    put_str(&mut buf, action);
+    buf.extend_from_slice(&card_number.unwrap_or(-1).to_be_bytes());
+    put_str(&mut buf, detail);
+    buf
+}
+
+/// The plain hash of an entry given its fields and the previous hash (the
+/// entries before the keyed part of the chain).
 #[expect(
     clippy::too_many_arguments,
     reason = "the hash covers exactly these fields, in this order"
@@ -133,23 +247,75 @@ pub fn entry_hash(
     card_number: Option<i64>,
     detail: &str,
 ) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(128 + detail.len());
-    buf.extend_from_slice(DOMAIN);
-    buf.extend_from_slice(prev_hash);
-    buf.extend_from_slice(&seq.to_be_bytes());
-    buf.extend_from_slice(&at.assume_utc().unix_timestamp().to_be_bytes());
-    put_str(&mut buf, actor);
-    put_str(&mut buf, office);
-    put_str(&mut buf, action);
-    buf.extend_from_slice(&card_number.unwrap_or(-1).to_be_bytes());
-    put_str(&mut buf, detail);
+    let buf = entry_bytes(
+        DOMAIN,
+        prev_hash,
+        seq,
+        at,
+        actor,
+        office,
+        action,
+        card_number,
+        detail,
+    );
     ring::digest::digest(&ring::digest::SHA256, &buf)
         .as_ref()
         .to_vec()
 }
 
+/// The keyed hash (HMAC-SHA256 under `audit.key`) of an entry.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the MAC covers exactly these fields, in this order"
+)]
+pub fn entry_mac(
+    key: &AuditKey,
+    prev_hash: &[u8],
+    seq: i64,
+    at: PrimitiveDateTime,
+    actor: &str,
+    office: &str,
+    action: &str,
+    card_number: Option<i64>,
+    detail: &str,
+) -> Vec<u8> {
+    key.mac(&entry_bytes(
+        KEYED_DOMAIN,
+        prev_hash,
+        seq,
+        at,
+        actor,
+        office,
+        action,
+        card_number,
+        detail,
+    ))
+}
+
 impl AuditEntry {
-    /// The hash this entry should have.
+    /// Whether the entry's hash is right: its MAC under `key` when the
+    /// entry is in the keyed part of the chain, else its plain hash.
+    pub fn hash_is_valid(&self, key: Option<&AuditKey>) -> bool {
+        match key {
+            Some(k) if self.seq >= k.keyed_from() => k.verify(
+                &entry_bytes(
+                    KEYED_DOMAIN,
+                    &self.prev_hash,
+                    self.seq,
+                    self.at,
+                    &self.actor,
+                    &self.office,
+                    &self.action,
+                    self.card_number,
+                    &self.detail,
+                ),
+                &self.hash,
+            ),
+            _ => self.hash == self.expected_hash(),
+        }
+    }
+
+    /// The plain hash this entry would have outside the keyed part.
     pub fn expected_hash(&self) -> Vec<u8> {
         entry_hash(
             &self.prev_hash,
@@ -168,7 +334,8 @@ impl AuditEntry {
 /// transaction as the change it records, AFTER that transaction's other
 /// writes: it locks the head row until the transaction ends, and taking it
 /// after every row lock is what keeps PostgreSQL transactions from
-/// deadlocking.
+/// deadlocking. [`Db::write`] puts the database's `audit.key` in scope; an
+/// append to a keyed chain without it is refused (it would break the chain).
 pub fn append(
     conn: &mut DbConnection,
     actor: &str,
@@ -182,16 +349,38 @@ pub fn append(
     let seq = seq + 1;
     let at = db::now();
     let card_number = card.and_then(|c| i64::try_from(c.as_u64()).ok());
-    let hash = entry_hash(
-        &prev,
-        seq,
-        at,
-        actor,
-        office,
-        action.as_str(),
-        card_number,
-        detail,
-    );
+    let key = audit_key::in_scope();
+    let hash = match key.as_deref() {
+        Some(k) if seq >= k.keyed_from() => entry_mac(
+            k,
+            &prev,
+            seq,
+            at,
+            actor,
+            office,
+            action.as_str(),
+            card_number,
+            detail,
+        ),
+        _ => {
+            if key.is_none() && db::meta::get(conn, KEY_CHECK)?.is_some() {
+                return Err(Error::Keys(
+                    "the audit chain is keyed but audit.key is not loaded: nothing was written"
+                        .to_owned(),
+                ));
+            }
+            entry_hash(
+                &prev,
+                seq,
+                at,
+                actor,
+                office,
+                action.as_str(),
+                card_number,
+                detail,
+            )
+        }
+    };
     db::audit::insert(
         conn,
         &AuditEntry {
@@ -216,6 +405,13 @@ pub struct ChainReport {
     pub entries: u64,
     /// The first entry that breaks the chain and why, if any.
     pub first_broken: Option<BrokenEntry>,
+    /// The first entry of the keyed part of the chain (`audit.key`), or
+    /// `None` when no key was loaded (then only the plain hashes were
+    /// checked, which whoever can write to the database can recompute).
+    pub keyed_from: Option<i64>,
+    /// The entry of the checkpoint that was checked, if one was given and
+    /// the database still holds that history.
+    pub checkpoint: Option<i64>,
 }
 
 /// Where the chain breaks.
@@ -231,7 +427,25 @@ pub struct BrokenEntry {
 impl std::fmt::Display for ChainReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.first_broken {
-            None => write!(f, "the audit log is intact: {} entries", self.entries),
+            None => {
+                write!(f, "the audit log is intact: {} entries", self.entries)?;
+                match self.keyed_from {
+                    Some(1) => write!(f, "; keyed with audit.key from the first entry")?,
+                    Some(n) => write!(
+                        f,
+                        "; keyed with audit.key from entry {n} on (entries before it by their \
+                         plain hash chain, anchored by entry {n})"
+                    )?,
+                    None => write!(
+                        f,
+                        "; NOT keyed (audit.key not loaded): only the plain hashes were checked"
+                    )?,
+                }
+                if let Some(n) = self.checkpoint {
+                    write!(f, "; the checkpoint at entry {n} matches")?;
+                }
+                Ok(())
+            }
             Some(b) => write!(
                 f,
                 "the audit log is BROKEN at entry {}: {} ({} entries before it are intact)",
@@ -244,16 +458,43 @@ impl std::fmt::Display for ChainReport {
 }
 
 /// Checks the whole chain, in batches, and names the first broken entry.
+/// The keyed part is checked with the database's `audit.key` (loaded when
+/// the office opened).
 pub fn verify(db: &Db) -> Result<ChainReport> {
+    verify_chain(db, None)
+}
+
+/// [`verify`], and that the database still holds the history up to an
+/// exported checkpoint (the checkpoint's MAC is checked first).
+pub fn verify_with_checkpoint(db: &Db, checkpoint: &Checkpoint) -> Result<ChainReport> {
+    let key = db.audit_key().ok_or_else(|| {
+        Error::Keys("audit.key is not loaded: a checkpoint cannot be checked".to_owned())
+    })?;
+    if !checkpoint.is_authentic(&key) {
+        return Err(Error::Keys(
+            "the checkpoint was not made with this office's audit.key (another office, or \
+             the file was changed)"
+                .to_owned(),
+        ));
+    }
+    verify_chain(db, Some(checkpoint))
+}
+
+fn verify_chain(db: &Db, checkpoint: Option<&Checkpoint>) -> Result<ChainReport> {
     const BATCH: i64 = 2000;
+    let key = db.audit_key();
+    let keyed_from = key.as_ref().map(|k| k.keyed_from());
     let mut conn = db.conn()?;
     let mut prev = vec![0u8; HASH_LEN];
     let mut expected_seq = 1i64;
     let mut entries = 0u64;
+    let mut checkpoint_seen = false;
     let broken = |entries, seq, problem| {
         Ok(ChainReport {
             entries,
             first_broken: Some(BrokenEntry { seq, problem }),
+            keyed_from,
+            checkpoint: None,
         })
     };
     loop {
@@ -272,12 +513,22 @@ pub fn verify(db: &Db) -> Result<ChainReport> {
                     "its previous-hash does not match the entry before it",
                 );
             }
-            if e.hash != e.expected_hash() {
+            if !e.hash_is_valid(key.as_deref()) {
                 return broken(
                     entries,
                     e.seq,
                     "its content does not match its hash (altered)",
                 );
+            }
+            if let Some(cp) = checkpoint.filter(|cp| cp.seq == e.seq) {
+                if cp.hash != e.hash {
+                    return broken(
+                        entries,
+                        e.seq,
+                        "it differs from the exported checkpoint (history rewritten)",
+                    );
+                }
+                checkpoint_seen = true;
             }
             prev.clone_from(&e.hash);
             expected_seq += 1;
@@ -302,9 +553,27 @@ pub fn verify(db: &Db) -> Result<ChainReport> {
             "the head of the chain does not match the last entry (entries cut off or added)",
         );
     }
+    // A key made for an existing log starts with an entry of its own: a
+    // log that ends before it lost its keyed part.
+    if let Some(from) = keyed_from.filter(|&from| from > 1 && expected_seq <= from) {
+        return broken(
+            entries,
+            expected_seq.min(from),
+            "the keyed part of the chain that audit.key names is missing (entries cut off)",
+        );
+    }
+    if let Some(cp) = checkpoint.filter(|_| !checkpoint_seen) {
+        return broken(
+            entries,
+            cp.seq.min(expected_seq),
+            "the entry of the exported checkpoint is missing (entries cut off)",
+        );
+    }
     Ok(ChainReport {
         entries,
         first_broken: None,
+        keyed_from,
+        checkpoint: checkpoint.map(|cp| cp.seq),
     })
 }
 
@@ -319,69 +588,6 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-/// Quotes a CSV field; a field that a spreadsheet would take for a formula
-/// gets a leading apostrophe.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-/// The CSV header line of [`write_csv`].
-pub const CSV_HEADER: &str = "seq,at_utc,actor,office,action,card_number,detail,prev_hash,hash";
-
-/// Writes every entry as CSV (header first), oldest first; returns how many.
-pub fn write_csv(db: &Db, out: &mut dyn Write) -> Result<u64> {
-    const BATCH: i64 = 2000;
-    let io = |source| Error::Io {
-        path: "(audit export)".into(),
-        source,
-    };
-    writeln!(out, "{CSV_HEADER}").map_err(io)?;
-    let mut conn = db.conn()?;
-    let mut after = 0i64;
-    let mut n = 0u64;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    loop {
-        let batch = db::audit::batch_from(&mut conn, after + 1, BATCH)?;
-        let Some(last) = batch.last() else {
-            break;
-        };
-        after = last.seq;
-        for e in &batch {
-            let card = e
-                .card_number
-                .and_then(|c| u64::try_from(c).ok())
-                .map(|c| format!("{c:012}"))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{}",
-                e.seq,
-                e.at.format(&fmt).unwrap_or_default(),
-                csv_field(&e.actor),
-                csv_field(&e.office),
-                csv_field(&e.action),
-                card,
-                csv_field(&e.detail),
-                citycard_credential::keys::to_hex(&e.prev_hash),
-                citycard_credential::keys::to_hex(&e.hash),
-            )
-            .map_err(io)?;
-            n += 1;
-        }
-    }
-    out.flush().map_err(io)?;
-    Ok(n)
-}
-
 impl Office {
     /// Audit entries, newest first (auditors only).
     pub fn audit_entries(&self, actor: &Actor, query: AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -394,16 +600,62 @@ impl Office {
             .read(|c| db::audit::newest(c, query.before, card, limit))
     }
 
-    /// Writes the whole audit log as CSV (auditors only).
+    /// Writes the whole audit log as CSV (auditors only), the actions'
+    /// labels as stored.
     pub fn export_audit_csv(&self, actor: &Actor, out: &mut dyn Write) -> Result<u64> {
+        self.export_audit_csv_labelled(actor, out, &|a| a.to_owned())
+    }
+
+    /// Writes the whole audit log as CSV (auditors only), each action also
+    /// named by `label` (the reader's language).
+    pub fn export_audit_csv_labelled(
+        &self,
+        actor: &Actor,
+        out: &mut dyn Write,
+        label: ActionLabel<'_>,
+    ) -> Result<u64> {
         actor.require(Permission::ReadAudit)?;
-        write_csv(self.db(), out)
+        write_csv(self.db(), out, label)
     }
 
     /// Checks the chain (auditors only).
     pub fn verify_audit(&self, actor: &Actor) -> Result<ChainReport> {
         actor.require(Permission::ReadAudit)?;
         verify(self.db())
+    }
+
+    /// Checks the chain and that it still holds the history up to an
+    /// exported checkpoint (auditors only).
+    pub fn verify_audit_checkpoint(
+        &self,
+        actor: &Actor,
+        checkpoint: &Checkpoint,
+    ) -> Result<ChainReport> {
+        actor.require(Permission::ReadAudit)?;
+        verify_with_checkpoint(self.db(), checkpoint)
+    }
+
+    /// Records a checkpoint in the log and returns it, covering that entry
+    /// (auditors; the command line). The auditor keeps it outside the
+    /// office and checks it later with [`Office::verify_audit_checkpoint`].
+    pub fn audit_checkpoint(&self, actor: &Actor) -> Result<Checkpoint> {
+        actor.require(Permission::ReadAudit)?;
+        let key = self.db().audit_key().ok_or_else(|| {
+            Error::Keys("audit.key is not loaded: no checkpoint can be made".to_owned())
+        })?;
+        let (seq, hash, at) = self.db().write(|c| {
+            append(
+                c,
+                &actor.username,
+                &actor.office,
+                AuditAction::AuditCheckpointMade,
+                None,
+                "",
+            )?;
+            let (seq, hash) = db::audit::head(c)?;
+            Ok((seq, hash, db::now()))
+        })?;
+        Ok(Checkpoint::new(&key, self.office_name(), at, seq, hash))
     }
 }
 
@@ -412,12 +664,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quoting_and_formula_guard() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
+    fn keyed_hash_needs_the_key() {
+        let at = PrimitiveDateTime::new(
+            time::macros::date!(2026 - 01 - 02),
+            time::macros::time!(03:04:05),
+        );
+        let key = AuditKey::new(&[1; 32], 1);
+        let other = AuditKey::new(&[2; 32], 1);
+        let mac = entry_mac(&key, &[0; 32], 1, at, "a", "o", "login", None, "");
+        let plain = entry_hash(&[0; 32], 1, at, "a", "o", "login", None, "");
+        assert_ne!(mac, plain);
+        assert_ne!(
+            mac,
+            entry_mac(&other, &[0; 32], 1, at, "a", "o", "login", None, "")
+        );
+        let entry = AuditEntry {
+            seq: 1,
+            at,
+            actor: "a".into(),
+            office: "o".into(),
+            action: "login".into(),
+            card_number: None,
+            detail: String::new(),
+            prev_hash: vec![0; 32],
+            hash: mac,
+        };
+        assert!(entry.hash_is_valid(Some(&key)));
+        assert!(!entry.hash_is_valid(Some(&other)));
+        assert!(!entry.hash_is_valid(None));
+        // Before the keyed part, the plain hash is what counts.
+        let old = AuditEntry {
+            hash: plain,
+            ..entry
+        };
+        assert!(old.hash_is_valid(Some(&AuditKey::new(&[1; 32], 2))));
+        assert!(!old.hash_is_valid(Some(&key)));
     }
 
     #[test]

@@ -116,6 +116,8 @@ pub fn rotate_data_keys(config: &Config, options: RotationOptions) -> Result<Rot
         config.db_pool_size.max(2),
         config.db_connect_timeout,
     )?;
+    // The audit entry at the end extends the keyed chain: load audit.key.
+    audit::open_key(config, &db, &office_name(config))?;
     let layout = config.layout();
     let _key_dir_lock = lock_key_dir(&layout.rotation_lock())?;
     let mut lock_conn = db.conn()?;

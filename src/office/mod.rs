@@ -6,7 +6,7 @@
 //! The methods live by concept, each `impl Office` block in the file of its
 //! concept: [`cards`] (enrol and issue, renew, replace, revoke, erase,
 //! printing, search), [`accounts`] (users, passwords, login, sessions, API
-//! tokens), [`audit`] (the hash-chained audit log), [`publish`] (the
+//! tokens), [`audit`] (the audit log, chained with `audit.key`), [`publish`] (the
 //! revocation list), [`maintenance`] (daily upkeep), [`dev_keys`]
 //! (development keys). [`actor`] says who acts and what each role may do. Rows and queries live in [`crate::db`]; no
 //! file here touches SQL.
@@ -127,6 +127,7 @@ impl Office {
             .clone()
             .or_else(|| signing.as_ref().ok().map(|s| s.card_entry.office.clone()))
             .unwrap_or_else(|| "Office".to_owned());
+        audit::open_key(config, &db, &office_name)?;
         let office = Office {
             inner: Arc::new(Inner {
                 config: config.clone(),

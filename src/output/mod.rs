@@ -4,7 +4,7 @@
 //! share.
 //!
 //! ```text
-//! office (card_for_printing, reprint) ─► CardFace ─► Printer ─► pdf (templates, fonts, PDF bytes)
+//! office (print_card, print_cards, reprint) ─► CardFace ─► Printer ─► pdf (templates, fonts, PDF bytes)
 //! citycard print (QR text, batch file) ─┘
 //! ```
 //!

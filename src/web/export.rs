@@ -4,15 +4,18 @@
 use crate::office::actor::Actor;
 use crate::web::error::AppResult;
 use crate::web::state::AppState;
+use crate::web::ui::i18n::Lang;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-/// The whole audit log as a CSV download (the domain checks the role).
-pub async fn audit_csv(state: &AppState, actor: Actor) -> AppResult<HttpResponse> {
+/// The whole audit log as a CSV download (the domain checks the role);
+/// the last column names each action in `lang`.
+pub async fn audit_csv(state: &AppState, actor: Actor, lang: Lang) -> AppResult<HttpResponse> {
     let csv = state
         .run(move |office| {
             let mut out = Vec::new();
-            office.export_audit_csv(&actor, &mut out)?;
+            let label = |a: &str| lang.audit_action(a);
+            office.export_audit_csv_labelled(&actor, &mut out, &label)?;
             Ok(out)
         })
         .await?;

@@ -348,6 +348,50 @@ test('auditor: the audit log and its CSV; no names in it', { skip: !ready }, asy
   assert.doesNotMatch(csv, /Okafor|Ünal/);
 });
 
+test('auditor: the reads of personal data are in the log, in the reader\'s language, and the chain is keyed', { skip: !ready }, async () => {
+  // The clerk's day above listed the print queue, made card PDFs and a
+  // batch PDF and met the duplicate warning: each read is an entry
+  // (SECURITY.md, finding 6), named in German on the page.
+  const aud = pages.auditor;
+  await aud.goto(`${office.base}/audit`);
+  await assert.doesNotReject(aud.getByText(t('audit.keyed_all')).waitFor());
+  const wanted = ['print_queue_viewed', 'batch_pdf_made', 'card_pdf_made', 'duplicates_shown'];
+  const found = new Map(); // action -> URL of the first page showing it
+  for (;;) {
+    const text = await aud.locator('main').innerText();
+    for (const action of wanted) {
+      if (!found.has(action) && text.includes(t(`audit_action.${action}`)) && text.includes(action)) {
+        found.set(action, aud.url());
+      }
+    }
+    const older = aud.getByRole('link', { name: t('audit.older') });
+    if (found.size === wanted.length || (await older.count()) === 0) break;
+    await Promise.all([aud.waitForNavigation(), older.click()]);
+  }
+  assert.deepEqual([...found.keys()].sort(), [...wanted].sort(), 'every read is in the log');
+  await aud.goto(found.get('batch_pdf_made'));
+  const row = aud.locator('tr', { hasText: t('audit_action.batch_pdf_made') }).first();
+  await row.scrollIntoViewIfNeeded();
+  assert.match(await row.innerText(), /count=\d+/);
+  assert.equal(await aud.getByText('Okafor').count(), 0);
+  await look(aud, '33b-audit-reads');
+
+  // A checkpoint (SECURITY.md, finding 7): downloaded, kept, pasted back.
+  await aud.goto(`${office.base}/audit`);
+  const [cp] = await Promise.all([aud.waitForEvent('download'), aud.getByRole('link', { name: t('audit.checkpoint_download') }).click()]);
+  const text = readFileSync(await cp.path(), 'utf8');
+  assert.match(text, /^citycard audit checkpoint v1\n/);
+  const seq = text.match(/\nentry: (\d+)\n/)[1];
+  await aud.locator('#checkpoint').fill(text);
+  await Promise.all([aud.waitForNavigation(), aud.getByRole('button', { name: t('audit.checkpoint_submit') }).click()]);
+  await assert.doesNotReject(aud.getByText(t('audit.checkpoint_ok', { seq })).waitFor());
+  await look(aud, '33c-audit-checkpoint-ok');
+  await aud.locator('#checkpoint').fill(text.replace(`entry: ${seq}`, `entry: ${Number(seq) - 1}`));
+  await Promise.all([aud.waitForNavigation(), aud.getByRole('button', { name: t('audit.checkpoint_submit') }).click()]);
+  await assert.doesNotReject(aud.locator('#checkpoint-error').waitFor());
+  await look(aud, '33d-audit-checkpoint-forged');
+});
+
 test('roles: every page refuses the roles it is not meant for', { skip: !ready }, async () => {
   const refused = async (page, path, name) => {
     const res = await page.goto(`${office.base}${path}`);

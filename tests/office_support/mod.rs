@@ -325,6 +325,84 @@ pub fn photo(marker: &str) -> Vec<u8> {
     p
 }
 
+/// The attack of SECURITY.md finding 7, as someone with write access to the
+/// database (but not to the key directory) would run it: drop the
+/// append-only triggers, delete entry `drop` (and with `truncate_after`
+/// every entry after that number too), renumber the rest, recompute the
+/// plain SHA-256 chain the way the office did before the chain had a key,
+/// and move the head to the new last entry.
+pub fn rewrite_audit_chain(db: &citycard::db::Db, drop: Option<i64>, truncate_after: Option<i64>) {
+    use citycard::db::{DbConnection, audit};
+    let mut conn = db.conn().unwrap();
+    let c: &mut DbConnection = &mut conn;
+    let entries = audit::batch_from(c, 1, 100_000).unwrap();
+    let sqlite = matches!(c, DbConnection::Sqlite(_));
+    let statements = if sqlite {
+        "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; \
+         DELETE FROM audit_log;"
+    } else {
+        "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log; \
+         DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log; DELETE FROM audit_log;"
+    };
+    match c {
+        DbConnection::Sqlite(s) => s.batch_execute(statements).unwrap(),
+        DbConnection::Pg(p) => p.batch_execute(statements).unwrap(),
+    }
+    let zero = vec![0u8; 32];
+    match c {
+        DbConnection::Sqlite(s) => s
+            .batch_execute("UPDATE audit_head SET seq = 0, hash = zeroblob(32)")
+            .unwrap(),
+        DbConnection::Pg(p) => p
+            .batch_execute("UPDATE audit_head SET seq = 0, hash = decode(repeat('00', 32), 'hex')")
+            .unwrap(),
+    }
+    let mut prev = zero;
+    let mut seq = 0;
+    for e in entries {
+        if Some(e.seq) == drop || truncate_after.is_some_and(|n| e.seq > n) {
+            continue;
+        }
+        seq += 1;
+        let hash = citycard::office::audit::entry_hash(
+            &prev,
+            seq,
+            e.at,
+            &e.actor,
+            &e.office,
+            &e.action,
+            e.card_number,
+            &e.detail,
+        );
+        let new = citycard::db::audit::AuditEntry {
+            seq,
+            prev_hash: prev.clone(),
+            hash: hash.clone(),
+            ..e
+        };
+        audit::insert(c, &new).unwrap();
+        prev = hash;
+    }
+}
+
+/// Cuts the newest entries off the audit log as someone with write access
+/// to the database would: triggers dropped, every entry after `keep`
+/// deleted, the head moved back to entry `keep` (its stored hash: no key
+/// needed).
+pub fn truncate_audit_chain(t: &TestOffice, keep: i64) {
+    let drop_triggers = match t.backend {
+        Backend::Sqlite => {
+            "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+        }
+        Backend::Postgres => "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;",
+    };
+    t.sql(drop_triggers);
+    t.sql(&format!(
+        "DELETE FROM audit_log WHERE id > {keep}; \
+         UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_log WHERE id = {keep});"
+    ));
+}
+
 /// A decompression bomb (issue 10 finding 4): a valid PNG of
 /// `width` × `height` black RGB pixels whose image data is one deflate
 /// block of repeated 258-byte matches (13 bits each), so 8000 × 8000 is

@@ -102,7 +102,9 @@ impl Office {
 
     /// Enrols a resident and issues the first card. When residents with the
     /// same name and date of birth exist and `confirm_duplicate` is false,
-    /// nothing is written and their cards are returned instead.
+    /// nothing is issued and their cards are returned instead: a lookup by
+    /// name and birth date, recorded as `duplicates_shown results=N` like
+    /// the search by name (`searched_by_name`).
     pub fn enrol_and_issue(&self, actor: &Actor, enrolment: Enrolment) -> Result<EnrolOutcome> {
         actor.require(Permission::IssueCards)?;
         enrolment.attestation.require()?;
@@ -140,6 +142,14 @@ impl Office {
         self.db().write(|c| {
             let duplicates = self.duplicates(c, &candidates)?;
             if !duplicates.is_empty() && !enrolment.confirm_duplicate {
+                audit::append(
+                    c,
+                    &actor.username,
+                    &actor.office,
+                    AuditAction::DuplicatesShown,
+                    None,
+                    &format!("results={}", duplicates.len()),
+                )?;
                 return Ok(EnrolOutcome::PossibleDuplicate(duplicates));
             }
             let mut rid = random_id()?;

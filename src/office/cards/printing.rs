@@ -1,5 +1,13 @@
 //! Printing cards: the print queue, the data to print, marking printed,
 //! reprinting, the printability check, and the photos' retention.
+//!
+//! Every read that hands out residents' data is audited here, so the UI,
+//! the API and the command line all record it (SECURITY.md, finding 6):
+//! the queue with its names (`print_queue_viewed count=N`), a card's PDF
+//! (`card_pdf_made`), a PDF of several cards (`batch_pdf_made count=N`), a
+//! reprint (`card_reprinted`). A PDF is recorded once it was made (one
+//! that failed showed nothing). The printability check and the queue's card
+//! numbers show no personal data and are not recorded.
 
 use super::model::{CardSummary, PrintableCard};
 use crate::config::PhotoRetention;
@@ -10,8 +18,10 @@ use crate::error::{Error, Result};
 use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
+use crate::output::PrintError;
 use crate::vault::{PersonalData, Purpose};
 use citycard_credential::CardNumber;
+use std::cell::Cell;
 use std::fmt;
 
 /// Most entries in the print queue listing.
@@ -142,8 +152,9 @@ impl Office {
         })
     }
 
-    /// The data to print a card that is not yet marked printed.
-    pub fn card_for_printing(&self, actor: &Actor, card: CardNumber) -> Result<PrintableCard> {
+    /// The data to print a card that is not yet marked printed (not
+    /// audited: callers record what they hand out).
+    fn card_for_printing(&self, actor: &Actor, card: CardNumber) -> Result<PrintableCard> {
         actor.require(Permission::PrintCards)?;
         self.db().read(|c| {
             let row = load_card(c, card)?;
@@ -154,6 +165,82 @@ impl Office {
             }
             self.printable(c, &row)
         })
+    }
+
+    /// Whether a card not yet marked printed can be printed with the
+    /// office's template: `Ok(true)` with its photo, `Ok(false)` without.
+    /// Shows no personal data (not audited).
+    pub fn print_check(
+        &self,
+        actor: &Actor,
+        card: CardNumber,
+    ) -> std::result::Result<bool, PrintError> {
+        let printer = self.printer()?;
+        let card = self
+            .card_for_printing(actor, card)
+            .map_err(|e| PrintError::Unavailable(e.to_string()))?;
+        let photo = card.photo.is_some();
+        printer.check(&card).map(|()| photo)
+    }
+
+    /// Prints a card not yet marked printed: `print` gets its data and
+    /// makes the PDF. Only when it succeeds is `card_pdf_made` written to
+    /// the audit log.
+    pub fn print_card<T, E: From<Error>>(
+        &self,
+        actor: &Actor,
+        card: CardNumber,
+        print: impl FnOnce(PrintableCard) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let printable = self.card_for_printing(actor, card)?;
+        let photo = printable.photo.is_some();
+        let out = print(printable)?;
+        self.db().write(|c| {
+            audit::append(
+                c,
+                &actor.username,
+                &actor.office,
+                AuditAction::CardPdfMade,
+                Some(card),
+                &format!("photo={}", u8::from(photo)),
+            )
+        })?;
+        Ok(out)
+    }
+
+    /// Prints several cards not yet marked printed into one PDF: `print`
+    /// gets them one at a time from the database ([`PrintBatch`]), makes
+    /// the PDF and says how many cards it holds. Once it succeeds,
+    /// `batch_pdf_made count=N` is written (N: the cards in the PDF, at
+    /// most the cards whose data was read; nothing when it holds none).
+    pub fn print_cards<T, E: From<Error>>(
+        &self,
+        actor: &Actor,
+        numbers: &[CardNumber],
+        print: impl FnOnce(PrintBatch<'_>) -> std::result::Result<(T, usize), E>,
+    ) -> std::result::Result<T, E> {
+        actor.require(Permission::PrintCards)?;
+        let read = Cell::new(0usize);
+        let (out, printed) = print(PrintBatch {
+            office: self,
+            actor,
+            numbers: numbers.iter(),
+            read: &read,
+        })?;
+        let count = printed.min(read.get());
+        if count > 0 {
+            self.db().write(|c| {
+                audit::append(
+                    c,
+                    &actor.username,
+                    &actor.office,
+                    AuditAction::BatchPdfMade,
+                    None,
+                    &format!("count={count}"),
+                )
+            })?;
+        }
+        Ok(out)
     }
 
     /// Prints a card again after it was marked printed (supervisors):
@@ -188,11 +275,12 @@ impl Office {
     }
 
     /// Active cards not yet marked printed, oldest first, with the names
-    /// to find the residents at the counter.
+    /// to find the residents at the counter (audited as
+    /// `print_queue_viewed count=N` unless it is empty).
     pub fn print_queue(&self, actor: &Actor) -> Result<Vec<QueueEntry>> {
         actor.require(Permission::PrintCards)?;
         let today = self.today();
-        self.db().read(|c| {
+        self.db().write(|c| {
             let rows = db::cards::print_queue(c, PRINT_QUEUE_LIMIT)?;
             let mut out = Vec::with_capacity(rows.len());
             for (card, resident) in rows {
@@ -205,7 +293,31 @@ impl Office {
                     family_name: p.family_name.clone(),
                 });
             }
+            // An empty queue shows nobody.
+            if !out.is_empty() {
+                audit::append(
+                    c,
+                    &actor.username,
+                    &actor.office,
+                    AuditAction::PrintQueueViewed,
+                    None,
+                    &format!("count={}", out.len()),
+                )?;
+            }
             Ok(out)
+        })
+    }
+
+    /// The card numbers of the print queue, oldest first, without names
+    /// (not audited: a card number is not personal data).
+    pub fn print_queue_numbers(&self, actor: &Actor) -> Result<Vec<CardNumber>> {
+        actor.require(Permission::PrintCards)?;
+        self.db().read(|c| {
+            db::cards::print_queue(c, PRINT_QUEUE_LIMIT)?
+                .iter()
+                .filter(|(_, resident)| resident.sealed_record.is_some())
+                .map(|(card, _)| from_i64(card.card_number))
+                .collect()
         })
     }
 
@@ -213,5 +325,33 @@ impl Office {
     pub fn purge_photos(&self) -> Result<usize> {
         let now = self.now();
         self.db().write(|c| db::residents::purge_photos(c, now))
+    }
+}
+
+/// The cards of [`Office::print_cards`], read one at a time as the PDF is
+/// made (at most one photo decrypted at a time besides the PDF): each
+/// number with its data, or why it cannot be had (printed or revoked
+/// meanwhile).
+pub struct PrintBatch<'a> {
+    office: &'a Office,
+    actor: &'a Actor,
+    numbers: std::slice::Iter<'a, CardNumber>,
+    read: &'a Cell<usize>,
+}
+
+impl Iterator for PrintBatch<'_> {
+    type Item = (CardNumber, Result<PrintableCard>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let &n = self.numbers.next()?;
+        let card = self.office.card_for_printing(self.actor, n);
+        if card.is_ok() {
+            self.read.set(self.read.get() + 1);
+        }
+        Some((n, card))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.numbers.size_hint()
     }
 }

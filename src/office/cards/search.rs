@@ -126,23 +126,32 @@ impl Office {
         self.get_card(actor, number)
     }
 
-    /// The stored photo of the card's resident, if any (for the card page).
+    /// The stored photo of the card's resident, if any (recorded in the
+    /// audit log as `photo_viewed` when there is one).
     pub fn photo(&self, actor: &Actor, card: CardNumber) -> Result<Option<Vec<u8>>> {
         actor.require(Permission::SearchCards)?;
-        self.db().read(|c| {
+        self.db().write(|c| {
             let row = load_card(c, card)?;
             let Some(rid) = row.resident_id else {
                 return Ok(None);
             };
             let r = load_resident(c, rid)?;
-            match (&r.sealed_photo, r.erased_at) {
-                (Some(s), None) => Ok(Some(
-                    self.vault()
-                        .unseal(Purpose::ResidentPhoto, rid, s)?
-                        .to_vec(),
-                )),
-                _ => Ok(None),
-            }
+            let photo = match (&r.sealed_photo, r.erased_at) {
+                (Some(s), None) => self
+                    .vault()
+                    .unseal(Purpose::ResidentPhoto, rid, s)?
+                    .to_vec(),
+                _ => return Ok(None),
+            };
+            audit::append(
+                c,
+                &actor.username,
+                &actor.office,
+                AuditAction::PhotoViewed,
+                Some(card),
+                "",
+            )?;
+            Ok(Some(photo))
         })
     }
 

@@ -42,7 +42,7 @@ pub async fn audit(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
     if wants_csv {
-        return audit_csv(state, user).await;
+        return audit_csv(req, state, user).await;
     }
     let q = query.into_inner();
     let card = q.card_number.as_deref().map(card_number).transpose()?;
@@ -61,12 +61,24 @@ pub async fn audit(
 
 /// The whole audit log as CSV (auditors).
 #[utoipa::path(get, path = "/api/v1/audit.csv", tag = "audit",
-    responses((status = 200, content_type = "text/csv", description = "CSV with a header row"),
+    responses((status = 200, content_type = "text/csv", description = "CSV with a header row; the last column (action_label) names each action in the Accept-Language language"),
         (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn audit_csv(state: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
+pub async fn audit_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> AppResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    crate::web::export::audit_csv(&state, user.actor().clone()).await
+    // The action labels (last column) in the language `Accept-Language`
+    // asks for, as in the UI (German when it names neither).
+    let lang = crate::web::ui::i18n::Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
+    crate::web::export::audit_csv(&state, user.actor().clone(), lang).await
 }
 
 // ---------------------------------------------------------------- deletion schedule

@@ -72,7 +72,7 @@ pub async fn pdf(
         if reprint {
             office.reprint(&actor, number, print)
         } else {
-            print(office.card_for_printing(&actor, number)?)
+            office.print_card(&actor, number, print)
         }
     })
     .await??;

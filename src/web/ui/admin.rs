@@ -7,7 +7,7 @@ use super::templates::{Audit, AuditRow, Keys, UserReset, UserRow, Users, choices
 use super::view::{FieldErrors, Page, query_value, render, render_status, role_label, see_other};
 use crate::office::accounts::{check_password_rules, normalize_username};
 use crate::office::actor::{Permission, Role};
-use crate::office::audit::AuditQuery;
+use crate::office::audit::{AuditQuery, Checkpoint};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
@@ -362,8 +362,24 @@ pub async fn audit(
     user: AuthUser,
 ) -> HtmlResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    let before = query_value(&req, "before").and_then(|b| b.parse::<i64>().ok());
+    audit_page(&req, &state, &user, None, String::new()).await
+}
+
+/// The audit log page; with a checkpoint, the chain is checked against it
+/// (a checkpoint that cannot be read or is not this office's is a field
+/// error on the form, the text kept).
+async fn audit_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &AuthUser,
+    checkpoint: Option<Checkpoint>,
+    pasted: String,
+) -> HtmlResult<HttpResponse> {
+    let before = query_value(req, "before").and_then(|b| b.parse::<i64>().ok());
     let actor = user.actor().clone();
+    let page = Page::new(req, user, "audit.title");
+    let lang = page.lang;
+    let mut errors = FieldErrors::new();
     let (entries, report) = state
         .run(move |o| {
             let entries = o.audit_entries(
@@ -374,17 +390,48 @@ pub async fn audit(
                     limit: Some(AUDIT_PAGE),
                 },
             )?;
-            Ok((entries, o.verify_audit(&actor)?))
+            // A checkpoint of another office (or changed) is the form's
+            // error; the log is then shown as checked without it.
+            let report = match &checkpoint {
+                Some(cp) => match o.verify_audit_checkpoint(&actor, cp) {
+                    Ok(r) => Ok(r),
+                    Err(crate::Error::Keys(_)) => Err(o.verify_audit(&actor)?),
+                    Err(e) => return Err(e),
+                },
+                None => Ok(o.verify_audit(&actor)?),
+            };
+            Ok((entries, report))
         })
         .await
         .map_err(AppError::html)?;
-    let page = Page::new(&req, &user, "audit.title");
-    let lang = page.lang;
+    let report = report.unwrap_or_else(|plain| {
+        errors.add("checkpoint", lang.t("audit.checkpoint_foreign"));
+        plain
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let (chain, chain_ok) = match &report.first_broken {
-        None => (
-            lang.tf("audit.chain_ok", &[("count", &report.entries.to_string())]),
-            true,
-        ),
+        None => {
+            let keyed = match report.keyed_from {
+                Some(1) => lang.t("audit.keyed_all").to_owned(),
+                Some(n) => lang.tf("audit.keyed", &[("from", &n.to_string())]),
+                None => lang.t("audit.unkeyed").to_owned(),
+            };
+            let ok = lang.tf("audit.chain_ok", &[("count", &report.entries.to_string())]);
+            let checked = report
+                .checkpoint
+                .map(|n| {
+                    format!(
+                        " {}",
+                        lang.tf("audit.checkpoint_ok", &[("seq", &n.to_string())])
+                    )
+                })
+                .unwrap_or_default();
+            (format!("{ok} {keyed}{checked}"), true)
+        }
         Some(b) => (
             lang.tf(
                 "audit.chain_broken",
@@ -411,26 +458,102 @@ pub async fn audit(
                 .unwrap_or_default(),
             actor: e.actor,
             office: e.office,
+            label: lang.audit_action(&e.action),
             action: e.action,
             detail: e.detail,
         })
         .collect();
-    render(
+    render_status(
         &page,
         &Audit {
             page: &page,
+            errors,
             chain,
             chain_ok,
+            checkpoint: pasted,
             entries: rows,
             paged: before.is_some(),
             older,
         },
+        status,
     )
 }
 
-pub async fn audit_csv(state: web::Data<AppState>, user: AuthUser) -> HtmlResult<HttpResponse> {
+/// `GET /audit/checkpoint`: a new checkpoint (recorded in the log) as a
+/// file for the auditor to keep outside the office.
+pub async fn audit_checkpoint(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
     user.require(Permission::ReadAudit)?;
-    crate::web::export::audit_csv(&state, user.actor().clone())
+    let actor = user.actor().clone();
+    let checkpoint = state
+        .run(move |o| o.audit_checkpoint(&actor))
+        .await
+        .map_err(AppError::html)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"citycard-audit-checkpoint-{}.txt\"",
+                checkpoint.seq
+            ),
+        ))
+        .body(checkpoint.to_text()))
+}
+
+#[derive(Deserialize)]
+pub struct CheckpointForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    checkpoint: String,
+}
+
+/// `POST /audit/checkpoint`: the log checked against a pasted checkpoint.
+pub async fn verify_checkpoint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    form: web::Form<CheckpointForm>,
+) -> HtmlResult<HttpResponse> {
+    user.check_csrf(&form.csrf_token)?;
+    user.require(Permission::ReadAudit)?;
+    let pasted: String = form.checkpoint.chars().take(4096).collect();
+    match Checkpoint::parse(pasted.trim()) {
+        Ok(cp) => audit_page(&req, &state, &user, Some(cp), pasted).await,
+        Err(_) => {
+            let page = Page::new(&req, &user, "audit.title");
+            let mut errors = FieldErrors::new();
+            errors.add("checkpoint", page.lang.t("audit.checkpoint_unreadable"));
+            render_status(
+                &page,
+                &Audit {
+                    page: &page,
+                    errors,
+                    chain: page.lang.t("audit.checkpoint_not_checked").to_owned(),
+                    chain_ok: false,
+                    checkpoint: pasted,
+                    entries: Vec::new(),
+                    paged: false,
+                    older: None,
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}
+
+pub async fn audit_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> HtmlResult<HttpResponse> {
+    user.require(Permission::ReadAudit)?;
+    let lang = Page::new(&req, &user, "audit.title").lang;
+    crate::web::export::audit_csv(&state, user.actor().clone(), lang)
         .await
         .map_err(AppError::html)
 }

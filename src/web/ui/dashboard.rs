@@ -37,7 +37,7 @@ pub async fn dashboard(
     if role.allows(Permission::PrintCards) {
         let actor = user.actor().clone();
         let count = state
-            .run(move |o| o.print_queue(&actor))
+            .run(move |o| o.print_queue_numbers(&actor))
             .await
             .map_err(AppError::html)?
             .len();

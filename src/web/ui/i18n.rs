@@ -94,6 +94,17 @@ impl Lang {
         self.catalog().contains_key(key)
     }
 
+    /// An audit action's name in this language (`audit_action.<name>`;
+    /// the stored name when the catalog has none, as for an action a newer
+    /// version wrote).
+    pub fn audit_action(self, action: &str) -> String {
+        let key = format!("audit_action.{action}");
+        match self.catalog().get(&key) {
+            Some(s) => s.clone(),
+            None => action.to_owned(),
+        }
+    }
+
     /// A date the way the card and the desk page show it (`30.11.2031`
     /// in German, `2031-11-30` in English).
     pub fn date(self, d: citycard_credential::Date) -> String {

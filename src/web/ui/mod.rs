@@ -104,6 +104,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(admin::reset_password)),
         page("/audit").route(web::get().to(admin::audit)),
         page("/audit.csv").route(web::get().to(admin::audit_csv)),
+        page("/audit/checkpoint")
+            .route(web::get().to(admin::audit_checkpoint))
+            .route(web::post().to(admin::verify_checkpoint)),
         page("/keys").route(web::get().to(admin::keys)),
     ];
     for r in routes {

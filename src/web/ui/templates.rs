@@ -288,6 +288,9 @@ pub struct AuditRow {
     pub at: String,
     pub actor: String,
     pub office: String,
+    /// The action in the user's language.
+    pub label: String,
+    /// The stored action name.
     pub action: String,
     pub card: String,
     pub detail: String,
@@ -298,8 +301,11 @@ pub struct AuditRow {
 #[template(path = "audit.html")]
 pub struct Audit<'a> {
     pub page: &'a Page,
+    pub errors: FieldErrors,
     pub chain: String,
     pub chain_ok: bool,
+    /// The checkpoint text as pasted (kept after an error).
+    pub checkpoint: String,
     pub entries: Vec<AuditRow>,
     pub paged: bool,
     pub older: Option<i64>,

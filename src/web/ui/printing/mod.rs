@@ -126,12 +126,10 @@ pub async fn pdf(
     let number = number_from_path(&path)?;
     let actor = user.actor().clone();
     let office = state.office().clone();
-    let result = web::block(move || {
-        let card = office.card_for_printing(&actor, number)?;
-        render_one(&office, card)
-    })
-    .await
-    .map_err(|e| AppError::from(e).html())?;
+    let result =
+        web::block(move || office.print_card(&actor, number, |card| render_one(&office, card)))
+            .await
+            .map_err(|e| AppError::from(e).html())?;
     pdf_or_page(&req, &state, &user, number, result).await
 }
 
@@ -164,11 +162,8 @@ pub fn preflight(
     actor: &crate::office::actor::Actor,
     number: CardNumber,
 ) -> Option<PrintError> {
-    let printer = office.printer().ok()?;
-    match office.card_for_printing(actor, number) {
-        Ok(card) => printer.check(&card).err(),
-        Err(e) => Some(PrintError::Unavailable(e.to_string())),
-    }
+    office.printer().ok()?;
+    office.print_check(actor, number).err()
 }
 
 /// What printing will look like, for the card page: the layout a card

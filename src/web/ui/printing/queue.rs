@@ -34,16 +34,7 @@ pub async fn queue_page(
             let printer = printer(o)?;
             let checks = entries
                 .iter()
-                .map(|e| {
-                    let n = e.summary.card_number;
-                    match o.card_for_printing(&actor, n) {
-                        Ok(card) => {
-                            let photo = card.photo.is_some();
-                            printer.check(&card).map(|()| photo)
-                        }
-                        Err(e) => Err(PrintError::Unavailable(e.to_string())),
-                    }
-                })
+                .map(|e| o.print_check(&actor, e.summary.card_number))
                 .collect::<Vec<_>>();
             Ok((entries, checks, printer.has_no_photo_layout()))
         })
@@ -162,16 +153,17 @@ pub async fn queue_pdf(
         .run_app(move |o| {
             let printer = printer(o)?;
             // One card at a time from the database (at most one photo
-            // decrypted at a time besides the PDF being built).
-            let cards = numbers.iter().map(|&n| {
-                let card = o
-                    .card_for_printing(&actor, n)
-                    .map_err(|e| PrintError::Unavailable(e.to_string()));
-                (n, card)
-            });
-            printer
-                .batch(cards, Layout::CardPrinter)
-                .map_err(AppError::from)
+            // decrypted at a time besides the PDF being built); audited
+            // once the PDF was made.
+            o.print_cards(&actor, &numbers, |cards| {
+                let cards = cards
+                    .map(|(n, card)| (n, card.map_err(|e| PrintError::Unavailable(e.to_string()))));
+                let batch = printer
+                    .batch(cards, Layout::CardPrinter)
+                    .map_err(AppError::from)?;
+                let printed = batch.pdf.as_ref().map_or(0, |_| batch.printed.len());
+                Ok((batch, printed))
+            })
         })
         .await
         .map_err(AppError::html)?;
