@@ -389,7 +389,8 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
         // Audited: one resident_erased entry per scheduled erasure, by the
         // schedule, with the reason code; no name, no birth date.
         let mut csv = Vec::new();
-        citycard::office::audit::write_csv(t.office.db(), &mut csv).unwrap();
+        citycard::office::audit::write_csv(t.office.db(), &mut csv, &|a: &str| a.to_owned())
+            .unwrap();
         let csv = String::from_utf8(csv).unwrap();
         let scheduled: Vec<&str> = csv
             .lines()
@@ -473,7 +474,7 @@ fn reads_of_personal_data_are_audited() {
         let enrolment = |confirm| Enrolment {
             given_names: GIVEN.to_owned(),
             family_name: FAMILY.to_owned(),
-            date_of_birth: Some(date::parse(DOB).unwrap()),
+            date_of_birth: Some(date::parse(DOB).unwrap().into()),
             photo: Some(photo(PHOTO_MARKER)),
             attestation: Attestation::BOTH,
             confirm_duplicate: confirm,
