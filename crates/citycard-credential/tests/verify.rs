@@ -179,3 +179,22 @@ fn an_older_revocation_list_is_refused_once_a_newer_one_was_seen() {
     assert!(list.check_not_older(date!(2026 - 03 - 01)).is_ok());
     assert!(list.check_not_older(date!(2026 - 03 - 02)).is_err());
 }
+
+/// Found by the `cose` fuzz target: a claims set whose family name holds an
+/// unassigned code point (U+139B) decodes and validates for a verifier
+/// (card-format §5: verifiers do not check General_Category Cn, their
+/// tables may be older than the signer's), but a signer refuses to encode
+/// it. The crate must agree with itself on both halves.
+#[test]
+fn an_unassigned_code_point_is_read_by_verifiers_and_refused_by_signers() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/claims-unassigned-code-point.cbor"
+    ))
+    .unwrap();
+    let claims = citycard_credential::CardClaims::from_cbor(&bytes).unwrap();
+    assert_eq!(claims.validate(), Ok(()));
+    assert!(claims.family_name.contains('\u{139B}'));
+    assert!(claims.validate_for_signing().is_err());
+    assert!(claims.to_cbor().is_err());
+}
