@@ -118,7 +118,7 @@ impl AuditKey {
             crate::keys::read_limited(path, MAX_FILE)
                 .map_err(|e| Error::Keys(format!("could not read {}: {e:#}", path.display())))?,
         );
-        warn_if_readable_by_others(path);
+        crate::private_files::warn_if_readable_by_others(path, "the key file");
         let text = std::str::from_utf8(&bytes).map_err(|_| bad(path))?;
         let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
         let hex = lines.next().ok_or_else(|| bad(path))?;
@@ -138,26 +138,6 @@ impl AuditKey {
         }
         Ok(Self::new(&key, from))
     }
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                eprintln!(
-                    "warning: the key file {} can be read by other users (mode {mode:04o}); \
-                     fix it with: chmod 600 {}",
-                    path.display(),
-                    path.display()
-                );
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 thread_local! {

@@ -354,27 +354,6 @@ pub fn kind_of(contents: &[u8]) -> KeyFileKind {
     }
 }
 
-/// Warns (on stderr) when a private key file can be read by other users.
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = fs::metadata(path) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                eprintln!(
-                    "warning: the private key {} can be read by other users (mode {mode:04o}); \
-                     fix it with: chmod 600 {}",
-                    path.display(),
-                    path.display()
-                );
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
 /// Decrypts an encrypted PKCS#8 PEM key.
 pub fn decrypt_private_pem(pem: &str, passphrase: &str) -> Result<SigningKey> {
     SigningKey::from_pkcs8_encrypted_pem(pem, passphrase.as_bytes())
@@ -412,7 +391,7 @@ pub fn read_private_key(path: &Path, passphrase: &PassphraseSource) -> Result<Si
             )));
         }
     };
-    warn_if_readable_by_others(path);
+    crate::private_files::warn_if_readable_by_others(path, "the private key");
     Ok(key)
 }
 

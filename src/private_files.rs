@@ -120,6 +120,28 @@ pub fn prepare_private_file(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Warns on stderr (naming the path, never its contents) when `what` at
+/// `path` (a key file) can be read by other users than the office's own.
+pub fn warn_if_readable_by_others(path: &Path, what: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "warning: {what} {} can be read by other users (mode {mode:04o}); \
+                     fix it with: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, what);
+}
+
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {

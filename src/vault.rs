@@ -343,7 +343,7 @@ fn read_or_create_key(path: &Path, create: bool) -> Result<Zeroizing<[u8; KEY_LE
         crate::keys::read_limited(path, MAX_KEY_FILE)
             .map_err(|e| Error::Keys(format!("could not read {}: {e:#}", path.display())))?,
     );
-    warn_if_readable_by_others(path);
+    crate::private_files::warn_if_readable_by_others(path, "the key file");
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::Keys(format!("{} is not 64 hex digits", path.display())))?
         .trim();
@@ -360,26 +360,6 @@ fn read_or_create_key(path: &Path, create: bool) -> Result<Zeroizing<[u8; KEY_LE
             .map_err(|_| Error::Keys(format!("{} is not 64 hex digits", path.display())))?;
     }
     Ok(key)
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                eprintln!(
-                    "warning: the key file {} can be read by other users (mode {mode:04o}); \
-                     fix it with: chmod 600 {}",
-                    path.display(),
-                    path.display()
-                );
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 /// A resident's personal data as entered. Its `Debug` shows nothing.
