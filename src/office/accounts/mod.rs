@@ -37,10 +37,8 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
-pub use password_checks::{PasswordCheckPermit, PasswordChecks};
-pub use passwords::{
-    ARGON2_M_KIB, ARGON2_P, ARGON2_T, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_password_rules,
-};
+pub use password_checks::{ARGON2_M_KIB, ARGON2_P, ARGON2_T, PasswordCheckPermit, PasswordChecks};
+pub use passwords::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_password_rules};
 pub use sessions::{Authenticated, NewSession};
 pub use tokens::{API_TOKEN_PREFIX, ApiTokenSummary, NewApiToken, SESSION_TOKEN_PREFIX};
 pub use users::{INITIAL_ADMIN, MAX_USERNAME_CHARS, UserSummary, normalize_username};

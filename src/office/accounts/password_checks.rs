@@ -1,7 +1,7 @@
 //! The bound on password checks running at once.
 //!
 //! Every argon2id run (a login's check, a new password's hash, the check of
-//! the current password) takes 19 MiB ([`super::ARGON2_M_KIB`]) for its
+//! the current password) takes 19 MiB ([`ARGON2_M_KIB`]) for its
 //! duration, and the allocator keeps that memory afterwards. Unbounded, 128
 //! parallel logins took the server from 0.6 to 2.6 GB for good. So a run
 //! needs a [`PasswordCheckPermit`], and there are only
@@ -21,7 +21,6 @@
 //! budget is what the server holds for checks, however many threads ran
 //! them.
 
-use super::passwords::{ARGON2_M_KIB, argon2_params};
 use crate::error::{Error, Result};
 use crate::vault::random_bytes;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -31,6 +30,21 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// argon2id memory cost in KiB (19 MiB).
+pub const ARGON2_M_KIB: u32 = 19_456;
+
+/// argon2id iterations.
+pub const ARGON2_T: u32 = 2;
+
+/// argon2id parallelism.
+pub const ARGON2_P: u32 = 1;
+
+/// The parameters new hashes are made with.
+pub(super) fn argon2_params() -> Result<Params> {
+    Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
+        .map_err(|_| Error::Integrity("bad argon2 parameters"))
+}
 
 /// Seconds a caller is asked to wait when every permit is taken (a check
 /// takes well under a second).

@@ -10,29 +10,13 @@ use crate::office::Office;
 use crate::office::actor::Actor;
 use crate::office::audit::{self, AuditAction};
 use crate::vault::random_bytes;
-use argon2::Params;
 use secrecy::{ExposeSecret, SecretString};
-
-/// argon2id memory cost in KiB (19 MiB).
-pub const ARGON2_M_KIB: u32 = 19_456;
-
-/// argon2id iterations.
-pub const ARGON2_T: u32 = 2;
-
-/// argon2id parallelism.
-pub const ARGON2_P: u32 = 1;
 
 /// Fewest characters in a password.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// Most bytes in a password (hashing cost is bounded).
 pub const MAX_PASSWORD_BYTES: usize = 256;
-
-/// The parameters new hashes are made with.
-pub(super) fn argon2_params() -> Result<Params> {
-    Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
-        .map_err(|_| Error::Integrity("bad argon2 parameters"))
-}
 
 /// A hash to verify against when the user does not exist, so that the
 /// answer takes as long as for a real user.
