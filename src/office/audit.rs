@@ -202,33 +202,45 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(s.as_bytes());
 }
 
-/// The bytes an entry's hash or MAC covers.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the hash covers exactly these fields, in this order"
-)]
-fn entry_bytes(
-    domain: &[u8],
-    prev_hash: &[u8],
-    seq: i64,
-    at: PrimitiveDateTime,
-    actor: &str,
-    office: &str,
-    action: &str,
-    card_number: Option<i64>,
-    detail: &str,
-) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(128 + detail.len());
-    buf.extend_from_slice(domain);
-    buf.extend_from_slice(prev_hash);
-    buf.extend_from_slice(&seq.to_be_bytes());
-    buf.extend_from_slice(&at.assume_utc().unix_timestamp().to_be_bytes());
-    put_str(&mut buf, actor);
-    put_str(&mut buf, office);
-    put_str(&mut buf, action);
-    buf.extend_from_slice(&card_number.unwrap_or(-1).to_be_bytes());
-    put_str(&mut buf, detail);
-    buf
+/// The fields an entry's hash or MAC covers, in this order.
+pub struct Hashed<'a> {
+    pub prev_hash: &'a [u8],
+    pub seq: i64,
+    pub at: PrimitiveDateTime,
+    pub actor: &'a str,
+    pub office: &'a str,
+    pub action: &'a str,
+    pub card_number: Option<i64>,
+    pub detail: &'a str,
+}
+
+impl Hashed<'_> {
+    /// The bytes the hash or MAC covers, after `domain`.
+    fn bytes(&self, domain: &[u8]) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(128 + self.detail.len());
+        buf.extend_from_slice(domain);
+        buf.extend_from_slice(self.prev_hash);
+        buf.extend_from_slice(&self.seq.to_be_bytes());
+        buf.extend_from_slice(&self.at.assume_utc().unix_timestamp().to_be_bytes());
+        put_str(&mut buf, self.actor);
+        put_str(&mut buf, self.office);
+        put_str(&mut buf, self.action);
+        buf.extend_from_slice(&self.card_number.unwrap_or(-1).to_be_bytes());
+        put_str(&mut buf, self.detail);
+        buf
+    }
+
+    /// The plain SHA-256 hash (the entries before the keyed part).
+    pub fn plain_hash(&self) -> Vec<u8> {
+        ring::digest::digest(&ring::digest::SHA256, &self.bytes(DOMAIN))
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The keyed hash (HMAC-SHA256 under `audit.key`).
+    pub fn mac(&self, key: &AuditKey) -> Vec<u8> {
+        key.mac(&self.bytes(KEYED_DOMAIN))
+    }
 }
 
 /// The plain hash of an entry given its fields and the previous hash (the
@@ -247,8 +259,7 @@ pub fn entry_hash(
     card_number: Option<i64>,
     detail: &str,
 ) -> Vec<u8> {
-    let buf = entry_bytes(
-        DOMAIN,
+    Hashed {
         prev_hash,
         seq,
         at,
@@ -257,76 +268,39 @@ pub fn entry_hash(
         action,
         card_number,
         detail,
-    );
-    ring::digest::digest(&ring::digest::SHA256, &buf)
-        .as_ref()
-        .to_vec()
-}
-
-/// The keyed hash (HMAC-SHA256 under `audit.key`) of an entry.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the MAC covers exactly these fields, in this order"
-)]
-pub fn entry_mac(
-    key: &AuditKey,
-    prev_hash: &[u8],
-    seq: i64,
-    at: PrimitiveDateTime,
-    actor: &str,
-    office: &str,
-    action: &str,
-    card_number: Option<i64>,
-    detail: &str,
-) -> Vec<u8> {
-    key.mac(&entry_bytes(
-        KEYED_DOMAIN,
-        prev_hash,
-        seq,
-        at,
-        actor,
-        office,
-        action,
-        card_number,
-        detail,
-    ))
+    }
+    .plain_hash()
 }
 
 impl AuditEntry {
+    /// The fields the entry's hash covers.
+    fn hashed(&self) -> Hashed<'_> {
+        Hashed {
+            prev_hash: &self.prev_hash,
+            seq: self.seq,
+            at: self.at,
+            actor: &self.actor,
+            office: &self.office,
+            action: &self.action,
+            card_number: self.card_number,
+            detail: &self.detail,
+        }
+    }
+
     /// Whether the entry's hash is right: its MAC under `key` when the
     /// entry is in the keyed part of the chain, else its plain hash.
     pub fn hash_is_valid(&self, key: Option<&AuditKey>) -> bool {
         match key {
-            Some(k) if self.seq >= k.keyed_from() => k.verify(
-                &entry_bytes(
-                    KEYED_DOMAIN,
-                    &self.prev_hash,
-                    self.seq,
-                    self.at,
-                    &self.actor,
-                    &self.office,
-                    &self.action,
-                    self.card_number,
-                    &self.detail,
-                ),
-                &self.hash,
-            ),
+            Some(k) if self.seq >= k.keyed_from() => {
+                k.verify(&self.hashed().bytes(KEYED_DOMAIN), &self.hash)
+            }
             _ => self.hash == self.expected_hash(),
         }
     }
 
     /// The plain hash this entry would have outside the keyed part.
     pub fn expected_hash(&self) -> Vec<u8> {
-        entry_hash(
-            &self.prev_hash,
-            self.seq,
-            self.at,
-            &self.actor,
-            &self.office,
-            &self.action,
-            self.card_number,
-            &self.detail,
-        )
+        self.hashed().plain_hash()
     }
 }
 
@@ -350,18 +324,18 @@ pub fn append(
     let at = db::now();
     let card_number = card.and_then(|c| i64::try_from(c.as_u64()).ok());
     let key = audit_key::in_scope();
+    let fields = Hashed {
+        prev_hash: &prev,
+        seq,
+        at,
+        actor,
+        office,
+        action: action.as_str(),
+        card_number,
+        detail,
+    };
     let hash = match key.as_deref() {
-        Some(k) if seq >= k.keyed_from() => entry_mac(
-            k,
-            &prev,
-            seq,
-            at,
-            actor,
-            office,
-            action.as_str(),
-            card_number,
-            detail,
-        ),
+        Some(k) if seq >= k.keyed_from() => fields.mac(k),
         _ => {
             if key.is_none() && db::meta::get(conn, KEY_CHECK)?.is_some() {
                 return Err(Error::Keys(
@@ -369,16 +343,7 @@ pub fn append(
                         .to_owned(),
                 ));
             }
-            entry_hash(
-                &prev,
-                seq,
-                at,
-                actor,
-                office,
-                action.as_str(),
-                card_number,
-                detail,
-            )
+            fields.plain_hash()
         }
     };
     db::audit::insert(
@@ -671,13 +636,20 @@ mod tests {
         );
         let key = AuditKey::new(&[1; 32], 1);
         let other = AuditKey::new(&[2; 32], 1);
-        let mac = entry_mac(&key, &[0; 32], 1, at, "a", "o", "login", None, "");
+        let fields = Hashed {
+            prev_hash: &[0; 32],
+            seq: 1,
+            at,
+            actor: "a",
+            office: "o",
+            action: "login",
+            card_number: None,
+            detail: "",
+        };
+        let mac = fields.mac(&key);
         let plain = entry_hash(&[0; 32], 1, at, "a", "o", "login", None, "");
         assert_ne!(mac, plain);
-        assert_ne!(
-            mac,
-            entry_mac(&other, &[0; 32], 1, at, "a", "o", "login", None, "")
-        );
+        assert_ne!(mac, fields.mac(&other));
         let entry = AuditEntry {
             seq: 1,
             at,
