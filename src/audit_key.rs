@@ -21,7 +21,7 @@
 //! ([`in_scope`]), so no caller of `append` has to pass it.
 
 use crate::error::{Error, Result};
-use ring::hmac;
+use ring::{aead, hmac};
 use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
@@ -38,7 +38,16 @@ const CHECK_LABEL: &[u8] = b"citycard/v1/audit-key-check";
 pub struct AuditKey {
     key: hmac::Key,
     keyed_from: i64,
+    /// Seals who acted ([`AuditKey::seal_actor`]); derived from the key.
+    actor_key: Zeroizing<Vec<u8>>,
 }
+
+const ACTOR_LABEL: &[u8] = b"citycard/v1/audit-actor-seal";
+/// What a sealed actor starts with in `audit_log.actor`.
+pub const SEALED_ACTOR_PREFIX: &str = "sealed:";
+/// Every sealed actor is padded to this many bytes: a user name is at most
+/// 64 characters of up to 4 bytes, then `@site:` and an id.
+const ACTOR_PADDED: usize = 288;
 
 impl fmt::Debug for AuditKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,10 +67,69 @@ fn bad(path: &Path) -> Error {
 impl AuditKey {
     /// A key from its bytes.
     pub fn new(bytes: &[u8; KEY_LEN], keyed_from: i64) -> Self {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, bytes);
+        let actor_key = Zeroizing::new(hmac::sign(&key, ACTOR_LABEL).as_ref().to_vec());
         AuditKey {
-            key: hmac::Key::new(hmac::HMAC_SHA256, bytes),
+            key,
             keyed_from: keyed_from.max(1),
+            actor_key,
         }
+    }
+
+    /// Seals who acted (user name, and site) for the entry `seq`: an AEAD
+    /// box under a key derived from this one, with a fresh nonce, padded to
+    /// one length, so the database alone shows neither who acted nor which
+    /// entries one user wrote, and an auditor with the key reads it
+    /// ([`AuditKey::open_actor`]). The chain's MAC covers the sealed text.
+    pub fn seal_actor(&self, seq: i64, who: &str) -> Result<String> {
+        use base64::Engine;
+        let mut buf = who.as_bytes().to_vec();
+        if buf.len() >= ACTOR_PADDED {
+            return Err(Error::Integrity("a user name is too long to seal"));
+        }
+        buf.resize(ACTOR_PADDED, 0);
+        let nonce_bytes = crate::vault::random_bytes::<{ aead::NONCE_LEN }>()?;
+        let nonce = aead::Nonce::assume_unique_for_key(*nonce_bytes);
+        self.actor_aead()?
+            .seal_in_place_append_tag(nonce, aead::Aad::from(seq.to_be_bytes()), &mut buf)
+            .map_err(|_| Error::Keys("sealing failed".to_owned()))?;
+        let mut out = nonce_bytes.to_vec();
+        out.extend_from_slice(&buf);
+        Ok(format!(
+            "{SEALED_ACTOR_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+        ))
+    }
+
+    fn actor_aead(&self) -> Result<aead::LessSafeKey> {
+        aead::UnboundKey::new(&aead::CHACHA20_POLY1305, &self.actor_key)
+            .map(aead::LessSafeKey::new)
+            .map_err(|_| Error::Keys("the audit actor key is not usable".to_owned()))
+    }
+
+    /// Opens an actor sealed by [`AuditKey::seal_actor`]; a plain actor
+    /// (entries from before sealing) as it is; `None` when it does not open.
+    pub fn open_actor(&self, seq: i64, stored: &str) -> Option<String> {
+        use base64::Engine;
+        let Some(b64) = stored.strip_prefix(SEALED_ACTOR_PREFIX) else {
+            return Some(stored.to_owned());
+        };
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(b64)
+            .ok()?;
+        if bytes.len() < aead::NONCE_LEN {
+            return None;
+        }
+        let (nonce, rest) = bytes.split_at(aead::NONCE_LEN);
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut rest = rest.to_vec();
+        let plain = self
+            .actor_aead()
+            .ok()?
+            .open_in_place(nonce, aead::Aad::from(seq.to_be_bytes()), &mut rest)
+            .ok()?;
+        let end = plain.iter().position(|b| *b == 0).unwrap_or(plain.len());
+        String::from_utf8(plain[..end].to_vec()).ok()
     }
 
     /// The first entry whose hash is a MAC under this key.

@@ -38,6 +38,13 @@ pub enum Error {
     /// The user must set a new password before doing anything else.
     #[error("the password must be changed before anything else")]
     PasswordChangeRequired,
+    /// The card or list belongs to another site than the user's (a
+    /// clerk or supervisor acts within their site).
+    #[error("this belongs to another site")]
+    OtherSite,
+    /// The user's site is closed: no work is done there any more.
+    #[error("this site is closed")]
+    SiteClosed,
     /// A field of the input breaks a rule. The rule is a code
     /// ([`Rule::code`]) that the UI translates; never the field's value.
     #[error("{field}: {}{}", rule.describe(), match code_point {
@@ -225,6 +232,8 @@ impl Error {
         match self {
             Error::Forbidden { .. } | Error::TokenForbidden { .. } => "forbidden",
             Error::PasswordChangeRequired => "password_change_required",
+            Error::OtherSite => "other_site",
+            Error::SiteClosed => "site_closed",
             Error::Invalid { .. } => "invalid_input",
             Error::Unprintable {
                 character: Some(_), ..

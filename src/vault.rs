@@ -55,6 +55,11 @@ pub enum Purpose {
     CardQr,
     /// The key check value in `office_meta`.
     KeyCheck,
+    /// A site's name and kind (`sites.sealed`).
+    Site,
+    /// A card's route: enrolment and pick-up site, attesting clerk
+    /// (`cards.sealed_route`).
+    CardRoute,
 }
 
 impl Purpose {
@@ -64,6 +69,8 @@ impl Purpose {
             Purpose::ResidentPhoto => b"citycard/v1/resident-photo",
             Purpose::CardQr => b"citycard/v1/card-qr",
             Purpose::KeyCheck => b"citycard/v1/key-check",
+            Purpose::Site => b"citycard/v1/site",
+            Purpose::CardRoute => b"citycard/v1/card-route",
         }
     }
 

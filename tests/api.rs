@@ -776,6 +776,7 @@ fn every_instance_serves_the_stored_revocation_list() {
                 photo: Some(photo("photo")),
                 attestation: citycard::office::cards::Attestation::BOTH,
                 confirm_duplicate: false,
+                pickup_site: None,
             };
             let card = match t.office.enrol_and_issue(&clerk, enrolment).unwrap() {
                 citycard::office::cards::EnrolOutcome::Issued(c) => c,

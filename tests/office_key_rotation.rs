@@ -34,6 +34,7 @@ fn enrol(
                 photo: Some(photo(&format!("photo of {family}"))),
                 attestation: Attestation::BOTH,
                 confirm_duplicate: false,
+                pickup_site: None,
             },
         )
         .unwrap();
@@ -112,6 +113,7 @@ fn check_readable(t: &TestOffice, cards: &[(CardNumber, &str)]) -> Office {
         office: office.office_name().to_owned(),
         must_change_password: false,
         api_token: None,
+        site: None,
     };
     for (n, family) in cards {
         let d = office.get_card(&clerk, *n).unwrap();
@@ -139,6 +141,7 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
                 NewCardRequest {
                     attestation: Attestation::BOTH,
                     photo: None,
+                    pickup_site: None,
                 },
             )
             .unwrap()
@@ -201,6 +204,7 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
                     photo: None,
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
+                    pickup_site: None,
                 },
             )
             .unwrap_err();
@@ -218,6 +222,7 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
                     photo: None,
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
+                    pickup_site: None,
                 },
             )
             .unwrap();
@@ -245,6 +250,7 @@ fn rotation_seals_everything_again_and_the_old_keys_open_nothing() {
                     photo: Some(photo("photo of Ernst")),
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
+                    pickup_site: None,
                 },
             )
             .unwrap();
@@ -312,6 +318,7 @@ fn an_interrupted_rotation_resumes_and_finishes() {
                     photo: Some(photo("photo of Gans")),
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
+                    pickup_site: None,
                 },
             )
             .unwrap_err();

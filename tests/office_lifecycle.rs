@@ -23,6 +23,7 @@ fn enrolment(given: &str, family: &str, dob: Option<&str>) -> Enrolment {
         photo: Some(photo("photo bytes")),
         attestation: Attestation::BOTH,
         confirm_duplicate: false,
+        pickup_site: None,
     }
 }
 
@@ -37,6 +38,7 @@ fn again() -> NewCardRequest {
     NewCardRequest {
         attestation: Attestation::BOTH,
         photo: None,
+        pickup_site: None,
     }
 }
 
@@ -131,7 +133,7 @@ fn full_lifecycle() {
         assert_eq!(d.resident.as_ref().unwrap().family_name, "Muster");
         assert_eq!(d.qr_text.as_deref(), Some(first.qr_text.as_str()));
         assert!(d.has_photo);
-        assert_eq!(d.attestation.attested_by, "clerk");
+        assert_eq!(d.attestation.attested_by.as_deref(), Some("clerk"));
         assert!(d.attestation.identity_checked && d.attestation.residence_checked);
         let err = t.office.find_card(&clerk, "0123 4567 8907").unwrap_err();
         assert_eq!(err.code(), "invalid_card_number");
@@ -282,6 +284,7 @@ fn full_lifecycle() {
                 NewCardRequest {
                     attestation: Attestation::BOTH,
                     photo: Some(photo("new photo")),
+                    pickup_site: None,
                 },
             )
             .unwrap();

@@ -111,6 +111,7 @@ fn no_name_or_birth_date_in_the_database_files_or_dump() {
                     photo: Some(photo(PHOTO_MARKER)),
                     attestation: Attestation::BOTH,
                     confirm_duplicate: false,
+                    pickup_site: None,
                 },
             )
             .unwrap();
@@ -150,6 +151,7 @@ fn no_name_or_birth_date_in_the_database_files_or_dump() {
                 citycard::office::cards::NewCardRequest {
                     attestation: Attestation::BOTH,
                     photo: Some(photo(PHOTO_MARKER)),
+                    pickup_site: None,
                 },
             )
             .unwrap();
@@ -291,6 +293,7 @@ fn the_deletion_schedule_erases_what_is_due_and_nothing_else() {
                         photo: Some(photo(PHOTO_MARKER)),
                         attestation: Attestation::BOTH,
                         confirm_duplicate: true,
+                        pickup_site: None,
                     },
                 )
                 .unwrap();
@@ -478,6 +481,7 @@ fn reads_of_personal_data_are_audited() {
             photo: Some(photo(PHOTO_MARKER)),
             attestation: Attestation::BOTH,
             confirm_duplicate: confirm,
+            pickup_site: None,
         };
         let EnrolOutcome::Issued(card) =
             t.office.enrol_and_issue(&clerk, enrolment(false)).unwrap()
@@ -630,6 +634,7 @@ fn erased_blobs_leave_the_sqlite_file_and_its_wal_at_once() {
                 photo: Some(big_photo),
                 attestation: Attestation::BOTH,
                 confirm_duplicate: false,
+                pickup_site: None,
             },
         )
         .unwrap()

@@ -45,6 +45,7 @@ fn enrolment(dob: Date, attestation: Attestation) -> Enrolment {
         photo: Some(photo("photo bytes")),
         attestation,
         confirm_duplicate: false,
+        pickup_site: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn again(attestation: Attestation) -> NewCardRequest {
     NewCardRequest {
         attestation,
         photo: None,
+        pickup_site: None,
     }
 }
 

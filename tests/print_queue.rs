@@ -46,6 +46,7 @@ fn enrol(t: &TestOffice, names: &[(&str, &str)]) -> Vec<CardNumber> {
                         photo: Some(jpeg(40 * i as u8)),
                         attestation: Attestation::BOTH,
                         confirm_duplicate: false,
+                        pickup_site: None,
                     },
                 )
                 .unwrap();
@@ -246,6 +247,7 @@ fn a_card_that_cannot_print_leaves_no_pdf_and_marks_nothing() {
                 photo: None,
                 attestation: Attestation::BOTH,
                 confirm_duplicate: false,
+                pickup_site: None,
             },
         )
         .unwrap();

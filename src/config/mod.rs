@@ -161,6 +161,8 @@ pub struct Config {
     pub renewal: RenewalWindow,
     /// The deletion schedule.
     pub retention: Retention,
+    /// Pick-up of cards at a site.
+    pub pickup: Pickup,
     /// Where "now" comes from (moved only in development builds).
     pub clock: Clock,
     /// A session ends after this long without a request.
@@ -238,6 +240,9 @@ impl Config {
             retention: Retention {
                 resident_months: 0,
                 unprinted_days: 0,
+            },
+            pickup: Pickup {
+                collect_within_days: 0,
             },
             clock: Clock::default(),
             session_idle_timeout: Duration::ZERO,

@@ -264,6 +264,18 @@ pub const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        key: "pickup.collect_within_days",
+        env: "CITYCARD_PICKUP_COLLECT_WITHIN_DAYS",
+        toml: TomlType::Integer,
+        default: Some("90"),
+        doc: " (7 to 3650): a card sent to or ready at its pick-up site and not collected \
+              this long is revoked, its photo deleted, and it is put on the site's list to destroy",
+        apply: |c, v| {
+            c.pickup.collect_within_days = number(v, 7, 3650)?;
+            Ok(())
+        },
+    },
+    Setting {
         key: "dev_clock_offset_days",
         env: "CITYCARD_DEV_CLOCK_OFFSET_DAYS",
         toml: TomlType::Integer,

@@ -313,6 +313,14 @@ pub struct Retention {
     pub unprinted_days: u16,
 }
 
+/// Pick-up of cards at a site (issue 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pickup {
+    /// A card sent to or ready at its pick-up site and not collected this
+    /// many days is revoked (`not_collected`).
+    pub collect_within_days: u16,
+}
+
 /// Where the office takes "now" from: the system clock, moved by a number
 /// of days in a development (debug) build only (`dev_clock_offset_days`),
 /// so that tests move time forward instead of sleeping. A release build

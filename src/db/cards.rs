@@ -45,6 +45,13 @@ pub struct CardRow {
     pub previous_card: Option<i64>,
     /// Attested: a caretaker was present (a minor).
     pub caretaker_present: bool,
+    /// Where it was enrolled and is picked up, and who attested, sealed
+    /// (`None`: a card from before sites, of the first site).
+    pub sealed_route: Option<Vec<u8>>,
+    /// Its pick-up step (`None`: a card from before sites).
+    pub pickup_state: Option<String>,
+    /// Since when it is at that step.
+    pub pickup_state_at: Option<PrimitiveDateTime>,
 }
 
 impl CardRow {
@@ -193,17 +200,22 @@ pub fn mark_printed(c: &mut DbConnection, number: i64, now: PrimitiveDateTime) -
     Ok(n == 1)
 }
 
-/// Active cards not yet printed, of residents not erased, oldest first.
-pub fn print_queue(c: &mut DbConnection, limit: i64) -> Result<Vec<(CardRow, ResidentRow)>> {
-    Ok(cards::table
+/// These cards that are active, not yet printed, of residents not erased,
+/// with their residents, in the order given.
+pub fn with_residents(c: &mut DbConnection, numbers: &[i64]) -> Result<Vec<(CardRow, ResidentRow)>> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<(CardRow, ResidentRow)> = cards::table
         .inner_join(residents::table)
+        .filter(cards::card_number.eq_any(numbers))
         .filter(cards::status.eq("active"))
         .filter(cards::printed_at.is_null())
         .filter(residents::erased_at.is_null())
-        .order(cards::attested_at.asc())
-        .limit(limit)
         .select((CardRow::as_select(), ResidentRow::as_select()))
-        .load(c)?)
+        .load(c)?;
+    rows.sort_by_key(|(card, _)| numbers.iter().position(|n| *n == card.card_number));
+    Ok(rows)
 }
 
 /// The numbers of revoked cards that have not expired by `today`.

@@ -26,6 +26,7 @@ pub mod published;
 pub mod residents;
 pub mod schema;
 pub mod sessions;
+pub mod sites;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -14,6 +14,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         password_changed_at -> Timestamp,
+        site_id -> Nullable<BigInt>,
     }
 }
 
@@ -84,6 +85,27 @@ diesel::table! {
         attested_at -> Timestamp,
         previous_card -> Nullable<BigInt>,
         caretaker_present -> Bool,
+        sealed_route -> Nullable<Binary>,
+        pickup_state -> Nullable<Text>,
+        pickup_state_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> BigInt,
+        sealed -> Binary,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    site_figures (site_id, month, event) {
+        site_id -> BigInt,
+        month -> Text,
+        event -> Text,
+        count -> BigInt,
     }
 }
 
@@ -128,6 +150,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(cards -> residents (resident_id));
+diesel::joinable!(users -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -140,4 +163,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     office_meta,
     published_lists,
+    sites,
+    site_figures,
 );

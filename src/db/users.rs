@@ -30,6 +30,8 @@ pub struct UserRow {
     pub locked_until: Option<PrimitiveDateTime>,
     /// Created.
     pub created_at: PrimitiveDateTime,
+    /// The user's site (`None`: city-wide).
+    pub site_id: Option<i64>,
 }
 
 impl UserRow {

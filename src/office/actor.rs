@@ -37,7 +37,10 @@ impl Role {
     pub fn allows(self, p: Permission) -> bool {
         use Permission as P;
         match self {
-            Role::Admin => matches!(p, P::ManageUsers | P::ManageKeys),
+            Role::Admin => matches!(
+                p,
+                P::ManageUsers | P::ManageKeys | P::ManageSites | P::ReadFigures
+            ),
             Role::Supervisor => matches!(
                 p,
                 P::IssueCards
@@ -46,8 +49,12 @@ impl Role {
                     | P::ReprintCards
                     | P::RevokeCards
                     | P::EraseResidents
+                    | P::HandOverCards
             ),
-            Role::Clerk => matches!(p, P::IssueCards | P::SearchCards | P::PrintCards),
+            Role::Clerk => matches!(
+                p,
+                P::IssueCards | P::SearchCards | P::PrintCards | P::HandOverCards
+            ),
             Role::Auditor => matches!(p, P::ReadAudit),
         }
     }
@@ -90,11 +97,18 @@ pub enum Permission {
     ManageKeys,
     /// Read and export the audit log.
     ReadAudit,
+    /// Send, receive, hand over and destroy cards on their way to a
+    /// resident (the pick-up list).
+    HandOverCards,
+    /// Create, rename, close and reopen sites.
+    ManageSites,
+    /// See the per-site figures (counts only).
+    ReadFigures,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 12] = [
         Permission::IssueCards,
         Permission::SearchCards,
         Permission::PrintCards,
@@ -104,6 +118,9 @@ impl Permission {
         Permission::ManageUsers,
         Permission::ManageKeys,
         Permission::ReadAudit,
+        Permission::HandOverCards,
+        Permission::ManageSites,
+        Permission::ReadFigures,
     ];
 
     /// The stable code an API token's `permissions` list names it by.
@@ -118,6 +135,9 @@ impl Permission {
             Permission::ManageUsers => "users.manage",
             Permission::ManageKeys => "keys.manage",
             Permission::ReadAudit => "audit.read",
+            Permission::HandOverCards => "cards.hand_over",
+            Permission::ManageSites => "sites.manage",
+            Permission::ReadFigures => "figures.read",
         }
     }
 
@@ -138,6 +158,9 @@ impl Permission {
             Permission::ManageUsers => "manage users",
             Permission::ManageKeys => "manage keys",
             Permission::ReadAudit => "read the audit log",
+            Permission::HandOverCards => "hand over cards",
+            Permission::ManageSites => "manage sites",
+            Permission::ReadFigures => "see the per-site figures",
         }
     }
 }
@@ -151,8 +174,11 @@ pub struct Actor {
     pub username: String,
     /// The role.
     pub role: Role,
-    /// The office the user works at (this server's office).
+    /// The office the user works at (this server's office: the city's
+    /// deployment, never a site).
     pub office: String,
+    /// The user's site (`None`: city-wide). Sealed in the audit log.
+    pub site: Option<i64>,
     /// The user has a one-time password and may do nothing but change it.
     pub must_change_password: bool,
     /// Set when the request came with an API token (not a password
@@ -189,6 +215,7 @@ impl Actor {
             office: office.to_owned(),
             must_change_password: false,
             api_token: None,
+            site: None,
         }
     }
 
@@ -203,6 +230,7 @@ impl Actor {
             office: office.to_owned(),
             must_change_password: false,
             api_token: None,
+            site: None,
         }
     }
 
@@ -219,6 +247,35 @@ impl Actor {
         Actor {
             role: Role::Clerk,
             ..Actor::command_line(office)
+        }
+    }
+
+    /// The daily maintenance revoking cards not collected in time,
+    /// recorded as `pickup-schedule` in the audit log.
+    pub fn pickup_schedule(office: &str) -> Actor {
+        Actor {
+            username: "pickup-schedule".to_owned(),
+            ..Actor::command_line(office)
+        }
+    }
+
+    /// A stand-in for "a user of this site", to ask what that site's lists
+    /// hold (no one acts as it).
+    pub(crate) fn site_probe(office: &str, site: i64) -> Actor {
+        Actor {
+            username: String::new(),
+            role: Role::Clerk,
+            site: Some(site),
+            ..Actor::command_line(office)
+        }
+    }
+
+    /// Who acted, as the audit log records it (sealed there): the user
+    /// name, and the site for a site's user (`maria@site:123`).
+    pub fn who(&self) -> String {
+        match self.site {
+            Some(s) => format!("{}@site:{s}", self.username),
+            None => self.username.clone(),
         }
     }
 

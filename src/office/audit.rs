@@ -121,6 +121,26 @@ pub enum AuditAction {
     /// The personal-data keys were rotated (`citycard keys
     /// rotate-data-key`; detail: counts of re-sealed blobs).
     DataKeysRotated,
+    /// A site was created (detail: `site=ID`; its name and kind are sealed).
+    SiteCreated,
+    /// A site was renamed.
+    SiteRenamed,
+    /// A site was closed.
+    SiteClosed,
+    /// A site was opened again.
+    SiteReopened,
+    /// A user was put at a site or made city-wide.
+    UserSiteSet,
+    /// A pick-up list was shown with the residents' names (`count=N`).
+    PickupListViewed,
+    /// A card printed centrally was sent to its pick-up site.
+    CardSent,
+    /// A card arrived at its pick-up site.
+    CardReceived,
+    /// A card was handed over to its resident.
+    CardHandedOver,
+    /// A card that was not collected was destroyed.
+    CardDestroyed,
 }
 
 impl AuditAction {
@@ -156,11 +176,21 @@ impl AuditAction {
             AuditAction::AuditKeyCreated => "audit_key_created",
             AuditAction::AuditCheckpointMade => "audit_checkpoint_made",
             AuditAction::DataKeysRotated => "data_keys_rotated",
+            AuditAction::SiteCreated => "site_created",
+            AuditAction::SiteRenamed => "site_renamed",
+            AuditAction::SiteClosed => "site_closed",
+            AuditAction::SiteReopened => "site_reopened",
+            AuditAction::UserSiteSet => "user_site_set",
+            AuditAction::PickupListViewed => "pickup_list_viewed",
+            AuditAction::CardSent => "card_sent",
+            AuditAction::CardReceived => "card_received",
+            AuditAction::CardHandedOver => "card_handed_over",
+            AuditAction::CardDestroyed => "card_destroyed",
         }
     }
 
     /// Every action, for the catalogs' check and the docs.
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::CardIssued,
         AuditAction::CardRenewed,
         AuditAction::CardReplaced,
@@ -190,6 +220,16 @@ impl AuditAction {
         AuditAction::AuditKeyCreated,
         AuditAction::AuditCheckpointMade,
         AuditAction::DataKeysRotated,
+        AuditAction::SiteCreated,
+        AuditAction::SiteRenamed,
+        AuditAction::SiteClosed,
+        AuditAction::SiteReopened,
+        AuditAction::UserSiteSet,
+        AuditAction::PickupListViewed,
+        AuditAction::CardSent,
+        AuditAction::CardReceived,
+        AuditAction::CardHandedOver,
+        AuditAction::CardDestroyed,
     ];
 }
 
@@ -324,6 +364,17 @@ pub fn append(
     let at = db::now();
     let card_number = card.and_then(|c| i64::try_from(c.as_u64()).ok());
     let key = audit_key::in_scope();
+    // Who acted is sealed under the audit key (issue 11): a partner site's
+    // clerk must not be linkable to the cards they enrolled by whoever
+    // holds only the database.
+    let sealed_actor;
+    let actor = match key.as_deref() {
+        Some(k) => {
+            sealed_actor = k.seal_actor(seq, actor)?;
+            sealed_actor.as_str()
+        }
+        None => actor,
+    };
     let fields = Hashed {
         prev_hash: &prev,
         seq,
@@ -542,6 +593,19 @@ fn verify_chain(db: &Db, checkpoint: Option<&Checkpoint>) -> Result<ChainReport>
     })
 }
 
+/// Who acted, as an auditor reads it: a sealed actor opened with the
+/// audit key (`maria@site:123`), a plain one (entries from before sealing)
+/// as stored; one that does not open (no key, or not this key's) as
+/// `(sealed)`. For display only: the chain covers the stored text.
+pub fn readable_actor(key: Option<&AuditKey>, seq: i64, stored: &str) -> String {
+    match key {
+        Some(k) => k.open_actor(seq, stored),
+        None if !stored.starts_with(audit_key::SEALED_ACTOR_PREFIX) => Some(stored.to_owned()),
+        None => None,
+    }
+    .unwrap_or_else(|| "(sealed)".to_owned())
+}
+
 /// Which entries to list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AuditQuery {
@@ -561,8 +625,14 @@ impl Office {
         let card = query
             .card_number
             .map(|card| i64::try_from(card.as_u64()).unwrap_or(-1));
-        self.db()
-            .read(|c| db::audit::newest(c, query.before, card, limit))
+        let mut entries = self
+            .db()
+            .read(|c| db::audit::newest(c, query.before, card, limit))?;
+        let key = self.db().audit_key();
+        for e in &mut entries {
+            e.actor = readable_actor(key.as_deref(), e.seq, &e.actor);
+        }
+        Ok(entries)
     }
 
     /// Writes the whole audit log as CSV (auditors only), the actions'
@@ -611,7 +681,7 @@ impl Office {
         let (seq, hash, at) = self.db().write(|c| {
             append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::AuditCheckpointMade,
                 None,

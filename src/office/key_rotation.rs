@@ -214,7 +214,7 @@ pub fn rotate_data_keys(config: &Config, options: RotationOptions) -> Result<Rot
         }
         audit::append(
             c,
-            &actor.username,
+            &actor.who(),
             &actor.office,
             AuditAction::DataKeysRotated,
             None,

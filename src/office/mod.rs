@@ -18,8 +18,10 @@ pub mod cards;
 pub mod dev_keys;
 pub mod key_rotation;
 pub mod maintenance;
+pub mod figures;
 pub mod publish;
 mod signing_keys;
+pub mod sites;
 
 pub use signing_keys::SigningKeysError;
 use signing_keys::load_signing;
@@ -143,6 +145,7 @@ impl Office {
                 password_checks: accounts::PasswordChecks::new(config.password_check_memory_mib),
             }),
         };
+        office.ensure_sites()?;
         let indexed = office.index_for_search()?;
         if indexed > 0 {
             eprintln!("search index: {indexed} resident(s) indexed for the search by name");

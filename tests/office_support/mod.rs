@@ -87,6 +87,7 @@ impl TestOffice {
             office: self.office.office_name().to_owned(),
             must_change_password: false,
             api_token: None,
+            site: None,
         }
     }
 

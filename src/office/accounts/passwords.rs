@@ -108,7 +108,7 @@ impl Office {
             }
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::PasswordChanged,
                 None,

@@ -80,6 +80,9 @@ impl Office {
         let csrf = citycard_credential::keys::to_hex(random_bytes::<32>()?.as_ref());
         let role = user.role()?;
         self.db().write(|c| {
+            // A closed site's users do no more work (the password was right:
+            // saying so tells nothing to a guesser).
+            self.check_site_open(c, user.site_id)?;
             db::users::clear_failures(c, user.id)?;
             if let Some(tag) = address_tag {
                 db::throttle::release(c, tag)?;
@@ -112,6 +115,7 @@ impl Office {
                 office,
                 must_change_password: user.must_change_password,
                 api_token: None,
+                site: user.site_id,
             },
             idle_timeout: idle,
         })
@@ -135,6 +139,7 @@ impl Office {
             db::sessions::delete(&mut conn, &hash)?;
             return Err(Error::Unauthenticated);
         }
+        self.check_site_open(&mut conn, user.site_id)?;
         if now >= db::later(found.last_seen_at, TOUCH_INTERVAL) {
             db::sessions::touch(&mut conn, &hash, now)?;
         }
@@ -146,6 +151,7 @@ impl Office {
                 office: self.office_name().to_owned(),
                 must_change_password: user.must_change_password,
                 api_token: None,
+                site: user.site_id,
             },
             csrf_token: Some(found.csrf_token),
         })
@@ -183,6 +189,7 @@ impl Office {
             return Err(Error::Unauthenticated);
         }
         let permissions = parse_permissions(found.permissions.as_deref())?;
+        self.check_site_open(&mut conn, user.site_id)?;
         if found
             .last_used_at
             .is_none_or(|l| now >= db::later(l, TOUCH_INTERVAL))
@@ -200,6 +207,7 @@ impl Office {
                     token_id: found.id,
                     permissions,
                 }),
+                site: user.site_id,
             },
             csrf_token: None,
         })

@@ -198,7 +198,7 @@ impl Office {
             };
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::ApiTokenCreated,
                 None,
@@ -242,7 +242,7 @@ impl Office {
             db::tokens::revoke(c, id, db::now())?;
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::ApiTokenRevoked,
                 None,

@@ -155,7 +155,7 @@ impl Office {
             let id = insert_user(c, &username, role, &hash, must_change_password, db::now())?;
             audit::append(
                 c,
-                &by.username,
+                &by.who(),
                 &by.office,
                 AuditAction::UserCreated,
                 None,
@@ -187,7 +187,7 @@ impl Office {
             db::tokens::revoke_of_user(c, user.id, now)?;
             audit::append(
                 c,
-                &by.username,
+                &by.who(),
                 &by.office,
                 AuditAction::PasswordSet,
                 None,
@@ -213,7 +213,7 @@ impl Office {
             db::sessions::delete_of_user(c, user.id)?;
             audit::append(
                 c,
-                &by.username,
+                &by.who(),
                 &by.office,
                 AuditAction::RoleChanged,
                 None,
@@ -249,7 +249,7 @@ impl Office {
             };
             audit::append(
                 c,
-                &by.username,
+                &by.who(),
                 &by.office,
                 action,
                 None,

@@ -37,6 +37,7 @@ pub fn write_csv(db: &Db, out: &mut dyn Write, label: ActionLabel<'_>) -> Result
         source,
     };
     writeln!(out, "{CSV_HEADER}").map_err(io)?;
+    let key = db.audit_key();
     let mut conn = db.conn()?;
     let mut after = 0i64;
     let mut n = 0u64;
@@ -58,7 +59,7 @@ pub fn write_csv(db: &Db, out: &mut dyn Write, label: ActionLabel<'_>) -> Result
                 "{},{},{},{},{},{},{},{},{},{}",
                 e.seq,
                 e.at.format(&fmt).unwrap_or_default(),
-                csv_field(&e.actor),
+                csv_field(&super::readable_actor(key.as_deref(), e.seq, &e.actor)),
                 csv_field(&e.office),
                 csv_field(&e.action),
                 card,

@@ -24,6 +24,7 @@ impl Office {
         personal: &PersonalData,
         attestation: Attestation,
         previous: Option<i64>,
+        pickup: Option<i64>,
     ) -> Result<IssuedCard> {
         let signing = self.signing()?;
         // Every transaction that seals (enrolment, renewal, replacement)
@@ -70,6 +71,7 @@ impl Office {
             .vault()
             .seal(Purpose::CardQr, to_i64(number), qr_text.as_bytes())?;
         let now = self.now();
+        let route = self.new_route(c, actor, pickup)?;
         db::cards::insert(
             c,
             &db::cards::NewCard {
@@ -83,11 +85,21 @@ impl Office {
                 identity_checked: attestation.identity_checked,
                 residence_checked: attestation.residence_checked,
                 caretaker_present: attestation.caretaker_present && band.caretaker_needed,
-                attested_by: &actor.username,
+                // Who attested is in the sealed route (issue 11).
+                attested_by: "",
                 attested_at: now,
                 previous_card: previous,
             },
         )?;
+        let sealed_route = self.seal_route(to_i64(number), &route)?;
+        db::sites::set_route(
+            c,
+            to_i64(number),
+            &sealed_route,
+            super::PickupStep::Queued.as_str(),
+            now,
+        )?;
+        db::sites::count_event(c, route.enrolled_at, &super::pickup::month_of(now), "enrolled")?;
         Ok(IssuedCard {
             card_number: number,
             qr_text,
@@ -144,7 +156,7 @@ impl Office {
             if !duplicates.is_empty() && !enrolment.confirm_duplicate {
                 audit::append(
                     c,
-                    &actor.username,
+                    &actor.who(),
                     &actor.office,
                     AuditAction::DuplicatesShown,
                     None,
@@ -174,7 +186,15 @@ impl Office {
                 },
             )?;
             let mut issued =
-                self.issue_card_in(c, actor, rid, &personal, enrolment.attestation, None)?;
+                self.issue_card_in(
+                    c,
+                    actor,
+                    rid,
+                    &personal,
+                    enrolment.attestation,
+                    None,
+                    enrolment.pickup_site,
+                )?;
             issued.duplicate_confirmed = !duplicates.is_empty();
             let detail = if issued.duplicate_confirmed {
                 format!(
@@ -186,7 +206,7 @@ impl Office {
             };
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardIssued,
                 Some(issued.card_number),

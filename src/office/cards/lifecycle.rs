@@ -111,12 +111,13 @@ impl Office {
                 &personal,
                 request.attestation,
                 Some(old.card_number),
+                request.pickup_site,
             )?;
             let old_number = from_i64(old.card_number)?;
             if revoked_now {
                 audit::append(
                     c,
-                    &actor.username,
+                    &actor.who(),
                     &actor.office,
                     AuditAction::CardRevoked,
                     Some(old_number),
@@ -130,7 +131,7 @@ impl Office {
             };
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 action,
                 Some(issued.card_number),
@@ -161,13 +162,14 @@ impl Office {
         }
         self.db().write(|c| {
             let row = load_card(c, card)?;
+            self.require_card_site(c, actor, &row)?;
             if !row.is_active() {
                 return Err(Error::InvalidState("the card is already revoked"));
             }
             revoke_row(c, row.card_number, reason, self.now())?;
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardRevoked,
                 Some(card),
@@ -192,6 +194,7 @@ impl Office {
         actor.require(Permission::EraseResidents)?;
         let numbers = self.db().write(|c| {
             let row = load_card(c, card)?;
+            self.require_card_site(c, actor, &row)?;
             let rid = row
                 .resident_id
                 .ok_or(Error::InvalidState("the resident was already erased"))?;
@@ -242,7 +245,7 @@ impl Office {
         for n in revoked {
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardRevoked,
                 Some(n),
@@ -256,7 +259,7 @@ impl Office {
         };
         audit::append(
             c,
-            &actor.username,
+            &actor.who(),
             &actor.office,
             AuditAction::ResidentErased,
             Some(card),

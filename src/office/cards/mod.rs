@@ -26,7 +26,9 @@ pub mod birth_date;
 pub mod issue;
 pub mod lifecycle;
 pub mod model;
+pub mod pickup;
 pub mod printing;
+pub mod route;
 pub mod rules;
 pub mod search;
 
@@ -38,6 +40,8 @@ pub use model::{
     EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PrintableCard, ReplaceReason,
     RevocationReason, Revoked,
 };
+pub use pickup::{PickupEntry, PickupStep};
 pub use printing::{PRINT_QUEUE_LIMIT, QueueEntry};
+pub use route::Route;
 pub use rules::{AgeBand, MAX_PHOTO_BYTES, RenewalState, age_on, clean_name};
 pub use search::parse_card_number;

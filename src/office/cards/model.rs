@@ -77,6 +77,8 @@ pub struct Enrolment {
     /// Issue even though a resident with the same name and birth date
     /// exists (the clerk saw the warning and confirmed).
     pub confirm_duplicate: bool,
+    /// Where the resident picks the card up (`None`: the enrolling site).
+    pub pickup_site: Option<i64>,
 }
 
 impl fmt::Debug for Enrolment {
@@ -95,6 +97,8 @@ pub struct NewCardRequest {
     pub attestation: Attestation,
     /// A new photo, replacing the stored one (if any).
     pub photo: Option<Vec<u8>>,
+    /// Where the resident picks the card up (`None`: the clerk's site).
+    pub pickup_site: Option<i64>,
 }
 
 impl fmt::Debug for NewCardRequest {
@@ -354,10 +358,15 @@ pub struct AttestationRecord {
     pub residence_checked: bool,
     /// A caretaker was present (a minor's card).
     pub caretaker_present: bool,
-    /// The clerk's user name.
-    pub attested_by: String,
+    /// The clerk's user name, where the viewer may see it (see `site`).
+    pub attested_by: Option<String>,
     /// When (UTC).
     pub attested_at: PrimitiveDateTime,
+    /// The site where it was attested: named for a user of that site, and
+    /// for everyone when it is a city counter or pop-up site; `None`
+    /// ("another site") for a partner organisation seen from elsewhere,
+    /// since naming it would imply the resident's status.
+    pub site: Option<String>,
 }
 
 /// A newly issued card.

@@ -10,6 +10,7 @@
 //! numbers show no personal data and are not recorded.
 
 use super::model::{CardSummary, PrintableCard};
+use super::pickup::{PickupStep, month_of};
 use crate::config::PhotoRetention;
 use crate::db::cards::{CardRow, from_i64, load as load_card};
 use crate::db::residents::load as load_resident;
@@ -82,10 +83,29 @@ impl Office {
             if row.printed_at.is_some() {
                 return Err(Error::InvalidState("the card is already marked printed"));
             }
+            let route = self.route_of(c, &row)?;
+            if !Office::at_pickup_site(actor, &route) {
+                return Err(Error::OtherSite);
+            }
             let now = self.now();
             if !db::cards::mark_printed(c, row.card_number, now)? {
                 return Err(Error::InvalidState("the card is already marked printed"));
             }
+            // Printed at its pick-up site: ready there at once; printed
+            // centrally: to be sent (office::cards::pickup).
+            let next = if actor.site == Some(route.pickup) {
+                PickupStep::Ready
+            } else {
+                PickupStep::Printed
+            };
+            db::sites::move_step(
+                c,
+                row.card_number,
+                &[PickupStep::Queued.as_str()],
+                next.as_str(),
+                now,
+            )?;
+            db::sites::count_event(c, route.pickup, &month_of(now), "printed")?;
             if let Some(rid) = row.resident_id {
                 match retention {
                     PhotoRetention::AfterPrinting => {
@@ -102,7 +122,7 @@ impl Office {
             }
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardPrinted,
                 Some(card),
@@ -163,6 +183,9 @@ impl Office {
                     "the card was already printed: a supervisor can reprint it",
                 ));
             }
+            if !Office::at_pickup_site(actor, &self.route_of(c, &row)?) {
+                return Err(Error::OtherSite);
+            }
             self.printable(c, &row)
         })
     }
@@ -198,7 +221,7 @@ impl Office {
         self.db().write(|c| {
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardPdfMade,
                 Some(card),
@@ -232,7 +255,7 @@ impl Office {
             self.db().write(|c| {
                 audit::append(
                     c,
-                    &actor.username,
+                    &actor.who(),
                     &actor.office,
                     AuditAction::BatchPdfMade,
                     None,
@@ -257,6 +280,7 @@ impl Office {
         actor.require(Permission::ReprintCards)?;
         let printable = self.db().read(|c| {
             let row = load_card(c, card)?;
+            self.require_card_site(c, actor, &row)?;
             self.printable(c, &row)
         })?;
         let photo = printable.photo.is_some();
@@ -264,7 +288,7 @@ impl Office {
         self.db().write(|c| {
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardReprinted,
                 Some(card),
@@ -281,7 +305,7 @@ impl Office {
         actor.require(Permission::PrintCards)?;
         let today = self.today();
         self.db().write(|c| {
-            let rows = db::cards::print_queue(c, PRINT_QUEUE_LIMIT)?;
+            let rows = self.site_print_queue(c, actor)?;
             let mut out = Vec::with_capacity(rows.len());
             for (card, resident) in rows {
                 let Some(p) = self.unseal_personal(&resident)? else {
@@ -297,7 +321,7 @@ impl Office {
             if !out.is_empty() {
                 audit::append(
                     c,
-                    &actor.username,
+                    &actor.who(),
                     &actor.office,
                     AuditAction::PrintQueueViewed,
                     None,
@@ -313,12 +337,30 @@ impl Office {
     pub fn print_queue_numbers(&self, actor: &Actor) -> Result<Vec<CardNumber>> {
         actor.require(Permission::PrintCards)?;
         self.db().read(|c| {
-            db::cards::print_queue(c, PRINT_QUEUE_LIMIT)?
+            self.site_print_queue(c, actor)?
                 .iter()
                 .filter(|(_, resident)| resident.sealed_record.is_some())
                 .map(|(card, _)| from_i64(card.card_number))
                 .collect()
         })
+    }
+
+    /// The actor's site's print queue (city-wide print staff: every
+    /// site's), oldest first, at most [`PRINT_QUEUE_LIMIT`]: the queued
+    /// cards whose sealed route names the site, then their rows.
+    fn site_print_queue(
+        &self,
+        c: &mut DbConnection,
+        actor: &Actor,
+    ) -> Result<Vec<(CardRow, crate::db::residents::ResidentRow)>> {
+        self.check_site_open(c, actor.site)?;
+        let limit = usize::try_from(PRINT_QUEUE_LIMIT).unwrap_or(500);
+        let numbers: Vec<i64> = self
+            .on_the_way(c, actor, &[PickupStep::Queued], limit)?
+            .into_iter()
+            .map(|(n, ..)| n)
+            .collect();
+        db::cards::with_residents(c, &numbers)
     }
 
     /// Deletes photos whose retention after printing has ended.

@@ -87,13 +87,14 @@ impl Office {
                 }
                 _ => None,
             };
+            let (site, attested_by) = self.attestation_seen_by(c, actor, &row)?;
             let resident_cards = siblings
                 .iter()
                 .map(|s| CardSummary::of_row(s, today, erased))
                 .collect::<Result<Vec<_>>>()?;
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::CardViewed,
                 Some(card),
@@ -106,8 +107,9 @@ impl Office {
                     identity_checked: row.identity_checked,
                     residence_checked: row.residence_checked,
                     caretaker_present: row.caretaker_present,
-                    attested_by: row.attested_by.clone(),
+                    attested_by,
                     attested_at: row.attested_at,
+                    site,
                 },
                 resident,
                 has_photo,
@@ -145,7 +147,7 @@ impl Office {
             };
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::PhotoViewed,
                 Some(card),
@@ -238,7 +240,7 @@ impl Office {
             };
             audit::append(
                 c,
-                &actor.username,
+                &actor.who(),
                 &actor.office,
                 AuditAction::SearchedByName,
                 None,

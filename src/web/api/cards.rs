@@ -6,6 +6,7 @@ use super::json::{
 };
 use crate::dates::DateSyntax;
 use crate::office::actor::Permission;
+use crate::office::sites::parse_site_id as site_id;
 use crate::office::cards::{
     EnrolOutcome, Enrolment, NewCardRequest, ReplaceReason, RevocationReason,
 };
@@ -64,6 +65,7 @@ pub async fn enrol(
         photo,
         attestation: body.attestation.into(),
         confirm_duplicate: body.confirm_duplicate,
+        pickup_site: site_id("pickup_site", body.pickup_site.as_deref())?,
     };
     let actor = user.actor().clone();
     match state
@@ -173,6 +175,7 @@ pub async fn replace(
     let request = NewCardRequest {
         attestation: body.attestation.into(),
         photo: decode_photo(body.photo).await?,
+        pickup_site: site_id("pickup_site", body.pickup_site.as_deref())?,
     };
     let actor = user.actor().clone();
     let card = state
@@ -203,6 +206,7 @@ pub async fn renew(
     let request = NewCardRequest {
         attestation: body.attestation.into(),
         photo: decode_photo(body.photo).await?,
+        pickup_site: site_id("pickup_site", body.pickup_site.as_deref())?,
     };
     let actor = user.actor().clone();
     let card = state

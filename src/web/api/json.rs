@@ -145,6 +145,10 @@ pub struct EnrolRequest {
     /// Issue although a resident with the same name and birth date exists.
     #[serde(default)]
     pub confirm_duplicate: bool,
+    /// Where the resident picks the card up: a site id from
+    /// `GET /api/v1/sites/pickup` (default: the user's own site).
+    #[serde(default)]
+    pub pickup_site: Option<String>,
 }
 
 /// `POST /api/v1/cards/{number}/revoke`.
@@ -166,6 +170,10 @@ pub struct ReplaceRequest {
     /// A new photo (base64), replacing the stored one.
     #[serde(default)]
     pub photo: Option<String>,
+    /// Where the resident picks the card up: a site id from
+    /// `GET /api/v1/sites/pickup` (default: the user's own site).
+    #[serde(default)]
+    pub pickup_site: Option<String>,
 }
 
 /// `POST /api/v1/cards/{number}/renew`.
@@ -177,6 +185,10 @@ pub struct RenewRequest {
     /// A new photo (base64), replacing the stored one.
     #[serde(default)]
     pub photo: Option<String>,
+    /// Where the resident picks the card up: a site id from
+    /// `GET /api/v1/sites/pickup` (default: the user's own site).
+    #[serde(default)]
+    pub pickup_site: Option<String>,
 }
 
 /// `POST /api/v1/residents/search`.
@@ -342,10 +354,14 @@ pub struct AttestationRecordJson {
     pub residence_checked: bool,
     /// A caretaker was present (a minor's card).
     pub caretaker_present: bool,
-    /// By which user.
-    pub attested_by: String,
+    /// By which user; absent where the site is not named (see `site`).
+    pub attested_by: Option<String>,
     /// When (UTC).
     pub attested_at: String,
+    /// At which site: named for its own users, and for everyone when it is
+    /// a city counter or pop-up site; absent ("another site") for a partner
+    /// organisation seen from elsewhere.
+    pub site: Option<String>,
 }
 
 /// A card with its resident (`GET /api/v1/cards/{number}`).
@@ -378,6 +394,7 @@ impl From<&CardDetails> for CardDetailsJson {
                 caretaker_present: d.attestation.caretaker_present,
                 attested_by: d.attestation.attested_by.clone(),
                 attested_at: timestamp(d.attestation.attested_at),
+                site: d.attestation.site.clone(),
             },
             resident: d.resident.as_ref().map(|p| ResidentJson {
                 given_names: p.given_names.clone(),

@@ -141,6 +141,8 @@ pub struct Enrol<'a> {
     pub dob_asked: bool,
     pub dob_required: bool,
     pub duplicates: Vec<CardRow>,
+    /// Where the card may be picked up: (site id, name, selected).
+    pub pickup_options: Vec<(String, String, bool)>,
 }
 
 /// `GET /cards/{number}`.

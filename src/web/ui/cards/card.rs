@@ -55,16 +55,27 @@ pub async fn card_page(
     .map(|(_, k)| lang.t(k))
     .collect::<Vec<_>>()
     .join(", ");
+    let site = a
+        .site
+        .clone()
+        .unwrap_or_else(|| lang.t("card.another_site").to_owned());
     let attested = format!(
         "{} — {}",
         checks,
-        lang.tf(
-            "card.attested",
-            &[
-                ("user", &a.attested_by),
-                ("time", &lang.date_time(a.attested_at)),
-            ],
-        )
+        match &a.attested_by {
+            Some(by) => lang.tf(
+                "card.attested_at_site",
+                &[
+                    ("user", by),
+                    ("site", &site),
+                    ("time", &lang.date_time(a.attested_at)),
+                ],
+            ),
+            None => lang.tf(
+                "card.attested_elsewhere",
+                &[("site", &site), ("time", &lang.date_time(a.attested_at))],
+            ),
+        }
     );
     let role = user.role();
     let view = CardView {

@@ -3,6 +3,7 @@
 use super::{attestation_of, dob_policy, parse_dob, photo_of, to_field};
 use crate::office::actor::Permission;
 use crate::office::cards::{EnrolOutcome, Enrolment};
+use crate::office::sites::parse_site_id;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::forms;
@@ -25,6 +26,7 @@ pub async fn enrol_form(
     user.require(Permission::IssueCards)?;
     let page = Page::new(&req, &user, "enrol.title");
     let (dob_asked, dob_required) = dob_policy(&state);
+    let pickup_options = pickup_options(&state, &user, "").await?;
     render(
         &page,
         &Enrol {
@@ -34,8 +36,35 @@ pub async fn enrol_form(
             dob_asked,
             dob_required,
             duplicates: Vec::new(),
+            pickup_options,
         },
     )
+}
+
+/// The sites the resident may pick the card up at, for the form's select:
+/// (id, name, selected). The clerk's own site first and selected unless
+/// another was chosen.
+async fn pickup_options(
+    state: &AppState,
+    user: &AuthUser,
+    chosen: &str,
+) -> HtmlResult<Vec<(String, String, bool)>> {
+    let actor = user.actor().clone();
+    let own = actor.site;
+    let mut sites = state.run(move |o| o.pickup_sites(&actor)).await?;
+    sites.sort_by_key(|s| (Some(s.id) != own, s.name.clone()));
+    Ok(sites
+        .into_iter()
+        .map(|s| {
+            let id = s.id.to_string();
+            let selected = if chosen.is_empty() {
+                Some(s.id) == own
+            } else {
+                id == chosen
+            };
+            (id, s.name, selected)
+        })
+        .collect())
 }
 
 pub async fn enrol(
@@ -62,6 +91,13 @@ pub async fn enrol(
     }
     let photo = photo_of(lang, &mut form, &mut errors).await?;
     let attestation = attestation_of(lang, &form, &mut errors);
+    let pickup_site = match parse_site_id("pickup_site", Some(form.text("pickup_site"))) {
+        Ok(site) => site,
+        Err(e) => {
+            to_field(lang, AppError::from(e), &mut errors)?;
+            None
+        }
+    };
     let mut duplicates = Vec::new();
     if errors.is_empty() {
         let enrolment = Enrolment {
@@ -71,6 +107,7 @@ pub async fn enrol(
             photo: photo.clone(),
             attestation,
             confirm_duplicate: form.checked("confirm_duplicate"),
+            pickup_site,
         };
         let actor = user.actor().clone();
         match state
@@ -119,6 +156,7 @@ pub async fn enrol(
             dob_asked,
             dob_required,
             duplicates,
+            pickup_options: pickup_options(&state, &user, form.text("pickup_site")).await?,
         },
         status,
     )

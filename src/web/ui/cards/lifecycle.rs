@@ -119,7 +119,11 @@ async fn new_card(
     let photo = photo_of(lang, &mut form, &mut errors).await?;
     let attestation = attestation_of(lang, &form, &mut errors);
     if errors.is_empty() {
-        let request = NewCardRequest { attestation, photo };
+        let request = NewCardRequest {
+            attestation,
+            photo,
+            pickup_site: None,
+        };
         let actor = user.actor().clone();
         let result = state
             .run(move |o| match reason {

@@ -1,0 +1,7 @@
+DROP TABLE site_figures;
+DROP INDEX cards_in_pickup;
+ALTER TABLE cards DROP COLUMN pickup_state_at;
+ALTER TABLE cards DROP COLUMN pickup_state;
+ALTER TABLE cards DROP COLUMN sealed_route;
+ALTER TABLE users DROP COLUMN site_id;
+DROP TABLE sites;

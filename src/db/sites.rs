@@ -1,0 +1,222 @@
+//! The `sites` and `site_figures` tables, and the pick-up columns of
+//! `cards`: rows and queries. A site's name and kind are sealed (the
+//! office unseals them); nothing here knows what a site is.
+
+use super::DbConnection;
+use super::schema::{cards, site_figures, sites, users};
+use crate::error::Result;
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+/// One site as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sites)]
+pub struct SiteRow {
+    /// Random id.
+    pub id: i64,
+    /// Name and kind, sealed.
+    pub sealed: Vec<u8>,
+    /// Created.
+    pub created_at: PrimitiveDateTime,
+    /// Closed (no new work; its users cannot log in).
+    pub closed_at: Option<PrimitiveDateTime>,
+}
+
+/// Every site.
+pub fn all(c: &mut DbConnection) -> Result<Vec<SiteRow>> {
+    Ok(sites::table
+        .order(sites::created_at.asc())
+        .select(SiteRow::as_select())
+        .load(c)?)
+}
+
+/// One site.
+pub fn by_id(c: &mut DbConnection, id: i64) -> Result<Option<SiteRow>> {
+    Ok(sites::table
+        .find(id)
+        .select(SiteRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// How many sites there are.
+pub fn count(c: &mut DbConnection) -> Result<i64> {
+    Ok(sites::table.count().get_result(c)?)
+}
+
+/// Inserts a site.
+pub fn insert(c: &mut DbConnection, id: i64, sealed: &[u8], now: PrimitiveDateTime) -> Result<()> {
+    diesel::insert_into(sites::table)
+        .values((
+            sites::id.eq(id),
+            sites::sealed.eq(sealed),
+            sites::created_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Stores a site's sealed name and kind again (renamed, or a key rotation).
+pub fn set_sealed(c: &mut DbConnection, id: i64, sealed: &[u8]) -> Result<()> {
+    diesel::update(sites::table.find(id))
+        .set(sites::sealed.eq(sealed))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Closes or reopens a site.
+pub fn set_closed(c: &mut DbConnection, id: i64, closed: Option<PrimitiveDateTime>) -> Result<()> {
+    diesel::update(sites::table.find(id))
+        .set(sites::closed_at.eq(closed))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Puts every user without a site whose role is one of `roles` at `site`
+/// (the migration of a single-office database).
+pub fn assign_users(c: &mut DbConnection, site: i64, roles: &[&str]) -> Result<usize> {
+    Ok(diesel::update(
+        users::table
+            .filter(users::site_id.is_null())
+            .filter(users::role.eq_any(roles)),
+    )
+    .set(users::site_id.eq(Some(site)))
+    .execute(c)?)
+}
+
+/// Sets a user's site (`None`: city-wide).
+pub fn set_user_site(c: &mut DbConnection, user_id: i64, site: Option<i64>) -> Result<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::site_id.eq(site))
+        .execute(c)?;
+    Ok(())
+}
+
+/// How many enabled users a site has.
+pub fn users_at(c: &mut DbConnection, site: i64) -> Result<i64> {
+    Ok(users::table
+        .filter(users::site_id.eq(site))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(c)?)
+}
+
+/// A card on its way to a resident: number, step, since when, sealed route.
+pub type PickupRow = (i64, String, Option<PrimitiveDateTime>, Option<Vec<u8>>);
+
+/// Every card in one of the pick-up steps `states` (through the partial
+/// index `cards_in_pickup`), oldest step first.
+pub fn in_pickup(c: &mut DbConnection, states: &[&str]) -> Result<Vec<PickupRow>> {
+    let rows: Vec<(i64, Option<String>, Option<PrimitiveDateTime>, Option<Vec<u8>>)> =
+        cards::table
+            .filter(cards::pickup_state.eq_any(states))
+            .filter(cards::status.eq("active").or(cards::pickup_state.eq("not_collected")))
+            .order((cards::pickup_state_at.asc(), cards::card_number.asc()))
+            .select((
+                cards::card_number,
+                cards::pickup_state,
+                cards::pickup_state_at,
+                cards::sealed_route,
+            ))
+            .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, s, at, r)| (n, s.unwrap_or_default(), at, r))
+        .collect())
+}
+
+/// Moves a card from one pick-up step to the next if it is at `from`;
+/// whether it was.
+pub fn move_step(
+    c: &mut DbConnection,
+    number: i64,
+    from: &[&str],
+    to: &str,
+    now: PrimitiveDateTime,
+) -> Result<bool> {
+    let n = diesel::update(
+        cards::table
+            .find(number)
+            .filter(cards::pickup_state.eq_any(from)),
+    )
+    .set((
+        cards::pickup_state.eq(Some(to)),
+        cards::pickup_state_at.eq(Some(now)),
+    ))
+    .execute(c)?;
+    Ok(n == 1)
+}
+
+/// Sets a new card's route and first step.
+pub fn set_route(
+    c: &mut DbConnection,
+    number: i64,
+    sealed: &[u8],
+    state: &str,
+    now: PrimitiveDateTime,
+) -> Result<()> {
+    diesel::update(cards::table.find(number))
+        .set((
+            cards::sealed_route.eq(Some(sealed)),
+            cards::pickup_state.eq(Some(state)),
+            cards::pickup_state_at.eq(Some(now)),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Stores a card's route sealed again (a key rotation).
+pub fn set_sealed_route(c: &mut DbConnection, number: i64, sealed: &[u8]) -> Result<()> {
+    diesel::update(cards::table.find(number))
+        .set(cards::sealed_route.eq(Some(sealed)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Up to `limit` cards with a sealed route whose number is above `after`
+/// (a key rotation).
+pub fn routes_after(c: &mut DbConnection, after: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+    let rows: Vec<(i64, Option<Vec<u8>>)> = cards::table
+        .filter(cards::card_number.gt(after))
+        .filter(cards::sealed_route.is_not_null())
+        .order(cards::card_number.asc())
+        .select((cards::card_number, cards::sealed_route))
+        .limit(limit)
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(n, r)| r.map(|r| (n, r)))
+        .collect())
+}
+
+/// Adds one to a site's count of `event` in `month` (`YYYY-MM`).
+pub fn count_event(c: &mut DbConnection, site: i64, month: &str, event: &str) -> Result<()> {
+    let n = diesel::update(site_figures::table.find((site, month, event)))
+        .set(site_figures::count.eq(site_figures::count + 1))
+        .execute(c)?;
+    if n == 0 {
+        diesel::insert_into(site_figures::table)
+            .values((
+                site_figures::site_id.eq(site),
+                site_figures::month.eq(month),
+                site_figures::event.eq(event),
+                site_figures::count.eq(1_i64),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Every count from `month_from` (`YYYY-MM`) on: (site, month, event, count).
+pub fn figures_from(c: &mut DbConnection, month_from: &str) -> Result<Vec<(i64, String, String, i64)>> {
+    Ok(site_figures::table
+        .filter(site_figures::month.ge(month_from))
+        .order((site_figures::month.asc(), site_figures::site_id.asc()))
+        .select((
+            site_figures::site_id,
+            site_figures::month,
+            site_figures::event,
+            site_figures::count,
+        ))
+        .load(c)?)
+}
