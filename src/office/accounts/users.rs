@@ -35,6 +35,8 @@ pub struct UserSummary {
     pub locked_until: Option<PrimitiveDateTime>,
     /// Created (UTC).
     pub created_at: PrimitiveDateTime,
+    /// The user's site (`None`: city-wide).
+    pub site: Option<i64>,
 }
 
 fn summary(row: UserRow) -> Result<UserSummary> {
@@ -46,6 +48,7 @@ fn summary(row: UserRow) -> Result<UserSummary> {
         must_change_password: row.must_change_password,
         locked_until: row.locked_until,
         created_at: row.created_at,
+        site: row.site_id,
     })
 }
 
@@ -144,7 +147,24 @@ impl Office {
         password: &SecretString,
         must_change_password: bool,
     ) -> Result<i64> {
+        self.create_user_at(by, username, role, password, must_change_password, None)
+    }
+
+    /// Creates a user at a site (`None`: city-wide). Admins and auditors
+    /// are always city-wide; the site must be open.
+    pub fn create_user_at(
+        &self,
+        by: &Actor,
+        username: &str,
+        role: Role,
+        password: &SecretString,
+        must_change_password: bool,
+        site: Option<i64>,
+    ) -> Result<i64> {
         by.require(Permission::ManageUsers)?;
+        if site.is_some() && matches!(role, Role::Admin | Role::Auditor) {
+            return Err(Error::invalid("site", crate::error::Rule::Choice));
+        }
         let username = normalize_username(username)?;
         check_password_rules(&username, password)?;
         let hash = self.password_checks().try_permit()?.hash(password)?;
@@ -152,14 +172,25 @@ impl Office {
             if load_user(c, &username)?.is_some() {
                 return Err(Error::Conflict("a user with that name"));
             }
+            if let Some(id) = site
+                && db::sites::by_id(c, id)?.is_none_or(|s| s.closed_at.is_some())
+            {
+                return Err(Error::invalid("site", crate::error::Rule::Choice));
+            }
             let id = insert_user(c, &username, role, &hash, must_change_password, db::now())?;
+            if site.is_some() {
+                db::sites::set_user_site(c, id, site)?;
+            }
             audit::append(
                 c,
                 &by.who(),
                 &by.office,
                 AuditAction::UserCreated,
                 None,
-                &format!("user={username} role={role}"),
+                &match site {
+                    Some(site) => format!("user={username} role={role} site={site}"),
+                    None => format!("user={username} role={role}"),
+                },
             )?;
             Ok(id)
         })
@@ -210,6 +241,10 @@ impl Office {
                 return Err(Error::AccountRule(AccountRule::LastAdminRole));
             }
             db::users::set_role(c, user.id, role)?;
+            // Admins and auditors are city-wide.
+            if matches!(role, Role::Admin | Role::Auditor) {
+                db::sites::set_user_site(c, user.id, None)?;
+            }
             db::sessions::delete_of_user(c, user.id)?;
             audit::append(
                 c,
