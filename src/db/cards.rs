@@ -180,10 +180,14 @@ pub fn revoke_if_active(
     Ok(n == 1)
 }
 
-/// Deletes the sealed QR texts of every card of a resident.
+/// Deletes the sealed QR texts and routes (where the cards were enrolled
+/// and picked up) of every card of a resident.
 pub fn clear_qr_of_resident(c: &mut DbConnection, resident_id: i64) -> Result<()> {
     diesel::update(cards::table.filter(cards::resident_id.eq(resident_id)))
-        .set(cards::sealed_qr.eq(None::<Vec<u8>>))
+        .set((
+            cards::sealed_qr.eq(None::<Vec<u8>>),
+            cards::sealed_route.eq(None::<Vec<u8>>),
+        ))
         .execute(c)?;
     Ok(())
 }
@@ -202,7 +206,10 @@ pub fn mark_printed(c: &mut DbConnection, number: i64, now: PrimitiveDateTime) -
 
 /// These cards that are active, not yet printed, of residents not erased,
 /// with their residents, in the order given.
-pub fn with_residents(c: &mut DbConnection, numbers: &[i64]) -> Result<Vec<(CardRow, ResidentRow)>> {
+pub fn with_residents(
+    c: &mut DbConnection,
+    numbers: &[i64],
+) -> Result<Vec<(CardRow, ResidentRow)>> {
     if numbers.is_empty() {
         return Ok(Vec::new());
     }

@@ -138,7 +138,9 @@ fn unicode_properties_ignorable(c: char) -> bool {
 /// whitespace), so that sealed records of one purpose have one length.
 pub(crate) fn pad_json(mut json: Vec<u8>, len: usize) -> Result<Vec<u8>> {
     if json.len() > len {
-        return Err(Error::Integrity("a record is longer than its padded length"));
+        return Err(Error::Integrity(
+            "a record is longer than its padded length",
+        ));
     }
     json.resize(len, b' ');
     Ok(json)
@@ -327,7 +329,11 @@ impl Office {
     }
 
     /// Refuses a user whose site is closed (at login and on each request).
-    pub(crate) fn check_site_open(&self, c: &mut db::DbConnection, site: Option<i64>) -> Result<()> {
+    pub(crate) fn check_site_open(
+        &self,
+        c: &mut db::DbConnection,
+        site: Option<i64>,
+    ) -> Result<()> {
         if let Some(id) = site
             && db::sites::by_id(c, id)?.is_none_or(|s| s.closed_at.is_some())
         {
@@ -339,7 +345,9 @@ impl Office {
     /// On every start: a database without sites (new, or from before
     /// sites) gets its first site, a city counter named after the office,
     /// and every clerk and supervisor is put there. Cards from before sites
-    /// belong to it ([`Office::default_site`]).
+    /// belong to it ([`Office::default_site`]). For a database that has
+    /// users already, this is recorded (`site_created first_site=1
+    /// users=N`); a new database's set-up is not.
     pub(crate) fn ensure_sites(&self) -> Result<()> {
         if self.db().read(db::sites::count)? > 0 {
             return Ok(());
@@ -353,11 +361,14 @@ impl Office {
             let sealed = self.seal_site(id, &name, SiteKind::Counter)?;
             db::sites::insert(c, id, &sealed, self.now())?;
             db::meta::set(c, DEFAULT_SITE, &id.to_be_bytes())?;
-            let moved = db::sites::assign_users(
-                c,
-                id,
-                &[Role::Clerk.as_str(), Role::Supervisor.as_str()],
-            )?;
+            let users = db::users::count(c)?;
+            let moved =
+                db::sites::assign_users(c, id, &[Role::Clerk.as_str(), Role::Supervisor.as_str()])?;
+            // A new database's first site is part of its set-up; a database
+            // from before sites records the move.
+            if users == 0 {
+                return Ok(());
+            }
             let cli = Actor::command_line(self.office_name());
             audit::append(
                 c,
@@ -378,7 +389,10 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        assert_eq!(validate_name("  Bürgerbüro Nord ").ok().as_deref(), Some("Bürgerbüro Nord"));
+        assert_eq!(
+            validate_name("  Bürgerbüro Nord ").ok().as_deref(),
+            Some("Bürgerbüro Nord")
+        );
         assert!(validate_name("").is_err());
         assert!(validate_name("a\u{200B}b").is_err());
         assert!(validate_name("a\nb").is_err());

@@ -347,6 +347,8 @@ impl From<DomainError> for AppError {
                 Self::new(StatusCode::FORBIDDEN, "password_change_required", message)
             }
             E::Csrf => Self::new(StatusCode::FORBIDDEN, "csrf", message),
+            E::OtherSite => Self::new(StatusCode::FORBIDDEN, "other_site", message),
+            E::SiteClosed => Self::new(StatusCode::FORBIDDEN, "site_closed", message),
             E::Invalid {
                 field,
                 rule,
