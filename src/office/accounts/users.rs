@@ -151,7 +151,8 @@ impl Office {
     }
 
     /// Creates a user at a site (`None`: city-wide). Admins and auditors
-    /// are always city-wide; the site must be open.
+    /// are always city-wide (a site given for them is ignored); the site
+    /// must be open.
     pub fn create_user_at(
         &self,
         by: &Actor,
@@ -162,9 +163,8 @@ impl Office {
         site: Option<i64>,
     ) -> Result<i64> {
         by.require(Permission::ManageUsers)?;
-        if site.is_some() && matches!(role, Role::Admin | Role::Auditor) {
-            return Err(Error::invalid("site", crate::error::Rule::Choice));
-        }
+        // Admins and auditors are city-wide whatever the form proposed.
+        let site = site.filter(|_| !matches!(role, Role::Admin | Role::Auditor));
         let username = normalize_username(username)?;
         check_password_rules(&username, password)?;
         let hash = self.password_checks().try_permit()?.hash(password)?;

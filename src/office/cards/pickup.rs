@@ -207,12 +207,7 @@ impl Office {
             if actor.site.is_none() {
                 steps.insert(0, PickupStep::Printed);
             }
-            let found = self.on_the_way(
-                c,
-                actor,
-                &steps,
-                PICKUP_LIST_LIMIT,
-            )?;
+            let found = self.on_the_way(c, actor, &steps, PICKUP_LIST_LIMIT)?;
             let mut out = Vec::with_capacity(found.len());
             for (n, step, since, route) in found {
                 let row = load_card(c, from_i64(n)?)?;
