@@ -202,7 +202,10 @@ pub fn mark_printed(c: &mut DbConnection, number: i64, now: PrimitiveDateTime) -
 
 /// These cards that are active, not yet printed, of residents not erased,
 /// with their residents, in the order given.
-pub fn with_residents(c: &mut DbConnection, numbers: &[i64]) -> Result<Vec<(CardRow, ResidentRow)>> {
+pub fn with_residents(
+    c: &mut DbConnection,
+    numbers: &[i64],
+) -> Result<Vec<(CardRow, ResidentRow)>> {
     if numbers.is_empty() {
         return Ok(Vec::new());
     }

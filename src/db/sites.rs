@@ -107,18 +107,26 @@ pub type PickupRow = (i64, String, Option<PrimitiveDateTime>, Option<Vec<u8>>);
 /// Every card in one of the pick-up steps `states` (through the partial
 /// index `cards_in_pickup`), oldest step first.
 pub fn in_pickup(c: &mut DbConnection, states: &[&str]) -> Result<Vec<PickupRow>> {
-    let rows: Vec<(i64, Option<String>, Option<PrimitiveDateTime>, Option<Vec<u8>>)> =
-        cards::table
-            .filter(cards::pickup_state.eq_any(states))
-            .filter(cards::status.eq("active").or(cards::pickup_state.eq("not_collected")))
-            .order((cards::pickup_state_at.asc(), cards::card_number.asc()))
-            .select((
-                cards::card_number,
-                cards::pickup_state,
-                cards::pickup_state_at,
-                cards::sealed_route,
-            ))
-            .load(c)?;
+    let rows: Vec<(
+        i64,
+        Option<String>,
+        Option<PrimitiveDateTime>,
+        Option<Vec<u8>>,
+    )> = cards::table
+        .filter(cards::pickup_state.eq_any(states))
+        .filter(
+            cards::status
+                .eq("active")
+                .or(cards::pickup_state.eq("not_collected")),
+        )
+        .order((cards::pickup_state_at.asc(), cards::card_number.asc()))
+        .select((
+            cards::card_number,
+            cards::pickup_state,
+            cards::pickup_state_at,
+            cards::sealed_route,
+        ))
+        .load(c)?;
     Ok(rows
         .into_iter()
         .map(|(n, s, at, r)| (n, s.unwrap_or_default(), at, r))
@@ -208,7 +216,10 @@ pub fn count_event(c: &mut DbConnection, site: i64, month: &str, event: &str) ->
 }
 
 /// Every count from `month_from` (`YYYY-MM`) on: (site, month, event, count).
-pub fn figures_from(c: &mut DbConnection, month_from: &str) -> Result<Vec<(i64, String, String, i64)>> {
+pub fn figures_from(
+    c: &mut DbConnection,
+    month_from: &str,
+) -> Result<Vec<(i64, String, String, i64)>> {
     Ok(site_figures::table
         .filter(site_figures::month.ge(month_from))
         .order((site_figures::month.asc(), site_figures::site_id.asc()))

@@ -145,10 +145,15 @@ impl Office {
 
 /// The first month (`YYYY-MM`) of the last `months` months up to today's.
 fn first_month(today: citycard_credential::Date, months: u8) -> String {
-    let index = i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1
+    let index = i64::from(today.year()) * 12 + i64::from(u8::from(today.month()))
+        - 1
         - i64::from(months.max(1))
         + 1;
-    format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+    format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    )
 }
 
 #[cfg(test)]

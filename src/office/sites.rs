@@ -138,7 +138,9 @@ fn unicode_properties_ignorable(c: char) -> bool {
 /// whitespace), so that sealed records of one purpose have one length.
 pub(crate) fn pad_json(mut json: Vec<u8>, len: usize) -> Result<Vec<u8>> {
     if json.len() > len {
-        return Err(Error::Integrity("a record is longer than its padded length"));
+        return Err(Error::Integrity(
+            "a record is longer than its padded length",
+        ));
     }
     json.resize(len, b' ');
     Ok(json)
@@ -327,7 +329,11 @@ impl Office {
     }
 
     /// Refuses a user whose site is closed (at login and on each request).
-    pub(crate) fn check_site_open(&self, c: &mut db::DbConnection, site: Option<i64>) -> Result<()> {
+    pub(crate) fn check_site_open(
+        &self,
+        c: &mut db::DbConnection,
+        site: Option<i64>,
+    ) -> Result<()> {
         if let Some(id) = site
             && db::sites::by_id(c, id)?.is_none_or(|s| s.closed_at.is_some())
         {
@@ -353,11 +359,8 @@ impl Office {
             let sealed = self.seal_site(id, &name, SiteKind::Counter)?;
             db::sites::insert(c, id, &sealed, self.now())?;
             db::meta::set(c, DEFAULT_SITE, &id.to_be_bytes())?;
-            let moved = db::sites::assign_users(
-                c,
-                id,
-                &[Role::Clerk.as_str(), Role::Supervisor.as_str()],
-            )?;
+            let moved =
+                db::sites::assign_users(c, id, &[Role::Clerk.as_str(), Role::Supervisor.as_str()])?;
             let cli = Actor::command_line(self.office_name());
             audit::append(
                 c,
@@ -378,7 +381,10 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        assert_eq!(validate_name("  Bürgerbüro Nord ").ok().as_deref(), Some("Bürgerbüro Nord"));
+        assert_eq!(
+            validate_name("  Bürgerbüro Nord ").ok().as_deref(),
+            Some("Bürgerbüro Nord")
+        );
         assert!(validate_name("").is_err());
         assert!(validate_name("a\u{200B}b").is_err());
         assert!(validate_name("a\nb").is_err());

@@ -99,7 +99,12 @@ impl Office {
             super::PickupStep::Queued.as_str(),
             now,
         )?;
-        db::sites::count_event(c, route.enrolled_at, &super::pickup::month_of(now), "enrolled")?;
+        db::sites::count_event(
+            c,
+            route.enrolled_at,
+            &super::pickup::month_of(now),
+            "enrolled",
+        )?;
         Ok(IssuedCard {
             card_number: number,
             qr_text,
@@ -185,16 +190,15 @@ impl Office {
                     created_at: self.now(),
                 },
             )?;
-            let mut issued =
-                self.issue_card_in(
-                    c,
-                    actor,
-                    rid,
-                    &personal,
-                    enrolment.attestation,
-                    None,
-                    enrolment.pickup_site,
-                )?;
+            let mut issued = self.issue_card_in(
+                c,
+                actor,
+                rid,
+                &personal,
+                enrolment.attestation,
+                None,
+                enrolment.pickup_site,
+            )?;
             issued.duplicate_confirmed = !duplicates.is_empty();
             let detail = if issued.duplicate_confirmed {
                 format!(

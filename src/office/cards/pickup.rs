@@ -193,11 +193,20 @@ impl Office {
         let today = self.today();
         self.db().write(|c| {
             self.check_site_open(c, actor.site)?;
-            let mut steps = vec![PickupStep::Sent, PickupStep::Ready, PickupStep::NotCollected];
+            let mut steps = vec![
+                PickupStep::Sent,
+                PickupStep::Ready,
+                PickupStep::NotCollected,
+            ];
             if actor.site.is_none() {
                 steps.insert(0, PickupStep::Printed);
             }
-            let found = self.on_the_way(c, actor, &steps, super::printing::PRINT_QUEUE_LIMIT as usize)?;
+            let found = self.on_the_way(
+                c,
+                actor,
+                &steps,
+                super::printing::PRINT_QUEUE_LIMIT as usize,
+            )?;
             let mut out = Vec::with_capacity(found.len());
             for (n, step, since, route) in found {
                 let row = load_card(c, from_i64(n)?)?;
@@ -211,7 +220,10 @@ impl Office {
                     step,
                     since,
                     pickup_site: route.pickup,
-                    given_names: personal.as_ref().map(|p| p.given_names.clone()).unwrap_or_default(),
+                    given_names: personal
+                        .as_ref()
+                        .map(|p| p.given_names.clone())
+                        .unwrap_or_default(),
                     family_name: personal.map(|p| p.family_name.clone()).unwrap_or_default(),
                 });
             }

@@ -39,14 +39,20 @@ impl Office {
     pub(crate) fn seal_route(&self, card_number: i64, route: &Route) -> Result<Vec<u8>> {
         let json = serde_json::to_vec(route)
             .map_err(|_| Error::Integrity("a route could not be encoded"))?;
-        self.vault()
-            .seal(Purpose::CardRoute, card_number, &pad_json(json, SEALED_LEN)?)
+        self.vault().seal(
+            Purpose::CardRoute,
+            card_number,
+            &pad_json(json, SEALED_LEN)?,
+        )
     }
 
     /// Opens a sealed route.
     pub(crate) fn open_route(&self, card_number: i64, sealed: &[u8]) -> Result<Route> {
-        let plain = self.vault().unseal(Purpose::CardRoute, card_number, sealed)?;
-        serde_json::from_slice(&plain).map_err(|_| Error::Integrity("a sealed route is not readable"))
+        let plain = self
+            .vault()
+            .unseal(Purpose::CardRoute, card_number, sealed)?;
+        serde_json::from_slice(&plain)
+            .map_err(|_| Error::Integrity("a sealed route is not readable"))
     }
 
     /// A card's route; a card from before sites belongs to the first site.

@@ -6,10 +6,10 @@ use super::json::{
 };
 use crate::dates::DateSyntax;
 use crate::office::actor::Permission;
-use crate::office::sites::parse_site_id as site_id;
 use crate::office::cards::{
     EnrolOutcome, Enrolment, NewCardRequest, ReplaceReason, RevocationReason,
 };
+use crate::office::sites::parse_site_id as site_id;
 use crate::web::auth::ApiUser;
 use crate::web::error::{AppError, AppResult, json};
 use crate::web::forms::{self, PhotoInput};
