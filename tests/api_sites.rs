@@ -136,7 +136,10 @@ async fn three_sites(t: TestOffice) {
     assert_eq!(sites.as_array().unwrap().len(), 1, "{sites}");
     assert_eq!(sites[0]["kind"], "counter");
     let mitte = sites[0]["id"].as_str().unwrap().to_owned();
-    assert!(mitte.parse::<i64>().unwrap() > 0, "ids are strings of digits");
+    assert!(
+        mitte.parse::<i64>().unwrap() > 0,
+        "ids are strings of digits"
+    );
     let (status, nord) = call!(
         app,
         post(
@@ -356,10 +359,7 @@ async fn three_sites(t: TestOffice) {
     assert!(!e.to_string().contains("Nord"), "{e}");
 
     // Nord prints the first card: ready there at once.
-    let (status, _) = call!(
-        app,
-        get(&format!("/api/v1/cards/{first}/pdf"), &nord_clerk)
-    );
+    let (status, _) = call!(app, get(&format!("/api/v1/cards/{first}/pdf"), &nord_clerk));
     assert_eq!(status, StatusCode::OK);
     let (status, e) = call!(
         app,
@@ -524,7 +524,10 @@ async fn three_sites(t: TestOffice) {
         json!({"value": null, "label": "< 5"})
     );
     assert_eq!(p["totals"]["handed_over"]["label"], "< 5");
-    assert_eq!(p["totals"]["not_collected"], json!({"value": 0, "label": "0"}));
+    assert_eq!(
+        p["totals"]["not_collected"],
+        json!({"value": 0, "label": "0"})
+    );
     assert_eq!(p["months"][0]["enrolled"]["label"], "< 5");
     assert!(p["months"][0]["month"].as_str().unwrap().len() == 7);
     let n = of(&nord);
@@ -639,4 +642,98 @@ fn openapi_document_lists_the_site_routes() {
         // Ids are strings.
         assert_eq!(schemas["SiteJson"]["properties"]["id"]["type"], "string");
     });
+}
+
+#[test]
+fn cards_not_collected_are_revoked_and_destroyed() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(t) = office_with(backend, |c| c.pickup.collect_within_days = 30) else {
+            continue;
+        };
+        eprintln!("--- on {backend:?}");
+        actix_web::rt::System::new().block_on(not_collected(t));
+    }
+}
+
+async fn not_collected(t: TestOffice) {
+    t.user("admin", Role::Admin);
+    t.user("nord.clerk", Role::Clerk);
+    t.user("mitte.clerk", Role::Clerk);
+    let app = app!(&t);
+    let admin = login!(app, "admin");
+    let (_, sites) = call!(app, get("/api/v1/sites", &admin));
+    let mitte = sites[0]["id"].as_str().unwrap().to_owned();
+    let (_, nord) = call!(
+        app,
+        post(
+            "/api/v1/sites",
+            Some(&admin),
+            json!({"name": "Nord", "kind": "counter"})
+        )
+    );
+    let nord = nord["id"].as_str().unwrap().to_owned();
+    for (user, site) in [("nord.clerk", &nord), ("mitte.clerk", &mitte)] {
+        let (status, _) = call!(
+            app,
+            put(
+                &format!("/api/v1/users/{user}/site"),
+                &admin,
+                json!({"site": site})
+            )
+        );
+        assert_eq!(status, StatusCode::OK);
+    }
+    let nord_clerk = login!(app, "nord.clerk");
+    let mitte_clerk = login!(app, "mitte.clerk");
+    let (status, card) = call!(
+        app,
+        post("/api/v1/cards", Some(&nord_clerk), enrolment("Berg", None))
+    );
+    assert_eq!(status, StatusCode::CREATED, "{card}");
+    let number = card["card_number"].as_str().unwrap().to_owned();
+    let (status, _) = call!(
+        app,
+        get(&format!("/api/v1/cards/{number}/pdf"), &nord_clerk)
+    );
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call!(
+        app,
+        post_empty(&format!("/api/v1/cards/{number}/printed"), &nord_clerk)
+    );
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Not yet due; 31 days later the daily maintenance revokes it.
+    assert_eq!(t.office.maintenance().unwrap().not_collected, 0);
+    let mut later = t.config.clone();
+    later.clock.offset_days = 31;
+    let m = citycard::Office::open(&later)
+        .unwrap()
+        .maintenance()
+        .unwrap();
+    assert_eq!(m.not_collected, 1);
+
+    let (_, list) = call!(app, get("/api/v1/pickup", &nord_clerk));
+    assert_eq!(list[0]["card"]["card_number"], number.as_str(), "{list}");
+    assert_eq!(list[0]["step"], "not_collected");
+    assert_eq!(list[0]["card"]["status"], "revoked");
+    assert_eq!(list[0]["card"]["revocation_reason"], "not_collected");
+    let destroyed = format!("/api/v1/cards/{number}/destroyed");
+    let (status, e) = call!(app, post_empty(&destroyed, &mitte_clerk));
+    assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(e["error"]["code"], "other_site");
+    let (status, e) = call!(app, post_empty(&destroyed, &nord_clerk));
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (_, list) = call!(app, get("/api/v1/pickup", &nord_clerk));
+    assert!(numbers(&list).is_empty(), "{list}");
+    let (status, figures) = call!(app, get("/api/v1/figures", &admin));
+    assert_eq!(status, StatusCode::OK);
+    let n = figures["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == nord.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(n["totals"]["not_collected"]["value"], 1, "{figures}");
+    assert_eq!(n["waiting_now"]["value"], 0);
 }

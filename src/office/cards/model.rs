@@ -127,6 +127,9 @@ pub enum RevocationReason {
     IssuedInError,
     /// The resident's data was erased.
     Erased,
+    /// Not collected at its pick-up site in time (issue 11; the daily
+    /// maintenance, `Office::expire_uncollected`).
+    NotCollected,
 }
 
 impl RevocationReason {
@@ -149,6 +152,7 @@ impl RevocationReason {
             RevocationReason::Withdrawn => "withdrawn",
             RevocationReason::IssuedInError => "issued_in_error",
             RevocationReason::Erased => "erased",
+            RevocationReason::NotCollected => "not_collected",
         }
     }
 
@@ -162,6 +166,7 @@ impl RevocationReason {
             RevocationReason::Withdrawn,
             RevocationReason::IssuedInError,
             RevocationReason::Erased,
+            RevocationReason::NotCollected,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
