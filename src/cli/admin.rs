@@ -70,7 +70,7 @@ pub enum SiteCommand {
     /// Create a site; prints its id.
     Add(SiteAdd),
     /// List the sites: id, kind, open or closed, name.
-    List(ListUsers),
+    List(SiteList),
     /// Rename a site (its kind stays).
     Rename(SiteRename),
     /// Close a site: its users can no longer sign in, and it is no longer
@@ -88,6 +88,12 @@ pub struct SiteAdd {
     /// counter, pop_up or partner.
     #[arg(long, value_name = "K")]
     kind: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteList {
     #[command(flatten)]
     config: ConfigArgs,
 }
