@@ -30,6 +30,7 @@
 //! | `[renewal] days_after` | `CITYCARD_RENEWAL_DAYS_AFTER` | `180` (0 to 3650): and closes this many days after it |
 //! | `[retention] resident_months` | `CITYCARD_RETENTION_RESIDENT_MONTHS` | `24` (7 to 240): a resident is erased this long after their last card expired or was revoked; more than the renewal window (docs/privacy.md) |
 //! | `[retention] unprinted_days` | `CITYCARD_RETENTION_UNPRINTED_DAYS` | `90` (7 to 3650): an enrolment whose card was never printed is erased after this |
+//! | `[pickup] collect_within_days` | `CITYCARD_PICKUP_COLLECT_WITHIN_DAYS` | `90` (7 to 3650): a card sent to or ready at its pick-up site and not collected this long is revoked, its photo deleted, and it is put on the site's list to destroy |
 //! | `dev_clock_offset_days` | `CITYCARD_DEV_CLOCK_OFFSET_DAYS` | `0`: moves the office's clock for tests; refused by a release build |
 //! | `session_idle_minutes` | `CITYCARD_SESSION_IDLE_MINUTES` | `30` |
 //! | `session_max_hours` | `CITYCARD_SESSION_MAX_HOURS` | `12` |

@@ -180,10 +180,14 @@ pub fn revoke_if_active(
     Ok(n == 1)
 }
 
-/// Deletes the sealed QR texts of every card of a resident.
+/// Deletes the sealed QR texts and routes (where the cards were enrolled
+/// and picked up) of every card of a resident.
 pub fn clear_qr_of_resident(c: &mut DbConnection, resident_id: i64) -> Result<()> {
     diesel::update(cards::table.filter(cards::resident_id.eq(resident_id)))
-        .set(cards::sealed_qr.eq(None::<Vec<u8>>))
+        .set((
+            cards::sealed_qr.eq(None::<Vec<u8>>),
+            cards::sealed_route.eq(None::<Vec<u8>>),
+        ))
         .execute(c)?;
     Ok(())
 }

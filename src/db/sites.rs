@@ -101,18 +101,20 @@ pub fn users_at(c: &mut DbConnection, site: i64) -> Result<i64> {
         .get_result(c)?)
 }
 
+type StoredPickupRow = (
+    i64,
+    Option<String>,
+    Option<PrimitiveDateTime>,
+    Option<Vec<u8>>,
+);
+
 /// A card on its way to a resident: number, step, since when, sealed route.
 pub type PickupRow = (i64, String, Option<PrimitiveDateTime>, Option<Vec<u8>>);
 
 /// Every card in one of the pick-up steps `states` (through the partial
 /// index `cards_in_pickup`), oldest step first.
 pub fn in_pickup(c: &mut DbConnection, states: &[&str]) -> Result<Vec<PickupRow>> {
-    let rows: Vec<(
-        i64,
-        Option<String>,
-        Option<PrimitiveDateTime>,
-        Option<Vec<u8>>,
-    )> = cards::table
+    let rows: Vec<StoredPickupRow> = cards::table
         .filter(cards::pickup_state.eq_any(states))
         .filter(
             cards::status
@@ -181,36 +183,49 @@ pub fn set_sealed_route(c: &mut DbConnection, number: i64, sealed: &[u8]) -> Res
     Ok(())
 }
 
-/// Up to `limit` cards with a sealed route whose number is above `after`
-/// (a key rotation).
-pub fn routes_after(c: &mut DbConnection, after: i64, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
-    let rows: Vec<(i64, Option<Vec<u8>>)> = cards::table
-        .filter(cards::card_number.gt(after))
-        .filter(cards::sealed_route.is_not_null())
-        .order(cards::card_number.asc())
-        .select((cards::card_number, cards::sealed_route))
-        .limit(limit)
-        .load(c)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(n, r)| r.map(|r| (n, r)))
-        .collect())
+/// A card's sealed route, if it has one.
+pub fn route_of_card(c: &mut DbConnection, number: i64) -> Result<Option<Vec<u8>>> {
+    Ok(cards::table
+        .find(number)
+        .select(cards::sealed_route)
+        .first::<Option<Vec<u8>>>(c)
+        .optional()?
+        .flatten())
 }
 
-/// Adds one to a site's count of `event` in `month` (`YYYY-MM`).
+/// Adds one to a site's count of `event` in `month` (`YYYY-MM`): one
+/// upsert, so that transactions running at once (PostgreSQL) never both
+/// insert the first count of a month.
 pub fn count_event(c: &mut DbConnection, site: i64, month: &str, event: &str) -> Result<()> {
-    let n = diesel::update(site_figures::table.find((site, month, event)))
-        .set(site_figures::count.eq(site_figures::count + 1))
-        .execute(c)?;
-    if n == 0 {
-        diesel::insert_into(site_figures::table)
-            .values((
-                site_figures::site_id.eq(site),
-                site_figures::month.eq(month),
-                site_figures::event.eq(event),
-                site_figures::count.eq(1_i64),
-            ))
-            .execute(c)?;
+    let row = (
+        site_figures::site_id.eq(site),
+        site_figures::month.eq(month),
+        site_figures::event.eq(event),
+        site_figures::count.eq(1_i64),
+    );
+    let key = (
+        site_figures::site_id,
+        site_figures::month,
+        site_figures::event,
+    );
+    let add = site_figures::count.eq(site_figures::count + 1);
+    match c {
+        DbConnection::Pg(pg) => {
+            diesel::insert_into(site_figures::table)
+                .values(row)
+                .on_conflict(key)
+                .do_update()
+                .set(add)
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            diesel::insert_into(site_figures::table)
+                .values(row)
+                .on_conflict(key)
+                .do_update()
+                .set(add)
+                .execute(lite)?;
+        }
     }
     Ok(())
 }

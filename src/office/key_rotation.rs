@@ -289,6 +289,11 @@ fn reseal_batch(c: &mut DbConnection, old: &Vault, new: &Vault, limit: i64) -> R
     }
     let rows = db::cards::sealed_qr_after(c, after, limit)?;
     let Some(last) = rows.last().map(|(n, _)| *n) else {
+        // Last, in the same transaction: the sites' sealed names (few).
+        for site in db::sites::all(c)? {
+            let plain = reopen(old, new, Purpose::Site, site.id, &site.sealed)?;
+            db::sites::set_sealed(c, site.id, &new.seal(Purpose::Site, site.id, &plain)?)?;
+        }
         db::meta::set(c, CARDS_CURSOR, &DONE.to_be_bytes())?;
         return Ok(false);
     };
@@ -296,6 +301,16 @@ fn reseal_batch(c: &mut DbConnection, old: &Vault, new: &Vault, limit: i64) -> R
         let plain = reopen(old, new, Purpose::CardQr, *number, sealed)?;
         db::cards::set_sealed_qr(c, *number, new.seal(Purpose::CardQr, *number, &plain)?)?;
         counts.qr_texts += 1;
+        // A card's route (where it was enrolled and is picked up) is held
+        // only while its QR text is.
+        if let Some(route) = db::sites::route_of_card(c, *number)? {
+            let plain = reopen(old, new, Purpose::CardRoute, *number, &route)?;
+            db::sites::set_sealed_route(
+                c,
+                *number,
+                &new.seal(Purpose::CardRoute, *number, &plain)?,
+            )?;
+        }
     }
     db::meta::set(c, CARDS_CURSOR, &last.to_be_bytes())?;
     write_counts(c, counts)?;

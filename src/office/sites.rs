@@ -345,7 +345,9 @@ impl Office {
     /// On every start: a database without sites (new, or from before
     /// sites) gets its first site, a city counter named after the office,
     /// and every clerk and supervisor is put there. Cards from before sites
-    /// belong to it ([`Office::default_site`]).
+    /// belong to it ([`Office::default_site`]). For a database that has
+    /// users already, this is recorded (`site_created first_site=1
+    /// users=N`); a new database's set-up is not.
     pub(crate) fn ensure_sites(&self) -> Result<()> {
         if self.db().read(db::sites::count)? > 0 {
             return Ok(());
@@ -359,8 +361,14 @@ impl Office {
             let sealed = self.seal_site(id, &name, SiteKind::Counter)?;
             db::sites::insert(c, id, &sealed, self.now())?;
             db::meta::set(c, DEFAULT_SITE, &id.to_be_bytes())?;
+            let users = db::users::count(c)?;
             let moved =
                 db::sites::assign_users(c, id, &[Role::Clerk.as_str(), Role::Supervisor.as_str()])?;
+            // A new database's first site is part of its set-up; a database
+            // from before sites records the move.
+            if users == 0 {
+                return Ok(());
+            }
             let cli = Actor::command_line(self.office_name());
             audit::append(
                 c,

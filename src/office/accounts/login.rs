@@ -59,13 +59,13 @@ impl Office {
         let user = self.look_up(&attempt)?;
         let permit = self.password_checks().try_permit()?;
         self.reserve(&attempt, user.as_ref())?;
-        match verify(&permit, password, user) {
-            Ok(user) => {
-                drop(permit);
+        let right = verify(&permit, password, user.as_ref());
+        drop(permit);
+        match (right, user) {
+            (true, Some(user)) => {
                 self.open_session(user, attempt.now, attempt.address_tag.as_deref())
             }
-            Err(user) => {
-                drop(permit);
+            (_, user) => {
                 self.count_failure(&attempt, user.as_ref())?;
                 Err(Error::BadCredentials)
             }
@@ -235,20 +235,12 @@ fn record_lock(
 }
 
 /// Step 3: the password, hashed once whether the account exists or not (so
-/// the answer takes as long either way). `Ok` with the user when it is
-/// right and the account enabled; `Err` with the user (if any) otherwise.
-fn verify(
-    permit: &PasswordCheckPermit,
-    password: &SecretString,
-    user: Option<UserRow>,
-) -> Result<UserRow, Option<UserRow>> {
-    let stored: &str = match &user {
+/// the answer takes as long either way). Whether it is right and the
+/// account exists and is enabled.
+fn verify(permit: &PasswordCheckPermit, password: &SecretString, user: Option<&UserRow>) -> bool {
+    let stored: &str = match user {
         Some(u) => &u.password_hash,
         None => dummy_hash(permit),
     };
-    let ok = permit.verify(password, stored) && user.as_ref().is_some_and(|u| !u.disabled);
-    match user {
-        Some(u) if ok => Ok(u),
-        other => Err(other),
-    }
+    permit.verify(password, stored) && user.is_some_and(|u| !u.disabled)
 }

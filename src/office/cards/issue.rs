@@ -13,6 +13,16 @@ use crate::office::audit::{self, AuditAction};
 use crate::vault::{PersonalData, Purpose, random_id};
 use citycard_credential::{CardClaims, CardNumber, Date, date};
 
+/// What a new card is issued with, besides its resident.
+pub(super) struct CardPlan {
+    /// What the clerk checked.
+    pub(super) attestation: Attestation,
+    /// The card it renews or replaces.
+    pub(super) previous: Option<i64>,
+    /// The pick-up site chosen (`None`: the clerk's).
+    pub(super) pickup: Option<i64>,
+}
+
 impl Office {
     /// Issues a card to a resident inside a transaction: number, claims,
     /// signature, sealed QR, row.
@@ -22,10 +32,13 @@ impl Office {
         actor: &Actor,
         resident_id: i64,
         personal: &PersonalData,
-        attestation: Attestation,
-        previous: Option<i64>,
-        pickup: Option<i64>,
+        plan: CardPlan,
     ) -> Result<IssuedCard> {
+        let CardPlan {
+            attestation,
+            previous,
+            pickup,
+        } = plan;
         let signing = self.signing()?;
         // Every transaction that seals (enrolment, renewal, replacement)
         // issues a card: refuse keys that a rotation has replaced.
@@ -195,9 +208,11 @@ impl Office {
                 actor,
                 rid,
                 &personal,
-                enrolment.attestation,
-                None,
-                enrolment.pickup_site,
+                CardPlan {
+                    attestation: enrolment.attestation,
+                    previous: None,
+                    pickup: enrolment.pickup_site,
+                },
             )?;
             issued.duplicate_confirmed = !duplicates.is_empty();
             let detail = if issued.duplicate_confirmed {

@@ -87,7 +87,10 @@ impl Office {
                     .as_deref()
                     .and_then(RevocationReason::parse),
                 None | Some(
-                    RevocationReason::Lost | RevocationReason::Stolen | RevocationReason::Damaged
+                    RevocationReason::Lost
+                        | RevocationReason::Stolen
+                        | RevocationReason::Damaged
+                        | RevocationReason::NotCollected
                 )
             );
             if !revocable_by_clerk {
@@ -109,9 +112,11 @@ impl Office {
                 actor,
                 rid,
                 &personal,
-                request.attestation,
-                Some(old.card_number),
-                request.pickup_site,
+                super::issue::CardPlan {
+                    attestation: request.attestation,
+                    previous: Some(old.card_number),
+                    pickup: request.pickup_site,
+                },
             )?;
             let old_number = from_i64(old.card_number)?;
             if revoked_now {

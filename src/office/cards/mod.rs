@@ -37,8 +37,8 @@ pub use crate::office::publish::PublishStatus;
 pub use birth_date::BirthDate;
 pub use model::{
     Attestation, AttestationRecord, CardActions, CardDetails, CardStatus, CardSummary,
-    EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PrintableCard, ReplaceReason,
-    RevocationReason, Revoked,
+    EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PickupInfo, PrintableCard,
+    ReplaceReason, RevocationReason, Revoked,
 };
 pub use pickup::{PickupEntry, PickupStep};
 pub use printing::{PRINT_QUEUE_LIMIT, QueueEntry};

@@ -127,8 +127,7 @@ pub enum RevocationReason {
     IssuedInError,
     /// The resident's data was erased.
     Erased,
-    /// Not collected at its pick-up site in time (issue 11; the daily
-    /// maintenance, `Office::expire_uncollected`).
+    /// Not collected at its pick-up site in time.
     NotCollected,
 }
 
@@ -273,6 +272,22 @@ pub struct CardDetails {
     pub resident_cards: Vec<CardSummary>,
     /// Where the card stands in its renewal window today.
     pub renewal: RenewalState,
+    /// Its way to the resident (`None`: a card from before sites, or
+    /// erased).
+    pub pickup: Option<PickupInfo>,
+}
+
+/// Where a card is on its way to the resident, as the viewer may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupInfo {
+    /// The step.
+    pub step: super::PickupStep,
+    /// The pick-up site's name; `None` ("another site") for a partner
+    /// organisation seen from elsewhere.
+    pub site: Option<String>,
+    /// The viewer works at the pick-up site (or city-wide): the card is
+    /// on the viewer's lists, and theirs to print and hand over.
+    pub here: bool,
 }
 
 impl fmt::Debug for CardDetails {
@@ -317,8 +332,13 @@ impl CardDetails {
         let s = &self.summary;
         let active = s.status == CardStatus::Active;
         let erased = s.erased;
-        let print =
-            role.allows(Permission::PrintCards) && active && !erased && s.printed_at.is_none();
+        // Printed by its pick-up site (or central print staff) only.
+        let here = self.pickup.as_ref().is_none_or(|p| p.here);
+        let print = role.allows(Permission::PrintCards)
+            && active
+            && !erased
+            && s.printed_at.is_none()
+            && here;
         // A card that was already renewed or replaced is the previous card
         // of another one; a card the office withdrew (or issued in error,
         // or revoked for erasure) is for a supervisor to decide
@@ -332,7 +352,10 @@ impl CardDetails {
             CardStatus::Active
                 | CardStatus::Expired
                 | CardStatus::Revoked(
-                    RevocationReason::Lost | RevocationReason::Stolen | RevocationReason::Damaged
+                    RevocationReason::Lost
+                        | RevocationReason::Stolen
+                        | RevocationReason::Damaged
+                        | RevocationReason::NotCollected
                 )
         );
         let issue_again =

@@ -121,6 +121,9 @@ impl fmt::Debug for PickupEntry {
     }
 }
 
+/// A card on its way: number, step, since when, route.
+pub(crate) type OnTheWay = (i64, PickupStep, Option<PrimitiveDateTime>, Route);
+
 /// The month (`YYYY-MM`) of a time, for the per-site figures.
 pub(crate) fn month_of(t: PrimitiveDateTime) -> String {
     format!("{:04}-{:02}", t.year(), u8::from(t.month()))
@@ -136,7 +139,7 @@ impl Office {
         actor: &Actor,
         steps: &[PickupStep],
         limit: usize,
-    ) -> Result<Vec<(i64, PickupStep, Option<PrimitiveDateTime>, Route)>> {
+    ) -> Result<Vec<OnTheWay>> {
         let codes: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
         let mut out = Vec::new();
         for (n, step, since, sealed) in db::sites::in_pickup(c, &codes)? {
@@ -238,6 +241,54 @@ impl Office {
                 )?;
             }
             Ok(out)
+        })
+    }
+
+    /// One card of the actor's site's pick-up list, by number (the
+    /// hand-over page): refused for another site's card (`other_site`),
+    /// and for a card not at `step`. Recorded like the list
+    /// (`pickup_list_viewed count=1`).
+    pub fn pickup_entry(
+        &self,
+        actor: &Actor,
+        card: CardNumber,
+        step: PickupStep,
+    ) -> Result<PickupEntry> {
+        actor.require(Permission::HandOverCards)?;
+        let today = self.today();
+        self.db().write(|c| {
+            self.check_site_open(c, actor.site)?;
+            let row = load_card(c, card)?;
+            let route = self.route_of(c, &row)?;
+            if !Office::at_pickup_site(actor, &route) {
+                return Err(Error::OtherSite);
+            }
+            if row.pickup_state.as_deref() != Some(step.as_str()) {
+                return Err(Error::InvalidState("the card is not at that step"));
+            }
+            let personal = match row.resident_id {
+                Some(rid) => self.unseal_personal(&load_resident(c, rid)?)?,
+                None => None,
+            };
+            audit::append(
+                c,
+                &actor.who(),
+                &actor.office,
+                AuditAction::PickupListViewed,
+                None,
+                "count=1",
+            )?;
+            Ok(PickupEntry {
+                summary: CardSummary::of_row(&row, today, personal.is_none())?,
+                step,
+                since: row.pickup_state_at,
+                pickup_site: route.pickup,
+                given_names: personal
+                    .as_ref()
+                    .map(|p| p.given_names.clone())
+                    .unwrap_or_default(),
+                family_name: personal.map(|p| p.family_name.clone()).unwrap_or_default(),
+            })
         })
     }
 

@@ -141,6 +141,9 @@ impl Office {
         viewer: &Actor,
         row: &CardRow,
     ) -> Result<(Option<String>, Option<String>)> {
+        if row.sealed_route.is_none() && row.attested_by.is_empty() {
+            return Ok((None, None));
+        }
         let route = self.route_of(c, row)?;
         let Some(site_row) = crate::db::sites::by_id(c, route.enrolled_at)? else {
             return Ok((None, Some(route.attested_by).filter(|a| !a.is_empty())));
@@ -154,5 +157,40 @@ impl Office {
         } else {
             Ok((None, None))
         }
+    }
+
+    /// Where a card is on its way, as `viewer` may see it (the pick-up
+    /// site named as in [`Office::attestation_seen_by`]).
+    pub(crate) fn pickup_seen_by(
+        &self,
+        c: &mut DbConnection,
+        viewer: &Actor,
+        row: &CardRow,
+    ) -> Result<Option<super::model::PickupInfo>> {
+        let Some(step) = row
+            .pickup_state
+            .as_deref()
+            .and_then(super::PickupStep::parse)
+        else {
+            return Ok(None);
+        };
+        // An erased card's route is gone (a card from before sites has
+        // none either, but names its clerk).
+        if row.sealed_route.is_none() && row.attested_by.is_empty() {
+            return Ok(None);
+        }
+        let route = self.route_of(c, row)?;
+        let site = match crate::db::sites::by_id(c, route.pickup)? {
+            Some(r) => {
+                let s = self.site_of_row(&r)?;
+                (s.kind != SiteKind::Partner || viewer.site == Some(s.id)).then_some(s.name)
+            }
+            None => None,
+        };
+        Ok(Some(super::model::PickupInfo {
+            step,
+            site,
+            here: Office::at_pickup_site(viewer, &route),
+        }))
     }
 }

@@ -88,6 +88,7 @@ impl Office {
                 _ => None,
             };
             let (site, attested_by) = self.attestation_seen_by(c, actor, &row)?;
+            let pickup = self.pickup_seen_by(c, actor, &row)?;
             let resident_cards = siblings
                 .iter()
                 .map(|s| CardSummary::of_row(s, today, erased))
@@ -116,6 +117,7 @@ impl Office {
                 qr_text,
                 resident_cards,
                 renewal: renewal_state(&self.config().renewal, row.expires, today),
+                pickup,
             })
         })
     }

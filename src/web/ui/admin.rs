@@ -8,6 +8,7 @@ use super::view::{FieldErrors, Page, query_value, render, render_status, role_la
 use crate::office::accounts::{check_password_rules, normalize_username};
 use crate::office::actor::{Permission, Role};
 use crate::office::audit::{AuditQuery, Checkpoint};
+use crate::office::sites::parse_site_id;
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
@@ -28,6 +29,9 @@ struct UsersOutcome {
     errors: FieldErrors,
     typed: (String, String),
     alert: Option<String>,
+    /// The site chosen in the create form (`None`: not yet shown; the
+    /// form then proposes the first open site, never city-wide).
+    typed_site: Option<String>,
 }
 
 async fn users_page(
@@ -41,13 +45,29 @@ async fn users_page(
         errors,
         typed,
         alert,
+        typed_site,
     } = outcome;
     let lang = page.lang;
     let actor = user.actor().clone();
-    let list = state
-        .run(move |o| o.list_users(&actor))
+    let (list, all_sites) = state
+        .run(move |o| Ok((o.list_users(&actor)?, o.sites()?)))
         .await
         .map_err(AppError::html)?;
+    let open_sites: Vec<(i64, String)> = all_sites
+        .iter()
+        .filter(|s| !s.closed)
+        .map(|s| (s.id, s.name.clone()))
+        .collect();
+    let city_wide = lang.t("sites.city_wide").to_owned();
+    let options = |selected: Option<i64>| -> Vec<(String, String, bool)> {
+        std::iter::once((String::new(), city_wide.clone(), selected.is_none()))
+            .chain(
+                open_sites
+                    .iter()
+                    .map(|(id, name)| (id.to_string(), name.clone(), selected == Some(*id))),
+            )
+            .collect()
+    };
     let now = crate::db::now();
     let users = list
         .into_iter()
@@ -73,6 +93,16 @@ async fn users_page(
                     &[("user", &u.username)],
                 ),
                 reset_label: lang.tf("users.reset", &[("user", &u.username)]),
+                site: u
+                    .site
+                    .and_then(|id| all_sites.iter().find(|s| s.id == id))
+                    .map_or_else(|| city_wide.clone(), |s| s.name.clone()),
+                site_options: if matches!(u.role, Role::Admin | Role::Auditor) {
+                    Vec::new()
+                } else {
+                    options(u.site)
+                },
+                move_label: lang.tf("sites.set_site", &[("user", &u.username)]),
                 role: role_label(lang, u.role),
                 state: state.join(", "),
                 disabled: u.disabled,
@@ -97,6 +127,10 @@ async fn users_page(
             roles,
             username: typed.0,
             alert,
+            sites: options(match &typed_site {
+                Some(typed) => parse_site_id("site", Some(typed)).ok().flatten(),
+                None => open_sites.first().map(|(id, _)| *id),
+            }),
         },
         status,
     )
@@ -129,6 +163,8 @@ pub struct CreateUserForm {
     role: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    site: String,
 }
 
 pub async fn create_user(
@@ -161,11 +197,18 @@ pub async fn create_user(
     if let Err(e) = check_password_rules(name_for_rules, &password) {
         add_field_error(lang, e, "password", &mut errors);
     }
+    let site = match parse_site_id("site", Some(&form.site)) {
+        Ok(site) => site,
+        Err(e) => {
+            add_field_error(lang, e, "site", &mut errors);
+            None
+        }
+    };
     if let (Some(role), true) = (role, errors.is_empty()) {
         let actor = user.actor().clone();
         let name = form.username.clone();
         match state
-            .run(move |o| o.create_user(&actor, &name, role, &password, true))
+            .run(move |o| o.create_user_at(&actor, &name, role, &password, true, site))
             .await
         {
             Ok(_) => return Ok(see_other("/users?msg=users.created")),
@@ -180,6 +223,7 @@ pub async fn create_user(
         errors,
         typed: (form.username.chars().take(64).collect(), form.role),
         alert: None,
+        typed_site: Some(form.site),
     };
     users_page(&page, &state, &user, outcome, StatusCode::BAD_REQUEST).await
 }

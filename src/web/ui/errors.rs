@@ -50,6 +50,14 @@ pub fn error_page(req: &HttpRequest, err: &AppError) -> HttpResponse {
             lang.t("error.forbidden").to_owned(),
         ),
         "csrf" => ("error.title", lang.t("error.csrf").to_owned()),
+        "other_site" => (
+            "error.forbidden_title",
+            lang.t("error.other_site").to_owned(),
+        ),
+        "site_closed" => (
+            "error.forbidden_title",
+            lang.t("error.site_closed").to_owned(),
+        ),
         "not_found" => (
             "error.not_found_title",
             lang.t("error.not_found").to_owned(),

@@ -20,6 +20,7 @@ mod errors;
 pub mod i18n;
 mod printing;
 mod session;
+mod sites;
 mod svg;
 mod templates;
 mod upload;
@@ -92,6 +93,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(cards::erase_form))
             .route(web::post().to(cards::erase)),
         page("/print-queue").route(web::get().to(printing::queue)),
+        page("/pickup").route(web::get().to(printing::pickup)),
+        page("/pickup/{number}/hand-over")
+            .route(web::get().to(printing::hand_over_form))
+            .route(web::post().to(printing::hand_over)),
+        page("/pickup/{number}/{step}").route(web::post().to(printing::pickup_step)),
+        page("/sites")
+            .route(web::get().to(sites::sites))
+            .route(web::post().to(sites::create_site)),
+        page("/sites/{id}/rename").route(web::post().to(sites::rename_site)),
+        page("/sites/{id}/close").route(web::post().to(sites::close_site)),
+        page("/sites/{id}/reopen").route(web::post().to(sites::reopen_site)),
+        page("/users/{name}/site").route(web::post().to(sites::set_user_site)),
+        page("/figures").route(web::get().to(sites::figures)),
         page("/print-queue/pdf").route(web::get().to(printing::queue_pdf)),
         page("/print-queue/printed").route(web::post().to(printing::queue_printed)),
         page("/users")

@@ -84,6 +84,8 @@ pub struct CardView {
     pub kid: String,
     /// "Checked by … at …".
     pub attested: String,
+    /// Where it is on its way to the resident, if it is.
+    pub pickup: Option<String>,
 }
 
 /// `GET /login`.
@@ -250,6 +252,93 @@ pub struct Queue<'a> {
     pub left_out: Option<String>,
 }
 
+/// `GET /pickup`: the site's pick-up list.
+#[derive(Template)]
+#[template(path = "pickup.html")]
+pub struct Pickup<'a> {
+    pub page: &'a Page,
+    pub groups: Vec<PickupGroup>,
+}
+
+/// One step's cards on the pick-up list.
+pub struct PickupGroup {
+    pub title: &'static str,
+    pub hint: &'static str,
+    /// The path's last part of the step's button (`sent`, `received`,
+    /// `hand-over`, `destroyed`).
+    pub action: &'static str,
+    /// The step opens a page (hand-over) rather than posting at once.
+    pub link: bool,
+    pub rows: Vec<PickupRow>,
+}
+
+/// One card on the pick-up list.
+pub struct PickupRow {
+    pub digits: String,
+    pub display: String,
+    pub name: String,
+    pub since: String,
+    /// The pick-up site's name (city-wide staff only; else empty).
+    pub site: String,
+    pub button: String,
+}
+
+/// `GET /pickup/{number}/hand-over`.
+#[derive(Template)]
+#[template(path = "handover.html")]
+pub struct HandOver<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub digits: String,
+    pub display: String,
+    pub name: String,
+}
+
+/// `GET /sites`.
+#[derive(Template)]
+#[template(path = "sites.html")]
+pub struct Sites<'a> {
+    pub page: &'a Page,
+    pub errors: FieldErrors,
+    pub sites: Vec<SiteRowView>,
+    pub kinds: Vec<Choice>,
+    pub typed_name: String,
+}
+
+/// One site in the list.
+pub struct SiteRowView {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub state: &'static str,
+    pub closed: bool,
+    pub rename_label: String,
+    pub toggle_label: String,
+}
+
+/// `GET /figures`.
+#[derive(Template)]
+#[template(path = "figures.html")]
+pub struct Figures<'a> {
+    pub page: &'a Page,
+    pub rows: Vec<FigureRow>,
+    /// The chart (SVG made on the server; empty without figures).
+    pub chart: String,
+}
+
+/// One site and month in the figures table.
+pub struct FigureRow {
+    pub site: String,
+    pub kind: &'static str,
+    pub month: String,
+    pub total: bool,
+    pub enrolled: String,
+    pub printed: String,
+    pub handed_over: String,
+    pub not_collected: String,
+    pub waiting: String,
+}
+
 /// One user in the list.
 pub struct UserRow {
     pub username: String,
@@ -260,6 +349,12 @@ pub struct UserRow {
     pub is_self: bool,
     pub toggle_label: String,
     pub reset_label: String,
+    /// The user's site's name, or "City-wide".
+    pub site: String,
+    /// The sites to move the user to: (id, name, selected); empty for
+    /// admins and auditors (always city-wide).
+    pub site_options: Vec<(String, String, bool)>,
+    pub move_label: String,
 }
 
 /// `GET /users`.
@@ -273,6 +368,9 @@ pub struct Users<'a> {
     pub username: String,
     /// A refused change to an account (translated).
     pub alert: Option<String>,
+    /// The open sites for a new user: (id, name, selected); "" is
+    /// city-wide.
+    pub sites: Vec<(String, String, bool)>,
 }
 
 /// `GET /users/{name}/password`.

@@ -23,6 +23,15 @@ const NOTICES: &[&str] = &[
     "revoke.done",
     "revoke.list_failed",
     "queue.marked",
+    "pickup.sent_done",
+    "pickup.received_done",
+    "pickup.handed_over_done",
+    "pickup.destroyed_done",
+    "sites.created",
+    "sites.renamed",
+    "sites.closed_done",
+    "sites.reopened_done",
+    "users.site_done",
     "users.created",
     "users.disabled_done",
     "users.enabled_done",
@@ -147,7 +156,7 @@ pub fn role_label(lang: Lang, role: Role) -> &'static str {
 }
 
 fn nav_for(lang: Lang, role: Role, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &str, bool); 7] = [
+    let items: [(&'static str, &str, bool); 10] = [
         ("/", "nav.dashboard", true),
         ("/enrol", "nav.enrol", role.allows(Permission::IssueCards)),
         (
@@ -160,7 +169,18 @@ fn nav_for(lang: Lang, role: Role, path: &str) -> Vec<NavItem> {
             "nav.queue",
             role.allows(Permission::PrintCards),
         ),
+        (
+            "/pickup",
+            "nav.pickup",
+            role.allows(Permission::HandOverCards),
+        ),
         ("/users", "nav.users", role.allows(Permission::ManageUsers)),
+        ("/sites", "nav.sites", role.allows(Permission::ManageSites)),
+        (
+            "/figures",
+            "nav.figures",
+            role.allows(Permission::ReadFigures),
+        ),
         ("/audit", "nav.audit", role.allows(Permission::ReadAudit)),
         ("/keys", "nav.keys", role.allows(Permission::ManageKeys)),
     ];

@@ -55,28 +55,34 @@ pub async fn card_page(
     .map(|(_, k)| lang.t(k))
     .collect::<Vec<_>>()
     .join(", ");
-    let site = a
-        .site
-        .clone()
-        .unwrap_or_else(|| lang.t("card.another_site").to_owned());
     let attested = format!(
         "{} — {}",
         checks,
-        match &a.attested_by {
-            Some(by) => lang.tf(
+        match (&a.site, &a.attested_by) {
+            (Some(site), by) => lang.tf(
                 "card.attested_at_site",
                 &[
-                    ("user", by),
-                    ("site", &site),
+                    ("user", by.as_deref().unwrap_or("—")),
+                    ("site", site),
                     ("time", &lang.date_time(a.attested_at)),
                 ],
             ),
-            None => lang.tf(
+            (None, _) => lang.tf(
                 "card.attested_elsewhere",
-                &[("site", &site), ("time", &lang.date_time(a.attested_at))],
+                &[("time", &lang.date_time(a.attested_at))],
             ),
         }
     );
+    let pickup = details.pickup.as_ref().map(|p| {
+        let site = p
+            .site
+            .clone()
+            .unwrap_or_else(|| lang.t("card.another_site").to_owned());
+        lang.tf(
+            &format!("card.pickup_{}", p.step.as_str()),
+            &[("site", &site)],
+        )
+    });
     let role = user.role();
     let view = CardView {
         digits: number.digits(),
@@ -89,6 +95,7 @@ pub async fn card_page(
         previous: s.previous_card.map(|p| (p.digits(), p.to_string())),
         kid: details.kid.clone(),
         attested,
+        pickup,
     };
     let qr_svg = details.qr_text.as_deref().and_then(|t| {
         crate::web::ui::svg::qr_svg(

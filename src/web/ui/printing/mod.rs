@@ -10,7 +10,10 @@
 //! ([`PrintError::code`]), and never blocks the other cards of a batch; a
 //! fault of the office is an error page.
 
+mod pickup;
 mod queue;
+
+pub use pickup::{hand_over, hand_over_form, pickup, step as pickup_step};
 
 pub use queue::{queue, queue_pdf, queue_printed};
 
