@@ -39,6 +39,9 @@ use citycard_credential::CardNumber;
 use std::fmt;
 use time::PrimitiveDateTime;
 
+/// Most cards on a pick-up list.
+pub const PICKUP_LIST_LIMIT: usize = 500;
+
 /// A step on a card's way to its resident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PickupStep {
@@ -208,7 +211,7 @@ impl Office {
                 c,
                 actor,
                 &steps,
-                super::printing::PRINT_QUEUE_LIMIT as usize,
+                PICKUP_LIST_LIMIT,
             )?;
             let mut out = Vec::with_capacity(found.len());
             for (n, step, since, route) in found {
