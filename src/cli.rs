@@ -55,7 +55,7 @@ pub enum Command {
     /// The desk verifier page.
     #[command(subcommand)]
     Desk(desk::DeskCommand),
-    /// User accounts of the issuing office (works without the server).
+    /// User accounts, sites and per-site figures of the issuing office (works without the server).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
     /// The office's audit log: check the keyed chain, export a checkpoint or CSV.

@@ -1701,6 +1701,13 @@ fn help_texts_name_only_their_own_flags() {
         (&["admin", "disable-user"], &[]),
         (&["admin", "enable-user"], &[]),
         (&["admin", "list-users"], &[]),
+        (&["admin", "site", "add"], &[]),
+        (&["admin", "site", "list"], &[]),
+        (&["admin", "site", "rename"], &[]),
+        (&["admin", "site", "close"], &[]),
+        (&["admin", "site", "reopen"], &[]),
+        (&["admin", "set-site"], &[]),
+        (&["admin", "figures"], &[]),
         (&["audit", "verify"], &[]),
         (&["audit", "export"], &[]),
         (&["maintenance", "run"], &[]),
@@ -1951,4 +1958,163 @@ fn audit_checkpoint_is_exported_and_checked() {
     let r = run(&["audit", "verify", "--checkpoint", file]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("BROKEN"), "{}", r.stdout);
+}
+
+/// Issue 11: `citycard admin site add/list/rename/close/reopen`,
+/// `create-user --site`, `set-site` and `figures` through the real binary.
+#[test]
+fn admin_sites() {
+    let dir = TempDir::new().unwrap();
+    let (_data, run) = audit_office(dir.path());
+    let ok_run = |args: &[&str]| -> Run {
+        let r = run(args);
+        assert_eq!(r.code, 0, "citycard {args:?}: {}{}", r.stdout, r.stderr);
+        r
+    };
+    // The first site exists from the start.
+    let r = ok_run(&["admin", "site", "list"]);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    let first = r.stdout.split('\t').next().unwrap().to_owned();
+    assert!(r.stdout.contains("\tcounter\topen\t"), "{}", r.stdout);
+
+    let nord = ok_run(&[
+        "admin",
+        "site",
+        "add",
+        "--name",
+        "Bürgerbüro Nord",
+        "--kind",
+        "counter",
+    ]);
+    let nord = nord.stdout.trim().to_owned();
+    assert!(nord.parse::<i64>().unwrap() > 0, "{nord}");
+    let partner = ok_run(&[
+        "admin",
+        "site",
+        "add",
+        "--name",
+        "Beratungsstelle Sans-Papiers",
+        "--kind",
+        "partner",
+    ]);
+    // The message names no site (a site's name and kind are sealed).
+    assert!(
+        !partner.stderr.contains("Sans-Papiers"),
+        "{}",
+        partner.stderr
+    );
+    assert!(!partner.stderr.contains("partner"), "{}", partner.stderr);
+    let partner = partner.stdout.trim().to_owned();
+    let r = ok_run(&["admin", "site", "list"]);
+    assert_eq!(r.stdout.lines().count(), 3, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "{partner}\tpartner\topen\tBeratungsstelle Sans-Papiers"
+        )),
+        "{}",
+        r.stdout
+    );
+    // Bad input: exit status 2, nothing made.
+    let r = run(&["admin", "site", "add", "--name", "X", "--kind", "embassy"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("counter, pop_up or partner"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "admin",
+        "site",
+        "add",
+        "--name",
+        "bürgerbüro nord",
+        "--kind",
+        "pop_up",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains("ürgerbüro"), "{}", r.stderr);
+
+    ok_run(&[
+        "admin",
+        "site",
+        "rename",
+        &nord,
+        "--name",
+        "Bürgerbüro Nord-Ost",
+    ]);
+    let r = ok_run(&["admin", "site", "list"]);
+    assert!(r.stdout.contains("\tBürgerbüro Nord-Ost\n"), "{}", r.stdout);
+
+    // Users at sites.
+    let r = command(dir.path())
+        .env("CITYCARD_DATA_DIR", dir.path().join("data"))
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "dana",
+            "--role",
+            "clerk",
+            "--site",
+            &partner,
+            "--password-stdin",
+        ])
+        .write_stdin("correct horse battery staple\n")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    ok_run(&["admin", "set-site", "anna", &nord]);
+    ok_run(&["admin", "set-site", "ben", "city"]);
+    // Clerks made without --site are city-wide: put one at the first site.
+    ok_run(&["admin", "set-site", "cleo", &first]);
+    let r = ok_run(&["admin", "list-users"]);
+    assert!(
+        r.stdout.contains(&format!("dana\tclerk\t{partner}\t")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!("anna\tclerk\t{nord}\t")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("ben\tclerk\tcity\t"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("cleo\tclerk\t{first}\t")),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["admin", "set-site", "anna", "nowhere"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+
+    // Close and reopen.
+    ok_run(&["admin", "site", "close", &partner]);
+    let r = ok_run(&["admin", "site", "list"]);
+    assert!(
+        r.stdout.contains(&format!("{partner}\tpartner\tclosed\t")),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["admin", "set-site", "ben", &partner]);
+    assert_eq!(r.code, 2, "no one is put at a closed site: {}", r.stderr);
+    ok_run(&["admin", "site", "reopen", &partner]);
+
+    // The figures: a header and a total row per site.
+    let r = ok_run(&["admin", "figures", "--months", "3"]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("site\tname\tkind\tmonth\tenrolled"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "{partner}\tBeratungsstelle Sans-Papiers\tpartner\ttotal\t0\t0\t0\t0\t0"
+        )),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["admin", "figures", "--months", "0"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }

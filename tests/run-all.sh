@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 echo "== Rust workspace tests"
 cargo test --workspace --locked
 
+echo "== a client that does not share our code (Python, stdlib only): sites and pick-up over the API"
+bash tests/api_client/run.sh
+
 echo "== desk verifier: JavaScript unit tests and every vector (node --test)"
 node --test tests/desk/*.test.mjs
 

@@ -1,11 +1,14 @@
-//! `citycard admin …` and `citycard audit …`: user accounts and the audit
-//! log, straight on the database (the server need not run).
+//! `citycard admin …` and `citycard audit …`: user accounts, sites, the
+//! per-site figures and the audit log, straight on the database (the
+//! server need not run).
 
 use anyhow::{Context, Result, bail};
 use citycard::Office;
 use citycard::config::Config;
 use citycard::office::actor::{Actor, Role};
 use citycard::office::audit;
+use citycard::office::figures::{MonthRow, SiteFigures};
+use citycard::office::sites::{SiteKind, parse_site_id};
 use citycard::web::ui::i18n::Lang;
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
@@ -49,8 +52,93 @@ pub enum AdminCommand {
     DisableUser(UserArg),
     /// Enable a disabled user again.
     EnableUser(UserArg),
-    /// List the users.
+    /// List the users (with their site: an id, or "city").
     ListUsers(ListUsers),
+    /// Sites: city counters, pop-up sites, partner organisations.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Put a user at a site, or make them city-wide with "city".
+    SetSite(SetSite),
+    /// The per-site figures: cards enrolled, printed, handed over and not
+    /// collected per site and month, and those waiting now (a partner
+    /// organisation's count of 1 to 4 shows as "< 5").
+    Figures(FiguresArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create a site; prints its id.
+    Add(SiteAdd),
+    /// List the sites: id, kind, open or closed, name.
+    List(SiteList),
+    /// Rename a site (its kind stays).
+    Rename(SiteRename),
+    /// Close a site: its users can no longer sign in, and it is no longer
+    /// offered for pick-up (refused while cards still wait there).
+    Close(SiteId),
+    /// Open a closed site again.
+    Reopen(SiteId),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteAdd {
+    /// The site's name (at most 100 characters; unique).
+    #[arg(long, value_name = "N")]
+    name: String,
+    /// counter, pop_up or partner.
+    #[arg(long, value_name = "K")]
+    kind: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteList {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteRename {
+    /// The site's id (from `citycard admin site list`).
+    #[arg(value_name = "ID")]
+    id: String,
+    /// The new name.
+    #[arg(long, value_name = "N")]
+    name: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteId {
+    /// The site's id (from `citycard admin site list`).
+    #[arg(value_name = "ID")]
+    id: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SetSite {
+    /// The user name.
+    #[arg(value_name = "USER")]
+    username: String,
+    /// A site id, or "city" for city-wide (admins and auditors always are).
+    #[arg(value_name = "ID|city")]
+    site: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FiguresArgs {
+    /// Months to look back, this one included (1 to 120).
+    #[arg(long, value_name = "N", default_value_t = 12,
+        value_parser = clap::value_parser!(u8).range(1..=120))]
+    months: u8,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +191,10 @@ pub struct CreateUser {
     /// admin, supervisor, clerk or auditor.
     #[arg(long, value_name = "R")]
     role: String,
+    /// The site the user works at (an id from `citycard admin site list`);
+    /// without it the user is city-wide. Admins and auditors always are.
+    #[arg(long, value_name = "ID")]
+    site: Option<String>,
     #[command(flatten)]
     password: PasswordArgs,
     #[command(flatten)]
@@ -140,13 +232,22 @@ impl AdminCommand {
         match self {
             AdminCommand::CreateUser(a) => {
                 let role: Role = a.role.parse()?;
+                let site = site_id("--site", a.site.as_deref())?;
                 let password = a.password.read()?;
                 let office = a.config.office()?;
                 let actor = Actor::command_line(office.office_name());
-                office.create_user(&actor, &a.username, role, &password, a.password.one_time)?;
+                office.create_user_at(
+                    &actor,
+                    &a.username,
+                    role,
+                    &password,
+                    a.password.one_time,
+                    site,
+                )?;
                 eprintln!(
-                    "Created the user {} ({role}).",
-                    a.username.trim().to_lowercase()
+                    "Created the user {} ({role}{}).",
+                    a.username.trim().to_lowercase(),
+                    site.map(|s| format!(", site {s}")).unwrap_or_default()
                 );
             }
             AdminCommand::SetPassword(a) => {
@@ -183,12 +284,138 @@ impl AdminCommand {
                     if u.locked_until.is_some_and(|t| t > citycard::db::now()) {
                         flags.push("locked");
                     }
-                    writeln!(out, "{}\t{}\t{}", u.username, u.role, flags.join(", "))?;
+                    let site = u.site.map_or_else(|| "city".to_owned(), |s| s.to_string());
+                    writeln!(
+                        out,
+                        "{}\t{}\t{site}\t{}",
+                        u.username,
+                        u.role,
+                        flags.join(", ")
+                    )?;
                 }
+            }
+            AdminCommand::Site(cmd) => cmd.run()?,
+            AdminCommand::SetSite(a) => {
+                let site = if a.site.trim().eq_ignore_ascii_case("city") {
+                    None
+                } else {
+                    Some(required_site_id(&a.site)?)
+                };
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                office.set_user_site(&actor, &a.username, site)?;
+                let user = a.username.trim().to_lowercase();
+                match site {
+                    Some(s) => eprintln!("Put {user} at site {s}."),
+                    None => eprintln!("Made {user} city-wide."),
+                }
+            }
+            AdminCommand::Figures(a) => {
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                let figures = office.site_figures(&actor, a.months)?;
+                print_figures(&mut super::out::stdout(), &figures)?;
             }
         }
         Ok(())
     }
+}
+
+/// A site id as typed (`--site`, a positional ID); none when empty.
+fn site_id(what: &str, text: Option<&str>) -> Result<Option<i64>> {
+    parse_site_id("site", text).map_err(|_| {
+        anyhow::anyhow!("{what} must be a site id (digits) from `citycard admin site list`")
+    })
+}
+
+/// A site id that must be given.
+fn required_site_id(text: &str) -> Result<i64> {
+    site_id("the site", Some(text))?
+        .ok_or_else(|| anyhow::anyhow!("give a site id from `citycard admin site list`"))
+}
+
+impl SiteCommand {
+    fn run(self) -> Result<()> {
+        match self {
+            SiteCommand::Add(a) => {
+                let kind = SiteKind::parse(&a.kind)
+                    .map_err(|_| anyhow::anyhow!("--kind must be counter, pop_up or partner"))?;
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                let site = office.create_site(&actor, &a.name, kind)?;
+                // The id on standard output (for scripts); the message
+                // names no site: a site's name and kind are sealed.
+                outln!("{}", site.id)?;
+                eprintln!("Created site {}.", site.id);
+            }
+            SiteCommand::List(a) => {
+                let office = a.config.office()?;
+                let mut out = super::out::stdout();
+                for s in office.sites()? {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        s.id,
+                        s.kind,
+                        if s.closed { "closed" } else { "open" },
+                        s.name
+                    )?;
+                }
+            }
+            SiteCommand::Rename(a) => {
+                let id = required_site_id(&a.id)?;
+                let office = a.config.office()?;
+                let actor = Actor::command_line(office.office_name());
+                office.rename_site(&actor, id, &a.name)?;
+                eprintln!("Renamed site {id}.");
+            }
+            SiteCommand::Close(a) => set_closed(&a, true)?,
+            SiteCommand::Reopen(a) => set_closed(&a, false)?,
+        }
+        Ok(())
+    }
+}
+
+fn set_closed(a: &SiteId, closed: bool) -> Result<()> {
+    let id = required_site_id(&a.id)?;
+    let office = a.config.office()?;
+    let actor = Actor::command_line(office.office_name());
+    office.set_site_closed(&actor, id, closed)?;
+    if closed {
+        eprintln!("Closed site {id}: its users can no longer sign in.");
+    } else {
+        eprintln!("Reopened site {id}.");
+    }
+    Ok(())
+}
+
+/// The figures as a tab-separated table with a header: one row per site
+/// and month, and a `total` row per site with the cards waiting now.
+fn print_figures(out: &mut impl Write, figures: &[SiteFigures]) -> Result<()> {
+    writeln!(
+        out,
+        "site\tname\tkind\tmonth\tenrolled\tprinted\thanded_over\tnot_collected\twaiting_now"
+    )?;
+    for f in figures {
+        let row = |out: &mut dyn Write, m: &MonthRow, month: &str, waiting: &str| {
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{month}\t{}\t{}\t{}\t{}\t{waiting}",
+                f.site.id,
+                f.site.name,
+                f.site.kind,
+                m.enrolled.label(),
+                m.printed.label(),
+                m.handed_over.label(),
+                m.not_collected.label(),
+            )
+        };
+        for m in &f.months {
+            row(out, m, &m.month, "")?;
+        }
+        row(out, &f.total, "total", &f.waiting_now.label())?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,8 @@ use clap::{Args, Subcommand};
 pub enum MaintenanceCommand {
     /// Run the daily upkeep now: delete photos and sessions whose time has
     /// come, erase residents the deletion schedule says are due
-    /// (docs/privacy.md), re-sign the revocation list when due.
+    /// (docs/privacy.md), revoke the cards not collected within
+    /// `pickup.collect_within_days`, re-sign the revocation list when due.
     Run(MaintenanceArgs),
     /// Count the residents the deletion schedule erases within 30 days.
     Due(MaintenanceArgs),
@@ -34,11 +35,13 @@ impl MaintenanceCommand {
                     "photos deleted: {}\nsession rows purged: {}\n\
                      residents erased (last card ended): {}\n\
                      residents erased (never printed): {}\n\
+                     cards not collected, revoked: {}\n\
                      revocation list: {} ({} numbers, next update {})",
                     m.photos_deleted,
                     m.sessions_purged,
                     m.erased.cards_ended,
                     m.erased.never_printed,
+                    m.not_collected,
                     if m.revocations.signed {
                         "re-signed"
                     } else {

@@ -32,6 +32,8 @@ pub struct Maintenance {
     pub sessions_purged: usize,
     /// Residents erased by the deletion schedule.
     pub erased: ScheduledErasures,
+    /// Cards not collected in time, revoked ([`Office::expire_uncollected`]).
+    pub not_collected: usize,
     /// The re-signed revocation list.
     pub revocations: PublishedList,
     /// SQLite: the WAL was checkpointed and truncated; PostgreSQL: the
@@ -93,7 +95,8 @@ pub fn may_see_deletion_due(role: Role) -> bool {
 impl Office {
     /// Daily upkeep: deletes photos whose retention has passed, ended
     /// sessions and old throttle rows, runs the deletion schedule
-    /// ([`Office::run_deletion_schedule`]), and re-signs the revocation list
+    /// ([`Office::run_deletion_schedule`]), revokes the cards not collected
+    /// in time ([`Office::expire_uncollected`]), and re-signs the revocation list
     /// when the stored one is out of date or older than
     /// [`crate::office::publish::REVOCATION_LIST_MAX_AGE`] (the files in the
     /// data directory are rewritten from the stored list either way).
@@ -104,6 +107,7 @@ impl Office {
         let photos_deleted = self.purge_photos()?;
         let sessions_purged = self.purge_sessions()?;
         let erased = self.run_deletion_schedule()?;
+        let not_collected = self.expire_uncollected()?;
         let revocations = self.refresh_revocations()?;
         let vacuumed = match self.db().vacuum_personal_tables() {
             Ok(()) => true,
@@ -120,6 +124,7 @@ impl Office {
             photos_deleted,
             sessions_purged,
             erased,
+            not_collected,
             revocations,
             scrubbed,
         })

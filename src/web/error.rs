@@ -12,6 +12,8 @@
 //!   | `forbidden` | 403 | the role may not do this; `reason` is `token_permissions` when the API token is limited to permissions without this one |
 //!   | `password_change_required` | 403 | a one-time password must be changed first |
 //!   | `csrf` | 403 | the form's CSRF token does not match the session |
+//!   | `other_site` | 403 | the card or list belongs to another site than the user's (clerks and supervisors work within their site) |
+//!   | `site_closed` | 403 | the site is closed: its users can no longer work, and no one can be put there (an admin can reopen it) |
 //!   | `not_found` | 404 | no such card, user, route |
 //!   | `invalid_input` | 400 | a field breaks a rule; `field` names it |
 //!   | `unprintable_character` | 400 | a name has a character that the office's card template cannot print; `field` names the field, `character` the code point (`U+1F600`) |
@@ -347,8 +349,20 @@ impl From<DomainError> for AppError {
                 Self::new(StatusCode::FORBIDDEN, "password_change_required", message)
             }
             E::Csrf => Self::new(StatusCode::FORBIDDEN, "csrf", message),
-            E::OtherSite => Self::new(StatusCode::FORBIDDEN, "other_site", message),
-            E::SiteClosed => Self::new(StatusCode::FORBIDDEN, "site_closed", message),
+            // Neither message names the site: a site's name and kind are
+            // sealed (issue 11).
+            E::OtherSite => Self::new(
+                StatusCode::FORBIDDEN,
+                "other_site",
+                "this card or list belongs to another site: clerks and supervisors work \
+                 only with the cards enrolled or picked up at their own site",
+            ),
+            E::SiteClosed => Self::new(
+                StatusCode::FORBIDDEN,
+                "site_closed",
+                "the site is closed: no work is done there any more (an administrator can \
+                 reopen it)",
+            ),
             E::Invalid {
                 field,
                 rule,
@@ -616,6 +630,10 @@ mod tests {
         assert_eq!(e.retry_after(), Some(90));
         let e: AppError = DomainError::BadCredentials.into();
         assert_eq!(e.code(), "unauthorized");
+        let e: AppError = DomainError::OtherSite.into();
+        assert_eq!((e.status().as_u16(), e.code()), (403, "other_site"));
+        let e: AppError = DomainError::SiteClosed.into();
+        assert_eq!((e.status().as_u16(), e.code()), (403, "site_closed"));
         let e: AppError = DomainError::StorageFull.into();
         assert_eq!((e.status().as_u16(), e.code()), (503, "storage_full"));
         let e: AppError = DomainError::Unavailable("down".into()).into();

@@ -274,7 +274,7 @@ pub async fn run_maintenance(state: &AppState) {
             "maintenance: revocation list {} ({} numbers, next update {}), \
              {} photo(s) deleted, {} session row(s) purged, \
              {} resident(s) erased by the deletion schedule ({} ended, {} never printed), \
-             erased data scrubbed: {}",
+             {} card(s) not collected revoked, erased data scrubbed: {}",
             if m.revocations.signed {
                 "re-signed"
             } else {
@@ -287,6 +287,7 @@ pub async fn run_maintenance(state: &AppState) {
             m.erased.cards_ended + m.erased.never_printed,
             m.erased.cards_ended,
             m.erased.never_printed,
+            m.not_collected,
             if m.scrubbed { "yes" } else { "not yet" }
         ),
         Err(e) => eprintln!("maintenance failed: {}: {}", e.code(), e.message()),

@@ -64,7 +64,8 @@ pub struct TokenRequest {
     pub valid_for_days: Option<u32>,
     /// Limits the token to some of the owner's permissions: `cards.issue`,
     /// `cards.read`, `cards.print`, `cards.reprint`, `cards.revoke`,
-    /// `residents.erase`, `users.manage`, `keys.manage`, `audit.read`. Each
+    /// `residents.erase`, `users.manage`, `keys.manage`, `audit.read`,
+    /// `cards.hand_over`, `sites.manage`, `figures.read`. Each
     /// must be one the owner's role has (else `invalid_input`, field
     /// `permissions`, rule `choice`). None: the owner's whole role.
     #[serde(default)]

@@ -12,20 +12,29 @@
 //!   photo (base64); over the limit: `413 payload_too_large`.
 //! - Card numbers are 12 digits (spaces and hyphens accepted in paths and
 //!   queries); answers give them as 12 digits without spaces.
+//! - Site ids are strings of decimal digits (random 63-bit numbers, beyond
+//!   JavaScript's exact integers).
 //! - The document: `GET /api/v1/openapi.json` (OpenAPI 3.1, utoipa).
 
 pub mod audit;
 pub mod cards;
 pub mod json;
 pub mod openapi;
+pub mod pickup;
 pub mod printing;
 pub mod sessions;
+pub mod sites;
 
 use self::audit::{audit, audit_csv, deletion_schedule};
 use self::cards::{enrol, erase, find_card, get_card, renew, replace, revoke, search};
+use self::pickup::{destroyed, handed_over, pickup_list, received, sent};
 use self::printing::{pdf, print_queue, printed};
 use self::sessions::{
     change_password, create_session, create_token, delete_session, list_tokens, revoke_token,
+};
+use self::sites::{
+    close_site, create_site, figures, list_sites, pickup_sites, rename_site, reopen_site,
+    set_user_site,
 };
 use super::error::{AppError, json_error};
 use actix_web::web;
@@ -75,6 +84,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/cards/{number}/pdf", web::get().to(pdf))
             .route("/cards/{number}/printed", web::post().to(printed))
             .route("/print-queue", web::get().to(print_queue))
+            .route("/cards/{number}/sent", web::post().to(sent))
+            .route("/cards/{number}/received", web::post().to(received))
+            .route("/cards/{number}/handed-over", web::post().to(handed_over))
+            .route("/cards/{number}/destroyed", web::post().to(destroyed))
+            .route("/pickup", web::get().to(pickup_list))
+            .route("/sites", web::get().to(list_sites))
+            .route("/sites", web::post().to(create_site))
+            // Before `/sites/{id}`: `pickup` is no id.
+            .route("/sites/pickup", web::get().to(pickup_sites))
+            .route("/sites/{id}", web::patch().to(rename_site))
+            .route("/sites/{id}", web::post().to(rename_site))
+            .route("/sites/{id}/close", web::post().to(close_site))
+            .route("/sites/{id}/reopen", web::post().to(reopen_site))
+            .route("/users/{username}/site", web::put().to(set_user_site))
+            .route("/figures", web::get().to(figures))
             .route("/residents/search", web::post().to(search))
             .route("/audit", web::get().to(audit))
             .route("/audit.csv", web::get().to(audit_csv))

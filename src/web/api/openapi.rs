@@ -2,7 +2,7 @@
 //! handlers in the modules of [`super`] and the types in [`super::json`]
 //! (which do not import it back); served at `/api/v1/openapi.json`.
 
-use super::{audit, cards, json, printing, sessions};
+use super::{audit, cards, json, pickup, printing, sessions, sites};
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -19,7 +19,10 @@ use utoipa::{Modify, OpenApi};
             never with another token): it lives at most api_token_max_days (default 90), may be \
             limited to some permissions, and ends with a password change or reset. \
             Errors are {\"error\": {\"code\", \"message\", \"field\"?}} with stable codes; \
-            429 throttled and 503 busy carry Retry-After."
+            429 throttled and 503 busy carry Retry-After. A clerk or supervisor works within \
+            their site: another site's card or list is 403 other_site, and a user of a closed \
+            site gets 403 site_closed. Site ids are strings (beyond JavaScript's exact \
+            integers)."
     ),
     paths(
         sessions::create_session, sessions::delete_session, sessions::change_password,
@@ -27,6 +30,10 @@ use utoipa::{Modify, OpenApi};
         cards::enrol, cards::find_card, cards::get_card, cards::revoke, cards::replace, cards::renew,
         cards::erase, printing::pdf, printing::printed, printing::print_queue, cards::search,
         audit::audit, audit::audit_csv, audit::deletion_schedule,
+        sites::list_sites, sites::pickup_sites, sites::create_site, sites::rename_site,
+        sites::close_site, sites::reopen_site, sites::set_user_site, sites::figures,
+        pickup::pickup_list, pickup::sent, pickup::received, pickup::handed_over,
+        pickup::destroyed,
     ),
     components(schemas(
         json::LoginRequest, json::TokenResponse, json::PasswordRequest, json::TokenRequest,
@@ -36,6 +43,10 @@ use utoipa::{Modify, OpenApi};
         json::AttestationRecordJson, json::CardDetailsJson, json::RevokedJson, json::ErasedJson,
         json::QueueEntryJson, json::AuditEntryJson, json::ErrorBody, json::ErrorDetail,
         json::DeletionDueJson,
+        sites::SiteJson, sites::NewSiteRequest, sites::RenameSiteRequest, sites::UserSiteRequest,
+        sites::UserSiteJson, sites::CountJson, sites::MonthFiguresJson, sites::TotalsJson,
+        sites::SiteFiguresJson, sites::FiguresJson,
+        pickup::PickupEntryJson, pickup::HandOverRequest,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -43,6 +54,8 @@ use utoipa::{Modify, OpenApi};
         (name = "cards", description = "The card lifecycle and search"),
         (name = "printing", description = "PDFs and the print queue"),
         (name = "audit", description = "The audit log (auditors)"),
+        (name = "sites", description = "Sites, a user's site and the per-site figures"),
+        (name = "pickup", description = "Cards on their way to their residents: the pick-up list and its steps"),
     )
 )]
 pub struct ApiDoc;
