@@ -37,10 +37,11 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench-load-password-Ahc5ohQu";
@@ -180,6 +181,10 @@ impl Server {
             .unwrap()
             .port();
         let addr = format!("127.0.0.1:{port}");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir.path().join("data"))
+            .unwrap();
         let mut env = vec![
             (
                 "CITYCARD_DATA_DIR".to_owned(),
@@ -331,6 +336,8 @@ struct Level {
 }
 
 fn run_level(addr: &str, token: &str, connections: usize, seconds: f64) -> Level {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let threads: Vec<_> = (0..connections)
@@ -342,7 +349,8 @@ fn run_level(addr: &str, token: &str, connections: usize, seconds: f64) -> Level
                 let mut latencies = Vec::with_capacity(100_000);
                 let mut errors = 0;
                 let mut i: u64 = 0;
-                let base = connections as u64 * 1000 + t as u64;
+                // Distinct over every run of the process (no duplicates).
+                let base = run * 1000 + t as u64;
                 while !stop.load(Ordering::Relaxed) {
                     i += 1;
                     let body = format!(
