@@ -16,12 +16,11 @@ pub fn get(c: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
+/// A stored value, if there is one.
+pub type Stored = Option<Vec<u8>>;
+
 /// Two stored values in one query.
-pub fn get_two(
-    c: &mut DbConnection,
-    first: &str,
-    second: &str,
-) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+pub fn get_two(c: &mut DbConnection, first: &str, second: &str) -> Result<(Stored, Stored)> {
     let rows: Vec<(String, Vec<u8>)> = office_meta::table
         .filter(office_meta::name.eq(first).or(office_meta::name.eq(second)))
         .select((office_meta::name, office_meta::value))

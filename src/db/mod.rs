@@ -391,7 +391,10 @@ impl Db {
             self.track(keep_storage_full(result, full), true)
         });
         if result.is_ok()
-            && writer.commits.fetch_add(1, Ordering::Relaxed) % SQLITE_WAL_CHECK_EVERY == 0
+            && writer
+                .commits
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SQLITE_WAL_CHECK_EVERY)
             && std::fs::metadata(&writer.wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT)
         {
             // Not an error for this transaction: it is committed, and a
