@@ -82,12 +82,11 @@ fn a_full_disk_is_503_storage_full_and_healthz_reports_it() {
         let (status, card, _) = call!(app, enrol(&token, "Voll"));
         assert_eq!(status, StatusCode::CREATED);
         let number = card["card_number"].as_str().unwrap().to_owned();
-        // The pool's one connection may not grow the file any more.
+        // The connection that writes (SQLite's writer) may not grow the
+        // file any more.
         t.office
             .db()
-            .conn()
-            .unwrap()
-            .batch_execute("PRAGMA max_page_count = 1")
+            .write(|c| Ok(c.batch_execute("PRAGMA max_page_count = 1")?))
             .unwrap();
         let mut refused = None;
         for i in 0..500 {
@@ -139,9 +138,7 @@ fn a_full_disk_is_503_storage_full_and_healthz_reports_it() {
         // Space again: the next write works and /healthz is well.
         t.office
             .db()
-            .conn()
-            .unwrap()
-            .batch_execute("PRAGMA max_page_count = 1073741823")
+            .write(|c| Ok(c.batch_execute("PRAGMA max_page_count = 1073741823")?))
             .unwrap();
         let (status, e, _) = call!(app, enrol(&token, "Platz"));
         assert_eq!(status, StatusCode::CREATED, "{e}");

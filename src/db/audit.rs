@@ -40,6 +40,29 @@ pub fn head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
         .first(c)?)
 }
 
+/// The head of the chain, locked until the transaction ends so that the
+/// chain stays one line: on PostgreSQL `SELECT … FOR UPDATE` (one round
+/// trip, and the row lock is held only from here, the append, to the
+/// commit); on SQLite the writers' lock ([`super::lock_for_writing`],
+/// already held in a [`super::Db::write`] transaction) and a read.
+pub fn lock_head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
+    match c {
+        DbConnection::Pg(pg) => audit_head::table
+            .find(1)
+            .select((audit_head::seq, audit_head::hash))
+            .for_update()
+            .first(pg)
+            .optional()?
+            .ok_or(crate::error::Error::Integrity(
+                "the audit head row is missing",
+            )),
+        DbConnection::Sqlite(_) => {
+            super::lock_for_writing(c)?;
+            head(c)
+        }
+    }
+}
+
 /// Inserts an entry and moves the head to it.
 pub fn insert(c: &mut DbConnection, e: &AuditEntry) -> Result<()> {
     diesel::insert_into(audit_log::table)

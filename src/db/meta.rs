@@ -16,6 +16,26 @@ pub fn get(c: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
+/// A stored value, if there is one.
+pub type Stored = Option<Vec<u8>>;
+
+/// Two stored values in one query.
+pub fn get_two(c: &mut DbConnection, first: &str, second: &str) -> Result<(Stored, Stored)> {
+    let rows: Vec<(String, Vec<u8>)> = office_meta::table
+        .filter(office_meta::name.eq(first).or(office_meta::name.eq(second)))
+        .select((office_meta::name, office_meta::value))
+        .load(c)?;
+    let mut out = (None, None);
+    for (name, value) in rows {
+        if name == first {
+            out.0 = Some(value);
+        } else if name == second {
+            out.1 = Some(value);
+        }
+    }
+    Ok(out)
+}
+
 /// Stores a new value (the name must be free).
 pub fn insert(c: &mut DbConnection, name: &str, value: &[u8]) -> Result<()> {
     diesel::insert_into(office_meta::table)
@@ -45,16 +65,16 @@ pub fn delete(c: &mut DbConnection, name: &str) -> Result<()> {
 /// rotation (any constant; "keys").
 const KEYS_LOCK: i64 = 0x6369_7479_6b65_7973;
 
-/// In a transaction that seals personal data: on PostgreSQL a shared
-/// advisory lock until the transaction ends, so a key rotation that is
-/// starting ([`hold_keys_exclusive`]) waits for it, and it sees a rotation
-/// that started before. Shared holders do not wait for each other and
-/// write nothing. SQLite's writers' lock does the same there.
-pub fn hold_keys_shared(c: &mut DbConnection) -> Result<()> {
-    if let DbConnection::Pg(pg) = c {
-        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock_shared({KEYS_LOCK})"))?;
-    }
-    Ok(())
+/// What starts every writing transaction on PostgreSQL ([`super::Db::write`]):
+/// `BEGIN` and a shared advisory lock held until the transaction ends, in
+/// one round trip. So a key rotation that is starting
+/// ([`hold_keys_exclusive`]) waits for every transaction that may seal, and
+/// such a transaction sees a rotation that started before it in any later
+/// statement (`Office::ensure_keys_current`). Shared holders do not wait
+/// for each other and write nothing. SQLite's writers' lock (`BEGIN
+/// IMMEDIATE`) does the same there.
+pub(crate) fn pg_begin_write() -> String {
+    format!("BEGIN; SELECT pg_advisory_xact_lock_shared({KEYS_LOCK})")
 }
 
 /// The PostgreSQL advisory lock held by a running key rotation (any
@@ -81,7 +101,7 @@ pub fn try_hold_rotation(c: &mut DbConnection) -> Result<bool> {
 }
 
 /// The start of a key rotation: waits until no transaction that seals
-/// holds [`hold_keys_shared`] (PostgreSQL), and keeps new ones out until
+/// holds the shared lock of [`pg_begin_write`] (PostgreSQL), and keeps new ones out until
 /// this transaction ends.
 pub fn hold_keys_exclusive(c: &mut DbConnection) -> Result<()> {
     if let DbConnection::Pg(pg) = c {

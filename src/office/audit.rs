@@ -358,8 +358,7 @@ pub fn append(
     card: Option<CardNumber>,
     detail: &str,
 ) -> Result<i64> {
-    db::lock_for_writing(conn)?;
-    let (seq, prev) = db::audit::head(conn)?;
+    let (seq, prev) = db::audit::lock_head(conn)?;
     let seq = seq + 1;
     let at = db::now();
     let card_number = card.and_then(|c| i64::try_from(c.as_u64()).ok());

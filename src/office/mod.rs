@@ -253,14 +253,21 @@ impl Office {
     /// personal-data keys were rotated, or are being rotated, since this
     /// office opened (a server left running during `citycard keys
     /// rotate-data-key` must not seal under a key about to be destroyed).
-    /// On PostgreSQL a shared advisory lock is held until the transaction
-    /// ends, so a rotation starting now waits for it.
+    ///
+    /// It costs one read by primary key of two `office_meta` rows. The
+    /// ordering against a rotation that starts at the same moment comes
+    /// from how [`db::Db::write`] begins every writing transaction: on
+    /// SQLite with the write lock (`BEGIN IMMEDIATE`), on PostgreSQL with
+    /// a shared advisory lock in the same round trip as `BEGIN`, which the
+    /// rotation's first transaction waits for (`db::meta::hold_keys_exclusive`).
+    /// So this read, a later statement, sees any rotation that began
+    /// before, and a rotation that begins later waits until this
+    /// transaction has ended. It is not cached in memory: the rotation is
+    /// another process (on PostgreSQL possibly on another host), and only
+    /// the database can tell this server that it began.
     pub(crate) fn ensure_keys_current(&self, c: &mut db::DbConnection) -> Result<()> {
-        db::meta::hold_keys_shared(c)?;
-        let current = db::meta::get(c, KEY_CHECK)?;
-        if current.as_deref() != Some(self.inner.key_check.as_slice())
-            || key_rotation::under_way(c)?
-        {
+        let (current, rotation) = db::meta::get_two(c, KEY_CHECK, key_rotation::ROTATION)?;
+        if current.as_deref() != Some(self.inner.key_check.as_slice()) || rotation.is_some() {
             return Err(Error::Keys(
                 "the personal-data keys were rotated since this server started: restart it"
                     .to_owned(),
