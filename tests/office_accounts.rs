@@ -445,7 +445,7 @@ fn admin_cli_works_without_the_server() {
     let out = run(&["admin", "list-users"], "");
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(
-        listing.contains("maria\tclerk\tone-time password"),
+        listing.contains("maria\tclerk\tcity\tone-time password"),
         "{listing}"
     );
     // The library sees the same database (no keys needed for accounts).

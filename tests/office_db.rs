@@ -318,3 +318,18 @@ fn audit_checkpoint_catches_a_cut_off_tail() {
         assert!(broken.problem.contains("checkpoint"), "{report}");
     });
 }
+
+/// A writing transaction opened inside another one on SQLite (one writer
+/// connection behind a mutex) is refused at once, never a wait for ever.
+#[test]
+fn a_nested_write_is_refused_not_a_deadlock() {
+    let t = office_with(Backend::Sqlite, |_| {}).unwrap();
+    let db = t.office.db();
+    let nested = db.write(|_| db.write(|_| Ok(())));
+    assert!(
+        matches!(nested, Err(citycard::Error::Integrity(_))),
+        "{nested:?}"
+    );
+    // The writer is free again afterwards.
+    db.write(|_| Ok(())).unwrap();
+}

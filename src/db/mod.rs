@@ -356,6 +356,9 @@ impl Db {
                 "it could not be reached a moment ago".to_owned(),
             ));
         }
+        // A writing transaction that opened another one on the same thread
+        // would wait for itself for ever on the writer's mutex: refuse it.
+        let _inside = WriteGuard::enter()?;
         let mut slot = writer.conn.lock().unwrap_or_else(|poisoned| {
             // A transaction panicked half-way: its connection may still be
             // inside it, so it is closed (which rolls back) and opened anew.
@@ -464,6 +467,30 @@ fn keep_storage_full<T>(result: Result<T>, full: bool) -> Result<T> {
     match result {
         Err(_) if full => Err(Error::StorageFull),
         other => other,
+    }
+}
+
+thread_local! {
+    static IN_SQLITE_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as inside a SQLite writing transaction while it lives.
+struct WriteGuard;
+
+impl WriteGuard {
+    fn enter() -> Result<WriteGuard> {
+        if IN_SQLITE_WRITE.with(|w| w.replace(true)) {
+            return Err(Error::Integrity(
+                "a writing transaction was started inside another one",
+            ));
+        }
+        Ok(WriteGuard)
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        IN_SQLITE_WRITE.with(|w| w.set(false));
     }
 }
 
