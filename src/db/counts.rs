@@ -64,7 +64,7 @@ pub fn due_for_erasure(
                     .eq("revoked")
                     .and(other.field(cards::revoked_at).ge(cut.revoked_before))),
             );
-            // Those with an expired active card (`cards_active_expires`) ...
+            // Those with an expired active card (`cards_status`) ...
             let with_expired: i64 = cards::table
                 .inner_join(residents::table)
                 .filter(sql::<Bool>("cards.status = 'active'"))

@@ -12,6 +12,4 @@ CREATE INDEX cards_revoked_kept ON cards (revoked_at, resident_id)
     WHERE status = 'revoked' AND sealed_qr IS NOT NULL;
 CREATE INDEX cards_unprinted_kept ON cards (attested_at, resident_id)
     WHERE printed_at IS NULL AND sealed_qr IS NOT NULL;
--- Active cards by expiry, with their resident (what ends first).
-CREATE INDEX cards_active_expires ON cards (expires, resident_id)
-    WHERE status = 'active';
+-- Active cards by expiry: cards_status (status, expires) serves already.
