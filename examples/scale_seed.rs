@@ -241,7 +241,7 @@ fn make_row(
         .map_err(|e| anyhow::anyhow!("signing: {e}"))?;
     let n = i64::try_from(number.as_u64())?;
     Ok(Row {
-        sample: format!("{} {family} {born}", number.as_u64()),
+        sample: format!("{} {family} {born}", number.digits()),
         rid,
         dedup: vault.dedup_tag(given, family, Some(dob)),
         search: vault.search_tag(family, dob),
