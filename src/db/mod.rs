@@ -29,6 +29,7 @@
 
 pub mod audit;
 pub mod cards;
+pub mod counts;
 pub mod health;
 pub mod meta;
 pub mod published;

@@ -211,12 +211,16 @@ impl Office {
             actor.require(Permission::EraseResidents)?;
         }
         let cut = self.retention_cutoffs_at(self.now() + Duration::days(DUE_WITHIN_DAYS));
-        // Counted by loading ids: bounded, and enough for a dashboard.
-        const CAP: i64 = 100_000;
+        // Exact SQL counts over partial indexes (src/db/counts.rs): no cap,
+        // and a cost that grows with what falls due, not with the city.
+        let count = |c: &mut crate::db::DbConnection, why| -> Result<usize> {
+            let n = crate::db::counts::due_for_erasure(c, why, cut)?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
         self.db().read(|c| {
             Ok(ScheduledErasures {
-                cards_ended: due_for_erasure(c, DueBecause::CardsEnded, cut, None, CAP)?.len(),
-                never_printed: due_for_erasure(c, DueBecause::NeverPrinted, cut, None, CAP)?.len(),
+                cards_ended: count(c, DueBecause::CardsEnded)?,
+                never_printed: count(c, DueBecause::NeverPrinted)?,
             })
         })
     }

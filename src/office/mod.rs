@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod cards;
+mod dashboard;
 pub mod dev_keys;
 pub mod figures;
 pub mod key_rotation;

@@ -37,10 +37,9 @@ pub async fn dashboard(
     if role.allows(Permission::PrintCards) {
         let actor = user.actor().clone();
         let count = state
-            .run(move |o| o.print_queue_numbers(&actor))
+            .run(move |o| o.print_queue_count(&actor))
             .await
-            .map_err(AppError::html)?
-            .len();
+            .map_err(AppError::html)?;
         tiles.push((
             "/print-queue",
             lang.t("nav.queue"),
