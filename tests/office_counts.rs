@@ -54,6 +54,7 @@ fn dashboard_counts_match_the_lists() {
                         photo: None,
                         attestation: Attestation::BOTH,
                         confirm_duplicate: true,
+                        pickup_site: None,
                     },
                 )
                 .unwrap();

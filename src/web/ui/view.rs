@@ -71,6 +71,9 @@ pub struct Page {
     pub notice: Option<String>,
     /// The office runs on development keys: the layout shows a banner.
     pub dev_keys: bool,
+    /// The office's caretaker age (`minors.caretaker_under`), for the
+    /// attestation's hint.
+    pub caretaker_under: u8,
     /// Set the language cookie on the response (`?lang=` was given).
     set_lang_cookie: bool,
 }
@@ -79,6 +82,7 @@ impl Page {
     /// A page for a visitor who is not signed in.
     pub fn anonymous(req: &HttpRequest, title_key: &str) -> Page {
         let (lang, set_lang_cookie) = lang_of(req);
+        let state = req.app_data::<actix_web::web::Data<crate::web::state::AppState>>();
         Page {
             lang,
             title: lang.t(title_key).to_owned(),
@@ -87,9 +91,8 @@ impl Page {
             csrf: String::new(),
             path: req.path().to_owned(),
             notice: notice_of(req, lang),
-            dev_keys: req
-                .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
-                .is_some_and(|s| s.development_keys()),
+            dev_keys: state.is_some_and(|s| s.development_keys()),
+            caretaker_under: state.map_or(14, |s| s.config().ages.caretaker_under),
             set_lang_cookie,
         }
     }
@@ -122,6 +125,14 @@ impl Page {
     /// A translated string.
     pub fn t(&self, key: &str) -> &'static str {
         self.lang.t(key)
+    }
+
+    /// The caretaker checkbox's hint, with the office's caretaker age.
+    pub fn caretaker_hint(&self) -> String {
+        self.lang.tf(
+            "enrol.attest_caretaker_hint",
+            &[("age", &self.caretaker_under.to_string())],
+        )
     }
 
     /// A date of birth, at its precision (see [`Lang::birth_date`]).
