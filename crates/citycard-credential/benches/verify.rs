@@ -21,7 +21,7 @@
 //! After criterion's runs it prints the sizes and a full-vs-bare ratio from
 //! alternating calls in the same process (the median of 20,000 per-pair
 //! ratios), which is far less disturbed by a busy machine than two separate
-//! criterion runs.
+//! criterion runs, and the median time of 20,000 signatures each way.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -260,10 +260,34 @@ fn paired(s: &Setup) -> (f64, f64, f64) {
     (median(full), median(bare), median(ratio))
 }
 
+/// Signing from the `SigningKey` and with a `CardSigner`, alternating call
+/// by call like [`paired`]: the median time of each (a busy machine
+/// preempts some calls; the median is the time of an undisturbed one).
+fn signing(s: &Setup) -> (f64, f64) {
+    const CALLS: usize = 20_000;
+    let signer = CardSigner::new(&s.office).unwrap();
+    let (mut key, mut prepared) = (Vec::with_capacity(CALLS), Vec::with_capacity(CALLS));
+    for _ in 0..CALLS {
+        let t0 = Instant::now();
+        black_box(sign_card_text(black_box(&s.office), black_box(&s.claims)).unwrap());
+        let t1 = Instant::now();
+        black_box(black_box(&signer).sign_text(black_box(&s.claims)).unwrap());
+        let t2 = Instant::now();
+        key.push((t1 - t0).as_secs_f64());
+        prepared.push((t2 - t1).as_secs_f64());
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(key), median(prepared))
+}
+
 fn summary() {
     let s = setup();
     let cose = text::decode(&s.text).unwrap();
     let (full, bare, ratio) = paired(&s);
+    let (sign_key, sign_prepared) = signing(&s);
     println!();
     println!("== credential summary ==");
     println!(
@@ -293,6 +317,14 @@ fn summary() {
         full * 1e6,
         bare * 1e6,
         ratio
+    );
+    println!(
+        "signing (median of 20,000 alternating calls): sign_card_text {:.2} µs ({:.0} cards/s), \
+         CardSigner::sign_text {:.2} µs ({:.0} cards/s)",
+        sign_key * 1e6,
+        1.0 / sign_key,
+        sign_prepared * 1e6,
+        1.0 / sign_prepared
     );
 }
 

@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Modes: `full` (`Verifier::verify`), `bare` (`verify_strict` over the same
-//! Sig_structure), `sign` (`sign_card_text`), `signer` (`CardSigner::sign_text`), `load` (`load_revocations` of a
-//! 50,000-number list). Per-call instructions = (count for N − count for 0) / N.
+//! Sig_structure), `sign` (`sign_card_text`), `signer` (`CardSigner::sign_text`),
+//! `load` (`load_revocations` of a 50,000-number list). Per-call instructions = (count for N − count for 0) / N.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
