@@ -398,7 +398,8 @@ mod tests {
             family_name: family.into(),
             issued: date::parse("2026-03-01").unwrap(),
             expires: date::parse("2031-02-28").unwrap(),
-            date_of_birth: (i % 3 != 0).then(|| date::parse("1990-05-17").unwrap().into()),
+            date_of_birth: (!i.is_multiple_of(3))
+                .then(|| date::parse("1990-05-17").unwrap().into()),
         };
         let key = SigningKey::from_bytes(&[2; 32]);
         CardFace {
@@ -481,9 +482,10 @@ mod tests {
                     with_problems.iter().map(|(n, c)| {
                         (
                             *n,
-                            c.as_ref()
-                                .map(Clone::clone)
-                                .map_err(|e| PrintError::Unavailable(e.to_string())),
+                            match c {
+                                Ok(card) => Ok(card.clone()),
+                                Err(e) => Err(PrintError::Unavailable(e.to_string())),
+                            },
                         )
                     }),
                     Layout::CardPrinter,
