@@ -73,6 +73,7 @@ pub struct Document<'t> {
     error: Option<PrintError>,
     /// Resource names are numbered in the order of first use (printpdf's
     /// own are random), so that the same cards give the same bytes.
+    /// Fonts: `CCAAAA`, `CCAAAB`, …; XObjects: `X1`, `X2`, ….
     next_font: usize,
     next_xobject: usize,
 }
@@ -324,8 +325,16 @@ impl<'t> Document<'t> {
             return Ok(id.clone());
         }
         // As printpdf's `add_font`, with a name in the order of first use.
+        // printpdf takes the name's first six characters as the subset tag
+        // (`ABCDEF+Font`), which must be six capital letters: `CCAAAA`,
+        // `CCAAAB`, … (base 26).
+        let n = self.next_font;
         self.next_font += 1;
-        let id = FontId(format!("F{}", self.next_font));
+        let tag: String = (0..4)
+            .rev()
+            .map(|i| char::from(b'A' + (n / 26usize.pow(i) % 26) as u8))
+            .collect();
+        let id = FontId(format!("CC{tag}"));
         let font = printpdf::font::PdfFont::new(face.pdf_font()?.clone());
         self.doc.resources.fonts.map.insert(id.clone(), font);
         self.fonts.insert((face.id, variant), id.clone());
