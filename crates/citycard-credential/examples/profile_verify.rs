@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Modes: `full` (`Verifier::verify`), `bare` (`verify_strict` over the same
-//! Sig_structure), `sign` (`sign_card_text`), `load` (`load_revocations` of a
-//! 50,000-number list). Per-call instructions = (count for N − count for 0) / N.
+//! Sig_structure), `sign` (`sign_card_text`), `signer` (`CardSigner::sign_text`),
+//! `load` (`load_revocations` of a 50,000-number list). Per-call instructions = (count for N − count for 0) / N.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -92,6 +92,7 @@ fn main() {
         .expect("64-byte signature at the end");
     let public = office.verifying_key();
     let today = date!(2026 - 06 - 15);
+    let signer = citycard_credential::CardSigner::new(&office).unwrap();
 
     let start = std::time::Instant::now();
     for _ in 0..n {
@@ -106,10 +107,13 @@ fn main() {
             "sign" => {
                 black_box(sign_card_text(&office, black_box(&claims)).unwrap());
             }
+            "signer" => {
+                black_box(signer.sign_text(black_box(&claims)).unwrap());
+            }
             "load" => {
                 verifier.load_revocations(black_box(&revocations)).unwrap();
             }
-            other => panic!("unknown mode {other}: full, bare, sign or load"),
+            other => panic!("unknown mode {other}: full, bare, sign, signer or load"),
         }
     }
     if n > 0 {

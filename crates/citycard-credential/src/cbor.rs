@@ -12,6 +12,76 @@ pub fn to_vec(value: &Value) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Writes CBOR items straight into a byte buffer with ciborium's encoder
+/// (shortest form of every head, like [`to_vec`]), for the signing path:
+/// no `Value` tree, no copies of the strings and byte strings written. The
+/// caller writes map keys in canonical order; every item written has a
+/// definite length, so the output is deterministic CBOR (RFC 8949 §4.2.1),
+/// the same bytes as [`to_vec`] of the equivalent `Value`.
+pub struct Writer(Vec<u8>);
+
+impl Writer {
+    /// An empty buffer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Writer(Vec::with_capacity(capacity))
+    }
+
+    fn encoder(&mut self) -> ciborium_ll::Encoder<&mut Vec<u8>> {
+        ciborium_ll::Encoder::from(&mut self.0)
+    }
+
+    fn head(&mut self, header: ciborium_ll::Header) {
+        // Writing into a Vec<u8> cannot fail.
+        let _ = self.encoder().push(header);
+    }
+
+    /// An integer (major type 0 or 1).
+    pub fn int(&mut self, value: i64) -> &mut Self {
+        // -1 - n is written as n (the same rule as ciborium's serializer).
+        self.head(if value < 0 {
+            ciborium_ll::Header::Negative(!(value as u64))
+        } else {
+            ciborium_ll::Header::Positive(value as u64)
+        });
+        self
+    }
+
+    /// A text string of definite length.
+    pub fn text(&mut self, value: &str) -> &mut Self {
+        let _ = self.encoder().text(value, None);
+        self
+    }
+
+    /// A byte string of definite length.
+    pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
+        let _ = self.encoder().bytes(value, None);
+        self
+    }
+
+    /// The head of an array of `len` items.
+    pub fn array(&mut self, len: usize) -> &mut Self {
+        self.head(ciborium_ll::Header::Array(Some(len)));
+        self
+    }
+
+    /// The head of a map of `len` entries.
+    pub fn map(&mut self, len: usize) -> &mut Self {
+        self.head(ciborium_ll::Header::Map(Some(len)));
+        self
+    }
+
+    /// A tag (its item follows).
+    pub fn tag(&mut self, tag: u64) -> &mut Self {
+        self.head(ciborium_ll::Header::Tag(tag));
+        self
+    }
+
+    /// The bytes written.
+    pub fn finish(self) -> Vec<u8> {
+        self.0
+    }
+}
+
 /// Parses exactly one CBOR item, with nothing after it.
 pub fn from_slice(bytes: &[u8], bad: Malformed) -> Result<Value, Malformed> {
     let mut rest = bytes;
@@ -117,6 +187,57 @@ pub fn bytes(value: Option<Value>, bad: Malformed) -> Result<Vec<u8>, Malformed>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writer_writes_what_ciborium_writes_for_the_same_value() {
+        for i in [
+            0i64,
+            1,
+            23,
+            24,
+            255,
+            256,
+            65_535,
+            65_536,
+            u32::MAX as i64,
+            u32::MAX as i64 + 1,
+            i64::MAX,
+            -1,
+            -24,
+            -25,
+            -256,
+            -257,
+            -65_537,
+            i64::MIN,
+        ] {
+            let mut w = Writer::with_capacity(0);
+            w.int(i);
+            assert_eq!(w.finish(), to_vec(&key(i)).unwrap_or_default(), "{i}");
+        }
+        let long_text = "ä".repeat(200);
+        let long_bytes = vec![7u8; 70_000];
+        let value = Value::Tag(
+            18,
+            Box::new(Value::Array(vec![
+                Value::Text(String::new()),
+                Value::Text(long_text.clone()),
+                Value::Bytes(Vec::new()),
+                Value::Bytes(long_bytes.clone()),
+                Value::Map(vec![(key(1), key(-8)), (key(4), Value::Bytes(vec![1; 8]))]),
+                Value::Map(Vec::new()),
+            ])),
+        );
+        let mut w = Writer::with_capacity(8);
+        w.tag(18).array(6).text("").text(&long_text).bytes(&[]);
+        w.bytes(&long_bytes)
+            .map(2)
+            .int(1)
+            .int(-8)
+            .int(4)
+            .bytes(&[1; 8]);
+        w.map(0);
+        assert_eq!(w.finish(), to_vec(&value).unwrap_or_default());
+    }
 
     #[test]
     fn determinism_check_compares_every_byte() {

@@ -111,6 +111,53 @@ impl CardClaims {
     /// signer's rules ([`CardClaims::validate_for_signing`]).
     pub fn to_cbor(&self) -> Result<Vec<u8>> {
         self.validate_for_signing()?;
+        self.encode()
+    }
+
+    /// The claims set as §5 lays it out, written straight into one buffer
+    /// (keys in canonical order, shortest heads): no `Value` tree and no
+    /// copies of the names. The same bytes as [`CardClaims::to_value`]
+    /// serialized, which the tests check.
+    fn encode(&self) -> Result<Vec<u8>> {
+        let exp_day = self.expires.next_day().ok_or(Error::DateRange {
+            what: "expiry date",
+        })?;
+        let card_entries = 2 + usize::from(self.date_of_birth.is_some());
+        let mut w = cbor::Writer::with_capacity(
+            48 + self.issuer.len() + self.given_names.len() + self.family_name.len(),
+        );
+        w.map(5);
+        w.int(keys::ISS).text(&self.issuer);
+        w.int(keys::EXP).int(date::to_numeric_date(exp_day));
+        w.int(keys::IAT).int(date::to_numeric_date(self.issued));
+        w.int(keys::CTI).bytes(&self.card_number.to_bytes());
+        w.int(keys::CARD).map(card_entries);
+        w.int(keys::GIVEN_NAMES).text(&self.given_names);
+        w.int(keys::FAMILY_NAME).text(&self.family_name);
+        match self.date_of_birth {
+            None => {}
+            Some(BirthDate::Day(dob)) => {
+                w.int(keys::DATE_OF_BIRTH).int(date::to_days(dob));
+            }
+            Some(BirthDate::Month { year, month }) => {
+                w.int(keys::PARTIAL_DATE_OF_BIRTH)
+                    .array(2)
+                    .int(i64::from(year))
+                    .int(i64::from(u8::from(month)));
+            }
+            Some(BirthDate::Year(year)) => {
+                w.int(keys::PARTIAL_DATE_OF_BIRTH)
+                    .array(1)
+                    .int(i64::from(year));
+            }
+        }
+        Ok(w.finish())
+    }
+
+    /// The claims set as a ciborium `Value` (how [`CardClaims::encode`]
+    /// was first written; the tests compare the two).
+    #[cfg(test)]
+    fn to_value(&self) -> Result<Value> {
         let exp_day = self.expires.next_day().ok_or(Error::DateRange {
             what: "expiry date",
         })?;
@@ -142,7 +189,7 @@ impl CardClaims {
                 Value::Array(vec![cbor::key(i64::from(year))]),
             )),
         }
-        let claims = Value::Map(vec![
+        Ok(Value::Map(vec![
             (cbor::key(keys::ISS), Value::Text(self.issuer.clone())),
             (
                 cbor::key(keys::EXP),
@@ -157,8 +204,7 @@ impl CardClaims {
                 Value::Bytes(self.card_number.to_bytes().to_vec()),
             ),
             (cbor::key(keys::CARD), Value::Map(card)),
-        ]);
-        cbor::to_vec(&claims)
+        ]))
     }
 
     /// Parses a claims set strictly: exactly these keys, these types,
@@ -246,5 +292,57 @@ fn partial_date(value: Value) -> Result<BirthDate, Malformed> {
             BirthDate::month(year(*y)?, m).ok_or(Malformed::Date)
         }
         _ => Err(BAD),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_direct_encoding_is_the_value_encoding() {
+        let day = |s: &str| date::parse(s).unwrap();
+        let number = (0..10)
+            .find_map(|d| CardNumber::from_u64(12_345_678_901 * 10 + d).ok())
+            .unwrap();
+        let births = [
+            None,
+            Some(BirthDate::Day(day("1990-05-17"))),
+            Some(BirthDate::Day(day("1969-12-31"))),
+            Some(BirthDate::Day(day("1900-01-01"))),
+            Some(BirthDate::Day(day("1970-01-01"))),
+            BirthDate::month(1987, 3),
+            BirthDate::month(1900, 12),
+            BirthDate::year(1955),
+            BirthDate::year(2026),
+        ];
+        let names = [
+            ("", "X"),
+            ("Maximiliane Alexandra", "Oberhollenzer-Wyss"),
+            ("Анна Сергеевна", "Иванова"),
+            ("علی\u{200C}رضا", "رضایی"),
+            (&*"W".repeat(64), &*"ä".repeat(64)),
+        ];
+        for birth in births {
+            for (given, family) in names {
+                for (issued, expires) in
+                    [("2026-03-01", "2031-02-28"), ("2026-12-31", "2026-12-31")]
+                {
+                    let claims = CardClaims {
+                        issuer: "musterstadt".into(),
+                        card_number: number,
+                        given_names: given.into(),
+                        family_name: family.into(),
+                        issued: day(issued),
+                        expires: day(expires),
+                        date_of_birth: birth,
+                    };
+                    let direct = claims.to_cbor().unwrap();
+                    let via_value = cbor::to_vec(&claims.to_value().unwrap()).unwrap();
+                    assert_eq!(direct, via_value, "{birth:?}");
+                    assert_eq!(CardClaims::from_cbor(&direct), Ok(claims));
+                }
+            }
+        }
     }
 }

@@ -7,11 +7,10 @@ use crate::cbor;
 use crate::error::{Error, Malformed, Result};
 use crate::keys::Kid;
 use ciborium::Value;
-use coset::{
-    CborSerializable, CoseSign1, CoseSign1Builder, Header, HeaderBuilder, TaggedCborSerializable,
-    iana,
-};
+use coset::{CborSerializable, CoseSign1, Header, HeaderBuilder, TaggedCborSerializable, iana};
+use ed25519_dalek::hazmat::ExpandedSecretKey;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::Sha512;
 
 /// Content type of a trust list (protected header label 3).
 pub const CONTENT_TYPE_TRUST_LIST: &str = "application/vnd.citycard.trust-list+cbor";
@@ -46,13 +45,30 @@ pub fn sign(
 ) -> Result<Vec<u8>> {
     let protected = protected_bytes(kid, content_type)?;
     let signature = key.sign(&sig_structure(&protected, &payload)?);
-    CoseSign1Builder::new()
-        .protected(protected_header(kid, content_type))
-        .payload(payload)
-        .signature(signature.to_bytes().to_vec())
-        .build()
-        .to_tagged_vec()
-        .map_err(|_| Error::Encode)
+    Ok(sign1_bytes(&protected, &payload, &signature))
+}
+
+/// Signs `payload` with a key kept expanded ([`crate::CardSigner`]) under
+/// protected-header bytes made by [`protected_bytes`] for that key.
+pub(crate) fn sign_expanded(
+    key: &ExpandedSecretKey,
+    public: &VerifyingKey,
+    protected: &[u8],
+    payload: &[u8],
+) -> Result<Vec<u8>> {
+    let tbs = sig_structure(protected, payload)?;
+    let signature = ed25519_dalek::hazmat::raw_sign::<Sha512>(key, &tbs, public);
+    Ok(sign1_bytes(protected, payload, &signature))
+}
+
+/// The tagged COSE_Sign1 `#6.18([protected, {}, payload, signature])`,
+/// written in one buffer with ciborium's encoder (the same bytes as coset's
+/// `to_tagged_vec`, which the tests check).
+fn sign1_bytes(protected: &[u8], payload: &[u8], signature: &Signature) -> Vec<u8> {
+    let mut w = cbor::Writer::with_capacity(protected.len() + payload.len() + 80);
+    w.tag(TAG_SIGN1).array(4).bytes(protected).map(0);
+    w.bytes(payload).bytes(&signature.to_bytes());
+    w.finish()
 }
 
 /// CBOR tag of a COSE_Sign1 (RFC 9052).
@@ -94,12 +110,12 @@ impl Parsed {
 /// `protected` being the protected-header bytes as received. The same bytes
 /// as coset's `tbs_data`.
 pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>> {
-    cbor::to_vec(&Value::Array(vec![
-        Value::Text("Signature1".to_owned()),
-        Value::Bytes(protected.to_vec()),
-        Value::Bytes(Vec::new()),
-        Value::Bytes(payload.to_vec()),
-    ]))
+    // Written with ciborium's encoder straight into one buffer: no copies
+    // of the protected header and the payload into a `Value` first.
+    let mut w = cbor::Writer::with_capacity(protected.len() + payload.len() + 24);
+    w.array(4).text("Signature1").bytes(protected).bytes(&[]);
+    w.bytes(payload);
+    Ok(w.finish())
 }
 
 /// Checks that the protected header is exactly the one this format allows
@@ -258,6 +274,29 @@ mod tests {
                 );
                 assert!(agrees_with_coset(&bytes, &parsed));
                 assert_eq!(parsed.verify(&key.verifying_key()), Ok(()));
+                // The same bytes as coset's builder writes.
+                let built = coset::CoseSign1Builder::new()
+                    .protected(protected_header(&kid, ct))
+                    .payload(parsed.payload().to_vec())
+                    .signature(sign1.signature.clone())
+                    .build()
+                    .to_tagged_vec()
+                    .unwrap_or_default();
+                assert_eq!(bytes, built);
+                // The expanded key signs the same (Ed25519 is deterministic).
+                let mut secret = key.to_bytes();
+                let expanded = ExpandedSecretKey::from(&secret);
+                secret.fill(0);
+                assert_eq!(
+                    sign_expanded(
+                        &expanded,
+                        &key.verifying_key(),
+                        &protected,
+                        parsed.payload()
+                    )
+                    .ok(),
+                    Some(bytes)
+                );
             }
         }
     }

@@ -41,9 +41,11 @@ pub const DEFAULT_IGNORABLE: &[(char, char)] = &[
 
 /// Whether `c` is a `Default_Ignorable_Code_Point` ([`DEFAULT_IGNORABLE`]).
 pub fn is_default_ignorable(c: char) -> bool {
-    DEFAULT_IGNORABLE
-        .iter()
-        .any(|&(first, last)| (first..=last).contains(&c))
+    // Below the first range (every ASCII letter and digit): none.
+    c >= '\u{00AD}'
+        && DEFAULT_IGNORABLE
+            .iter()
+            .any(|&(first, last)| (first..=last).contains(&c))
 }
 
 /// Characters never allowed in a name: controls, line and paragraph
@@ -53,6 +55,12 @@ pub fn is_default_ignorable(c: char) -> bool {
 /// except ZWJ and ZWNJ (needed in Persian and Indic scripts), the
 /// interlinear annotation characters, U+FFFC–U+FFFF and private use.
 fn forbidden(c: char) -> bool {
+    if c.is_ascii() {
+        // The same answer for ASCII, in one comparison: the controls
+        // (U+0000–U+001F, U+007F) include every ASCII whitespace but the
+        // space, and no ASCII character is in the other classes.
+        return c.is_ascii_control();
+    }
     c.is_control()
         || (c.is_whitespace() && c != ' ')
         || (is_default_ignorable(c) && !matches!(c, '\u{200C}' | '\u{200D}'))
@@ -93,11 +101,13 @@ pub fn check(field: NameField, text: &str, may_be_empty: bool) -> Result<()> {
     if text.starts_with(' ') || text.ends_with(' ') || text.contains("  ") {
         return fail(NameProblem::BadSpacing);
     }
-    let nfc = match is_nfc_quick(text.chars()) {
-        IsNormalized::Yes => true,
-        IsNormalized::No => false,
-        IsNormalized::Maybe => unicode_normalization::is_nfc(text),
-    };
+    // ASCII text is always in NFC.
+    let nfc = text.is_ascii()
+        || match is_nfc_quick(text.chars()) {
+            IsNormalized::Yes => true,
+            IsNormalized::No => false,
+            IsNormalized::Maybe => unicode_normalization::is_nfc(text),
+        };
     if !nfc {
         return fail(NameProblem::NotNfc);
     }
@@ -112,7 +122,8 @@ pub fn check(field: NameField, text: &str, may_be_empty: bool) -> Result<()> {
 pub fn check_assigned(field: NameField, text: &str) -> Result<()> {
     match text
         .chars()
-        .find(|c| c.general_category() == GeneralCategory::Unassigned)
+        // U+0000–U+00FF are all assigned: no table lookup for them.
+        .find(|&c| u32::from(c) > 0xFF && c.general_category() == GeneralCategory::Unassigned)
     {
         Some(c) => Err(Error::Name {
             field,
@@ -143,6 +154,29 @@ pub fn normalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shortcuts_give_the_full_rules_answer() {
+        // forbidden(): ASCII by one comparison, the rest by the full rule.
+        let full = |c: char| {
+            c.is_control()
+                || (c.is_whitespace() && c != ' ')
+                || (DEFAULT_IGNORABLE
+                    .iter()
+                    .any(|&(first, last)| (first..=last).contains(&c))
+                    && !matches!(c, '\u{200C}' | '\u{200D}'))
+                || matches!(c, '\u{FFF9}'..='\u{FFFF}' | '\u{E000}'..='\u{F8FF}')
+        };
+        for c in (0..=0x3000).filter_map(char::from_u32) {
+            assert_eq!(forbidden(c), full(c), "U+{:04X}", u32::from(c));
+        }
+        // check_assigned() skips U+0000–U+00FF: all of them are assigned.
+        for c in (0..=0xFF).filter_map(char::from_u32) {
+            assert_ne!(c.general_category(), GeneralCategory::Unassigned);
+        }
+        assert!(!is_default_ignorable('A'));
+        assert!(is_default_ignorable('\u{00AD}'));
+    }
 
     #[test]
     fn accepts_names_in_many_scripts() {

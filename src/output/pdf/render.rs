@@ -11,8 +11,9 @@ use printpdf::{
     Codepoint, Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, FontId, Line,
     LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point,
     Polygon, PolygonRing, Pt, Px, RawImage, RawImageData, RawImageFormat, Rect, TextItem,
-    TextMatrix, WindingOrder, XObjectId, XObjectTransform,
+    TextMatrix, WindingOrder, XObject, XObjectId, XObjectTransform,
 };
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,6 +71,11 @@ pub struct Document<'t> {
     statics: HashMap<(PathBuf, usize), Vec<Op>>,
     sheet: Option<SheetGeometry>,
     error: Option<PrintError>,
+    /// Resource names are numbered in the order of first use (printpdf's
+    /// own are random), so that the same cards give the same bytes.
+    /// Fonts: `CCAAAA`, `CCAAAB`, …; XObjects: `X1`, `X2`, ….
+    next_font: usize,
+    next_xobject: usize,
 }
 
 /// One side of one card, with everything that can fail about the card
@@ -77,9 +83,54 @@ pub struct Document<'t> {
 /// refused card leaves nothing of itself in the document.
 struct PreparedSide<'s> {
     side: &'s Side,
-    photo: Option<photo::Prepared>,
+    /// The photo as an image XObject (JPEG).
+    photo: Option<ExternalXObject>,
     texts: Vec<(Fitted, &'s TextBox)>,
-    qr: Option<qrcode::QrCode>,
+    /// The QR code as a form XObject, and its width in modules (quiet zone included).
+    qr: Option<(ExternalXObject, usize)>,
+}
+
+/// One card with everything that can fail about it done
+/// ([`prepare_card`]), ready for [`Document::add_prepared`]. Preparing
+/// needs no document, so cards are prepared on every core while the
+/// document is assembled in card order: the PDF does not depend on how
+/// many threads prepared them.
+pub struct PreparedCard<'t> {
+    template: &'t Template,
+    sides: Vec<PreparedSide<'t>>,
+}
+
+/// Prepares one card for `template` (the layout it is printed with, for
+/// example the no-photo layout of the office's template) in a document
+/// whose geometry `first` sets: on a sheet every template must have the
+/// first one's size and number of sides. Texts are fitted, the photo
+/// decoded and re-encoded, the QR code made; nothing here touches a
+/// document.
+pub fn prepare_card<'t>(
+    first: &Template,
+    layout: Layout,
+    template: &'t Template,
+    card: &CardFace,
+) -> Result<PreparedCard<'t>, PrintError> {
+    if layout == Layout::SheetA4 {
+        let (a, b) = (first.file.card, template.file.card);
+        if (a.width - b.width).abs() > 0.01
+            || (a.height - b.height).abs() > 0.01
+            || first.sides().len() != template.sides().len()
+        {
+            return Err(PrintError::Pdf(format!(
+                "templates {} and {} differ in card size or number of sides: they cannot share a sheet",
+                first.name, template.name
+            )));
+        }
+    }
+    card.validate()?;
+    let sides = template
+        .sides()
+        .into_iter()
+        .map(|(_, side)| prepare_side(template, side, card))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PreparedCard { template, sides })
 }
 
 impl<'t> Document<'t> {
@@ -104,42 +155,23 @@ impl<'t> Document<'t> {
             statics: HashMap::new(),
             sheet,
             error,
+            next_font: 0,
+            next_xobject: 0,
         }
     }
 
-    /// Draws one card with `template` (for example the no-photo layout of
-    /// the office's template). On a sheet every template must have the
-    /// first one's size and number of sides. A card that fails adds
-    /// nothing to the document (no page, no photo).
-    pub fn add_card_with(
-        &mut self,
-        template: &'t Template,
-        card: &CardFace,
-    ) -> Result<(), PrintError> {
+    /// Adds a card made by [`prepare_card`] for this document's first
+    /// template and layout. Only what every card shares is still made
+    /// here, once per document, and the card's resources are named here,
+    /// in the order cards are added.
+    pub fn add_prepared(&mut self, card: PreparedCard<'t>) -> Result<(), PrintError> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        if self.layout == Layout::SheetA4 {
-            let (a, b) = (self.template.file.card, template.file.card);
-            if (a.width - b.width).abs() > 0.01
-                || (a.height - b.height).abs() > 0.01
-                || self.template.sides().len() != template.sides().len()
-            {
-                return Err(PrintError::Pdf(format!(
-                    "templates {} and {} differ in card size or number of sides: they cannot share a sheet",
-                    self.template.name, template.name
-                )));
-            }
-        }
-        card.validate()?;
+        let template = card.template;
         let bleed = self.layout == Layout::SheetA4;
-        let prepared = template
-            .sides()
-            .into_iter()
-            .map(|(_, side)| prepare_side(template, side, card))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut sides = Vec::new();
-        for (i, side) in prepared.into_iter().enumerate() {
+        let mut sides = Vec::with_capacity(card.sides.len());
+        for (i, side) in card.sides.into_iter().enumerate() {
             sides.push(self.side(template, i, side, bleed)?);
         }
         match self.layout {
@@ -160,19 +192,44 @@ impl<'t> Document<'t> {
         Ok(())
     }
 
+    /// Adds the outcome of preparing a card: a fault of the document (a
+    /// template too large for a sheet) comes first, then the card's own
+    /// problem. A card that fails adds nothing to the document (no page,
+    /// no photo).
+    pub fn add_result(
+        &mut self,
+        prepared: Option<Result<PreparedCard<'t>, PrintError>>,
+    ) -> Result<(), PrintError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let prepared =
+            prepared.unwrap_or_else(|| Err(PrintError::Pdf("the card was not prepared".into())))?;
+        self.add_prepared(prepared)
+    }
+
+    /// A resource name for the next XObject (`X1`, `X2`, … in the order of use).
+    fn add_xobject(&mut self, xobject: XObject) -> XObjectId {
+        self.next_xobject += 1;
+        let id = XObjectId(format!("X{}", self.next_xobject));
+        self.doc.resources.xobjects.map.insert(id.clone(), xobject);
+        id
+    }
+
     fn flush_sheet(&mut self) {
         let Some(geometry) = self.sheet else { return };
         let cards = std::mem::take(&mut self.pending);
         if cards.is_empty() {
             return;
         }
+        let mut cards = cards;
         let side_count = cards.first().map_or(0, Vec::len);
         let card_h = self.template.file.card.height;
         for side in 0..side_count {
             let back = side % 2 == 1;
             let mut ops = Vec::new();
-            for (slot, sides) in cards.iter().enumerate() {
-                let Some(side_ops) = sides.get(side) else {
+            for (slot, sides) in cards.iter_mut().enumerate() {
+                let Some(side_ops) = sides.get_mut(side).map(std::mem::take) else {
                     continue;
                 };
                 let (x, y) = geometry.slot(slot, back);
@@ -183,7 +240,7 @@ impl<'t> Document<'t> {
                         pt(super::sheet::A4_HEIGHT_MM - y - card_h),
                     ),
                 });
-                ops.extend(side_ops.iter().cloned());
+                ops.extend(side_ops);
                 ops.push(Op::RestoreGraphicsState);
             }
             ops.push(Op::SetOutlineColor {
@@ -225,11 +282,38 @@ impl<'t> Document<'t> {
         let pages = std::mem::take(&mut self.pages);
         self.doc.with_pages(pages);
         let mut warnings = Vec::new();
+        // What `PdfDocument::save` does (`optimize`: every stream compressed
+        // at zlib's best level), with the streams compressed on every core
+        // and a file identifier that depends on the content only.
         let opts = PdfSaveOptions {
             image_optimization: None,
+            optimize: false,
             ..PdfSaveOptions::default()
         };
-        Ok(self.doc.save(&opts, &mut warnings))
+        let mut lo = self.doc.to_lopdf_document(&opts, &mut warnings);
+        drop(self.doc);
+        lo.objects.par_iter_mut().for_each(|(_, object)| {
+            if let lopdf::Object::Stream(stream) = object
+                && stream.allows_compression
+            {
+                // As lopdf's `Document::compress`: a stream that cannot be
+                // compressed stays as it is.
+                let _ = stream.compress();
+            }
+        });
+        let placeholder = ID_PLACEHOLDER.to_vec();
+        lo.trailer.set(
+            "ID",
+            lopdf::Object::Array(vec![
+                lopdf::Object::String(placeholder.clone(), lopdf::StringFormat::Literal),
+                lopdf::Object::String(placeholder, lopdf::StringFormat::Literal),
+            ]),
+        );
+        let mut bytes = Vec::new();
+        lo.save_to(&mut std::io::BufWriter::new(&mut bytes))
+            .map_err(|e| PrintError::Pdf(e.to_string()))?;
+        set_file_id(&mut bytes);
+        Ok(bytes)
     }
 
     /// The font resource for a face. A face can be embedded more than once
@@ -240,7 +324,19 @@ impl<'t> Document<'t> {
         if let Some(id) = self.fonts.get(&(face.id, variant)) {
             return Ok(id.clone());
         }
-        let id = self.doc.add_font(face.pdf_font()?);
+        // As printpdf's `add_font`, with a name in the order of first use.
+        // printpdf takes the name's first six characters as the subset tag
+        // (`ABCDEF+Font`), which must be six capital letters: `CCAAAA`,
+        // `CCAAAB`, … (base 26).
+        let n = self.next_font;
+        self.next_font += 1;
+        let tag: String = (0..4)
+            .rev()
+            .map(|i| char::from(b'A' + (n / 26usize.pow(i) % 26) as u8))
+            .collect();
+        let id = FontId(format!("CC{tag}"));
+        let font = printpdf::font::PdfFont::new(face.pdf_font()?.clone());
+        self.doc.resources.fonts.map.insert(id.clone(), font);
         self.fonts.insert((face.id, variant), id.clone());
         Ok(id)
     }
@@ -281,16 +377,15 @@ impl<'t> Document<'t> {
                 ops
             }
         };
-        if let (Some(spec), Some(prepared)) = (&side.photo, &prepared.photo) {
-            let id = self.doc.add_xobject(&jpeg_xobject(prepared));
+        if let (Some(spec), Some(photo)) = (&side.photo, prepared.photo) {
+            let id = self.add_xobject(XObject::External(photo));
             place_image(&mut ops, id, spec.at(), ch);
         }
         for (fitted, style) in &prepared.texts {
             self.text(&mut ops, fitted, style, ch)?;
         }
-        if let (Some(q), Some(code)) = (&side.qr, &prepared.qr) {
-            let modules = code.width() + 2 * qr_draw::QUIET;
-            let id = self.doc.add_xobject(&qr_xobject(code));
+        if let (Some(q), Some((qr, modules))) = (&side.qr, prepared.qr) {
+            let id = self.add_xobject(XObject::External(qr));
             let module = pt(q.size).0 / modules as f32;
             ops.push(Op::SaveGraphicsState);
             ops.push(Op::SetTransformationMatrix {
@@ -420,13 +515,13 @@ impl<'t> Document<'t> {
                 let id = match self.logos.get(&key).cloned() {
                     Some(id) => id,
                     None => {
-                        let id = self.doc.add_image(&RawImage {
+                        let id = self.add_xobject(XObject::Image(RawImage {
                             pixels: RawImageData::U8(rgba.clone()),
                             width: *width as usize,
                             height: *height as usize,
                             data_format: RawImageFormat::RGBA8,
                             tag: Vec::new(),
-                        });
+                        }));
                         self.logos.insert(key, id.clone());
                         id
                     }
@@ -551,6 +646,39 @@ impl<'t> Document<'t> {
     }
 }
 
+/// Stands for the file identifier (trailer `/ID`) until the file is written.
+const ID_PLACEHOLDER: &[u8; 32] = b"citycard-file-identifier-0000000";
+
+/// Puts the file identifier into the trailer in place of [`ID_PLACEHOLDER`]:
+/// the first 16 bytes of SHA-256 over the file, in hex (the same length, so
+/// no offset moves). printpdf draws random identifiers; this one makes the
+/// same cards give the same file, and different files different identifiers.
+fn set_file_id(bytes: &mut [u8]) {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let hex: String = digest
+        .as_ref()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let hex = hex.as_bytes();
+    let trailer = bytes
+        .windows(b"trailer".len())
+        .rposition(|w| w == b"trailer")
+        .unwrap_or(0);
+    let mut at = trailer;
+    while let Some(found) = bytes.get(at..).and_then(|rest| {
+        rest.windows(ID_PLACEHOLDER.len())
+            .position(|w| w == ID_PLACEHOLDER)
+    }) {
+        let start = at + found;
+        if let Some(slot) = bytes.get_mut(start..start + hex.len()) {
+            slot.copy_from_slice(hex);
+        }
+        at = start + hex.len();
+    }
+}
+
 /// Checks that `card` can be printed with `template` (names, fonts,
 /// photo, QR code) without drawing anything.
 pub fn check_card(template: &Template, card: &CardFace) -> Result<(), PrintError> {
@@ -569,7 +697,7 @@ fn prepare_side<'s>(
     card: &CardFace,
 ) -> Result<PreparedSide<'s>, PrintError> {
     let photo = match (&side.photo, &card.photo) {
-        (Some(spec), Some(bytes)) => Some(photo::prepare(bytes, spec.w, spec.h)?),
+        (Some(spec), Some(bytes)) => Some(jpeg_xobject(photo::prepare(bytes, spec.w, spec.h)?)),
         (Some(spec), None) if !spec.optional => {
             return Err(PrintError::PhotoMismatch(
                 "this template needs a photo and the card has none",
@@ -634,7 +762,10 @@ fn prepare_side<'s>(
     let qr = side
         .qr
         .as_ref()
-        .map(|q| qr_draw::code_for_box(&card.qr_text, q.size))
+        .map(|q| {
+            qr_draw::code_for_box(&card.qr_text, q.size)
+                .map(|code| (qr_xobject(&code), code.width() + 2 * qr_draw::QUIET))
+        })
         .transpose()?;
     Ok(PreparedSide {
         side,
@@ -665,7 +796,7 @@ impl Run {
     }
 }
 
-fn jpeg_xobject(p: &photo::Prepared) -> ExternalXObject {
+fn jpeg_xobject(p: photo::Prepared) -> ExternalXObject {
     let dict = BTreeMap::from([
         ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
         ("Subtype".to_string(), DictItem::Name(b"Image".to_vec())),
@@ -681,7 +812,7 @@ fn jpeg_xobject(p: &photo::Prepared) -> ExternalXObject {
     ExternalXObject {
         stream: ExternalStream {
             dict,
-            content: p.jpeg.clone(),
+            content: p.jpeg,
             compress: false,
         },
         width: Some(Px(p.width as usize)),

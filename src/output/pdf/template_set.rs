@@ -18,6 +18,7 @@ use super::template::{Template, TextBox};
 use super::{PrintError, render, text};
 use crate::output::CardFace;
 use citycard_credential::CardNumber;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// A name field the enrolment check looks at.
@@ -156,6 +157,12 @@ impl TemplateSet {
 
     /// Renders cards into one PDF, each with its layout; the first failure
     /// stops the run (for `citycard print`, which writes all or nothing).
+    ///
+    /// Cards are read from `cards` in chunks and prepared (texts shaped,
+    /// QR codes and photos made) on every core; the document is assembled
+    /// in card order, so the PDF is the same whatever the number of
+    /// threads. The first failure in card order is the one reported, as
+    /// when the cards are printed one by one.
     pub fn render(
         &self,
         cards: impl IntoIterator<Item = Result<CardFace, PrintError>>,
@@ -163,25 +170,55 @@ impl TemplateSet {
         total: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<u8>, PrintError> {
+        self.render_in_chunks(cards, layout, total, progress, CHUNK)
+    }
+
+    fn render_in_chunks(
+        &self,
+        cards: impl IntoIterator<Item = Result<CardFace, PrintError>>,
+        layout: Layout,
+        total: usize,
+        progress: &mut dyn FnMut(usize, usize),
+        chunk_size: usize,
+    ) -> Result<Vec<u8>, PrintError> {
         let mut doc = render::Document::new(&self.main, layout);
-        for (i, card) in cards.into_iter().enumerate() {
-            let index = i + 1;
-            let card = card.map_err(|e| match e {
-                e @ PrintError::Card { .. } => e,
-                e => PrintError::Card {
-                    index,
-                    number: "unknown".into(),
-                    source: Box::new(e),
-                },
-            })?;
-            let template = self.template_for(card.photo.is_some());
-            doc.add_card_with(template, &card)
-                .map_err(|e| PrintError::Card {
+        let mut cards = cards.into_iter().fuse();
+        let mut done = 0;
+        loop {
+            // A chunk ends early at a card that could not be read: nothing
+            // after it is read, as when printing one by one.
+            let mut chunk = Vec::with_capacity(chunk_size);
+            for card in cards.by_ref() {
+                let failed = card.is_err();
+                chunk.push(card);
+                if failed || chunk.len() >= chunk_size {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            let prepared = self.prepare(&chunk, layout, |card: &Result<CardFace, PrintError>| {
+                card.as_ref().ok()
+            });
+            for (card, prepared) in chunk.into_iter().zip(prepared) {
+                done += 1;
+                let index = done;
+                let card = card.map_err(|e| match e {
+                    e @ PrintError::Card { .. } => e,
+                    e => PrintError::Card {
+                        index,
+                        number: "unknown".into(),
+                        source: Box::new(e),
+                    },
+                })?;
+                doc.add_result(prepared).map_err(|e| PrintError::Card {
                     index,
                     number: card.card_number.to_string(),
                     source: Box::new(e),
                 })?;
-            progress(index, total);
+                progress(index, total);
+            }
         }
         doc.finish()
     }
@@ -190,23 +227,55 @@ impl TemplateSet {
     /// cannot (its data does not fit the template, or reading it failed)
     /// is left out with its reason. Faults of the office itself (a broken
     /// template, a font the PDF writer cannot read) stop the batch.
+    ///
+    /// Cards are prepared on every core, chunk by chunk, and added in
+    /// order, as [`TemplateSet::render`] does.
     pub fn render_batch(
         &self,
         cards: impl IntoIterator<Item = (CardNumber, Result<CardFace, PrintError>)>,
         layout: Layout,
     ) -> Result<Batch, PrintError> {
+        self.batch_in_chunks(cards, layout, CHUNK)
+    }
+
+    fn batch_in_chunks(
+        &self,
+        cards: impl IntoIterator<Item = (CardNumber, Result<CardFace, PrintError>)>,
+        layout: Layout,
+        chunk_size: usize,
+    ) -> Result<Batch, PrintError> {
         let mut doc = render::Document::new(&self.main, layout);
         let mut printed = Vec::new();
         let mut skipped = Vec::new();
-        for (number, card) in cards {
-            let result = card.and_then(|card| {
-                let template = self.template_for(card.photo.is_some());
-                doc.add_card_with(template, &card)
-            });
-            match result {
-                Ok(()) => printed.push(number),
-                Err(reason) if reason.is_card_problem() => skipped.push(Skipped { number, reason }),
-                Err(e) => return Err(e),
+        let mut cards = cards.into_iter().fuse();
+        loop {
+            // A chunk ends early at a fault of the office (which stops the
+            // batch): nothing after it is read.
+            let mut chunk = Vec::with_capacity(chunk_size);
+            for item in cards.by_ref() {
+                let fault = item.1.as_ref().is_err_and(|e| !e.is_card_problem());
+                chunk.push(item);
+                if fault || chunk.len() >= chunk_size {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            let prepared = self.prepare(
+                &chunk,
+                layout,
+                |(_, card): &(CardNumber, Result<CardFace, PrintError>)| card.as_ref().ok(),
+            );
+            for ((number, card), prepared) in chunk.into_iter().zip(prepared) {
+                let result = card.and_then(|_| doc.add_result(prepared));
+                match result {
+                    Ok(()) => printed.push(number),
+                    Err(reason) if reason.is_card_problem() => {
+                        skipped.push(Skipped { number, reason })
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         let pdf = if printed.is_empty() {
@@ -220,7 +289,34 @@ impl TemplateSet {
             skipped,
         })
     }
+
+    /// Prepares the cards of a chunk ([`render::prepare_card`]), each with
+    /// its layout, in parallel when there is more than one: one result per
+    /// item, in order, `None` where `card` finds no card to prepare.
+    fn prepare<'s, T: Sync>(
+        &'s self,
+        chunk: &[T],
+        layout: Layout,
+        card: impl Fn(&T) -> Option<&CardFace> + Sync,
+    ) -> Vec<Option<Result<render::PreparedCard<'s>, PrintError>>> {
+        let one = |item: &T| {
+            card(item).map(|card| {
+                let template = self.template_for(card.photo.is_some());
+                render::prepare_card(&self.main, layout, template, card)
+            })
+        };
+        if chunk.len() < 2 {
+            chunk.iter().map(one).collect()
+        } else {
+            chunk.par_iter().map(one).collect()
+        }
+    }
 }
+
+/// Cards read and prepared at a time in a batch: enough to keep every core
+/// busy between two assembly steps, few enough that photos of a chunk
+/// (decoded one per thread at a time) stay small beside the document.
+const CHUNK: usize = 64;
 
 impl PrintError {
     /// A stable code for the UI to translate and the API to return: what
@@ -279,6 +375,144 @@ mod tests {
     fn shipped() -> TemplateSet {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("card-templates");
         TemplateSet::load(&root, "bilingual-photo", &FontLibrary::new(&[])).unwrap()
+    }
+
+    fn face(i: usize, photo: Option<&[u8]>) -> CardFace {
+        use citycard_credential::{CardClaims, SigningKey, date};
+        const NAMES: [(&str, &str); 6] = [
+            ("Maximiliane Alexandra", "Oberhollenzer-Wyss"),
+            ("Анна Сергеевна", "Иванова"),
+            ("علی\u{200C}رضا", "رضایی"),
+            ("秀英", "王"),
+            ("", "Nguyễn"),
+            ("יעל", "כהן"),
+        ];
+        let (given, family) = NAMES[i % NAMES.len()];
+        let card_number = (0..10)
+            .find_map(|c| CardNumber::from_u64((10_000_000_000 + i as u64) * 10 + c).ok())
+            .unwrap();
+        let claims = CardClaims {
+            issuer: "musterstadt".into(),
+            card_number,
+            given_names: given.into(),
+            family_name: family.into(),
+            issued: date::parse("2026-03-01").unwrap(),
+            expires: date::parse("2031-02-28").unwrap(),
+            date_of_birth: (!i.is_multiple_of(3))
+                .then(|| date::parse("1990-05-17").unwrap().into()),
+        };
+        let key = SigningKey::from_bytes(&[2; 32]);
+        CardFace {
+            qr_text: citycard_credential::sign_card_text(&key, &claims).unwrap(),
+            given_names: claims.given_names,
+            family_name: claims.family_name,
+            card_number,
+            issued: claims.issued,
+            expires: claims.expires,
+            date_of_birth: claims.date_of_birth,
+            photo: photo.map(<[u8]>::to_vec),
+        }
+    }
+
+    fn small_png() -> Vec<u8> {
+        let img = image::RgbImage::from_fn(140, 180, |x, y| image::Rgb([x as u8, y as u8, 90]));
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    #[test]
+    fn a_batch_printed_on_several_threads_is_the_serial_pdf_byte_for_byte() {
+        let set = shipped();
+        let png = small_png();
+        // 13 cards: a full A4 sheet and a part one, two with a photo (the
+        // photo layout) among cards without (the no-photo layout).
+        let cards: Vec<CardFace> = (0..13)
+            .map(|i| face(i, [4, 11].contains(&i).then_some(png.as_slice())))
+            .collect();
+        for layout in [Layout::SheetA4, Layout::CardPrinter] {
+            let print = |chunk: usize| {
+                let mut seen = Vec::new();
+                let pdf = set
+                    .render_in_chunks(
+                        cards.iter().cloned().map(Ok),
+                        layout,
+                        cards.len(),
+                        &mut |done, _| seen.push(done),
+                        chunk,
+                    )
+                    .unwrap();
+                assert_eq!(seen, (1..=cards.len()).collect::<Vec<_>>());
+                pdf
+            };
+            // One card at a time on one thread (as before batches were
+            // parallel), then chunks of 5 on four threads.
+            let serial = on_threads(1, || print(1));
+            assert!(serial.starts_with(b"%PDF-"));
+            assert_eq!(on_threads(4, || print(5)), serial, "{layout:?}");
+            // The file identifier is the content's: set once, no placeholder left.
+            let text = String::from_utf8_lossy(&serial);
+            assert!(!text.contains("citycard-file-identifier"));
+            assert!(text.contains("/ID"));
+        }
+        // A batch with cards left out gives the same PDF and the same list.
+        let mut with_problems: Vec<(CardNumber, Result<CardFace, PrintError>)> = cards
+            .iter()
+            .take(10)
+            .cloned()
+            .map(|c| (c.card_number, Ok(c)))
+            .collect();
+        with_problems[3].1 = Err(PrintError::Unavailable("revoked".into()));
+        if let Ok(c) = &mut with_problems[7].1 {
+            c.family_name = "W".repeat(64);
+        }
+        let batch = |threads: usize, chunk: usize| {
+            on_threads(threads, || {
+                set.batch_in_chunks(
+                    with_problems.iter().map(|(n, c)| {
+                        (
+                            *n,
+                            match c {
+                                Ok(card) => Ok(card.clone()),
+                                Err(e) => Err(PrintError::Unavailable(e.to_string())),
+                            },
+                        )
+                    }),
+                    Layout::CardPrinter,
+                    chunk,
+                )
+                .unwrap()
+            })
+        };
+        let (a, b) = (batch(1, 1), batch(4, 5));
+        assert_eq!(a.printed, b.printed);
+        assert_eq!(a.printed.len(), 8);
+        let codes = |x: &Batch| {
+            x.skipped
+                .iter()
+                .map(|s| (s.number, s.reason.code()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&a), codes(&b));
+        assert_eq!(
+            codes(&a),
+            [
+                (with_problems[3].0, "card_unavailable"),
+                (with_problems[7].0, "name_too_long")
+            ]
+        );
+        assert!(a.pdf.is_some());
+        assert_eq!(a.pdf, b.pdf);
     }
 
     #[test]
