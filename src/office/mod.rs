@@ -42,8 +42,8 @@ pub(crate) const KEY_CHECK: &str = "key_check";
 
 /// The signing keys and what the trust list says about them.
 pub(crate) struct Signing {
-    /// Signs cards.
-    pub(crate) card_key: SigningKey,
+    /// Signs cards: the office key, expanded once (`CardSigner`).
+    pub(crate) card_signer: citycard_credential::CardSigner,
     /// The card key's trust list entry.
     pub(crate) card_entry: TrustedKey,
     /// Signs revocation lists (the office key itself, or `revocations.key`).

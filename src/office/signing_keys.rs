@@ -205,8 +205,13 @@ pub(super) fn load_signing(config: &Config) -> Result<Signing> {
             trust_list: trust.issuer.clone(),
         });
     }
+    let card_signer =
+        citycard_credential::CardSigner::new(&card_key).map_err(|e| SigningKeysError::BadKey {
+            path: office_key_path.clone(),
+            cause: e.to_string(),
+        })?;
     Ok(Signing {
-        card_key,
+        card_signer,
         card_entry,
         revocation_key,
         revocation_entry,

@@ -78,7 +78,9 @@ impl Office {
             expires,
             date_of_birth: personal.date_of_birth,
         };
-        let qr_text = citycard_credential::sign_card_text(&signing.card_key, &claims)
+        let qr_text = signing
+            .card_signer
+            .sign_text(&claims)
             .map_err(|e| Error::Signing(e.to_string()))?;
         let sealed_qr = self
             .vault()
