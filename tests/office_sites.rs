@@ -171,6 +171,19 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
         // The photo went at hand-over.
         assert!(t.office.photo(&s.mitte_clerk, n).unwrap().is_none());
 
+        // Printed while the resident waits at the counter: handed over at
+        // once, never on the list (so never revoked as not collected).
+        let waiting = enrol(&t, &s.mitte_clerk, "Jovanovic", None).card_number;
+        assert!(matches!(
+            t.office.mark_printed_handed_over(&central, waiting, true),
+            Err(Error::OtherSite)
+        ));
+        t.office
+            .mark_printed_handed_over(&s.mitte_clerk, waiting, true)
+            .unwrap();
+        assert!(t.office.pickup_list(&s.mitte_clerk).unwrap().is_empty());
+        assert!(t.office.photo(&s.mitte_clerk, waiting).unwrap().is_none());
+
         // Printed centrally: printed → sent → ready.
         let second = enrol(&t, &s.nord_clerk, "Okafor", None).card_number;
         t.office.mark_printed(&central, second).unwrap();
@@ -195,8 +208,8 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
         let figures = t.office.site_figures(&t.cli(), 12).unwrap();
         let of = |id: i64| figures.iter().find(|f| f.site.id == id).unwrap();
         assert_eq!(of(s.partner).total.enrolled.label(), "< 5");
-        assert_eq!(of(s.mitte).total.handed_over.label(), "1");
-        assert_eq!(of(s.mitte).total.printed.label(), "1");
+        assert_eq!(of(s.mitte).total.handed_over.label(), "2");
+        assert_eq!(of(s.mitte).total.printed.label(), "2");
         assert_eq!(of(s.nord).total.enrolled.label(), "1");
         assert!(
             t.office.site_figures(&s.mitte_clerk, 12).is_err(),

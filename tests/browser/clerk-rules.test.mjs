@@ -140,13 +140,17 @@ test('a renewal outside the window is refused and says when it opens', { skip: !
   })).waitFor();
   await look(clerk, '05-renewal-refused');
 
-  // A printed card, for the next test: kept by the schedule.
+  // A printed card, for the next test: kept by the schedule. The resident
+  // waits at the counter, so the clerk hands it over at once (a card left
+  // on the pick-up list would be revoked as not collected after 90 days).
   await clerk.goto(`${office.base}/cards/${cards.adult}`);
   await Promise.all([clerk.waitForNavigation(), clerk.getByRole('link', { name: t('card.mark_printed') }).click()]);
   const confirm = clerk.locator('#confirm');
   if (await confirm.count()) await confirm.check();
+  await clerk.locator('#handed_over').check();
+  await look(clerk, '05b-printed-and-handed-over');
   await Promise.all([clerk.waitForNavigation(), clerk.locator('main form button[type=submit]').click()]);
-  await clerk.getByText(t('card.marked_printed')).waitFor();
+  await clerk.getByText(t('pickup.handed_over_done')).waitFor();
 });
 
 test('moved forward by the test clock: renewal offered in the window; unprinted enrolments erased', { skip: !ready }, async () => {

@@ -73,7 +73,22 @@ impl Office {
     /// Marks a card printed. The photo is deleted now, or its deletion
     /// scheduled, as the retention setting says.
     pub fn mark_printed(&self, actor: &Actor, card: CardNumber) -> Result<()> {
+        self.mark_printed_handed_over(actor, card, false)
+    }
+
+    /// Marks a card printed and, with `handed_over` (the resident waits at
+    /// the counter and the clerk compared them with the card's photo),
+    /// handed over in the same transaction: only at its pick-up site.
+    pub fn mark_printed_handed_over(
+        &self,
+        actor: &Actor,
+        card: CardNumber,
+        handed_over: bool,
+    ) -> Result<()> {
         actor.require(Permission::PrintCards)?;
+        if handed_over {
+            actor.require(Permission::HandOverCards)?;
+        }
         let retention = self.config().photo_retention;
         self.db().write(|c| {
             let row = load_card(c, card)?;
@@ -93,10 +108,14 @@ impl Office {
             }
             // Printed at its pick-up site: ready there at once; printed
             // centrally: to be sent (office::cards::pickup).
-            let next = if actor.site == Some(route.pickup) {
-                PickupStep::Ready
-            } else {
-                PickupStep::Printed
+            let here = actor.site == Some(route.pickup);
+            if handed_over && !here {
+                return Err(Error::OtherSite);
+            }
+            let next = match (here, handed_over) {
+                (true, true) => PickupStep::HandedOver,
+                (true, false) => PickupStep::Ready,
+                (false, _) => PickupStep::Printed,
             };
             db::sites::move_step(
                 c,
@@ -106,6 +125,9 @@ impl Office {
                 now,
             )?;
             db::sites::count_event(c, route.pickup, &month_of(now), "printed")?;
+            if handed_over {
+                db::sites::count_event(c, route.pickup, &month_of(now), "handed_over")?;
+            }
             if let Some(rid) = row.resident_id {
                 match retention {
                     PhotoRetention::AfterPrinting => {
@@ -128,6 +150,19 @@ impl Office {
                 Some(card),
                 "",
             )?;
+            if handed_over {
+                if let Some(rid) = row.resident_id {
+                    db::residents::delete_photo(c, rid)?;
+                }
+                audit::append(
+                    c,
+                    &actor.who(),
+                    &actor.office,
+                    AuditAction::CardHandedOver,
+                    Some(card),
+                    "",
+                )?;
+            }
             Ok(())
         })
     }

@@ -203,6 +203,9 @@ pub struct Confirm<'a> {
     pub submit: &'static str,
     /// Empty for erase.
     pub reasons: Vec<Choice>,
+    /// "Mark printed" only: the label of the optional "handed over now"
+    /// checkbox (the resident waits at the counter).
+    pub handover: Option<&'static str>,
 }
 
 /// `GET /search` and the results of a search by name.

@@ -198,6 +198,7 @@ fn confirm_page<'a>(
         } else {
             Vec::new()
         },
+        handover: None,
     }
 }
 

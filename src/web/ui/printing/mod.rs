@@ -219,6 +219,7 @@ fn printed_page<'a>(
         confirm_label: lang.t("printed.confirm"),
         submit: lang.t("printed.submit"),
         reasons: Vec::new(),
+        handover: Some(lang.t("printed.handed_over_now")),
     }
 }
 
@@ -252,6 +253,8 @@ pub struct ConfirmForm {
     csrf_token: String,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    handed_over: String,
 }
 
 /// `POST /cards/{n}/printed`: only with the confirmation ticked.
@@ -276,12 +279,18 @@ pub async fn mark_printed(
         );
     }
     let actor = user.actor().clone();
+    let handed_over = !form.handed_over.is_empty();
     state
-        .run(move |o| o.mark_printed(&actor, number))
+        .run(move |o| o.mark_printed_handed_over(&actor, number, handed_over))
         .await
         .map_err(AppError::html)?;
     Ok(see_other(&format!(
-        "/cards/{}?msg=card.marked_printed",
-        number.digits()
+        "/cards/{}?msg={}",
+        number.digits(),
+        if handed_over {
+            "pickup.handed_over_done"
+        } else {
+            "card.marked_printed"
+        }
     )))
 }
