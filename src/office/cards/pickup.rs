@@ -211,22 +211,7 @@ impl Office {
             let mut out = Vec::with_capacity(found.len());
             for (n, step, since, route) in found {
                 let row = load_card(c, from_i64(n)?)?;
-                let personal = match row.resident_id {
-                    Some(rid) => self.unseal_personal(&load_resident(c, rid)?)?,
-                    None => None,
-                };
-                let erased = personal.is_none();
-                out.push(PickupEntry {
-                    summary: CardSummary::of_row(&row, today, erased)?,
-                    step,
-                    since,
-                    pickup_site: route.pickup,
-                    given_names: personal
-                        .as_ref()
-                        .map(|p| p.given_names.clone())
-                        .unwrap_or_default(),
-                    family_name: personal.map(|p| p.family_name.clone()).unwrap_or_default(),
-                });
+                out.push(self.entry_of(c, &row, step, since, &route, today)?);
             }
             if !out.is_empty() {
                 audit::append(
@@ -264,10 +249,7 @@ impl Office {
             if row.pickup_state.as_deref() != Some(step.as_str()) {
                 return Err(Error::InvalidState("the card is not at that step"));
             }
-            let personal = match row.resident_id {
-                Some(rid) => self.unseal_personal(&load_resident(c, rid)?)?,
-                None => None,
-            };
+            let entry = self.entry_of(c, &row, step, row.pickup_state_at, &route, today)?;
             audit::append(
                 c,
                 &actor.who(),
@@ -276,17 +258,35 @@ impl Office {
                 None,
                 "count=1",
             )?;
-            Ok(PickupEntry {
-                summary: CardSummary::of_row(&row, today, personal.is_none())?,
-                step,
-                since: row.pickup_state_at,
-                pickup_site: route.pickup,
-                given_names: personal
-                    .as_ref()
-                    .map(|p| p.given_names.clone())
-                    .unwrap_or_default(),
-                family_name: personal.map(|p| p.family_name.clone()).unwrap_or_default(),
-            })
+            Ok(entry)
+        })
+    }
+
+    /// A card as its pick-up list shows it, with the resident's names
+    /// (empty once erased).
+    fn entry_of(
+        &self,
+        c: &mut DbConnection,
+        row: &crate::db::cards::CardRow,
+        step: PickupStep,
+        since: Option<PrimitiveDateTime>,
+        route: &Route,
+        today: citycard_credential::Date,
+    ) -> Result<PickupEntry> {
+        let personal = match row.resident_id {
+            Some(rid) => self.unseal_personal(&load_resident(c, rid)?)?,
+            None => None,
+        };
+        Ok(PickupEntry {
+            summary: CardSummary::of_row(row, today, personal.is_none())?,
+            step,
+            since,
+            pickup_site: route.pickup,
+            given_names: personal
+                .as_ref()
+                .map(|p| p.given_names.clone())
+                .unwrap_or_default(),
+            family_name: personal.map(|p| p.family_name.clone()).unwrap_or_default(),
         })
     }
 

@@ -9,6 +9,7 @@ use crate::web::auth::ApiUser;
 use crate::web::error::AppResult;
 use crate::web::state::AppState;
 use actix_web::{HttpResponse, web};
+use citycard_credential::CardNumber;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -85,13 +86,7 @@ pub async fn sent(
     user: ApiUser,
     number: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require(Permission::HandOverCards)?;
-    let number = card_number(&number)?;
-    let actor = user.actor().clone();
-    state
-        .run(move |office| office.mark_sent(&actor, number))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    one_step(state, user, &number, crate::office::Office::mark_sent).await
 }
 
 /// A card sent to the caller's site arrived there: `sent` → `ready`.
@@ -107,13 +102,7 @@ pub async fn received(
     user: ApiUser,
     number: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    user.require(Permission::HandOverCards)?;
-    let number = card_number(&number)?;
-    let actor = user.actor().clone();
-    state
-        .run(move |office| office.mark_received(&actor, number))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    one_step(state, user, &number, crate::office::Office::mark_received).await
 }
 
 /// The resident collected the card: the clerk compared the person with the
@@ -159,11 +148,22 @@ pub async fn destroyed(
     user: ApiUser,
     number: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    one_step(state, user, &number, crate::office::Office::mark_destroyed).await
+}
+
+/// One pick-up step by number: the caller's permission, the number, the
+/// step; `204` when done.
+async fn one_step(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    number: &str,
+    step: fn(&crate::office::Office, &crate::office::actor::Actor, CardNumber) -> crate::Result<()>,
+) -> AppResult<HttpResponse> {
     user.require(Permission::HandOverCards)?;
-    let number = card_number(&number)?;
+    let number = card_number(number)?;
     let actor = user.actor().clone();
     state
-        .run(move |office| office.mark_destroyed(&actor, number))
+        .run(move |office| step(office, &actor, number))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
