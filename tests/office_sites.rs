@@ -409,3 +409,55 @@ fn a_database_dump_links_no_card_to_the_partner() {
         let _ = s.partner;
     });
 }
+
+/// A database from before sites (users, an unprinted card, no site): the
+/// next start makes one city counter named after the office, puts every
+/// clerk and supervisor there (admins and auditors stay city-wide), puts
+/// the unprinted card on its print queue, and records the move. No manual
+/// step.
+#[test]
+fn a_single_office_database_moves_to_one_site_at_the_next_start() {
+    on_both(|t| {
+        let clerk = t.user("alt.clerk", Role::Clerk);
+        t.user("alt.auditor", Role::Auditor);
+        let card = enrol(&t, &clerk, "Altbestand", None).card_number;
+        // Back to the shape before sites: no site, no route, no step.
+        t.sql(
+            "UPDATE users SET site_id = NULL;
+             UPDATE cards SET sealed_route = NULL, pickup_state = 'queued', attested_by = 'alt.clerk';
+             DELETE FROM site_figures;
+             DELETE FROM sites;
+             DELETE FROM office_meta WHERE name = 'default_site';",
+        );
+        let reopened = citycard::Office::open(&t.config).unwrap();
+        let sites = reopened.sites().unwrap();
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].name, reopened.office_name());
+        assert_eq!(sites[0].kind, SiteKind::Counter);
+        let users = reopened.list_users(&t.cli()).unwrap();
+        let site_of = |name: &str| users.iter().find(|u| u.username == name).unwrap().site;
+        assert_eq!(site_of("alt.clerk"), Some(sites[0].id));
+        assert_eq!(site_of("alt.auditor"), None);
+        // The clerk, now at that site, finds the old card on the queue and
+        // sees who attested it.
+        let mut at_site = clerk.clone();
+        at_site.site = Some(sites[0].id);
+        assert_eq!(reopened.print_queue_numbers(&at_site).unwrap(), [card]);
+        let details = reopened.get_card(&at_site, card).unwrap();
+        assert_eq!(
+            details.attestation.attested_by.as_deref(),
+            Some("alt.clerk")
+        );
+        let auditor = Actor {
+            role: Role::Auditor,
+            ..t.cli()
+        };
+        let moved = reopened
+            .audit_entries(&auditor, Default::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "site_created" && e.detail.contains("first_site=1"))
+            .count();
+        assert_eq!(moved, 1, "the move is recorded once");
+    });
+}
