@@ -268,10 +268,13 @@ export async function downloadPdf(page, click, name) {
 
 /** The QR texts zbar reads from every page of a PDF rendered at 300 dpi. */
 export function qrTextsOfPdf(file) {
+  // QR codes only: with every symbology on, zbar now and then reads a
+  // stretch of the card as an Interleaved 2 of 5 barcode (seen in CI:
+  // `I2/5:791243` beside the card's one QR code).
   const dir = mkdtempSync(path.join(tmpdir(), 'citycard-qr-'));
   try {
     execFileSync('pdftoppm', ['-r', '300', '-png', file, path.join(dir, 'p')]);
-    const out = execFileSync('sh', ['-c', `zbarimg --quiet --raw ${dir}/*.png || true`], { encoding: 'utf8' });
+    const out = execFileSync('sh', ['-c', `zbarimg --quiet --raw -Sdisable -Sqrcode.enable ${dir}/*.png || true`], { encoding: 'utf8' });
     return out.split('\n').map((l) => l.trim()).filter(Boolean);
   } finally {
     rmSync(dir, { recursive: true, force: true });
