@@ -103,7 +103,10 @@ pub fn validate_name(name: &str) -> Result<String> {
         return Err(Error::invalid("name", Rule::TooLong));
     }
     if name.chars().any(|c| {
-        c.is_control() || unicode_properties_ignorable(c) || c == '\u{2028}' || c == '\u{2029}'
+        c.is_control()
+            || citycard_credential::names::is_default_ignorable(c)
+            || c == '\u{2028}'
+            || c == '\u{2029}'
     }) {
         return Err(Error::invalid("name", Rule::Characters));
     }
@@ -123,15 +126,6 @@ pub fn parse_site_id(field: &'static str, text: Option<&str>) -> Result<Option<i
             .map(Some)
             .ok_or_else(|| Error::invalid(field, Rule::Choice)),
     }
-}
-
-/// Default-ignorable code points (invisible: joiners, direction marks).
-fn unicode_properties_ignorable(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// Pads a JSON document with spaces to `len` bytes (JSON allows trailing

@@ -144,18 +144,17 @@ impl Office {
         limit: usize,
     ) -> Result<Vec<OnTheWay>> {
         let codes: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
+        // Cards from before sites have no route: the first site's, read once.
+        let first_site = self.default_site(c)?.unwrap_or(0);
         let mut out = Vec::new();
         for (n, step, since, sealed) in db::sites::in_pickup(c, &codes)? {
             let route = match sealed {
                 Some(s) => self.open_route(n, &s)?,
-                None => {
-                    let site = self.default_site(c)?.unwrap_or(0);
-                    Route {
-                        enrolled_at: site,
-                        pickup: site,
-                        attested_by: String::new(),
-                    }
-                }
+                None => Route {
+                    enrolled_at: first_site,
+                    pickup: first_site,
+                    attested_by: String::new(),
+                },
             };
             if !Office::at_pickup_site(actor, &route) {
                 continue;

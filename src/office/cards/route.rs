@@ -130,33 +130,52 @@ impl Office {
         }
     }
 
+    /// A card's route while it is held: `None` for an erased card (its
+    /// route went with the resident; a card from before sites has none
+    /// either, but names its clerk).
+    pub(crate) fn held_route(&self, c: &mut DbConnection, row: &CardRow) -> Result<Option<Route>> {
+        if row.sealed_route.is_none() && row.attested_by.is_empty() {
+            return Ok(None);
+        }
+        self.route_of(c, row).map(Some)
+    }
+
+    /// A site's name and whether `viewer` may see it: always for a city
+    /// counter or pop-up site, for a partner organisation only from
+    /// inside (naming it elsewhere would imply the resident's status).
+    /// `None`: no such site.
+    fn site_seen_by(
+        &self,
+        c: &mut DbConnection,
+        viewer: &Actor,
+        id: i64,
+    ) -> Result<Option<(String, bool)>> {
+        let Some(row) = crate::db::sites::by_id(c, id)? else {
+            return Ok(None);
+        };
+        let site = self.site_of_row(&row)?;
+        let visible = site.kind != SiteKind::Partner || viewer.site == Some(site.id);
+        Ok(Some((site.name, visible)))
+    }
+
     /// Where and by whom a card was attested, as `viewer` may see it: the
-    /// site's name and the clerk for a user of that site, and for everyone
-    /// when it is a city counter or pop-up site; nothing ("another site")
-    /// for a partner organisation seen from elsewhere, since naming it
-    /// would imply the resident's status.
+    /// site's name and the clerk where the site may be named
+    /// ([`Office::site_seen_by`]); nothing ("another site") otherwise.
     pub(crate) fn attestation_seen_by(
         &self,
         c: &mut DbConnection,
         viewer: &Actor,
-        row: &CardRow,
+        route: Option<&Route>,
     ) -> Result<(Option<String>, Option<String>)> {
-        if row.sealed_route.is_none() && row.attested_by.is_empty() {
+        let Some(route) = route else {
             return Ok((None, None));
-        }
-        let route = self.route_of(c, row)?;
-        let Some(site_row) = crate::db::sites::by_id(c, route.enrolled_at)? else {
-            return Ok((None, Some(route.attested_by).filter(|a| !a.is_empty())));
         };
-        let site = self.site_of_row(&site_row)?;
-        if site.kind != SiteKind::Partner || viewer.site == Some(site.id) {
-            Ok((
-                Some(site.name),
-                Some(route.attested_by).filter(|a| !a.is_empty()),
-            ))
-        } else {
-            Ok((None, None))
-        }
+        let by = Some(route.attested_by.clone()).filter(|a| !a.is_empty());
+        Ok(match self.site_seen_by(c, viewer, route.enrolled_at)? {
+            None => (None, by),
+            Some((name, true)) => (Some(name), by),
+            Some((_, false)) => (None, None),
+        })
     }
 
     /// Where a card is on its way, as `viewer` may see it (the pick-up
@@ -166,31 +185,23 @@ impl Office {
         c: &mut DbConnection,
         viewer: &Actor,
         row: &CardRow,
+        route: Option<&Route>,
     ) -> Result<Option<super::model::PickupInfo>> {
-        let Some(step) = row
-            .pickup_state
-            .as_deref()
-            .and_then(super::PickupStep::parse)
-        else {
+        let (Some(step), Some(route)) = (
+            row.pickup_state
+                .as_deref()
+                .and_then(super::PickupStep::parse),
+            route,
+        ) else {
             return Ok(None);
         };
-        // An erased card's route is gone (a card from before sites has
-        // none either, but names its clerk).
-        if row.sealed_route.is_none() && row.attested_by.is_empty() {
-            return Ok(None);
-        }
-        let route = self.route_of(c, row)?;
-        let site = match crate::db::sites::by_id(c, route.pickup)? {
-            Some(r) => {
-                let s = self.site_of_row(&r)?;
-                (s.kind != SiteKind::Partner || viewer.site == Some(s.id)).then_some(s.name)
-            }
-            None => None,
-        };
+        let site = self
+            .site_seen_by(c, viewer, route.pickup)?
+            .and_then(|(name, visible)| visible.then_some(name));
         Ok(Some(super::model::PickupInfo {
             step,
             site,
-            here: Office::at_pickup_site(viewer, &route),
+            here: Office::at_pickup_site(viewer, route),
         }))
     }
 }

@@ -87,8 +87,9 @@ impl Office {
                 }
                 _ => None,
             };
-            let (site, attested_by) = self.attestation_seen_by(c, actor, &row)?;
-            let pickup = self.pickup_seen_by(c, actor, &row)?;
+            let route = self.held_route(c, &row)?;
+            let (site, attested_by) = self.attestation_seen_by(c, actor, route.as_ref())?;
+            let pickup = self.pickup_seen_by(c, actor, &row, route.as_ref())?;
             let resident_cards = siblings
                 .iter()
                 .map(|s| CardSummary::of_row(s, today, erased))
