@@ -443,7 +443,7 @@ fn set_sealed_qr(t: &TestOffice, card: CardNumber, blob: Vec<u8>) -> Vec<u8> {
     let old: Option<Vec<u8>> = cards::table
         .find(number)
         .select(cards::sealed_qr)
-        .first(&mut *conn)
+        .get_result(&mut *conn)
         .unwrap();
     diesel::update(cards::table.find(number))
         .set(cards::sealed_qr.eq(Some(blob)))

@@ -37,29 +37,29 @@ pub fn head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
     Ok(audit_head::table
         .find(1)
         .select((audit_head::seq, audit_head::hash))
-        .first(c)?)
+        .get_result(c)?)
 }
 
 /// The head of the chain, locked until the transaction ends so that the
 /// chain stays one line: on PostgreSQL `SELECT … FOR UPDATE` (one round
 /// trip, and the row lock is held only from here, the append, to the
-/// commit); on SQLite the writers' lock ([`super::lock_for_writing`],
-/// already held in a [`super::Db::write`] transaction) and a read.
+/// commit); on SQLite a read: a [`super::Db::write`] transaction holds
+/// the database's one write lock from its `BEGIN IMMEDIATE` on, and a
+/// transaction begun otherwise that read an older head could not write
+/// (SQLite refuses a write from a snapshot that another writer moved on
+/// from, `SQLITE_BUSY_SNAPSHOT`).
 pub fn lock_head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
     match c {
         DbConnection::Pg(pg) => audit_head::table
             .find(1)
             .select((audit_head::seq, audit_head::hash))
             .for_update()
-            .first(pg)
+            .get_result(pg)
             .optional()?
             .ok_or(crate::error::Error::Integrity(
                 "the audit head row is missing",
             )),
-        DbConnection::Sqlite(_) => {
-            super::lock_for_writing(c)?;
-            head(c)
-        }
+        DbConnection::Sqlite(_) => head(c),
     }
 }
 

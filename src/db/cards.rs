@@ -89,6 +89,10 @@ pub struct NewCard<'a> {
     pub previous_card: Option<i64>,
     /// Attested: a caretaker was present.
     pub caretaker_present: bool,
+    /// The sealed route (enrolment site, pick-up site, clerk).
+    pub sealed_route: Vec<u8>,
+    /// The pick-up step it starts at (`queued`), since `attested_at`.
+    pub pickup_state: &'a str,
 }
 
 /// A card number as stored.
@@ -109,7 +113,7 @@ pub fn load(c: &mut DbConnection, n: CardNumber) -> Result<CardRow> {
     cards::table
         .find(to_i64(n))
         .select(CardRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?
         .ok_or(Error::NotFound("card"))
 }
@@ -132,7 +136,9 @@ pub fn exists(c: &mut DbConnection, n: CardNumber) -> Result<bool> {
     Ok(taken != 0)
 }
 
-/// Inserts a new active card.
+/// Inserts a new active card with its route, in one statement (an
+/// `UPDATE` is never a cached statement in diesel: it is prepared anew
+/// each time).
 pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
     diesel::insert_into(cards::table)
         .values((
@@ -149,7 +155,12 @@ pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
             cards::attested_by.eq(card.attested_by),
             cards::attested_at.eq(card.attested_at),
             cards::previous_card.eq(card.previous_card),
-            cards::caretaker_present.eq(card.caretaker_present),
+            (
+                cards::caretaker_present.eq(card.caretaker_present),
+                cards::sealed_route.eq(Some(&card.sealed_route)),
+                cards::pickup_state.eq(Some(card.pickup_state)),
+                cards::pickup_state_at.eq(Some(card.attested_at)),
+            ),
         ))
         .execute(c)?;
     Ok(())

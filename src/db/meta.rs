@@ -12,7 +12,7 @@ pub fn get(c: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>> {
     Ok(office_meta::table
         .find(name)
         .select(office_meta::value)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

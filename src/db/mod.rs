@@ -11,19 +11,26 @@
 //!   its `-wal` and `-shm` files get 0600 too.
 //! - Every function here blocks. The web layer runs them in
 //!   `actix_web::web::block`; the CLI and tests call them directly.
-//! - Every writing transaction goes through [`Db::write`]. On SQLite one
-//!   connection of its own (the *writer*, outside the pool) runs them one
-//!   after the other, queued on a mutex, each as `BEGIN IMMEDIATE`: the
-//!   write lock is taken up front, so a transaction never fails half-way
-//!   when upgrading a read lock, and waiting writers sleep on the mutex
-//!   (woken at once when it is free) instead of polling in SQLite's busy
-//!   handler. The busy handler is left for other processes (the CLI). One
-//!   writer also keeps its page cache across transactions: SQLite drops a
-//!   connection's cache whenever another connection has committed.
+//! - Every writing transaction goes through [`Db::write`]. One connection
+//!   of its own (the *writer*, outside the pool) runs them one after the
+//!   other, queued on a mutex, with group commit: under load several
+//!   writes share one transaction, each in a savepoint, and one commit
+//!   ([`writer`]). On SQLite the transaction begins with `BEGIN
+//!   IMMEDIATE`: the write lock is taken up front, so a transaction never
+//!   fails half-way when upgrading a read lock, and waiting writers sleep
+//!   on the mutex (woken at once when it is free) instead of polling in
+//!   SQLite's busy handler. The busy handler is left for other processes
+//!   (the CLI). One writer also keeps its page cache across transactions:
+//!   SQLite drops a connection's cache whenever another connection has
+//!   committed.
 //!   Appending to the audit log locks the head row on both backends (on
 //!   PostgreSQL a row lock, taken as late as possible in the transaction),
 //!   so the chain stays a single line even with several servers on one
 //!   database.
+//! - A row is looked up by a unique key with `get_result`, never
+//!   `first()` (clippy refuses it: clippy.toml): diesel sends `LIMIT ?`,
+//!   and SQLite's planner reads a bound limit, so the statement is
+//!   prepared again at every execution.
 //! - The SQLite WAL is kept bounded: see [`SQLITE_JOURNAL_SIZE_LIMIT`] and
 //!   [`SQLITE_WAL_TRUNCATE_AT`].
 
@@ -40,16 +47,15 @@ pub mod sites;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+mod writer;
 
 use crate::audit_key::AuditKey;
 use crate::config::{Config, DatabaseUrl};
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -68,14 +74,8 @@ pub const SQLITE_JOURNAL_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 /// SQLite: when the WAL has grown past this size all the same (readers
 /// kept every automatic checkpoint from finishing, so the log could not
 /// start again), the writer runs `PRAGMA wal_checkpoint(TRUNCATE)` after
-/// its next commit. Checked every [`SQLITE_WAL_CHECK_EVERY`] commits (a
-/// `stat` of the file).
+/// its next commit. Checked every 256 commits (a `stat` of the file).
 pub const SQLITE_WAL_TRUNCATE_AT: u64 = 64 * 1024 * 1024;
-/// See [`SQLITE_WAL_TRUNCATE_AT`].
-const SQLITE_WAL_CHECK_EVERY: u64 = 256;
-/// The writer connection's page cache, in KiB (SQLite's default is 2 MiB;
-/// the writer touches the indexes of every table that issuance fills).
-const SQLITE_WRITER_CACHE_KIB: u32 = 32 * 1024;
 /// How long to wait for a pooled connection when no setting says
 /// (`db_connect_timeout_seconds`).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -161,20 +161,9 @@ pub struct Db {
     audit_key: Arc<OnceLock<Arc<AuditKey>>>,
     health: std::sync::Arc<health::Health>,
     connect_timeout: Duration,
-    /// SQLite: the one connection that writes (see the module
-    /// documentation); `None` on PostgreSQL.
-    writer: Option<Arc<Writer>>,
-}
-
-/// SQLite's writer: its connection (opened when first needed, and again
-/// after it broke) behind the mutex that queues the writing transactions.
-struct Writer {
-    manager: Manager,
-    conn: Mutex<Option<DbConnection>>,
-    /// Commits since the WAL's size was last looked at.
-    commits: AtomicU64,
-    /// The `-wal` file.
-    wal: std::path::PathBuf,
+    /// The one connection that writes, with group commit (see the module
+    /// documentation and [`writer`]).
+    writer: Arc<writer::Writer>,
 }
 
 impl std::fmt::Debug for Db {
@@ -227,19 +216,15 @@ impl Db {
             .error_handler(Box::new(health::NoteConnectError(health.clone())))
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable(e.to_string()))?;
-        let writer = match url {
+        let wal = match url {
             DatabaseUrl::Sqlite { path } => {
                 let mut wal = path.clone().into_os_string();
                 wal.push("-wal");
-                Some(Arc::new(Writer {
-                    manager: Manager { url: url.clone() },
-                    conn: Mutex::new(None),
-                    commits: AtomicU64::new(0),
-                    wal: wal.into(),
-                }))
+                Some(wal.into())
             }
             DatabaseUrl::Postgres { .. } => None,
         };
+        let writer = Arc::new(writer::Writer::new(Manager { url: url.clone() }, wal));
         let db = Db {
             pool,
             backend,
@@ -250,6 +235,12 @@ impl Db {
         };
         db.migrate()?;
         Ok(db)
+    }
+
+    /// How many writing transactions this handle has committed (each may
+    /// hold several writes: see [`writer`]).
+    pub fn transactions_committed(&self) -> u64 {
+        self.writer.committed()
     }
 
     /// What is known to be wrong with the database (for `/healthz`).
@@ -325,91 +316,25 @@ impl Db {
         Ok(())
     }
 
-    /// Runs `f` in a writing transaction (on SQLite on the writer
-    /// connection, with the write lock taken first; see the module
-    /// documentation); any error rolls everything back.
+    /// Runs `f` in a writing transaction on the writer connection (see
+    /// [`writer`]): its error rolls back all it wrote; it returns once what
+    /// it wrote is committed.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        if let Some(writer) = &self.writer {
-            return self.write_sqlite(writer, f);
-        }
-        let mut pooled = self.conn()?;
-        let conn: &mut DbConnection = &mut pooled;
-        crate::audit_key::with_scope(self.audit_key(), || {
-            let mut full = false;
-            let result = write_transaction(conn, |c| {
-                let result = f(c);
-                full = matches!(result, Err(Error::StorageFull));
-                result
-            });
-            self.track(keep_storage_full(result, full), true)
-        })
-    }
-
-    /// [`Db::write`] on SQLite: waits for the writer, (re)opens its
-    /// connection when needed, and runs `f` in `BEGIN IMMEDIATE`.
-    fn write_sqlite<T>(
-        &self,
-        writer: &Writer,
-        f: impl FnOnce(&mut DbConnection) -> Result<T>,
-    ) -> Result<T> {
         if !self.health.admit(self.connect_timeout) {
             return Err(Error::Unavailable(
                 "it could not be reached a moment ago".to_owned(),
             ));
         }
-        // A writing transaction that opened another one on the same thread
-        // would wait for itself for ever on the writer's mutex: refuse it.
-        let _inside = WriteGuard::enter()?;
-        let mut slot = writer.conn.lock().unwrap_or_else(|poisoned| {
-            // A transaction panicked half-way: its connection may still be
-            // inside it, so it is closed (which rolls back) and opened anew.
-            writer.conn.clear_poison();
-            let mut slot = poisoned.into_inner();
-            *slot = None;
-            slot
-        });
-        let conn = match &mut *slot {
-            Some(conn) => conn,
-            empty => {
-                use r2d2::ManageConnection;
-                let mut conn = match writer.manager.connect() {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        self.health.connect_failed();
-                        return Err(Error::Unavailable(e.to_string()));
-                    }
-                };
-                if let DbConnection::Sqlite(c) = &mut conn {
-                    c.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}"))?;
-                }
-                empty.insert(conn)
+        let connected = |ok: bool| {
+            if ok {
+                self.health.connected();
+            } else {
+                self.health.connect_failed();
             }
         };
-        self.health.connected();
-        let result = crate::audit_key::with_scope(self.audit_key(), || {
-            let mut full = false;
-            let result = write_transaction(conn, |c| {
-                let result = f(c);
-                full = matches!(result, Err(Error::StorageFull));
-                result
-            });
-            self.track(keep_storage_full(result, full), true)
-        });
-        if result.is_ok()
-            && writer
-                .commits
-                .fetch_add(1, Ordering::Relaxed)
-                .is_multiple_of(SQLITE_WAL_CHECK_EVERY)
-            && std::fs::metadata(&writer.wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT)
-        {
-            // Not an error for this transaction: it is committed, and a
-            // checkpoint that readers kept from finishing is retried later.
-            let _ = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)");
-        }
-        if diesel::r2d2::R2D2Connection::is_broken(conn) {
-            *slot = None;
-        }
-        result
+        let result =
+            crate::audit_key::with_scope(self.audit_key(), || self.writer.run(&connected, f));
+        self.track(result, true)
     }
 
     /// Runs `f` in a transaction that only reads (a consistent snapshot).
@@ -468,60 +393,6 @@ fn keep_storage_full<T>(result: Result<T>, full: bool) -> Result<T> {
     match result {
         Err(_) if full => Err(Error::StorageFull),
         other => other,
-    }
-}
-
-thread_local! {
-    static IN_SQLITE_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Marks this thread as inside a SQLite writing transaction while it lives.
-struct WriteGuard;
-
-impl WriteGuard {
-    fn enter() -> Result<WriteGuard> {
-        if IN_SQLITE_WRITE.with(|w| w.replace(true)) {
-            return Err(Error::Integrity(
-                "a writing transaction was started inside another one",
-            ));
-        }
-        Ok(WriteGuard)
-    }
-}
-
-impl Drop for WriteGuard {
-    fn drop(&mut self) {
-        IN_SQLITE_WRITE.with(|w| w.set(false));
-    }
-}
-
-/// Runs `f` in a writing transaction, begun on SQLite with `BEGIN
-/// IMMEDIATE` (the write lock at once, as diesel's
-/// `SqliteConnection::immediate_transaction`) and on PostgreSQL with
-/// [`meta::pg_begin_write`] (`BEGIN` and the shared lock that orders
-/// sealing against a key rotation, in one round trip).
-fn write_transaction<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<T> {
-    type Manager = <DbConnection as Connection>::TransactionManager;
-    match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-        }
-        DbConnection::Pg(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, &meta::pg_begin_write())?;
-        }
-    }
-    match f(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(e) => match Manager::rollback_transaction(conn) {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(rollback.into()),
-        },
     }
 }
 

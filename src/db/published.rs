@@ -36,7 +36,7 @@ pub fn load(c: &mut DbConnection, name: &str) -> Result<StoredList> {
                 published_lists::content_hash,
                 published_lists::bytes,
             ))
-            .first(c)?;
+            .get_result(c)?;
     Ok(StoredList {
         issued_at,
         content_hash,
@@ -67,6 +67,6 @@ pub fn bytes(c: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>> {
     Ok(published_lists::table
         .find(name)
         .select(published_lists::bytes)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }

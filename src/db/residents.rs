@@ -42,7 +42,7 @@ pub fn load(c: &mut DbConnection, id: i64) -> Result<ResidentRow> {
     residents::table
         .find(id)
         .select(ResidentRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?
         .ok_or(Error::Integrity("a card's resident is missing"))
 }

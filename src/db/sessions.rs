@@ -52,7 +52,7 @@ pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<SessionRow
             sessions::csrf_token,
             UserRow::as_select(),
         ))
-        .first(c)
+        .get_result(c)
         .optional()?;
     Ok(
         found.map(|(last_seen_at, expires_at, csrf_token, user)| SessionRow {
@@ -70,7 +70,7 @@ pub fn username(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<String
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
         .select(users::username)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -35,7 +35,7 @@ pub fn by_id(c: &mut DbConnection, id: i64) -> Result<Option<SiteRow>> {
     Ok(sites::table
         .find(id)
         .select(SiteRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -157,24 +157,6 @@ pub fn move_step(
     Ok(n == 1)
 }
 
-/// Sets a new card's route and first step.
-pub fn set_route(
-    c: &mut DbConnection,
-    number: i64,
-    sealed: &[u8],
-    state: &str,
-    now: PrimitiveDateTime,
-) -> Result<()> {
-    diesel::update(cards::table.find(number))
-        .set((
-            cards::sealed_route.eq(Some(sealed)),
-            cards::pickup_state.eq(Some(state)),
-            cards::pickup_state_at.eq(Some(now)),
-        ))
-        .execute(c)?;
-    Ok(())
-}
-
 /// Stores a card's route sealed again (a key rotation).
 pub fn set_sealed_route(c: &mut DbConnection, number: i64, sealed: &[u8]) -> Result<()> {
     diesel::update(cards::table.find(number))
@@ -188,7 +170,7 @@ pub fn route_of_card(c: &mut DbConnection, number: i64) -> Result<Option<Vec<u8>
     Ok(cards::table
         .find(number)
         .select(cards::sealed_route)
-        .first::<Option<Vec<u8>>>(c)
+        .get_result::<Option<Vec<u8>>>(c)
         .optional()?
         .flatten())
 }

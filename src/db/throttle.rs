@@ -27,7 +27,7 @@ pub fn state(conn: &mut DbConnection, subject: &[u8]) -> Result<Option<ThrottleS
             login_throttle::window_start,
             login_throttle::locked_until,
         ))
-        .first::<(i32, PrimitiveDateTime, Option<PrimitiveDateTime>)>(conn)
+        .get_result::<(i32, PrimitiveDateTime, Option<PrimitiveDateTime>)>(conn)
         .optional()?
         .map(|(failures, window_start, locked_until)| ThrottleState {
             failures,

@@ -69,7 +69,7 @@ pub fn insert(
     Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .select(api_tokens::id)
-        .first(c)?)
+        .get_result(c)?)
 }
 
 /// The token with this hash, and its user.
@@ -95,7 +95,7 @@ pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<TokenUser>
             api_tokens::last_used_at,
             UserRow::as_select(),
         ))
-        .first(c)
+        .get_result(c)
         .optional()?;
     Ok(found.map(
         |(id, created_at, permissions, expires_at, revoked_at, last_used_at, user)| TokenUser {
@@ -140,7 +140,7 @@ pub fn owner(c: &mut DbConnection, id: i64) -> Result<Option<i64>> {
     Ok(api_tokens::table
         .find(id)
         .select(api_tokens::user_id)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -48,7 +48,7 @@ pub fn by_name(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow
     Ok(users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -57,7 +57,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>> {
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -107,7 +107,7 @@ pub fn insert(
     Ok(users::table
         .filter(users::username.eq(username))
         .select(users::id)
-        .first(c)?)
+        .get_result(c)?)
 }
 
 /// Stores a new password hash; unlocks the account.

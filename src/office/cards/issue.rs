@@ -87,6 +87,7 @@ impl Office {
             .seal(Purpose::CardQr, to_i64(number), qr_text.as_bytes())?;
         let now = self.now();
         let route = self.new_route(c, actor, pickup)?;
+        let sealed_route = self.seal_route(to_i64(number), &route)?;
         db::cards::insert(
             c,
             &db::cards::NewCard {
@@ -104,15 +105,9 @@ impl Office {
                 attested_by: "",
                 attested_at: now,
                 previous_card: previous,
+                sealed_route,
+                pickup_state: super::PickupStep::Queued.as_str(),
             },
-        )?;
-        let sealed_route = self.seal_route(to_i64(number), &route)?;
-        db::sites::set_route(
-            c,
-            to_i64(number),
-            &sealed_route,
-            super::PickupStep::Queued.as_str(),
-            now,
         )?;
         db::sites::count_event(
             c,

@@ -42,7 +42,17 @@ pub struct Face {
     ttf: ttf_parser::Face<'static>,
     shaper: rustybuzz::Face<'static>,
     pdf: OnceLock<Option<ParsedFont>>,
+    /// Shaping plans by the text's direction, script and language: making
+    /// one costs more than shaping a name with it, and a face meets few
+    /// kinds of text.
+    plans: Mutex<HashMap<PlanKey, Arc<rustybuzz::ShapePlan>>>,
 }
+
+type PlanKey = (
+    rustybuzz::Direction,
+    Option<rustybuzz::Script>,
+    Option<rustybuzz::Language>,
+);
 
 impl std::fmt::Debug for Face {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,6 +75,7 @@ impl Face {
             ttf,
             shaper,
             pdf: OnceLock::new(),
+            plans: Mutex::new(HashMap::new()),
         })
     }
 
@@ -94,9 +105,34 @@ impl Face {
         f32::from(self.ttf.units_per_em().max(1))
     }
 
-    /// The shaping face.
-    pub fn shaper(&self) -> &rustybuzz::Face<'static> {
-        &self.shaper
+    /// Shapes `buffer` (its direction, script and language guessed from
+    /// its text where not set) with this face and no extra features, as
+    /// `rustybuzz::shape` does, with the plan made once per kind of text.
+    pub fn shape(&self, mut buffer: rustybuzz::UnicodeBuffer) -> rustybuzz::GlyphBuffer {
+        buffer.guess_segment_properties();
+        // No script guessed (digits, punctuation) stays `None`, as in
+        // `rustybuzz::shape`.
+        let script = Some(buffer.script()).filter(|s| *s != rustybuzz::script::UNKNOWN);
+        let key = (buffer.direction(), script, buffer.language());
+        let plan = {
+            let mut plans = self
+                .plans
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            plans
+                .entry(key)
+                .or_insert_with_key(|(direction, script, language)| {
+                    Arc::new(rustybuzz::ShapePlan::new(
+                        &self.shaper,
+                        *direction,
+                        *script,
+                        language.as_ref(),
+                        &[],
+                    ))
+                })
+                .clone()
+        };
+        rustybuzz::shape_with_plan(&self.shaper, &plan, buffer)
     }
 
     /// The face parsed for PDF embedding (parsed once, then cloned per document).

@@ -255,7 +255,7 @@ fn shape_piece(
         rustybuzz::Direction::LeftToRight
     });
     buffer.guess_segment_properties();
-    let shaped = rustybuzz::shape(face.shaper(), &[], buffer);
+    let shaped = face.shape(buffer);
     let upm = face.units_per_em();
     let infos = shaped.glyph_infos();
     let positions = shaped.glyph_positions();

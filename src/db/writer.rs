@@ -1,0 +1,359 @@
+//! The writer: the one connection that runs every writing transaction of
+//! this server ([`super::Db::write`]), with group commit.
+//!
+//! - Writers queue on a mutex. The one that holds it runs its work in a
+//!   savepoint of the writer's open transaction (begun with `BEGIN
+//!   IMMEDIATE` on SQLite, [`super::meta::pg_begin_write`] on PostgreSQL).
+//!   Work that fails rolls back to its savepoint and leaves the rest of the
+//!   transaction as it was.
+//! - Then it commits, unless another writer is queued behind it and the
+//!   transaction holds fewer than [`MAX_BATCH`] pieces of work: then it
+//!   leaves the transaction open for the next one, and waits until the
+//!   transaction it joined has ended. So under load one commit (one WAL
+//!   append, on PostgreSQL one `fdatasync`, and the audit head row lock
+//!   taken once) serves many writes; with one writer at a time each write
+//!   commits at once, as a plain transaction would.
+//! - Nobody's work is answered before its commit: a writer whose work went
+//!   well returns only after the transaction committed, and with an error
+//!   when it did not (`StorageFull` when the disk is full, otherwise
+//!   `Unavailable`: nothing of it was written, so the request can be sent
+//!   again).
+//! - Work that panics ends the transaction (the connection is closed,
+//!   which rolls it back), wakes the writers waiting for it with an error,
+//!   and the panic goes on.
+//! - A writing transaction that opens another on the same thread would
+//!   wait for itself for ever: it is refused ([`WriteGuard`]).
+
+use super::{DbConnection, Manager, SQLITE_WAL_TRUNCATE_AT, meta};
+use crate::error::{Error, Result};
+use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// At most this many pieces of work share one transaction. PostgreSQL
+/// keeps the ids of up to 64 subtransactions (savepoints that wrote) of a
+/// transaction in shared memory; more make every snapshot slower.
+pub const MAX_BATCH: usize = 32;
+/// SQLite: how often (in commits) the writer looks at the WAL's size.
+const SQLITE_WAL_CHECK_EVERY: u64 = 256;
+/// The writer's SQLite page cache, in KiB (SQLite's default is 2 MiB; the
+/// writer touches the indexes of every table that issuance fills).
+const SQLITE_WRITER_CACHE_KIB: u32 = 32 * 1024;
+
+/// The writing connection and its queue.
+pub(super) struct Writer {
+    manager: Manager,
+    state: Mutex<State>,
+    /// Signalled whenever a transaction ends.
+    ended: Condvar,
+    /// Writers that asked for the mutex and do not hold it yet.
+    queued: AtomicUsize,
+    /// Transactions committed (SQLite: the WAL's size is looked at every
+    /// [`SQLITE_WAL_CHECK_EVERY`] of them).
+    commits: AtomicU64,
+    /// SQLite: the `-wal` file.
+    wal: Option<PathBuf>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Opened when first needed, and again after it was closed.
+    conn: Option<DbConnection>,
+    /// The transaction open now.
+    open: Option<Open>,
+    /// The id of the last transaction begun.
+    last_begun: u64,
+    /// Every transaction up to this id has ended.
+    ended_through: u64,
+    /// Transactions that ended without a commit while writers waited for
+    /// them: how many still have to be told.
+    failed: HashMap<u64, Failed>,
+}
+
+struct Open {
+    id: u64,
+    /// Pieces of work run in it.
+    work: usize,
+    /// Writers whose work went well and who wait for the commit.
+    waiting: usize,
+}
+
+struct Failed {
+    waiting: usize,
+    storage_full: bool,
+}
+
+/// How one piece of work ended inside the transaction.
+enum Ran<T> {
+    /// Its savepoint was released (`Ok`) or rolled back (`Err`).
+    Done(Result<T>),
+    /// The transaction itself is unusable.
+    Broken(Error),
+}
+
+impl Writer {
+    pub(super) fn new(manager: Manager, wal: Option<PathBuf>) -> Writer {
+        Writer {
+            manager,
+            state: Mutex::new(State::default()),
+            ended: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+            wal,
+        }
+    }
+
+    /// Runs `f` in the writer's transaction and returns once that has
+    /// committed (see the module documentation). `connected` is told
+    /// whether a connection could be opened.
+    pub(super) fn run<T>(
+        &self,
+        connected: &dyn Fn(bool),
+        f: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        let _inside = WriteGuard::enter()?;
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let id = self.begin(&mut st, connected)?;
+        let ran = match st.conn.as_mut() {
+            Some(conn) => match catch_unwind(AssertUnwindSafe(|| in_savepoint(conn, f))) {
+                Ok(ran) => ran,
+                Err(panic) => {
+                    self.fail(&mut st, false);
+                    drop(st);
+                    resume_unwind(panic)
+                }
+            },
+            None => Ran::Broken(Error::Integrity("the writer has no connection")),
+        };
+        let result = match ran {
+            Ran::Broken(e) => {
+                self.fail(&mut st, matches!(e, Error::StorageFull));
+                return Err(e);
+            }
+            Ran::Done(result) => result,
+        };
+        let Some(open) = st.open.as_mut() else {
+            return Err(Error::Integrity("the writer's transaction ended early"));
+        };
+        open.work += 1;
+        if self.queued.load(Ordering::SeqCst) == 0 || open.work >= MAX_BATCH {
+            let committed = self.commit(&mut st);
+            return result.and_then(|value| committed.map(|()| value));
+        }
+        // Another writer is queued: it goes on in this transaction, and
+        // it or one after it commits.
+        let value = result?;
+        open.waiting += 1;
+        while st.ended_through < id {
+            st = self.ended.wait(st).unwrap_or_else(|p| self.recover(p));
+        }
+        match st.failed.get_mut(&id) {
+            None => Ok(value),
+            Some(failed) => {
+                failed.waiting -= 1;
+                let storage_full = failed.storage_full;
+                if failed.waiting == 0 {
+                    st.failed.remove(&id);
+                }
+                Err(not_committed(storage_full))
+            }
+        }
+    }
+
+    /// Transactions committed so far.
+    pub(super) fn committed(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| self.recover(p))
+    }
+
+    /// After a panic while the mutex was held (outside the work, which is
+    /// caught): the transaction, if one is open, is given up.
+    fn recover<'a>(
+        &self,
+        poisoned: std::sync::PoisonError<MutexGuard<'a, State>>,
+    ) -> MutexGuard<'a, State> {
+        self.state.clear_poison();
+        let mut st = poisoned.into_inner();
+        self.fail(&mut st, false);
+        st
+    }
+
+    /// The open transaction's id; begins one (and opens the connection)
+    /// when none is open.
+    fn begin(&self, st: &mut State, connected: &dyn Fn(bool)) -> Result<u64> {
+        if let Some(open) = &st.open {
+            return Ok(open.id);
+        }
+        let conn = match &mut st.conn {
+            Some(conn) => conn,
+            empty => {
+                use r2d2::ManageConnection;
+                let mut conn = self.manager.connect().map_err(|e| {
+                    connected(false);
+                    Error::Unavailable(e.to_string())
+                })?;
+                if let DbConnection::Sqlite(c) = &mut conn {
+                    c.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}"))?;
+                }
+                empty.insert(conn)
+            }
+        };
+        connected(true);
+        let begun = match conn {
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            }
+            DbConnection::Pg(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, &meta::pg_begin_write())
+            }
+        };
+        if let Err(e) = begun {
+            st.conn = None;
+            return Err(e.into());
+        }
+        st.last_begun += 1;
+        st.open = Some(Open {
+            id: st.last_begun,
+            work: 0,
+            waiting: 0,
+        });
+        Ok(st.last_begun)
+    }
+
+    /// Commits the open transaction and wakes the writers waiting for it.
+    fn commit(&self, st: &mut State) -> Result<()> {
+        let (Some(open), Some(conn)) = (st.open.take(), st.conn.as_mut()) else {
+            return Err(Error::Integrity("the writer's transaction ended early"));
+        };
+        type M = <DbConnection as Connection>::TransactionManager;
+        let committed = M::commit_transaction(conn).map_err(Error::from);
+        match &committed {
+            Ok(()) => {
+                if self
+                    .commits
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(SQLITE_WAL_CHECK_EVERY)
+                {
+                    self.bound_wal(conn);
+                }
+            }
+            Err(e) => {
+                // Closing the connection rolls back whatever is left.
+                st.conn = None;
+                if open.waiting > 0 {
+                    st.failed.insert(
+                        open.id,
+                        Failed {
+                            waiting: open.waiting,
+                            storage_full: matches!(e, Error::StorageFull),
+                        },
+                    );
+                }
+            }
+        }
+        st.ended_through = open.id;
+        self.ended.notify_all();
+        committed
+    }
+
+    /// Gives up the open transaction (closing the connection rolls it
+    /// back) and wakes the writers waiting for it, with an error.
+    fn fail(&self, st: &mut State, storage_full: bool) {
+        st.conn = None;
+        if let Some(open) = st.open.take() {
+            if open.waiting > 0 {
+                st.failed.insert(
+                    open.id,
+                    Failed {
+                        waiting: open.waiting,
+                        storage_full,
+                    },
+                );
+            }
+            st.ended_through = open.id;
+            self.ended.notify_all();
+        }
+    }
+
+    /// SQLite: when the WAL has grown past [`SQLITE_WAL_TRUNCATE_AT`]
+    /// (readers kept every automatic checkpoint from finishing), writes it
+    /// back and truncates it. Not an error for anyone: the transactions are
+    /// committed, and a checkpoint that readers kept from finishing is
+    /// tried again later.
+    fn bound_wal(&self, conn: &mut DbConnection) {
+        if let Some(wal) = &self.wal
+            && std::fs::metadata(wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT)
+        {
+            let _ = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+    }
+}
+
+/// Runs `f` in a savepoint of the open transaction.
+fn in_savepoint<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Ran<T> {
+    type M = <DbConnection as Connection>::TransactionManager;
+    if let Err(e) = M::begin_transaction(conn) {
+        return Ran::Broken(e.into());
+    }
+    match f(conn) {
+        Ok(value) => match M::commit_transaction(conn) {
+            Ok(()) => Ran::Done(Ok(value)),
+            Err(e) => Ran::Broken(e.into()),
+        },
+        // SQLite ends the whole transaction itself when the disk is full
+        // (and on a few other faults), so the rollback to the savepoint
+        // then fails: the transaction is gone, and the work's own error
+        // says why when it is the full disk.
+        Err(e) => match M::rollback_transaction(conn) {
+            Ok(()) => Ran::Done(Err(e)),
+            Err(_) if matches!(e, Error::StorageFull) => Ran::Broken(e),
+            Err(rollback) => Ran::Broken(rollback.into()),
+        },
+    }
+}
+
+/// The error of a writer whose work went well in a transaction that did
+/// not commit.
+fn not_committed(storage_full: bool) -> Error {
+    if storage_full {
+        Error::StorageFull
+    } else {
+        Error::Unavailable("the write could not be committed; nothing of it was kept".to_owned())
+    }
+}
+
+thread_local! {
+    static IN_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as inside a writing transaction while it lives.
+pub(super) struct WriteGuard;
+
+impl WriteGuard {
+    fn enter() -> Result<WriteGuard> {
+        if IN_WRITE.with(|w| w.replace(true)) {
+            return Err(Error::Integrity(
+                "a writing transaction was started inside another one",
+            ));
+        }
+        Ok(WriteGuard)
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        IN_WRITE.with(|w| w.set(false));
+    }
+}
