@@ -34,10 +34,10 @@ pub struct AuditEntry {
 
 /// The head of the chain: the last sequence number and hash.
 pub fn head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
-    Ok(audit_head::table
+    Ok(super::on_backend!(c, |c| audit_head::table
         .find(1)
         .select((audit_head::seq, audit_head::hash))
-        .get_result(c)?)
+        .get_result(c))?)
 }
 
 /// The head of the chain, locked until the transaction ends so that the
@@ -65,7 +65,7 @@ pub fn lock_head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
 
 /// Inserts an entry and moves the head to it.
 pub fn insert(c: &mut DbConnection, e: &AuditEntry) -> Result<()> {
-    diesel::insert_into(audit_log::table)
+    super::on_backend!(c, |c| diesel::insert_into(audit_log::table)
         .values((
             audit_log::id.eq(e.seq),
             audit_log::at.eq(e.at),
@@ -77,7 +77,7 @@ pub fn insert(c: &mut DbConnection, e: &AuditEntry) -> Result<()> {
             audit_log::prev_hash.eq(&e.prev_hash),
             audit_log::hash.eq(&e.hash),
         ))
-        .execute(c)?;
+        .execute(c))?;
     diesel::update(audit_head::table.find(1))
         .set((audit_head::seq.eq(e.seq), audit_head::hash.eq(&e.hash)))
         .execute(c)?;

@@ -129,10 +129,10 @@ pub fn of_resident(c: &mut DbConnection, id: i64) -> Result<Vec<CardRow>> {
 
 /// Whether a card number is taken.
 pub fn exists(c: &mut DbConnection, n: CardNumber) -> Result<bool> {
-    let taken: i64 = cards::table
+    let taken: i64 = super::on_backend!(c, |c| cards::table
         .filter(cards::card_number.eq(to_i64(n)))
         .count()
-        .get_result(c)?;
+        .get_result(c))?;
     Ok(taken != 0)
 }
 
@@ -140,7 +140,7 @@ pub fn exists(c: &mut DbConnection, n: CardNumber) -> Result<bool> {
 /// `UPDATE` is never a cached statement in diesel: it is prepared anew
 /// each time).
 pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
-    diesel::insert_into(cards::table)
+    super::on_backend!(c, |c| diesel::insert_into(cards::table)
         .values((
             cards::card_number.eq(card.card_number),
             cards::resident_id.eq(Some(card.resident_id)),
@@ -162,7 +162,7 @@ pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
                 cards::pickup_state_at.eq(Some(card.attested_at)),
             ),
         ))
-        .execute(c)?;
+        .execute(c))?;
     Ok(())
 }
 

@@ -9,11 +9,11 @@ use diesel::prelude::*;
 
 /// A stored value.
 pub fn get(c: &mut DbConnection, name: &str) -> Result<Option<Vec<u8>>> {
-    Ok(office_meta::table
+    Ok(super::on_backend!(c, |c| office_meta::table
         .find(name)
         .select(office_meta::value)
         .get_result(c)
-        .optional()?)
+        .optional())?)
 }
 
 /// A stored value, if there is one.
@@ -21,10 +21,10 @@ pub type Stored = Option<Vec<u8>>;
 
 /// Two stored values in one query.
 pub fn get_two(c: &mut DbConnection, first: &str, second: &str) -> Result<(Stored, Stored)> {
-    let rows: Vec<(String, Vec<u8>)> = office_meta::table
+    let rows: Vec<(String, Vec<u8>)> = super::on_backend!(c, |c| office_meta::table
         .filter(office_meta::name.eq(first).or(office_meta::name.eq(second)))
         .select((office_meta::name, office_meta::value))
-        .load(c)?;
+        .load(c))?;
     let mut out = (None, None);
     for (name, value) in rows {
         if name == first {

@@ -82,6 +82,23 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The PostgreSQL advisory lock held while migrating (any constant).
 const MIGRATION_LOCK: i64 = 0x6369_7479_6361_7264; // "citycard"
 
+/// Runs `$body` with `$conn` bound to the backend's own connection. A
+/// query run on the [`DbConnection`] itself is wrapped by diesel's
+/// `MultiConnection`, whose statement cache is keyed by the query's SQL,
+/// so the SQL is written out again for every execution (some 20,000
+/// instructions a query); on the backend's connection the key is the
+/// query's type. For the queries every request runs (docs/performance.md,
+/// "Issuance").
+macro_rules! on_backend {
+    ($c:expr, |$conn:ident| $body:expr) => {
+        match $c {
+            $crate::db::DbConnection::Sqlite($conn) => $body,
+            $crate::db::DbConnection::Pg($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

@@ -49,12 +49,16 @@ pub fn load(c: &mut DbConnection, id: i64) -> Result<ResidentRow> {
 
 /// Whether the id is taken.
 pub fn exists(c: &mut DbConnection, id: i64) -> Result<bool> {
-    Ok(residents::table.find(id).count().get_result::<i64>(c)? > 0)
+    Ok(super::on_backend!(c, |c| residents::table
+        .find(id)
+        .count()
+        .get_result::<i64>(c))?
+        > 0)
 }
 
 /// Inserts a resident.
 pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
-    diesel::insert_into(residents::table)
+    super::on_backend!(c, |c| diesel::insert_into(residents::table)
         .values((
             residents::id.eq(r.id),
             residents::sealed_record.eq(Some(&r.sealed_record)),
@@ -63,7 +67,7 @@ pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
             residents::search_hmac.eq(Some(r.search_hmac)),
             residents::created_at.eq(r.created_at),
         ))
-        .execute(c)?;
+        .execute(c))?;
     Ok(())
 }
 

@@ -32,11 +32,11 @@ pub fn all(c: &mut DbConnection) -> Result<Vec<SiteRow>> {
 
 /// One site.
 pub fn by_id(c: &mut DbConnection, id: i64) -> Result<Option<SiteRow>> {
-    Ok(sites::table
+    Ok(super::on_backend!(c, |c| sites::table
         .find(id)
         .select(SiteRow::as_select())
         .get_result(c)
-        .optional()?)
+        .optional())?)
 }
 
 /// How many sites there are.

@@ -83,7 +83,7 @@ pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<TokenUser>
         Option<PrimitiveDateTime>,
         UserRow,
     );
-    let found: Option<Row> = api_tokens::table
+    let found: Option<Row> = super::on_backend!(c, |c| api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .select((
@@ -96,7 +96,7 @@ pub fn find(c: &mut DbConnection, token_hash: &[u8]) -> Result<Option<TokenUser>
             UserRow::as_select(),
         ))
         .get_result(c)
-        .optional()?;
+        .optional())?;
     Ok(found.map(
         |(id, created_at, permissions, expires_at, revoked_at, last_used_at, user)| TokenUser {
             id,

@@ -1,11 +1,12 @@
 //! The writer: the one connection that runs every writing transaction of
 //! this server ([`super::Db::write`]), with group commit.
 //!
-//! - Writers queue on a mutex. The one that holds it runs its work in a
-//!   savepoint of the writer's open transaction (begun with `BEGIN
-//!   IMMEDIATE` on SQLite, [`super::meta::pg_begin_write`] on PostgreSQL).
-//!   Work that fails rolls back to its savepoint and leaves the rest of the
-//!   transaction as it was.
+//! - Writers queue on a mutex. The one that holds it runs its work in the
+//!   writer's open transaction (begun with `BEGIN IMMEDIATE` on SQLite,
+//!   [`super::meta::pg_begin_write`] on PostgreSQL): the first work of a
+//!   transaction directly, any later one in a savepoint. Work that fails
+//!   rolls back to its savepoint (the first: the whole transaction) and
+//!   leaves the others' work as it was.
 //! - Then it commits, unless another writer is queued behind it and the
 //!   transaction holds fewer than [`MAX_BATCH`] pieces of work: then it
 //!   leaves the transaction open for the next one, and waits until the
@@ -93,6 +94,9 @@ enum Ran<T> {
     Done(Result<T>),
     /// The transaction itself is unusable.
     Broken(Error),
+    /// It was the transaction's first work, it failed, and the
+    /// transaction was rolled back.
+    RolledBack(Error),
 }
 
 impl Writer {
@@ -120,8 +124,17 @@ impl Writer {
         let mut st = self.lock();
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let id = self.begin(&mut st, connected)?;
+        // The first work of a transaction needs no savepoint: when it
+        // fails, the whole transaction is rolled back.
+        let first = st.open.as_ref().is_some_and(|open| open.work == 0);
         let ran = match st.conn.as_mut() {
-            Some(conn) => match catch_unwind(AssertUnwindSafe(|| in_savepoint(conn, f))) {
+            Some(conn) => match catch_unwind(AssertUnwindSafe(|| {
+                if first {
+                    alone(conn, f)
+                } else {
+                    in_savepoint(conn, f)
+                }
+            })) {
                 Ok(ran) => ran,
                 Err(panic) => {
                     self.fail(&mut st, false);
@@ -137,6 +150,12 @@ impl Writer {
                 return Err(e);
             }
             Ran::Done(result) => result,
+            Ran::RolledBack(e) => {
+                // Nobody else's work was in it, and nobody waits for it.
+                st.open = None;
+                st.ended_through = id;
+                return Err(e);
+            }
         };
         let Some(open) = st.open.as_mut() else {
             return Err(Error::Integrity("the writer's transaction ended early"));
@@ -265,10 +284,15 @@ impl Writer {
         committed
     }
 
-    /// Gives up the open transaction (closing the connection rolls it
-    /// back) and wakes the writers waiting for it, with an error.
+    /// Gives up the open transaction and wakes the writers waiting for it,
+    /// with an error. The connection is kept (with its page cache, and
+    /// its settings) when the transaction could be rolled back, or had
+    /// already been ended by SQLite (a full disk); otherwise it is closed,
+    /// which rolls back what is left.
     fn fail(&self, st: &mut State, storage_full: bool) {
-        st.conn = None;
+        if st.conn.as_mut().is_some_and(|conn| !roll_back(conn)) {
+            st.conn = None;
+        }
         if let Some(open) = st.open.take() {
             if open.waiting > 0 {
                 st.failed.insert(
@@ -295,6 +319,40 @@ impl Writer {
         {
             let _ = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)");
         }
+    }
+}
+
+/// Rolls back whatever transaction the connection is in; whether it is
+/// out of any transaction and fit for the next one afterwards.
+fn roll_back(conn: &mut DbConnection) -> bool {
+    use diesel::r2d2::R2D2Connection;
+    type M = <DbConnection as Connection>::TransactionManager;
+    for _ in 0..8 {
+        match M::transaction_manager_status_mut(conn).transaction_depth() {
+            Ok(None) => return !conn.is_broken(),
+            Ok(Some(_)) => {
+                if M::rollback_transaction(conn).is_err() {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// Runs `f` as the first work of the open transaction: its error rolls
+/// the transaction back.
+fn alone<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Ran<T> {
+    type M = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => Ran::Done(Ok(value)),
+        Err(e) => match M::rollback_transaction(conn) {
+            Ok(()) => Ran::RolledBack(e),
+            // As in `in_savepoint`: SQLite may have ended it already.
+            Err(_) if matches!(e, Error::StorageFull) => Ran::Broken(e),
+            Err(rollback) => Ran::Broken(rollback.into()),
+        },
     }
 }
 
