@@ -377,6 +377,18 @@ fn the_page_check_agrees_with_the_card_check() {
                     assert_eq!(check.as_ref().ok(), Some(&false));
                 }
             }
+            // Seen again (the passed cards remembered): the same answers.
+            let again = t
+                .office
+                .print_queue_page_checked(&clerk, QueueFrom::Start, 50)
+                .unwrap();
+            let codes = |p: &QueuePage| -> Vec<Result<bool, &'static str>> {
+                p.checks
+                    .iter()
+                    .map(|c| c.as_ref().copied().map_err(|e| e.code()))
+                    .collect()
+            };
+            assert_eq!(codes(&again), codes(&p));
             // What the page offers, the batch prints; the broken photo is
             // left out and named.
             let printer = t.office.printer().unwrap();

@@ -1,16 +1,16 @@
-//! Printing cards: the print queue, the data to print, marking printed,
-//! reprinting, the printability check, and the photos' retention (the
-//! queue itself, a page at a time, is in [`super::queue`]).
+//! Printing cards: the data to print, marking printed, reprinting, the
+//! printability check, and the photos' retention (the print queue, a page
+//! at a time, is in [`super::queue`]).
 //!
 //! Every read that hands out residents' data is audited here, so the UI,
 //! the API and the command line all record it (SECURITY.md, finding 6):
-//! the queue with its names (`print_queue_viewed count=N`), a card's PDF
-//! (`card_pdf_made`), a PDF of several cards (`batch_pdf_made count=N`), a
-//! reprint (`card_reprinted`). A PDF is recorded once it was made (one
-//! that failed showed nothing). The printability check and the queue's card
-//! numbers show no personal data and are not recorded.
+//! a card's PDF (`card_pdf_made`), a PDF of several cards
+//! (`batch_pdf_made count=N`), a reprint (`card_reprinted`); the queue's
+//! page with names is recorded in [`super::queue`]. A PDF is recorded once
+//! it was made (one that failed showed nothing). The printability check
+//! shows no personal data and is not recorded.
 
-use super::model::{CardSummary, PrintableCard};
+use super::model::PrintableCard;
 use super::pickup::{PickupStep, month_of};
 use crate::config::PhotoRetention;
 use crate::db::cards::{CardRow, from_i64, load as load_card};
@@ -24,7 +24,6 @@ use crate::output::PrintError;
 use crate::vault::{PersonalData, Purpose};
 use citycard_credential::CardNumber;
 use std::cell::Cell;
-use std::fmt;
 
 impl Office {
     /// Refuses names that a layout of the office's card template cannot

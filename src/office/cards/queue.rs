@@ -15,14 +15,14 @@
 //! `print_queue_viewed count=N`, N the cards shown.
 
 use super::model::CardSummary;
-use crate::db::cards::{from_i64, to_i64, with_residents};
+use crate::db::cards::{CardRow, from_i64, to_i64, with_residents};
 use crate::db::print_queue::{self as rows, Direction, QueueKey};
 use crate::db::{DbConnection, residents::ResidentRow};
 use crate::error::{Error, Result, Rule};
 use crate::office::Office;
 use crate::office::actor::{Actor, Permission};
 use crate::office::audit::{self, AuditAction};
-use crate::output::{PrintError, Printer};
+use crate::output::{CheckKey, PrintError, Printer};
 use citycard_credential::CardNumber;
 use std::fmt;
 
@@ -193,18 +193,30 @@ impl Office {
         })
     }
 
-    /// Whether a queued card as read can be printed (its photo decrypted
-    /// only for the check, one at a time).
+    /// Whether a queued card as read can be printed. A card that passed
+    /// with the printer's templates before, unchanged since, is not checked
+    /// again: the key is a digest of everything the check reads (the
+    /// card's number and dates, its sealed QR text, its resident's sealed
+    /// record and photo), so a new photo, a corrected name or a re-sealing
+    /// is a new key, and a reloaded printer remembers nothing. Otherwise
+    /// the photo is decrypted for the check only, one card at a time.
     fn check_row(
         &self,
         printer: &Printer,
-        card: &crate::db::cards::CardRow,
+        card: &CardRow,
         resident: &ResidentRow,
     ) -> std::result::Result<bool, PrintError> {
+        let key = check_key(card, resident);
+        let photo = resident.sealed_photo.is_some();
+        if printer.passed(&key) {
+            return Ok(photo);
+        }
         let face = self
             .face_of(card, resident)
             .map_err(|e| PrintError::Unavailable(e.to_string()))?;
-        printer.check(&face).map(|()| face.photo.is_some())
+        printer.check(&face)?;
+        printer.remember_passed(key);
+        Ok(face.photo.is_some())
     }
 
     /// The numbers of a page of the actor's queue, and whether cards come
@@ -225,7 +237,7 @@ impl Office {
         let scan = |c: &mut DbConnection, at: Option<QueueKey>, dir: Direction, want: usize| {
             self.scan_queue(c, actor, first_site, at, dir, want)
         };
-        let numbers = |keys: &[QueueKey]| keys.iter().map(|k| k.card_number).collect();
+        let numbers = |keys: &[QueueKey]| -> Vec<i64> { keys.iter().map(|k| k.card_number).collect() };
         let window = match from {
             QueueFrom::Start => {
                 let (keys, more_after) = scan(c, None, Direction::Forward, limit)?;
@@ -343,6 +355,29 @@ const SITE_CHUNK: usize = 200;
 
 fn limit_max() -> usize {
     usize::try_from(PRINT_QUEUE_LIMIT).unwrap_or(500)
+}
+
+/// The digest of what [`Printer::check`] reads of a queued card, made of
+/// its sealed data (nothing is decrypted for it).
+fn check_key(card: &CardRow, resident: &ResidentRow) -> CheckKey {
+    let mut d = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut part = |bytes: &[u8]| {
+        d.update(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_be_bytes());
+        d.update(bytes);
+    };
+    part(b"print-queue-check-1");
+    part(&card.card_number.to_be_bytes());
+    part(card.issued.to_string().as_bytes());
+    part(card.expires.to_string().as_bytes());
+    part(card.status.as_bytes());
+    part(card.sealed_qr.as_deref().unwrap_or_default());
+    part(&resident.id.to_be_bytes());
+    part(resident.sealed_record.as_deref().unwrap_or_default());
+    part(resident.sealed_photo.as_deref().unwrap_or_default());
+    part(&[u8::from(resident.sealed_photo.is_some())]);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(d.finish().as_ref());
+    key
 }
 
 /// Where card `n` stands in the queue's order; a number of no card is
