@@ -40,7 +40,9 @@ fn per_card(label: &str, n: usize, f: impl FnOnce() -> Result<()>) -> Result<()>
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().context("usage: print_check_cost DATA_DIR [ROUNDS]")?;
+    let dir = args
+        .next()
+        .context("usage: print_check_cost DATA_DIR [ROUNDS]")?;
     let rounds: usize = args.next().map_or(Ok(3), |r| r.parse())?;
     let config = Config::from_sources(None, vec![("CITYCARD_DATA_DIR".to_owned(), dir)])?;
     let office = Office::open(&config)?;
@@ -53,7 +55,7 @@ fn main() -> Result<()> {
     let printer = office.printer()?;
     let mut cards = Vec::new();
     for &n in &numbers {
-        cards.push(office.print_card(&actor, n, |c| Ok::<_, citycard::error::Error>(c))?);
+        cards.push(office.print_card(&actor, n, Ok::<_, citycard::error::Error>)?);
     }
     let big = jpeg(1200, 1500)?;
     let small = jpeg(400, 500)?;

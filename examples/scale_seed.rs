@@ -374,7 +374,8 @@ fn seed(o: &OfficeArgs, total: u64, revoked_per_mille: u64, queued: u64) -> Resu
                                 } else {
                                     "queued"
                                 })),
-                                cards::pickup_state_at.eq(Some(r.printed_at.unwrap_or(r.attested_at))),
+                                cards::pickup_state_at
+                                    .eq(Some(r.printed_at.unwrap_or(r.attested_at))),
                             ),
                         )
                     })

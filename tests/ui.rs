@@ -765,7 +765,10 @@ async fn print_queue_pages_on(t: TestOffice) {
     assert_eq!(rows(&html), 50, "{html}");
     assert!(html.contains("50 to a page"), "{html}");
     let next = format!("/print-queue?after={}", order[49]);
-    assert!(html.contains(&format!("href=\"{next}\" rel=\"next\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{next}\" rel=\"next\"")),
+        "{html}"
+    );
     assert!(!html.contains("rel=\"prev\""));
     assert!(html.contains(&format!("/print-queue/pdf?cards={}", order[..50].join(","))));
     assert!(html.contains(&format!(
@@ -778,7 +781,10 @@ async fn print_queue_pages_on(t: TestOffice) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows(&html), 2, "{html}");
     let prev = format!("/print-queue?before={}", order[50]);
-    assert!(html.contains(&format!("href=\"{prev}\" rel=\"prev\"")), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{prev}\" rel=\"prev\"")),
+        "{html}"
+    );
     assert!(!html.contains("rel=\"next\""));
     assert!(html.contains(&format!("/print-queue/pdf?cards={}", order[50..].join(","))));
     assert_eq!(last_count(), "count=2");

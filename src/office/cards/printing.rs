@@ -161,7 +161,7 @@ impl Office {
         }
         let rid = resident.id;
         let personal = self
-            .unseal_personal(&resident)?
+            .unseal_personal(resident)?
             .ok_or(Error::InvalidState("the resident was erased"))?;
         let qr_text = match &row.sealed_qr {
             Some(s) => {

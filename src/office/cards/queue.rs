@@ -114,9 +114,7 @@ impl Office {
         from: QueueFrom,
         limit: usize,
     ) -> Result<QueuePage> {
-        let printer = self
-            .printer()
-            .map_err(|e| Error::Template(e.to_string()))?;
+        let printer = self.printer().map_err(|e| Error::Template(e.to_string()))?;
         self.queue_page(actor, from, limit, Some(&printer))
     }
 
@@ -237,7 +235,8 @@ impl Office {
         let scan = |c: &mut DbConnection, at: Option<QueueKey>, dir: Direction, want: usize| {
             self.scan_queue(c, actor, first_site, at, dir, want)
         };
-        let numbers = |keys: &[QueueKey]| -> Vec<i64> { keys.iter().map(|k| k.card_number).collect() };
+        let numbers =
+            |keys: &[QueueKey]| -> Vec<i64> { keys.iter().map(|k| k.card_number).collect() };
         let window = match from {
             QueueFrom::Start => {
                 let (keys, more_after) = scan(c, None, Direction::Forward, limit)?;

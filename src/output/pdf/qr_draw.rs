@@ -61,7 +61,8 @@ fn bits_for_box(text: &str, box_mm: f32) -> Result<(Bits, EcLevel), PrintError> 
     }
     // Level M packs more into a smaller version.
     let upper = text.trim_ascii().to_ascii_uppercase();
-    let at_m = encode_auto(upper.as_bytes(), EcLevel::M).map_err(|e| PrintError::Qr(e.to_string()))?;
+    let at_m =
+        encode_auto(upper.as_bytes(), EcLevel::M).map_err(|e| PrintError::Qr(e.to_string()))?;
     let v = bits_version(&at_m);
     if v <= max {
         return Ok((at_m, EcLevel::M));

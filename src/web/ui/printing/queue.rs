@@ -30,7 +30,9 @@ fn position(req: &HttpRequest) -> QueueFrom {
 
 /// The page that showed these cards, shown again after a form on it.
 fn page_of(numbers: &[CardNumber]) -> QueueFrom {
-    numbers.first().map_or(QueueFrom::Start, |&n| QueueFrom::At(n))
+    numbers
+        .first()
+        .map_or(QueueFrom::Start, |&n| QueueFrom::At(n))
 }
 
 /// One page of the queue ([`PRINT_QUEUE_PAGE`] cards). Every card on it is
@@ -88,7 +90,10 @@ pub async fn queue_page(
     });
     let next = queue
         .more_after
-        .then(|| rows.last().map(|r| format!("/print-queue?after={}", r.digits)))
+        .then(|| {
+            rows.last()
+                .map(|r| format!("/print-queue?after={}", r.digits))
+        })
         .flatten();
     let left_out = rows.len() - printable.len();
     let mark_label = lang.tf("queue.mark_all", &[("count", &printable.len().to_string())]);
