@@ -17,7 +17,8 @@
 //! The cards were issued over the last three years; `--revoked-per-mille`
 //! of them were revoked within the last two years (so about what the daily
 //! deletion schedule would leave); the newest `--queued` wait in the print
-//! queue, every other card was printed the day after it was issued. It
+//! queue (pick-up step `queued`), every other card was printed the day
+//! after it was issued and handed over (step `handed_over`). It
 //! also makes the user `scale` (supervisor) with the password in
 //! `SCALE_PASSWORD` (default `scale-bench-password`) for the load script
 //! (benches/scale/measure.sh), and writes `scale-sample.txt` in the data
@@ -364,6 +365,17 @@ fn seed(o: &OfficeArgs, total: u64, revoked_per_mille: u64, queued: u64) -> Resu
                                 cards::residence_checked.eq(true),
                                 cards::attested_by.eq("scale-seed"),
                                 cards::attested_at.eq(r.attested_at),
+                                // The pick-up step (issue 11): waiting in
+                                // the first site's print queue, or handed
+                                // over when printed (no sealed route: the
+                                // first site's, as a card from before sites).
+                                cards::pickup_state.eq(Some(if r.printed_at.is_some() {
+                                    "handed_over"
+                                } else {
+                                    "queued"
+                                })),
+                                cards::pickup_state_at
+                                    .eq(Some(r.printed_at.unwrap_or(r.attested_at))),
                             ),
                         )
                     })

@@ -102,6 +102,14 @@ pub fn smallest_version(text: &str, ec: EcLevel) -> Result<i16> {
 
 /// The QR code for a card's text: Q if it fits in version 12, else M.
 pub fn qr_code(text: &str) -> Result<QrCode> {
+    let (bits, ec) = qr_bits(text)?;
+    QrCode::with_bits(bits, ec).map_err(QrError::Encode)
+}
+
+/// The data [`qr_code`] encodes, with its level: the version is chosen
+/// here, before the costly part (error correction, the mask chosen among
+/// eight), which cannot fail for data that fits.
+pub fn qr_bits(text: &str) -> Result<(Bits, EcLevel)> {
     let (prefix, digits) = split(text)?;
     for ec in [EcLevel::Q, EcLevel::M] {
         let max = if ec == EcLevel::Q {
@@ -110,7 +118,7 @@ pub fn qr_code(text: &str) -> Result<QrCode> {
             40
         };
         if let Some(bits) = (1..=max).find_map(|v| bits_for(&prefix, digits, v, ec)) {
-            return QrCode::with_bits(bits, ec).map_err(QrError::Encode);
+            return Ok((bits, ec));
         }
     }
     Err(QrError::TooLong)

@@ -703,6 +703,101 @@ async fn print_queue_pdf_and_mark_printed_on(t: TestOffice) {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
+#[test]
+fn print_queue_pages() {
+    run_with(
+        |c| c.card_template = "no-photo".into(),
+        |t| Box::pin(print_queue_pages_on(t)),
+    );
+}
+
+/// 52 cards: a first page of 50 with a link to the next, a second of 2
+/// with a link back; each page's batch PDF and "mark as printed" carry
+/// its own cards; the audit entry counts the cards shown.
+async fn print_queue_pages_on(t: TestOffice) {
+    let clerk_actor = t.user("clerk1", Role::Clerk);
+    let auditor = t.user("audit1", Role::Auditor);
+    for i in 0..52u8 {
+        t.office
+            .enrol_and_issue(
+                &clerk_actor,
+                citycard::office::cards::Enrolment {
+                    given_names: "Seite".to_owned(),
+                    family_name: format!("Karte{}", char::from(b'A' + i % 26)),
+                    date_of_birth: None,
+                    photo: None,
+                    attestation: citycard::office::cards::Attestation::BOTH,
+                    confirm_duplicate: true,
+                    pickup_site: None,
+                },
+            )
+            .unwrap();
+    }
+    let order: Vec<String> = t
+        .office
+        .print_queue_numbers(&clerk_actor)
+        .unwrap()
+        .iter()
+        .map(|n| n.digits())
+        .collect();
+    assert_eq!(order.len(), 52);
+    let app = app(&t).await;
+    let clerk = login(&app, "clerk1").await;
+    let last_count = || {
+        t.office
+            .audit_entries(
+                &auditor,
+                citycard::office::audit::AuditQuery {
+                    limit: Some(5),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "print_queue_viewed")
+            .map(|e| e.detail)
+            .unwrap()
+    };
+    let rows = |html: &str| html.matches("<tr><td><a href=\"/cards/").count();
+
+    let (status, html) = get(&app, &clerk, "/print-queue?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&html), 50, "{html}");
+    assert!(html.contains("50 to a page"), "{html}");
+    let next = format!("/print-queue?after={}", order[49]);
+    assert!(
+        html.contains(&format!("href=\"{next}\" rel=\"next\"")),
+        "{html}"
+    );
+    assert!(!html.contains("rel=\"prev\""));
+    assert!(html.contains(&format!("/print-queue/pdf?cards={}", order[..50].join(","))));
+    assert!(html.contains(&format!(
+        "name=\"cards\" value=\"{}\"",
+        order[..50].join(",")
+    )));
+    assert_eq!(last_count(), "count=50");
+
+    let (status, html) = get(&app, &clerk, &format!("{next}&lang=en")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&html), 2, "{html}");
+    let prev = format!("/print-queue?before={}", order[50]);
+    assert!(
+        html.contains(&format!("href=\"{prev}\" rel=\"prev\"")),
+        "{html}"
+    );
+    assert!(!html.contains("rel=\"next\""));
+    assert!(html.contains(&format!("/print-queue/pdf?cards={}", order[50..].join(","))));
+    assert_eq!(last_count(), "count=2");
+
+    let (_, html) = get(&app, &clerk, &format!("{prev}&lang=en")).await;
+    assert_eq!(rows(&html), 50);
+    assert!(!html.contains("rel=\"prev\""));
+    // A cursor that is not a card number: the first page.
+    let (status, html) = get(&app, &clerk, "/print-queue?after=nonsense&lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&html), 50);
+}
+
 // ---------------------------------------------------------------- more flows
 
 /// A small valid PNG.

@@ -39,6 +39,7 @@ pub mod cards;
 pub mod counts;
 pub mod health;
 pub mod meta;
+pub mod print_queue;
 pub mod published;
 pub mod residents;
 pub mod schema;

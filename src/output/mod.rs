@@ -15,7 +15,7 @@ pub mod pdf;
 mod printer;
 
 pub use pdf::{Batch, Layout, NameField, PrintError, Skipped};
-pub use printer::{Printer, SharedPrinter};
+pub use printer::{CheckKey, Printer, SharedPrinter};
 
 use citycard_credential::{BirthDate, CardNumber, Date};
 use std::fmt;

@@ -17,7 +17,7 @@ use super::pdf::{FontLibrary, Template, TemplateSet};
 use super::{Batch, CardFace, Layout, NameField, PrintError};
 use crate::config::Config;
 use citycard_credential::CardNumber;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -29,7 +29,16 @@ pub struct Printer {
     fonts: FontLibrary,
     office: Arc<TemplateSet>,
     others: Mutex<HashMap<String, Arc<TemplateSet>>>,
+    passed: Mutex<HashSet<CheckKey>>,
 }
+
+/// What a card's check read, as a digest the caller makes of it (the
+/// print queue: of the card's sealed data, see
+/// `office::cards::queue`): equal keys, equal cards.
+pub type CheckKey = [u8; 32];
+
+/// Most cards [`Printer::passed`] remembers (then it starts afresh).
+const PASSED_MAX: usize = 100_000;
 
 impl std::fmt::Debug for Printer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -49,6 +58,7 @@ impl Printer {
             fonts,
             office,
             others: Mutex::new(HashMap::new()),
+            passed: Mutex::new(HashSet::new()),
         })
     }
 
@@ -70,6 +80,7 @@ impl Printer {
             fonts,
             office: Arc::new(TemplateSet::single(template)),
             others: Mutex::new(HashMap::new()),
+            passed: Mutex::new(HashSet::new()),
         }
     }
 
@@ -117,6 +128,25 @@ impl Printer {
     /// Whether a card can be printed (everything but the PDF).
     pub fn check(&self, card: &CardFace) -> Result<(), PrintError> {
         self.office.check(card).map(|_| ())
+    }
+
+    /// Whether the card with this key passed [`Printer::check`] with these
+    /// templates before. A printer loaded afresh (the templates changed)
+    /// remembers nothing.
+    pub fn passed(&self, key: &CheckKey) -> bool {
+        self.passed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(key)
+    }
+
+    /// Remembers that the card with this key passed [`Printer::check`].
+    pub fn remember_passed(&self, key: CheckKey) {
+        let mut passed = self.passed.lock().unwrap_or_else(PoisonError::into_inner);
+        if passed.len() >= PASSED_MAX {
+            passed.clear();
+        }
+        passed.insert(key);
     }
 
     /// One card as a PDF with the office's template (or its no-photo

@@ -18,9 +18,10 @@
 //!
 //! Where things are: [`birth_date`] (a day, a month or a year), [`model`] (the value types), [`rules`] (names, photo,
 //! dates), [`issue`] (enrol and issue), [`lifecycle`] (renew, replace,
-//! revoke, erase), [`printing`] (queue, print, mark printed, reprint,
-//! photos), [`search`] (get and find cards, search by name). Rows and
-//! queries are in `db::cards` and `db::residents`.
+//! revoke, erase), [`printing`] (print, mark printed, reprint, photos),
+//! [`queue`] (the print queue, a page at a time), [`search`] (get and
+//! find cards, search by name). Rows and queries are in `db::cards`,
+//! `db::print_queue` and `db::residents`.
 
 pub mod birth_date;
 pub mod issue;
@@ -28,6 +29,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod pickup;
 pub mod printing;
+pub mod queue;
 pub mod route;
 pub mod rules;
 pub mod search;
@@ -41,7 +43,7 @@ pub use model::{
     ReplaceReason, RevocationReason, Revoked,
 };
 pub use pickup::{PickupEntry, PickupStep};
-pub use printing::{PRINT_QUEUE_LIMIT, QueueEntry};
+pub use queue::{PRINT_QUEUE_LIMIT, PRINT_QUEUE_PAGE, QueueEntry, QueueFrom, QueuePage};
 pub use route::Route;
 pub use rules::{AgeBand, MAX_PHOTO_BYTES, RenewalState, age_on, clean_name};
 pub use search::parse_card_number;

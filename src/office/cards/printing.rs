@@ -1,19 +1,20 @@
-//! Printing cards: the print queue, the data to print, marking printed,
-//! reprinting, the printability check, and the photos' retention.
+//! Printing cards: the data to print, marking printed, reprinting, the
+//! printability check, and the photos' retention (the print queue, a page
+//! at a time, is in [`super::queue`]).
 //!
 //! Every read that hands out residents' data is audited here, so the UI,
 //! the API and the command line all record it (SECURITY.md, finding 6):
-//! the queue with its names (`print_queue_viewed count=N`), a card's PDF
-//! (`card_pdf_made`), a PDF of several cards (`batch_pdf_made count=N`), a
-//! reprint (`card_reprinted`). A PDF is recorded once it was made (one
-//! that failed showed nothing). The printability check and the queue's card
-//! numbers show no personal data and are not recorded.
+//! a card's PDF (`card_pdf_made`), a PDF of several cards
+//! (`batch_pdf_made count=N`), a reprint (`card_reprinted`); the queue's
+//! page with names is recorded in [`super::queue`]. A PDF is recorded once
+//! it was made (one that failed showed nothing). The printability check
+//! shows no personal data and is not recorded.
 
-use super::model::{CardSummary, PrintableCard};
+use super::model::PrintableCard;
 use super::pickup::{PickupStep, month_of};
 use crate::config::PhotoRetention;
 use crate::db::cards::{CardRow, from_i64, load as load_card};
-use crate::db::residents::load as load_resident;
+use crate::db::residents::{ResidentRow, load as load_resident};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::office::Office;
@@ -23,29 +24,6 @@ use crate::output::PrintError;
 use crate::vault::{PersonalData, Purpose};
 use citycard_credential::CardNumber;
 use std::cell::Cell;
-use std::fmt;
-
-/// Most entries in the print queue listing.
-pub const PRINT_QUEUE_LIMIT: i64 = 500;
-
-/// One card waiting to be printed.
-#[derive(Clone)]
-pub struct QueueEntry {
-    /// The card.
-    pub summary: CardSummary,
-    /// Given names (to find the resident at the counter).
-    pub given_names: String,
-    /// Family name.
-    pub family_name: String,
-}
-
-impl fmt::Debug for QueueEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueueEntry")
-            .field("summary", &self.summary)
-            .finish_non_exhaustive()
-    }
-}
 
 impl Office {
     /// Refuses names that a layout of the office's card template cannot
@@ -168,15 +146,22 @@ impl Office {
     }
 
     pub(super) fn printable(&self, c: &mut DbConnection, row: &CardRow) -> Result<PrintableCard> {
-        if !row.is_active() {
-            return Err(Error::InvalidState("the card is revoked"));
-        }
         let rid = row
             .resident_id
             .ok_or(Error::InvalidState("the resident was erased"))?;
         let resident = load_resident(c, rid)?;
+        self.face_of(row, &resident)
+    }
+
+    /// A card's data to print from its row and its resident's (read
+    /// before): unsealed here.
+    pub(super) fn face_of(&self, row: &CardRow, resident: &ResidentRow) -> Result<PrintableCard> {
+        if !row.is_active() {
+            return Err(Error::InvalidState("the card is revoked"));
+        }
+        let rid = resident.id;
         let personal = self
-            .unseal_personal(&resident)?
+            .unseal_personal(resident)?
             .ok_or(Error::InvalidState("the resident was erased"))?;
         let qr_text = match &row.sealed_qr {
             Some(s) => {
@@ -331,71 +316,6 @@ impl Office {
             )
         })?;
         Ok(out)
-    }
-
-    /// Active cards not yet marked printed, oldest first, with the names
-    /// to find the residents at the counter (audited as
-    /// `print_queue_viewed count=N` unless it is empty).
-    pub fn print_queue(&self, actor: &Actor) -> Result<Vec<QueueEntry>> {
-        actor.require(Permission::PrintCards)?;
-        let today = self.today();
-        self.db().write(|c| {
-            let rows = self.site_print_queue(c, actor)?;
-            let mut out = Vec::with_capacity(rows.len());
-            for (card, resident) in rows {
-                let Some(p) = self.unseal_personal(&resident)? else {
-                    continue;
-                };
-                out.push(QueueEntry {
-                    summary: CardSummary::of_row(&card, today, false)?,
-                    given_names: p.given_names.clone(),
-                    family_name: p.family_name.clone(),
-                });
-            }
-            // An empty queue shows nobody.
-            if !out.is_empty() {
-                audit::append(
-                    c,
-                    &actor.who(),
-                    &actor.office,
-                    AuditAction::PrintQueueViewed,
-                    None,
-                    &format!("count={}", out.len()),
-                )?;
-            }
-            Ok(out)
-        })
-    }
-
-    /// The card numbers of the print queue, oldest first, without names
-    /// (not audited: a card number is not personal data).
-    pub fn print_queue_numbers(&self, actor: &Actor) -> Result<Vec<CardNumber>> {
-        actor.require(Permission::PrintCards)?;
-        self.db().read(|c| {
-            self.site_print_queue(c, actor)?
-                .iter()
-                .filter(|(_, resident)| resident.sealed_record.is_some())
-                .map(|(card, _)| from_i64(card.card_number))
-                .collect()
-        })
-    }
-
-    /// The actor's site's print queue (city-wide print staff: every
-    /// site's), oldest first, at most [`PRINT_QUEUE_LIMIT`]: the queued
-    /// cards whose sealed route names the site, then their rows.
-    fn site_print_queue(
-        &self,
-        c: &mut DbConnection,
-        actor: &Actor,
-    ) -> Result<Vec<(CardRow, crate::db::residents::ResidentRow)>> {
-        self.check_site_open(c, actor.site)?;
-        let limit = usize::try_from(PRINT_QUEUE_LIMIT).unwrap_or(500);
-        let numbers: Vec<i64> = self
-            .on_the_way(c, actor, &[PickupStep::Queued], limit)?
-            .into_iter()
-            .map(|(n, ..)| n)
-            .collect();
-        db::cards::with_residents(c, &numbers)
     }
 
     /// Deletes photos whose retention after printing has ended.

@@ -37,6 +37,54 @@ fn bad(problem: impl Into<String>) -> PrintError {
 
 /// Prepares `bytes` for a box of `w_mm` × `h_mm`.
 pub fn prepare(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<Prepared, PrintError> {
+    let img = decode(bytes)?;
+    let (x, y, cw, ch) = crop_box(img.width(), img.height(), w_mm, h_mm)?;
+    // Transparent parts of a PNG become white, not black.
+    let img = if img.color().has_alpha() {
+        let rgba = img.to_rgba8();
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(
+            rgba.width(),
+            rgba.height(),
+            |x, y| {
+                let [r, g, b, a] = rgba.get_pixel(x, y).0;
+                let over = |c: u8| {
+                    ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8
+                };
+                image::Rgb([over(r), over(g), over(b)])
+            },
+        ))
+    } else {
+        DynamicImage::ImageRgb8(img.to_rgb8())
+    };
+    let cropped = img.crop_imm(x, y, cw, ch);
+    // Resample to 300 dpi at the box size.
+    let (tw, th) = target_size(w_mm, h_mm);
+    let resized = cropped.resize_exact(tw, th, FilterType::Lanczos3);
+    let mut jpeg = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY);
+    resized
+        .write_with_encoder(encoder)
+        .map_err(|_| bad("the photo could not be re-encoded"))?;
+    Ok(Prepared {
+        jpeg,
+        width: tw,
+        height: th,
+    })
+}
+
+/// Whether [`prepare`] can prepare `bytes` for this box, without making
+/// the JPEG: the same limits, the whole image decoded (a damaged file is
+/// found), turned upright and measured against the box. What [`prepare`]
+/// does beyond that (flattening, cropping, resampling, encoding a picture
+/// of the box's fixed size) cannot fail, so a photo that passes is one
+/// that prints: the print queue's check, at a fraction of the cost.
+pub fn check(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<(), PrintError> {
+    let img = decode(bytes)?;
+    crop_box(img.width(), img.height(), w_mm, h_mm).map(|_| ())
+}
+
+/// The photo decoded with the limits and turned upright (EXIF orientation).
+fn decode(bytes: &[u8]) -> Result<DynamicImage, PrintError> {
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(bad(format!(
             "the photo file is {:.1} MB; at most {} MB are accepted",
@@ -71,40 +119,20 @@ pub fn prepare(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<Prepared, PrintErro
     let mut img = DynamicImage::from_decoder(decoder)
         .map_err(|_| bad("the photo file is damaged or not a valid image"))?;
     img.apply_orientation(orientation);
-    // Transparent parts of a PNG become white, not black.
-    let img = if img.color().has_alpha() {
-        let rgba = img.to_rgba8();
-        DynamicImage::ImageRgb8(image::RgbImage::from_fn(
-            rgba.width(),
-            rgba.height(),
-            |x, y| {
-                let [r, g, b, a] = rgba.get_pixel(x, y).0;
-                let over = |c: u8| {
-                    ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8
-                };
-                image::Rgb([over(r), over(g), over(b)])
-            },
-        ))
-    } else {
-        DynamicImage::ImageRgb8(img.to_rgb8())
-    };
+    Ok(img)
+}
 
-    // Crop to the box's ratio, centred.
-    let (iw, ih) = (img.width() as f32, img.height() as f32);
+/// The part of an upright `iw` × `ih` image cropped to the box's ratio,
+/// centred: `(x, y, w, h)`; an error when it is too small to print.
+fn crop_box(iw: u32, ih: u32, w_mm: f32, h_mm: f32) -> Result<(u32, u32, u32, u32), PrintError> {
+    let (fw, fh) = (iw as f32, ih as f32);
     let ratio = w_mm / h_mm;
-    let (cw, ch) = if iw / ih > ratio {
-        ((ih * ratio).round(), ih)
+    let (cw, ch) = if fw / fh > ratio {
+        ((fh * ratio).round(), fh)
     } else {
-        (iw, (iw / ratio).round())
+        (fw, (fw / ratio).round())
     };
     let (cw, ch) = (cw.max(1.0) as u32, ch.max(1.0) as u32);
-    let x = (img.width().saturating_sub(cw)) / 2;
-    let y = (img.height().saturating_sub(ch)) / 2;
-    let cropped = img.crop_imm(x, y, cw, ch);
-
-    // Resample to 300 dpi at the box size.
-    let tw = (w_mm / 25.4 * DPI).ceil() as u32;
-    let th = (h_mm / 25.4 * DPI).ceil() as u32;
     let min_w = (w_mm / 25.4 * MIN_DPI).ceil() as u32;
     if cw < min_w {
         return Err(bad(format!(
@@ -113,17 +141,15 @@ pub fn prepare(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<Prepared, PrintErro
             (h_mm / 25.4 * MIN_DPI).ceil() as u32
         )));
     }
-    let resized = cropped.resize_exact(tw, th, FilterType::Lanczos3);
-    let mut jpeg = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY);
-    resized
-        .write_with_encoder(encoder)
-        .map_err(|_| bad("the photo could not be re-encoded"))?;
-    Ok(Prepared {
-        jpeg,
-        width: tw,
-        height: th,
-    })
+    Ok((iw.saturating_sub(cw) / 2, ih.saturating_sub(ch) / 2, cw, ch))
+}
+
+/// The box's size in pixels at [`DPI`].
+fn target_size(w_mm: f32, h_mm: f32) -> (u32, u32) {
+    (
+        (w_mm / 25.4 * DPI).ceil() as u32,
+        (h_mm / 25.4 * DPI).ceil() as u32,
+    )
 }
 
 #[cfg(test)]
@@ -173,5 +199,27 @@ mod tests {
         assert!(msg(prepare(&png(60, 60), 24.0, 30.0)).contains("too small"));
         let big = vec![0u8; MAX_PHOTO_BYTES + 1];
         assert!(msg(prepare(&big, 24.0, 30.0)).contains("at most 10 MB"));
+    }
+
+    #[test]
+    fn check_agrees_with_prepare() {
+        let mut broken = png(300, 300);
+        broken.truncate(100);
+        let big = vec![0u8; MAX_PHOTO_BYTES + 1];
+        for bytes in [
+            png(600, 600),
+            png(60, 60),
+            png(300, 200),
+            broken,
+            big,
+            b"not an image".to_vec(),
+        ] {
+            let made = prepare(&bytes, 24.0, 30.0).map(|_| ());
+            let checked = check(&bytes, 24.0, 30.0);
+            assert_eq!(
+                made.map_err(|e| e.to_string()),
+                checked.map_err(|e| e.to_string())
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@
 
 use super::PrintError;
 use super::template::MIN_MODULE_MM;
+use qrcode::bits::{Bits, encode_auto};
 use qrcode::{Color, EcLevel, QrCode, Version};
 
 /// Quiet zone, in modules.
@@ -40,24 +41,43 @@ fn version_number(code: &QrCode) -> i16 {
 
 /// The QR code for `text` whose modules are at least 0.34 mm in `box_mm`.
 pub fn code_for_box(text: &str, box_mm: f32) -> Result<QrCode, PrintError> {
+    let (bits, ec) = bits_for_box(text, box_mm)?;
+    QrCode::with_bits(bits, ec).map_err(|e| PrintError::Qr(e.to_string()))
+}
+
+/// Whether [`code_for_box`] can make the code: the version and level are
+/// chosen as it chooses them, without making the code (error correction
+/// and the mask, which cannot fail for data that fits: most of the cost).
+pub fn check_for_box(text: &str, box_mm: f32) -> Result<(), PrintError> {
+    bits_for_box(text, box_mm).map(|_| ())
+}
+
+/// The data and level of [`code_for_box`]'s code.
+fn bits_for_box(text: &str, box_mm: f32) -> Result<(Bits, EcLevel), PrintError> {
     let max = max_version_for(box_mm);
-    let preferred = crate::qr::qr_code(text).map_err(|e| PrintError::Qr(e.to_string()))?;
-    if version_number(&preferred) <= max {
-        return Ok(preferred);
+    let (preferred, ec) = crate::qr::qr_bits(text).map_err(|e| PrintError::Qr(e.to_string()))?;
+    if bits_version(&preferred) <= max {
+        return Ok((preferred, ec));
     }
     // Level M packs more into a smaller version.
     let upper = text.trim_ascii().to_ascii_uppercase();
-    let at_m = QrCode::with_error_correction_level(upper.as_bytes(), EcLevel::M)
-        .map_err(|e| PrintError::Qr(e.to_string()))?;
-    let v = version_number(&at_m);
+    let at_m =
+        encode_auto(upper.as_bytes(), EcLevel::M).map_err(|e| PrintError::Qr(e.to_string()))?;
+    let v = bits_version(&at_m);
     if v <= max {
-        return Ok(at_m);
+        return Ok((at_m, EcLevel::M));
     }
     Err(PrintError::QrTooLarge {
         version: v,
         needed_mm: min_box_mm(v),
         box_mm,
     })
+}
+
+fn bits_version(bits: &Bits) -> i16 {
+    match bits.version() {
+        Version::Normal(v) | Version::Micro(v) => v,
+    }
 }
 
 /// The version a reference card needs at level M: a 40-character Latin

@@ -128,7 +128,7 @@ pub fn prepare_card<'t>(
     let sides = template
         .sides()
         .into_iter()
-        .map(|(_, side)| prepare_side(template, side, card))
+        .map(|(_, side)| prepare_side(template, side, card, Mode::Print))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PreparedCard { template, sides })
 }
@@ -684,19 +684,38 @@ fn set_file_id(bytes: &mut [u8]) {
 pub fn check_card(template: &Template, card: &CardFace) -> Result<(), PrintError> {
     card.validate()?;
     for (_, side) in template.sides() {
-        prepare_side(template, side, card)?;
+        prepare_side(template, side, card, Mode::Check)?;
     }
     Ok(())
 }
 
+/// What [`prepare_side`] makes of a side.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Everything the PDF needs.
+    Print,
+    /// Only what can fail ([`check_card`]): the photo decoded and measured
+    /// but not resampled nor re-encoded ([`photo::check`]), the QR code's
+    /// version chosen but the code not made ([`qr_draw::check_for_box`]),
+    /// the texts fitted as for printing. What is left out cannot fail, so
+    /// a card that passes prints; it costs a fraction of printing.
+    Check,
+}
+
 /// Everything about one card's side that can fail: the data fields fitted
-/// into their boxes, the photo decoded and cropped, the QR code made.
+/// into their boxes, the photo decoded and cropped, the QR code made
+/// (with [`Mode::Check`], the photo and QR code are checked, not made).
 fn prepare_side<'s>(
     template: &'s Template,
     side: &'s Side,
     card: &CardFace,
+    mode: Mode,
 ) -> Result<PreparedSide<'s>, PrintError> {
     let photo = match (&side.photo, &card.photo) {
+        (Some(spec), Some(bytes)) if mode == Mode::Check => {
+            photo::check(bytes, spec.w, spec.h)?;
+            None
+        }
         (Some(spec), Some(bytes)) => Some(jpeg_xobject(photo::prepare(bytes, spec.w, spec.h)?)),
         (Some(spec), None) if !spec.optional => {
             return Err(PrintError::PhotoMismatch(
@@ -759,14 +778,17 @@ fn prepare_side<'s>(
             texts.push((fit(&template.fonts, &value, style, field)?, style));
         }
     }
-    let qr = side
-        .qr
-        .as_ref()
-        .map(|q| {
-            qr_draw::code_for_box(&card.qr_text, q.size)
-                .map(|code| (qr_xobject(&code), code.width() + 2 * qr_draw::QUIET))
-        })
-        .transpose()?;
+    let qr = match (&side.qr, mode) {
+        (Some(q), Mode::Check) => {
+            qr_draw::check_for_box(&card.qr_text, q.size)?;
+            None
+        }
+        (Some(q), Mode::Print) => {
+            let code = qr_draw::code_for_box(&card.qr_text, q.size)?;
+            Some((qr_xobject(&code), code.width() + 2 * qr_draw::QUIET))
+        }
+        (None, _) => None,
+    };
     Ok(PreparedSide {
         side,
         photo,

@@ -2,6 +2,7 @@
 
 use super::json::{ErrorBody, QueueEntryJson, card_number, ok};
 use crate::office::actor::Permission;
+use crate::office::cards::{PRINT_QUEUE_LIMIT, QueueFrom};
 use crate::output::{CardFace, Layout, PrintError, Printer};
 use crate::web::auth::ApiUser;
 use crate::web::error::{AppError, AppResult};
@@ -123,13 +124,74 @@ pub async fn printed(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Active cards not yet printed, oldest first.
+/// `GET /api/v1/print-queue` query.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct QueueParams {
+    after: Option<String>,
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+/// Active cards not yet printed, oldest first, a page at a time: the
+/// first `limit` cards, or those after (before) a card. To page on, pass
+/// the last card's number as `after` (the first's as `before`); it stays
+/// a valid place when that card has left the queue meanwhile. A `Link`
+/// header (RFC 8288) names the page after (`rel="next"`) and the page
+/// before (`rel="prev"`) when there are any; a page going backwards that
+/// reaches the start is the first page, full.
 #[utoipa::path(get, path = "/api/v1/print-queue", tag = "printing",
-    responses((status = 200, body = [QueueEntryJson])), security(("bearer" = [])))]
-pub async fn print_queue(state: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
+    params(("after" = Option<String>, Query, description = "the cards after this card (the last card of the page before); it need not be queued any more"),
+        ("before" = Option<String>, Query, description = "the cards before this card (the first card of the page after); not with `after`"),
+        ("limit" = Option<u32>, Query, description = "at most this many (default 100, at most 500)")),
+    responses((status = 200, body = [QueueEntryJson],
+            headers(("Link" = String, description = "`</api/v1/print-queue?after=N&limit=L>; rel=\"next\"` and `…?before=N…; rel=\"prev\"`, when there are such pages"))),
+        (status = 400, body = ErrorBody, description = "`invalid_input`: a malformed card number, `after` with `before`, or a card number of no card")),
+    security(("bearer" = [])))]
+pub async fn print_queue(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<QueueParams>,
+) -> AppResult<HttpResponse> {
     user.require(Permission::PrintCards)?;
+    let q = query.into_inner();
+    let from = match (q.after.as_deref(), q.before.as_deref()) {
+        (None, None) => QueueFrom::Start,
+        (Some(n), None) => QueueFrom::After(card_number(n)?),
+        (None, Some(n)) => QueueFrom::Before(card_number(n)?),
+        (Some(_), Some(_)) => return Err(AppError::invalid("before", "not with after")),
+    };
+    let max = u32::try_from(PRINT_QUEUE_LIMIT).unwrap_or(500);
+    let limit = usize::try_from(q.limit.unwrap_or(100).clamp(1, max)).unwrap_or(100);
     let actor = user.actor().clone();
-    let q = state.run(move |office| office.print_queue(&actor)).await?;
-    let out: Vec<QueueEntryJson> = q.iter().map(Into::into).collect();
-    Ok(ok(&out))
+    let page = state
+        .run(move |office| office.print_queue_page(&actor, from, limit))
+        .await?;
+    let out: Vec<QueueEntryJson> = page.entries.iter().map(Into::into).collect();
+    let link = |rel: &str, dir: &str, n: Option<&crate::office::cards::QueueEntry>| {
+        n.map(|e| {
+            format!(
+                "</api/v1/print-queue?{dir}={}&limit={limit}>; rel=\"{rel}\"",
+                e.summary.card_number.digits()
+            )
+        })
+    };
+    let links: Vec<String> = [
+        page.more_after
+            .then(|| link("next", "after", page.entries.last()))
+            .flatten(),
+        page.more_before
+            .then(|| link("prev", "before", page.entries.first()))
+            .flatten(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut response = ok(&out);
+    if !links.is_empty()
+        && let Ok(value) = header::HeaderValue::from_str(&links.join(", "))
+    {
+        response.headers_mut().insert(header::LINK, value);
+    }
+    Ok(response)
 }

@@ -253,6 +253,12 @@ pub struct Queue<'a> {
     pub batch_label: String,
     /// Which cards are left out of the PDF, and that the table says why.
     pub left_out: Option<String>,
+    /// What the queue is, and how many cards a page shows (translated).
+    pub intro: String,
+    /// The link to the page before (`/print-queue?before=N`), if any.
+    pub previous: Option<String>,
+    /// The link to the page after (`/print-queue?after=N`), if any.
+    pub next: Option<String>,
 }
 
 /// `GET /pickup`: the site's pick-up list.

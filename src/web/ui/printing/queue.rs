@@ -2,7 +2,7 @@
 
 use super::{pdf_response, printer, problem_text};
 use crate::office::actor::Permission;
-use crate::office::cards::parse_card_number;
+use crate::office::cards::{PRINT_QUEUE_PAGE, QueueFrom, parse_card_number};
 use crate::output::{Layout, PrintError};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
@@ -16,36 +16,53 @@ use serde::Deserialize;
 
 // ---------------------------------------------------------------- print queue
 
-/// The queue page. Every card is checked before it is offered: those that
-/// cannot be printed are listed with their reason and left out of the
-/// batch PDF and of "mark as printed".
+/// Which page of the queue a request asks for: `?after=N` (the page after
+/// card N), `?before=N` (the page before it), else the first. A value that
+/// is not a card number is the first page.
+fn position(req: &HttpRequest) -> QueueFrom {
+    let card = |name| query_value(req, name).and_then(|v| parse_card_number(&v).ok());
+    match (card("after"), card("before")) {
+        (Some(n), _) => QueueFrom::After(n),
+        (None, Some(n)) => QueueFrom::Before(n),
+        (None, None) => QueueFrom::Start,
+    }
+}
+
+/// The page that showed these cards, shown again after a form on it.
+fn page_of(numbers: &[CardNumber]) -> QueueFrom {
+    numbers
+        .first()
+        .map_or(QueueFrom::Start, |&n| QueueFrom::At(n))
+}
+
+/// One page of the queue ([`PRINT_QUEUE_PAGE`] cards). Every card on it is
+/// checked before it is offered: those that cannot be printed are listed
+/// with their reason and left out of the page's batch PDF and of "mark as
+/// printed". Only the page's residents are read and decrypted.
 pub async fn queue_page(
     page: &Page,
     state: &AppState,
     user: &AuthUser,
+    from: QueueFrom,
     errors: FieldErrors,
     alerts: Vec<String>,
     status: StatusCode,
 ) -> HtmlResult<HttpResponse> {
     let actor = user.actor().clone();
-    let (entries, checks, no_photo_layout) = state
+    let (queue, no_photo_layout) = state
         .run_app(move |o| {
-            let entries = o.print_queue(&actor)?;
             let printer = printer(o)?;
-            let checks = entries
-                .iter()
-                .map(|e| o.print_check(&actor, e.summary.card_number))
-                .collect::<Vec<_>>();
-            Ok((entries, checks, printer.has_no_photo_layout()))
+            let queue = o.print_queue_page_checked(&actor, from, PRINT_QUEUE_PAGE)?;
+            Ok((queue, printer.has_no_photo_layout()))
         })
         .await
         .map_err(AppError::html)?;
     let lang = page.lang;
     let mut printable = Vec::new();
     let mut rows = Vec::new();
-    for (e, check) in entries.iter().zip(checks) {
+    for (e, check) in queue.entries.iter().zip(&queue.checks) {
         let number = e.summary.card_number;
-        let print = match &check {
+        let print = match check {
             Ok(true) => lang.t("print.ready_photo").to_owned(),
             Ok(false) if no_photo_layout => lang.t("print.ready_no_photo").to_owned(),
             Ok(false) => lang.t("print.ready").to_owned(),
@@ -66,6 +83,18 @@ pub async fn queue_page(
             printable: check.is_ok(),
         });
     }
+    let previous = queue.more_before.then(|| match rows.first() {
+        Some(r) => format!("/print-queue?before={}", r.digits),
+        // Past the end (the cards after were printed meanwhile).
+        None => "/print-queue".to_owned(),
+    });
+    let next = queue
+        .more_after
+        .then(|| {
+            rows.last()
+                .map(|r| format!("/print-queue?after={}", r.digits))
+        })
+        .flatten();
     let left_out = rows.len() - printable.len();
     let mark_label = lang.tf("queue.mark_all", &[("count", &printable.len().to_string())]);
     let batch_label = lang.tf(
@@ -101,6 +130,9 @@ pub async fn queue_page(
             mark_label,
             batch_label,
             left_out: left_out_text,
+            intro: lang.tf("queue.intro", &[("page", &PRINT_QUEUE_PAGE.to_string())]),
+            previous,
+            next,
         },
         status,
     )
@@ -117,6 +149,7 @@ pub async fn queue(
         &page,
         &state,
         &user,
+        position(&req),
         FieldErrors::new(),
         Vec::new(),
         StatusCode::OK,
@@ -124,7 +157,7 @@ pub async fn queue(
     .await
 }
 
-/// `1234…,5678…` → card numbers (at most the queue's limit).
+/// `1234…,5678…` → card numbers (at most the queue's largest page).
 fn numbers_list(text: &str) -> Result<Vec<CardNumber>, AppError> {
     let numbers = text
         .split(',')
@@ -148,6 +181,7 @@ pub async fn queue_pdf(
 ) -> HtmlResult<HttpResponse> {
     user.require(Permission::PrintCards)?;
     let numbers = numbers_list(&query_value(&req, "cards").unwrap_or_default())?;
+    let shown = page_of(&numbers);
     let actor = user.actor().clone();
     let batch = state
         .run_app(move |o| {
@@ -198,6 +232,7 @@ pub async fn queue_pdf(
                 &page,
                 &state,
                 &user,
+                shown,
                 FieldErrors::new(),
                 alerts,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -229,10 +264,12 @@ pub async fn queue_printed(
         let page = Page::new(&req, &user, "queue.title");
         let mut errors = FieldErrors::new();
         errors.add("confirm", page.lang.t("queue.confirm_error"));
+        let shown = numbers_list(&form.cards).map_or(QueueFrom::Start, |n| page_of(&n));
         return queue_page(
             &page,
             &state,
             &user,
+            shown,
             errors,
             Vec::new(),
             StatusCode::BAD_REQUEST,
