@@ -45,10 +45,10 @@ report() { callgrind_annotate --inclusive=yes "$@" "$file" 2>/dev/null; }
 cards=$(report --tree=caller | awk '
     /^$/ { s = 0; next }
     / < / { if (match($0, /\(([0-9,]+)x\)/, m)) { v = m[1]; gsub(",", "", v); s += v }; next }
-    index($0, "*  ???:citycard::db::residents::insert [") { print s; exit }')
+    index($0, "*  ???:citycard::db::residents::insert [") { print s; exit }') || true
 total=$(report | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 echo "# $(basename "$bin"): $cards cards counted; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "instructions per card, whole server: $((total / cards))"
 report | grep -E '\?\?\?:(citycard|sqlite3_step|sqlite3LockAndPrepare|sqlite3Reprepare|rustybuzz::hb::shape::shape |ed25519)' \
     | head -30 | awk -v n="$cards" '{ v = $1; gsub(",", "", v); printf "%9d  %s\n", v / n, $0 }' \
-    | sed 's/ \[[^]]*\]$//' | cut -c1-160
+    | sed 's/ \[[^]]*\]$//' | cut -c1-160 || true
