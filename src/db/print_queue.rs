@@ -46,7 +46,7 @@ pub fn key_of(c: &mut DbConnection, card_number: i64) -> Result<Option<QueueKey>
     Ok(cards::table
         .find(card_number)
         .select(cards::attested_at)
-        .first::<PrimitiveDateTime>(c)
+        .get_result::<PrimitiveDateTime>(c)
         .optional()?
         .map(|attested_at| QueueKey {
             attested_at,
