@@ -67,12 +67,12 @@ fn in_queue_order(t: &TestOffice, numbers: &[CardNumber]) -> Vec<CardNumber> {
                 citycard::db::DbConnection::Sqlite(c) => cards::table
                     .find(i)
                     .select(cards::attested_at)
-                    .first(c)
+                    .get_result(c)
                     .unwrap(),
                 citycard::db::DbConnection::Pg(c) => cards::table
                     .find(i)
                     .select(cards::attested_at)
-                    .first(c)
+                    .get_result(c)
                     .unwrap(),
             };
             (at, i, n)
@@ -94,7 +94,7 @@ fn same_time(t: &TestOffice, a: CardNumber, b: CardNumber) {
             let at: time::PrimitiveDateTime = cards::table
                 .find(a)
                 .select(cards::attested_at)
-                .first(c)
+                .get_result(c)
                 .unwrap();
             diesel::update(cards::table.find(b))
                 .set(cards::attested_at.eq(at))
@@ -105,7 +105,7 @@ fn same_time(t: &TestOffice, a: CardNumber, b: CardNumber) {
             let at: time::PrimitiveDateTime = cards::table
                 .find(a)
                 .select(cards::attested_at)
-                .first(c)
+                .get_result(c)
                 .unwrap();
             diesel::update(cards::table.find(b))
                 .set(cards::attested_at.eq(at))
