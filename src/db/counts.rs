@@ -19,7 +19,10 @@ use diesel::dsl::{count, exists, not, sql};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-// The cards of the same resident, in a subquery over `cards` itself.
+// The cards of the same resident, in a subquery over `cards` itself. The
+// subqueries select `resident_id` alone: SQLite does not drop the columns
+// of an `EXISTS` subquery, and with diesel's default (every column) it
+// would read each card's row instead of the covering index.
 diesel::alias!(cards as other: OtherCards);
 
 /// The print queue's length: active cards not yet printed, of residents
@@ -43,11 +46,13 @@ pub fn print_queue(c: &mut DbConnection) -> Result<i64> {
 /// number of cards.
 ///
 /// Each candidate is read from a partial index that holds its resident
-/// (`cards_active_kept`, `cards_revoked_kept`, `cards_unprinted_kept`),
-/// and its resident's other cards from the covering index
-/// `cards_resident_keeps` (migration `2026-12-03-000009_due_count_indexes`):
-/// no table row is read per candidate (on PostgreSQL, as far as the
-/// visibility map allows).
+/// (`cards_active_kept` (PostgreSQL; SQLite: `cards_status`),
+/// `cards_revoked_kept`, `cards_unprinted_kept`), and its resident's other
+/// cards from the covering index `cards_resident_keeps` (migration
+/// `2026-12-03-000009_due_count_indexes`). PostgreSQL reads no table row
+/// (index-only scans, as far as the visibility map allows); SQLite reads
+/// the candidate's own row, since it counts a partial index as covering
+/// only for its `column = 'text'` terms, not for `sealed_qr IS NOT NULL`.
 ///
 /// Two facts keep this equal to the list:
 /// - every resident has a card (enrolment writes both in one transaction,
@@ -83,7 +88,9 @@ pub fn due_for_erasure(
                     "cards.status = 'active' AND cards.sealed_qr IS NOT NULL",
                 ))
                 .filter(cards::expires.lt(cut.ended_before))
-                .filter(not(exists(other.filter(keeps))))
+                .filter(not(exists(
+                    other.filter(keeps).select(other.field(cards::resident_id)),
+                )))
                 .select(count(cards::resident_id).aggregate_distinct())
                 .get_result(c)?;
             // ... and those with no active card at all and a card revoked
@@ -100,7 +107,9 @@ pub fn due_for_erasure(
                     "cards.status = 'revoked' AND cards.sealed_qr IS NOT NULL",
                 ))
                 .filter(cards::revoked_at.lt(cut.revoked_before))
-                .filter(not(exists(other.filter(keeps))))
+                .filter(not(exists(
+                    other.filter(keeps).select(other.field(cards::resident_id)),
+                )))
                 .select(count(cards::resident_id).aggregate_distinct())
                 .get_result(c)?;
             Ok(with_expired + all_revoked)
@@ -118,7 +127,9 @@ pub fn due_for_erasure(
                     "cards.printed_at IS NULL AND cards.sealed_qr IS NOT NULL",
                 ))
                 .filter(cards::attested_at.lt(cut.unprinted_before))
-                .filter(not(exists(other.filter(keeps))))
+                .filter(not(exists(
+                    other.filter(keeps).select(other.field(cards::resident_id)),
+                )))
                 .select(count(cards::resident_id).aggregate_distinct())
                 .get_result(c)?)
         }
