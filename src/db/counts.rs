@@ -49,10 +49,10 @@ pub fn print_queue(c: &mut DbConnection) -> Result<i64> {
 /// (`cards_active_kept` (PostgreSQL; SQLite: `cards_status`),
 /// `cards_revoked_kept`, `cards_unprinted_kept`), and its resident's other
 /// cards from the covering index `cards_resident_keeps` (migration
-/// `2026-12-03-000009_due_count_indexes`). PostgreSQL reads no table row
-/// (index-only scans, as far as the visibility map allows); SQLite reads
-/// the candidate's own row, since it counts a partial index as covering
-/// only for its `column = 'text'` terms, not for `sealed_qr IS NOT NULL`.
+/// `2026-12-03-000009_due_count_indexes`): no table row is read (on
+/// PostgreSQL index-only scans, as far as the visibility map allows; on
+/// SQLite covering indexes, except for the rows of expired active cards,
+/// which are few: an erasure revokes its resident's active card).
 ///
 /// Two facts keep this equal to the list:
 /// - every resident has a card (enrolment writes both in one transaction,
