@@ -8,7 +8,10 @@ mod office_support;
 
 use citycard::db::residents::{DueBecause, due_for_erasure};
 use citycard::office::actor::Role;
-use citycard::office::cards::{Attestation, EnrolOutcome, Enrolment, IssuedCard, RevocationReason};
+use citycard::office::cards::{
+    Attestation, EnrolOutcome, Enrolment, IssuedCard, NewCardRequest, ReplaceReason,
+    RevocationReason,
+};
 use citycard::office::maintenance::{DUE_WITHIN_DAYS, retention_cutoffs};
 use citycard_credential::date;
 use office_support::*;
@@ -69,7 +72,7 @@ fn dashboard_counts_match_the_lists() {
                 .unwrap();
         };
         // Printed and valid; printed and revoked; waiting to be printed
-        // (twice); never printed and revoked; erased.
+        // (twice); never printed and revoked; erased; ...
         let kept = enrol("Bleibtreu");
         t.office.mark_printed(&clerk, kept.card_number).unwrap();
         let withdrawn = enrol("Widerruf");
@@ -83,10 +86,32 @@ fn dashboard_counts_match_the_lists() {
         revoke(&in_error, RevocationReason::IssuedInError);
         let erased = enrol("Geloescht");
         t.office.erase(&supervisor, erased.card_number).unwrap();
+        // Residents with two cards (the counts check each candidate's
+        // other cards): a lost card replaced and the new one printed; a
+        // stolen card whose replacement waits to be printed.
+        let again = || NewCardRequest {
+            attestation: Attestation::BOTH,
+            photo: None,
+            pickup_site: None,
+        };
+        let lost = enrol("Verloren");
+        t.office.mark_printed(&clerk, lost.card_number).unwrap();
+        let found_again = t
+            .office
+            .replace(&clerk, lost.card_number, ReplaceReason::Lost, again())
+            .unwrap();
+        t.office
+            .mark_printed(&clerk, found_again.card_number)
+            .unwrap();
+        let stolen = enrol("Gestohlen");
+        t.office.mark_printed(&clerk, stolen.card_number).unwrap();
+        t.office
+            .replace(&clerk, stolen.card_number, ReplaceReason::Stolen, again())
+            .unwrap();
 
         let numbers = t.office.print_queue_numbers(&clerk).unwrap();
-        assert_eq!(numbers.len(), 2);
-        assert_eq!(t.office.print_queue_count(&clerk).unwrap(), 2);
+        assert_eq!(numbers.len(), 3);
+        assert_eq!(t.office.print_queue_count(&clerk).unwrap(), 3);
         assert!(
             t.office
                 .print_queue_count(&t.user("aud", Role::Auditor))
