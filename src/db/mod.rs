@@ -11,11 +11,15 @@
 //!   its `-wal` and `-shm` files get 0600 too.
 //! - Every function here blocks. The web layer runs them in
 //!   `actix_web::web::block`; the CLI and tests call them directly.
-//! - Every writing transaction goes through [`Db::write`]. One connection
-//!   of its own (the *writer*, outside the pool) runs them one after the
-//!   other, queued on a mutex, with group commit: under load several
-//!   writes share one transaction, each in a savepoint, and one commit
-//!   ([`writer`]). On SQLite the transaction begins with `BEGIN
+//! - Every writing transaction goes through [`Db::write`]. On SQLite one
+//!   connection of its own (the *writer*, outside the pool) runs them one
+//!   after the other, queued on a mutex, with group commit: under load
+//!   several writes share one transaction, each in a savepoint, and one
+//!   commit ([`writer`]). On PostgreSQL each write is a transaction of its
+//!   own on a pooled connection: the database runs them side by side (one
+//!   writer connection measured slower there: its round trips queue
+//!   behind one another; docs/performance.md, "Issuance"). On SQLite the
+//!   transaction begins with `BEGIN
 //!   IMMEDIATE`: the write lock is taken up front, so a transaction never
 //!   fails half-way when upgrading a read lock, and waiting writers sleep
 //!   on the mutex (woken at once when it is free) instead of polling in
@@ -179,9 +183,11 @@ pub struct Db {
     audit_key: Arc<OnceLock<Arc<AuditKey>>>,
     health: std::sync::Arc<health::Health>,
     connect_timeout: Duration,
-    /// The one connection that writes, with group commit (see the module
-    /// documentation and [`writer`]).
-    writer: Arc<writer::Writer>,
+    /// SQLite: the one connection that writes, with group commit (see the
+    /// module documentation and [`writer`]); `None` on PostgreSQL.
+    writer: Option<Arc<writer::Writer>>,
+    /// PostgreSQL: writing transactions committed.
+    pooled_commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -234,15 +240,17 @@ impl Db {
             .error_handler(Box::new(health::NoteConnectError(health.clone())))
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable(e.to_string()))?;
-        let wal = match url {
+        let writer = match url {
             DatabaseUrl::Sqlite { path } => {
                 let mut wal = path.clone().into_os_string();
                 wal.push("-wal");
-                Some(wal.into())
+                Some(Arc::new(writer::Writer::new(
+                    Manager { url: url.clone() },
+                    wal.into(),
+                )))
             }
             DatabaseUrl::Postgres { .. } => None,
         };
-        let writer = Arc::new(writer::Writer::new(Manager { url: url.clone() }, wal));
         let db = Db {
             pool,
             backend,
@@ -250,6 +258,7 @@ impl Db {
             health,
             connect_timeout,
             writer,
+            pooled_commits: Arc::default(),
         };
         db.migrate()?;
         Ok(db)
@@ -258,7 +267,12 @@ impl Db {
     /// How many writing transactions this handle has committed (each may
     /// hold several writes: see [`writer`]).
     pub fn transactions_committed(&self) -> u64 {
-        self.writer.committed()
+        match &self.writer {
+            Some(writer) => writer.committed(),
+            None => self
+                .pooled_commits
+                .load(std::sync::atomic::Ordering::Relaxed),
+        }
     }
 
     /// What is known to be wrong with the database (for `/healthz`).
@@ -334,9 +348,9 @@ impl Db {
         Ok(())
     }
 
-    /// Runs `f` in a writing transaction on the writer connection (see
-    /// [`writer`]): its error rolls back all it wrote; it returns once what
-    /// it wrote is committed.
+    /// Runs `f` in a writing transaction (on SQLite on the writer
+    /// connection, see [`writer`]): its error rolls back all it wrote; it
+    /// returns once what it wrote is committed.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         if !self.health.admit(self.connect_timeout) {
             return Err(Error::Unavailable(
@@ -350,8 +364,16 @@ impl Db {
                 self.health.connect_failed();
             }
         };
-        let result =
-            crate::audit_key::with_scope(self.audit_key(), || self.writer.run(&connected, f));
+        let result = crate::audit_key::with_scope(self.audit_key(), || match &self.writer {
+            Some(writer) => writer.run(&connected, f),
+            None => {
+                let mut pooled = self.conn()?;
+                writer::one_transaction(&mut pooled, f).inspect(|_| {
+                    self.pooled_commits
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })
+            }
+        });
         self.track(result, true)
     }
 

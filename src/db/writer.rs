@@ -1,18 +1,17 @@
-//! The writer: the one connection that runs every writing transaction of
-//! this server ([`super::Db::write`]), with group commit.
+//! The writer: on SQLite, the one connection that runs every writing
+//! transaction of this server ([`super::Db::write`]), with group commit;
+//! on PostgreSQL, [`one_transaction`] on a pooled connection.
 //!
 //! - Writers queue on a mutex. The one that holds it runs its work in the
-//!   writer's open transaction (begun with `BEGIN IMMEDIATE` on SQLite,
-//!   [`super::meta::pg_begin_write`] on PostgreSQL): the first work of a
+//!   writer's open transaction (begun with `BEGIN IMMEDIATE`): the first work of a
 //!   transaction directly, any later one in a savepoint. Work that fails
 //!   rolls back to its savepoint (the first: the whole transaction) and
 //!   leaves the others' work as it was.
 //! - Then it commits, unless another writer is queued behind it and the
 //!   transaction holds fewer than [`MAX_BATCH`] pieces of work: then it
 //!   leaves the transaction open for the next one, and waits until the
-//!   transaction it joined has ended. So under load one commit (one WAL
-//!   append, on PostgreSQL one `fdatasync`, and the audit head row lock
-//!   taken once) serves many writes; with one writer at a time each write
+//!   transaction it joined has ended. So under load one commit (one
+//!   append of the pages it changed to the WAL) serves many writes; with one writer at a time each write
 //!   commits at once, as a plain transaction would.
 //! - Nobody's work is answered before its commit: a writer whose work went
 //!   well returns only after the transaction committed, and with an error
@@ -35,9 +34,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-/// At most this many pieces of work share one transaction. PostgreSQL
-/// keeps the ids of up to 64 subtransactions (savepoints that wrote) of a
-/// transaction in shared memory; more make every snapshot slower.
+/// At most this many pieces of work share one transaction: a bound on
+/// how long the first of them waits for its commit.
 pub const MAX_BATCH: usize = 32;
 /// SQLite: how often (in commits) the writer looks at the WAL's size.
 const SQLITE_WAL_CHECK_EVERY: u64 = 256;
@@ -56,8 +54,8 @@ pub(super) struct Writer {
     /// Transactions committed (SQLite: the WAL's size is looked at every
     /// [`SQLITE_WAL_CHECK_EVERY`] of them).
     commits: AtomicU64,
-    /// SQLite: the `-wal` file.
-    wal: Option<PathBuf>,
+    /// The `-wal` file.
+    wal: PathBuf,
 }
 
 #[derive(Default)]
@@ -100,7 +98,7 @@ enum Ran<T> {
 }
 
 impl Writer {
-    pub(super) fn new(manager: Manager, wal: Option<PathBuf>) -> Writer {
+    pub(super) fn new(manager: Manager, wal: PathBuf) -> Writer {
         Writer {
             manager,
             state: Mutex::new(State::default()),
@@ -314,11 +312,35 @@ impl Writer {
     /// committed, and a checkpoint that readers kept from finishing is
     /// tried again later.
     fn bound_wal(&self, conn: &mut DbConnection) {
-        if let Some(wal) = &self.wal
-            && std::fs::metadata(wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT)
-        {
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT) {
             let _ = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)");
         }
+    }
+}
+
+/// PostgreSQL: runs `f` in a transaction of its own on a pooled
+/// connection (begun with [`super::meta::pg_begin_write`]): committed when
+/// it succeeds, rolled back when it fails.
+pub(super) fn one_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    type M = <DbConnection as Connection>::TransactionManager;
+    let _inside = WriteGuard::enter()?;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, &meta::pg_begin_write())?;
+        }
+    }
+    match alone(conn, f) {
+        Ran::Done(Ok(value)) => {
+            M::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Ran::Done(Err(e)) | Ran::RolledBack(e) | Ran::Broken(e) => Err(e),
     }
 }
 
