@@ -73,12 +73,24 @@ pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
 
 /// The ids of residents (not erased) with any of these duplicate-check
 /// tags (one, or those of every compatible partial date of birth).
+///
+/// One query a tag, each a cached statement on the backend's own
+/// connection: diesel prepares an `IN (…)`/`= ANY(…)` list anew at every
+/// call, and PostgreSQL without planner statistics (a new office) planned
+/// it as a scan of every resident not erased.
 pub fn ids_with_dedup_tag(c: &mut DbConnection, tags: &[Vec<u8>]) -> Result<Vec<i64>> {
-    Ok(residents::table
-        .filter(residents::dedup_hmac.eq_any(tags))
-        .filter(residents::erased_at.is_null())
-        .select(residents::id)
-        .load(c)?)
+    let mut ids = Vec::new();
+    for tag in tags {
+        let found: Vec<i64> = super::on_backend!(c, |c| residents::table
+            .filter(residents::dedup_hmac.eq(tag))
+            .filter(residents::erased_at.is_null())
+            .select(residents::id)
+            .load(c))?;
+        ids.extend(found);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// Residents (not erased) with this search tag.
