@@ -74,20 +74,30 @@ pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
 /// The ids of residents (not erased) with any of these duplicate-check
 /// tags (one, or those of every compatible partial date of birth).
 ///
-/// One query a tag, each a cached statement on the backend's own
-/// connection: diesel prepares an `IN (…)`/`= ANY(…)` list anew at every
-/// call, and PostgreSQL without planner statistics (a new office) planned
-/// it as a scan of every resident not erased.
+/// On SQLite one query a tag, each a cached statement: diesel prepares an
+/// `IN (…)` list anew at every call. On PostgreSQL one `= ANY(…)` query,
+/// one round trip, planned at every call (a statement cached while the
+/// table was small could keep a plan that reads every resident).
 pub fn ids_with_dedup_tag(c: &mut DbConnection, tags: &[Vec<u8>]) -> Result<Vec<i64>> {
-    let mut ids = Vec::new();
-    for tag in tags {
-        let found: Vec<i64> = super::on_backend!(c, |c| residents::table
-            .filter(residents::dedup_hmac.eq(tag))
+    let mut ids: Vec<i64> = match c {
+        DbConnection::Pg(pg) => residents::table
+            .filter(residents::dedup_hmac.eq_any(tags))
             .filter(residents::erased_at.is_null())
             .select(residents::id)
-            .load(c))?;
-        ids.extend(found);
-    }
+            .load(pg)?,
+        DbConnection::Sqlite(lite) => {
+            let mut ids = Vec::new();
+            for tag in tags {
+                let found: Vec<i64> = residents::table
+                    .filter(residents::dedup_hmac.eq(tag))
+                    .filter(residents::erased_at.is_null())
+                    .select(residents::id)
+                    .load(lite)?;
+                ids.extend(found);
+            }
+            ids
+        }
+    };
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
