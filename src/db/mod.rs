@@ -19,14 +19,13 @@
 //!   own on a pooled connection: the database runs them side by side (one
 //!   writer connection measured slower there: its round trips queue
 //!   behind one another; docs/performance.md, "Issuance"). On SQLite the
-//!   transaction begins with `BEGIN
-//!   IMMEDIATE`: the write lock is taken up front, so a transaction never
-//!   fails half-way when upgrading a read lock, and waiting writers sleep
-//!   on the mutex (woken at once when it is free) instead of polling in
-//!   SQLite's busy handler. The busy handler is left for other processes
-//!   (the CLI). One writer also keeps its page cache across transactions:
-//!   SQLite drops a connection's cache whenever another connection has
-//!   committed.
+//!   transaction begins with `BEGIN IMMEDIATE`: the write lock is taken up
+//!   front, so a transaction never fails half-way when upgrading a read
+//!   lock, and waiting writers sleep on the mutex (woken at once when it is
+//!   free) instead of polling in SQLite's busy handler. The busy handler is
+//!   left for other processes (the CLI). One writer also keeps its page
+//!   cache across transactions: SQLite drops a connection's cache whenever
+//!   another connection has committed.
 //!   Appending to the audit log locks the head row on both backends (on
 //!   PostgreSQL a row lock, taken as late as possible in the transaction),
 //!   so the chain stays a single line even with several servers on one

@@ -225,15 +225,7 @@ impl Writer {
             }
         };
         connected(true);
-        let begun = match conn {
-            DbConnection::Sqlite(c) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-            }
-            DbConnection::Pg(c) => {
-                AnsiTransactionManager::begin_transaction_sql(c, &meta::pg_begin_write())
-            }
-        };
-        if let Err(e) = begun {
+        if let Err(e) = begin_write(conn) {
             st.conn = None;
             return Err(e.into());
         }
@@ -327,20 +319,28 @@ pub(super) fn one_transaction<T>(
 ) -> Result<T> {
     type M = <DbConnection as Connection>::TransactionManager;
     let _inside = WriteGuard::enter()?;
-    match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-        }
-        DbConnection::Pg(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, &meta::pg_begin_write())?;
-        }
-    }
+    begin_write(conn)?;
     match alone(conn, f) {
         Ran::Done(Ok(value)) => {
             M::commit_transaction(conn)?;
             Ok(value)
         }
         Ran::Done(Err(e)) | Ran::RolledBack(e) | Ran::Broken(e) => Err(e),
+    }
+}
+
+/// Begins a writing transaction: on SQLite `BEGIN IMMEDIATE` (the write
+/// lock at once), on PostgreSQL [`super::meta::pg_begin_write`] (`BEGIN`
+/// and the shared lock that orders sealing against a key rotation, in one
+/// round trip).
+fn begin_write(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, &meta::pg_begin_write())
+        }
     }
 }
 
