@@ -960,6 +960,61 @@ fn busy_logins_answer_503_with_retry_after() {
     }
 }
 
+/// Issue 12 item 4: a bearer token checked less than a second ago is
+/// believed without a database read (`office::accounts::auth_cache`), but
+/// a revoked token, a logged-out session and a disabled user are refused
+/// at once by the next request, not a second later.
+#[test]
+fn remembered_tokens_end_at_once() {
+    run(|t| {
+        Box::pin(async move {
+            t.user("clerk", Role::Clerk);
+            let admin = t.user("boss", Role::Admin);
+            let app = app!(&t);
+            let session = login!(app, "clerk");
+            let (status, _, made, _) = call!(
+                app,
+                post("/api/v1/tokens", Some(&session), json!({"label": "desk"}))
+            );
+            assert_eq!(status, StatusCode::CREATED, "{made}");
+            let token = made["token"].as_str().unwrap().to_owned();
+            let id = made["id"].as_i64().unwrap();
+            for _ in 0..2 {
+                let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&token)));
+                assert_eq!(status, StatusCode::OK);
+            }
+            let (status, _, _, _) = call!(
+                app,
+                TestRequest::delete()
+                    .uri(&format!("/api/v1/tokens/{id}"))
+                    .insert_header(("authorization", format!("Bearer {session}")))
+            );
+            assert!(status.is_success(), "{status}");
+            let (status, _, e, _) = call!(app, get("/api/v1/print-queue", Some(&token)));
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{e}");
+            // A session token used as a bearer token, then its logout.
+            let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&session)));
+            assert_eq!(status, StatusCode::OK);
+            let (status, _, _, _) = call!(
+                app,
+                TestRequest::delete()
+                    .uri("/api/v1/sessions")
+                    .insert_header(("authorization", format!("Bearer {session}")))
+            );
+            assert!(status.is_success(), "{status}");
+            let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&session)));
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            // A user disabled by an admin.
+            let session = login!(app, "clerk");
+            let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&session)));
+            assert_eq!(status, StatusCode::OK);
+            t.office.set_user_disabled(&admin, "clerk", true).unwrap();
+            let (status, _, _, _) = call!(app, get("/api/v1/print-queue", Some(&session)));
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        })
+    });
+}
+
 /// SECURITY.md finding 5 over HTTP: a token cannot make tokens (403
 /// `session_required`); a lifetime over the maximum is a field error; a
 /// limited token is refused what it does not allow; the OpenAPI document

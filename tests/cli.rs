@@ -1898,7 +1898,7 @@ fn rewrite_chain_with_sql(data: &Path) {
             hash: hash.clone(),
             ..e
         };
-        citycard::db::audit::insert(&mut conn, &new).unwrap();
+        citycard::db::audit::insert(&mut conn, &new, &[]).unwrap();
         prev = hash;
     }
 }

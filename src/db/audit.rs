@@ -3,8 +3,12 @@
 
 use super::DbConnection;
 use super::schema::{audit_head, audit_log};
+use super::sites::SiteEvent;
 use crate::error::Result;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Binary, Nullable, Text, Timestamp};
 use time::PrimitiveDateTime;
 
 /// One entry as stored.
@@ -63,8 +67,35 @@ pub fn lock_head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
     }
 }
 
-/// Inserts an entry and moves the head to it.
-pub fn insert(c: &mut DbConnection, e: &AuditEntry) -> Result<()> {
+/// Inserts an entry, adds the steps it records to the sites' figures
+/// (`site_figures`), and moves the head to the entry.
+///
+/// On PostgreSQL in one statement: one round trip while the head row is
+/// locked (every other writer of the chain waits for it), and the
+/// figures' rows are locked only from there to the commit, always after
+/// the head row (the same order in every transaction, so none deadlock;
+/// nothing else writes `site_figures`). Every statement is prepared once
+/// per connection ([`MoveHead`], [`AppendAndMove`]).
+pub fn insert(c: &mut DbConnection, e: &AuditEntry, events: &[SiteEvent]) -> Result<()> {
+    if let DbConnection::Pg(pg) = c {
+        let moved = match events {
+            [] => AppendAndMove::<0>::new(e, events).execute(pg)?,
+            [_] => AppendAndMove::<1>::new(e, events).execute(pg)?,
+            [_, _] => AppendAndMove::<2>::new(e, events).execute(pg)?,
+            _ => {
+                for ev in events {
+                    super::sites::count_event(c, ev.site, &ev.month, ev.event)?;
+                }
+                return insert(c, e, &[]);
+            }
+        };
+        if moved != 1 {
+            return Err(crate::error::Error::Integrity(
+                "the audit head row is missing",
+            ));
+        }
+        return Ok(());
+    }
     super::on_backend!(c, |c| diesel::insert_into(audit_log::table)
         .values((
             audit_log::id.eq(e.seq),
@@ -78,11 +109,108 @@ pub fn insert(c: &mut DbConnection, e: &AuditEntry) -> Result<()> {
             audit_log::hash.eq(&e.hash),
         ))
         .execute(c))?;
-    diesel::update(audit_head::table.find(1))
-        .set((audit_head::seq.eq(e.seq), audit_head::hash.eq(&e.hash)))
-        .execute(c)?;
+    for ev in events {
+        super::sites::count_event(c, ev.site, &ev.month, ev.event)?;
+    }
+    super::on_backend!(c, |c| MoveHead(e).execute(c))?;
     Ok(())
 }
+
+/// `UPDATE audit_head …` with fixed SQL: diesel prepares an `UPDATE`
+/// built with its query builder anew at every execution (its changeset
+/// could render differently), this one once per connection.
+struct MoveHead<'a>(&'a AuditEntry);
+
+impl QueryId for MoveHead<'_> {
+    type QueryId = MoveHead<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB> QueryFragment<DB> for MoveHead<'_>
+where
+    DB: diesel::backend::Backend,
+    i64: ToSql<BigInt, DB>,
+    [u8]: ToSql<Binary, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE audit_head SET seq = ");
+        out.push_bind_param::<BigInt, i64>(&self.0.seq)?;
+        out.push_sql(", hash = ");
+        out.push_bind_param::<Binary, [u8]>(&self.0.hash)?;
+        out.push_sql(" WHERE id = 1");
+        Ok(())
+    }
+}
+
+impl<C> RunQueryDsl<C> for MoveHead<'_> {}
+
+/// PostgreSQL: the upsert of `N` counts, the entry's `INSERT` and the
+/// head's `UPDATE` in one statement, prepared once per connection (one
+/// statement type for each `N`).
+struct AppendAndMove<'a, const N: usize> {
+    entry: &'a AuditEntry,
+    events: &'a [SiteEvent],
+}
+
+impl<'a, const N: usize> AppendAndMove<'a, N> {
+    fn new(entry: &'a AuditEntry, events: &'a [SiteEvent]) -> Self {
+        AppendAndMove { entry, events }
+    }
+}
+
+impl<const N: usize> QueryId for AppendAndMove<'_, N> {
+    type QueryId = AppendAndMove<'static, N>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<const N: usize> QueryFragment<diesel::pg::Pg> for AppendAndMove<'_, N> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        let e = self.entry;
+        out.push_sql("WITH ");
+        if N > 0 {
+            out.push_sql("f AS (INSERT INTO site_figures (site_id, month, event, count) VALUES ");
+            for (i, ev) in self.events.iter().take(N).enumerate() {
+                out.push_sql(if i == 0 { "(" } else { ", (" });
+                out.push_bind_param::<BigInt, i64>(&ev.site)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, String>(&ev.month)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, str>(ev.event)?;
+                out.push_sql(", 1)");
+            }
+            out.push_sql(
+                " ON CONFLICT (site_id, month, event) \
+                 DO UPDATE SET count = site_figures.count + 1), ",
+            );
+        }
+        out.push_sql(
+            "e AS (INSERT INTO audit_log \
+             (id, at, actor, office, action, card_number, detail, prev_hash, hash) VALUES (",
+        );
+        out.push_bind_param::<BigInt, i64>(&e.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, PrimitiveDateTime>(&e.at)?;
+        for text in [&e.actor, &e.office, &e.action] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, String>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&e.card_number)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, String>(&e.detail)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, Vec<u8>>(&e.prev_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, Vec<u8>>(&e.hash)?;
+        out.push_sql(
+            ") RETURNING id, hash) \
+             UPDATE audit_head SET seq = e.id, hash = e.hash FROM e WHERE audit_head.id = 1",
+        );
+        Ok(())
+    }
+}
+
+impl<C, const N: usize> RunQueryDsl<C> for AppendAndMove<'_, N> {}
 
 /// Up to `limit` entries from sequence number `from` on, oldest first.
 pub fn batch_from(c: &mut DbConnection, from: i64, limit: i64) -> Result<Vec<AuditEntry>> {

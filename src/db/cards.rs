@@ -138,9 +138,11 @@ pub fn exists(c: &mut DbConnection, n: CardNumber) -> Result<bool> {
 
 /// Inserts a new active card with its route, in one statement (an
 /// `UPDATE` is never a cached statement in diesel: it is prepared anew
-/// each time).
-pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
-    super::on_backend!(c, |c| diesel::insert_into(cards::table)
+/// each time), unless the number is taken: then nothing is written and
+/// the answer is `false` (one round trip, where a check and an insert
+/// would be two).
+pub fn insert_if_free(c: &mut DbConnection, card: &NewCard<'_>) -> Result<bool> {
+    let inserted = super::on_backend!(c, |c| diesel::insert_into(cards::table)
         .values((
             cards::card_number.eq(card.card_number),
             cards::resident_id.eq(Some(card.resident_id)),
@@ -162,8 +164,10 @@ pub fn insert(c: &mut DbConnection, card: &NewCard<'_>) -> Result<()> {
                 cards::pickup_state_at.eq(Some(card.attested_at)),
             ),
         ))
+        .on_conflict(cards::card_number)
+        .do_nothing()
         .execute(c))?;
-    Ok(())
+    Ok(inserted == 1)
 }
 
 /// How many cards name this one as their previous card.

@@ -56,9 +56,11 @@ pub fn exists(c: &mut DbConnection, id: i64) -> Result<bool> {
         > 0)
 }
 
-/// Inserts a resident.
-pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
-    super::on_backend!(c, |c| diesel::insert_into(residents::table)
+/// Inserts a resident unless the id is taken (then nothing is written and
+/// the answer is `false`): one statement, where a check and an insert
+/// would be two round trips.
+pub fn insert_if_free(c: &mut DbConnection, r: &NewResident<'_>) -> Result<bool> {
+    let inserted = super::on_backend!(c, |c| diesel::insert_into(residents::table)
         .values((
             residents::id.eq(r.id),
             residents::sealed_record.eq(Some(&r.sealed_record)),
@@ -67,8 +69,10 @@ pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
             residents::search_hmac.eq(Some(r.search_hmac)),
             residents::created_at.eq(r.created_at),
         ))
+        .on_conflict(residents::id)
+        .do_nothing()
         .execute(c))?;
-    Ok(())
+    Ok(inserted == 1)
 }
 
 /// The ids of residents (not erased) with any of these duplicate-check
@@ -78,11 +82,18 @@ pub fn insert(c: &mut DbConnection, r: &NewResident<'_>) -> Result<()> {
 /// `IN (…)` list anew at every call. On PostgreSQL one `= ANY(…)` query,
 /// one round trip, planned at every call (a statement cached while the
 /// table was small could keep a plan that reads every resident).
+///
+/// On PostgreSQL the query does not say `erased_at IS NULL`: an erasure
+/// clears the tag in the same statement that sets `erased_at` ([`erase`]),
+/// so no tag matches an erased resident. With the condition, PostgreSQL
+/// without planner statistics (a new or fast-growing office, until
+/// autovacuum analyses it) combined `residents_dedup` with the partial
+/// index of residents not erased, and read that whole index at every
+/// enrolment (1.8 ms a call at 10,000 residents).
 pub fn ids_with_dedup_tag(c: &mut DbConnection, tags: &[Vec<u8>]) -> Result<Vec<i64>> {
     let mut ids: Vec<i64> = match c {
         DbConnection::Pg(pg) => residents::table
             .filter(residents::dedup_hmac.eq_any(tags))
-            .filter(residents::erased_at.is_null())
             .select(residents::id)
             .load(pg)?,
         DbConnection::Sqlite(lite) => {

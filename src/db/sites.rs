@@ -6,6 +6,9 @@ use super::DbConnection;
 use super::schema::{cards, site_figures, sites, users};
 use crate::error::Result;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Text};
 use time::PrimitiveDateTime;
 
 /// One site as stored.
@@ -175,42 +178,63 @@ pub fn route_of_card(c: &mut DbConnection, number: i64) -> Result<Option<Vec<u8>
         .flatten())
 }
 
+/// One step to count in a site's monthly figures (`site_figures`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteEvent {
+    /// The site.
+    pub site: i64,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `enrolled`, `printed`, `handed_over` or `not_collected`.
+    pub event: &'static str,
+}
+
 /// Adds one to a site's count of `event` in `month` (`YYYY-MM`): one
 /// upsert, so that transactions running at once (PostgreSQL) never both
-/// insert the first count of a month.
-pub fn count_event(c: &mut DbConnection, site: i64, month: &str, event: &str) -> Result<()> {
-    let row = (
-        site_figures::site_id.eq(site),
-        site_figures::month.eq(month),
-        site_figures::event.eq(event),
-        site_figures::count.eq(1_i64),
-    );
-    let key = (
-        site_figures::site_id,
-        site_figures::month,
-        site_figures::event,
-    );
-    let add = site_figures::count.eq(site_figures::count + 1);
-    match c {
-        DbConnection::Pg(pg) => {
-            diesel::insert_into(site_figures::table)
-                .values(row)
-                .on_conflict(key)
-                .do_update()
-                .set(add)
-                .execute(pg)?;
-        }
-        DbConnection::Sqlite(lite) => {
-            diesel::insert_into(site_figures::table)
-                .values(row)
-                .on_conflict(key)
-                .do_update()
-                .set(add)
-                .execute(lite)?;
-        }
-    }
+/// insert the first count of a month. Fixed SQL ([`CountEvent`]),
+/// prepared once per connection: diesel prepares its own upserts anew at
+/// every execution.
+pub(super) fn count_event(c: &mut DbConnection, site: i64, month: &str, event: &str) -> Result<()> {
+    let q = CountEvent { site, month, event };
+    super::on_backend!(c, |c| q.execute(c))?;
     Ok(())
 }
+
+/// `INSERT … ON CONFLICT … DO UPDATE` of one count (the same SQL on
+/// SQLite and PostgreSQL).
+struct CountEvent<'a> {
+    site: i64,
+    month: &'a str,
+    event: &'a str,
+}
+
+impl QueryId for CountEvent<'_> {
+    type QueryId = CountEvent<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB> QueryFragment<DB> for CountEvent<'_>
+where
+    DB: diesel::backend::Backend,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO site_figures (site_id, month, event, count) VALUES (");
+        out.push_bind_param::<BigInt, i64>(&self.site)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(self.month)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(self.event)?;
+        out.push_sql(
+            ", 1) ON CONFLICT (site_id, month, event) \
+             DO UPDATE SET count = site_figures.count + 1",
+        );
+        Ok(())
+    }
+}
+
+impl<C> RunQueryDsl<C> for CountEvent<'_> {}
 
 /// Every count from `month_from` (`YYYY-MM`) on: (site, month, event, count).
 pub fn figures_from(

@@ -28,11 +28,10 @@ use super::{DbConnection, Manager, SQLITE_WAL_TRUNCATE_AT, meta};
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// At most this many pieces of work share one transaction: a bound on
 /// how long the first of them waits for its commit.
@@ -47,8 +46,6 @@ const SQLITE_WRITER_CACHE_KIB: u32 = 32 * 1024;
 pub(super) struct Writer {
     manager: Manager,
     state: Mutex<State>,
-    /// Signalled whenever a transaction ends.
-    ended: Condvar,
     /// Writers that asked for the mutex and do not hold it yet.
     queued: AtomicUsize,
     /// Transactions committed (SQLite: the WAL's size is looked at every
@@ -64,26 +61,41 @@ struct State {
     conn: Option<DbConnection>,
     /// The transaction open now.
     open: Option<Open>,
-    /// The id of the last transaction begun.
-    last_begun: u64,
-    /// Every transaction up to this id has ended.
-    ended_through: u64,
-    /// Transactions that ended without a commit while writers waited for
-    /// them: how many still have to be told.
-    failed: HashMap<u64, Failed>,
 }
 
 struct Open {
-    id: u64,
     /// Pieces of work run in it.
     work: usize,
-    /// Writers whose work went well and who wait for the commit.
-    waiting: usize,
+    /// How it ended, for the writers waiting for it.
+    ended: Arc<Ended>,
 }
 
-struct Failed {
-    waiting: usize,
-    storage_full: bool,
+/// How a transaction ended, told to the writers that wait for it (each
+/// transaction has its own: waking them takes nothing from the writer's
+/// mutex, which the next transaction's writers need).
+#[derive(Default)]
+struct Ended {
+    /// `None` while open; `Some(None)` committed; `Some(Some(storage_full))`
+    /// not committed.
+    how: Mutex<Option<Option<bool>>>,
+    told: Condvar,
+}
+
+impl Ended {
+    fn tell(&self, how: Option<bool>) {
+        *self.how.lock().unwrap_or_else(PoisonError::into_inner) = Some(how);
+        self.told.notify_all();
+    }
+
+    fn wait(&self) -> Option<bool> {
+        let mut how = self.how.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(how) = *how {
+                return how;
+            }
+            how = self.told.wait(how).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 /// How one piece of work ended inside the transaction.
@@ -102,7 +114,6 @@ impl Writer {
         Writer {
             manager,
             state: Mutex::new(State::default()),
-            ended: Condvar::new(),
             queued: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
             wal,
@@ -121,7 +132,7 @@ impl Writer {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut st = self.lock();
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        let id = self.begin(&mut st, connected)?;
+        self.begin(&mut st, connected)?;
         // The first work of a transaction needs no savepoint: when it
         // fails, the whole transaction is rolled back.
         let first = st.open.as_ref().is_some_and(|open| open.work == 0);
@@ -151,7 +162,6 @@ impl Writer {
             Ran::RolledBack(e) => {
                 // Nobody else's work was in it, and nobody waits for it.
                 st.open = None;
-                st.ended_through = id;
                 return Err(e);
             }
         };
@@ -166,20 +176,11 @@ impl Writer {
         // Another writer is queued: it goes on in this transaction, and
         // it or one after it commits.
         let value = result?;
-        open.waiting += 1;
-        while st.ended_through < id {
-            st = self.ended.wait(st).unwrap_or_else(|p| self.recover(p));
-        }
-        match st.failed.get_mut(&id) {
+        let ended = open.ended.clone();
+        drop(st);
+        match ended.wait() {
             None => Ok(value),
-            Some(failed) => {
-                failed.waiting -= 1;
-                let storage_full = failed.storage_full;
-                if failed.waiting == 0 {
-                    st.failed.remove(&id);
-                }
-                Err(not_committed(storage_full))
-            }
+            Some(storage_full) => Err(not_committed(storage_full)),
         }
     }
 
@@ -204,11 +205,10 @@ impl Writer {
         st
     }
 
-    /// The open transaction's id; begins one (and opens the connection)
-    /// when none is open.
-    fn begin(&self, st: &mut State, connected: &dyn Fn(bool)) -> Result<u64> {
-        if let Some(open) = &st.open {
-            return Ok(open.id);
+    /// Begins a transaction (and opens the connection) when none is open.
+    fn begin(&self, st: &mut State, connected: &dyn Fn(bool)) -> Result<()> {
+        if st.open.is_some() {
+            return Ok(());
         }
         let conn = match &mut st.conn {
             Some(conn) => conn,
@@ -229,13 +229,11 @@ impl Writer {
             st.conn = None;
             return Err(e.into());
         }
-        st.last_begun += 1;
         st.open = Some(Open {
-            id: st.last_begun,
             work: 0,
-            waiting: 0,
+            ended: Arc::default(),
         });
-        Ok(st.last_begun)
+        Ok(())
     }
 
     /// Commits the open transaction and wakes the writers waiting for it.
@@ -258,19 +256,11 @@ impl Writer {
             Err(e) => {
                 // Closing the connection rolls back whatever is left.
                 st.conn = None;
-                if open.waiting > 0 {
-                    st.failed.insert(
-                        open.id,
-                        Failed {
-                            waiting: open.waiting,
-                            storage_full: matches!(e, Error::StorageFull),
-                        },
-                    );
-                }
+                open.ended.tell(Some(matches!(e, Error::StorageFull)));
+                return committed;
             }
         }
-        st.ended_through = open.id;
-        self.ended.notify_all();
+        open.ended.tell(None);
         committed
     }
 
@@ -284,17 +274,7 @@ impl Writer {
             st.conn = None;
         }
         if let Some(open) = st.open.take() {
-            if open.waiting > 0 {
-                st.failed.insert(
-                    open.id,
-                    Failed {
-                        waiting: open.waiting,
-                        storage_full,
-                    },
-                );
-            }
-            st.ended_through = open.id;
-            self.ended.notify_all();
+            open.ended.tell(Some(storage_full));
         }
     }
 

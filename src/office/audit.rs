@@ -358,6 +358,23 @@ pub fn append(
     card: Option<CardNumber>,
     detail: &str,
 ) -> Result<i64> {
+    append_counting(conn, actor, office, action, card, detail, &[])
+}
+
+/// [`append`], and adds the steps the entry records to the sites' monthly
+/// figures (`site_figures`, see `office::figures`) in the same statement
+/// (`db::audit::insert`): the figures' rows are written only here, after
+/// the head is locked, so that they are locked for as short a time as
+/// the head, and always after it.
+pub fn append_counting(
+    conn: &mut DbConnection,
+    actor: &str,
+    office: &str,
+    action: AuditAction,
+    card: Option<CardNumber>,
+    detail: &str,
+    events: &[db::sites::SiteEvent],
+) -> Result<i64> {
     let (seq, prev) = db::audit::lock_head(conn)?;
     let seq = seq + 1;
     let at = db::now();
@@ -409,6 +426,7 @@ pub fn append(
             prev_hash: prev,
             hash,
         },
+        events,
     )?;
     Ok(seq)
 }

@@ -76,6 +76,10 @@ struct Inner {
     printer: SharedPrinter,
     /// The bound on argon2id runs at once.
     password_checks: accounts::PasswordChecks,
+    /// Bearer tokens checked less than a second ago.
+    auth_cache: accounts::AuthCache,
+    /// The default site, once read (`sites.rs`).
+    default_site: std::sync::OnceLock<i64>,
 }
 
 /// The office: cheap to clone (one shared inner value), safe to share
@@ -144,6 +148,8 @@ impl Office {
                 revocations_cache: Mutex::new(None),
                 printer: SharedPrinter::new(config),
                 password_checks: accounts::PasswordChecks::new(config.password_check_memory_mib),
+                auth_cache: accounts::AuthCache::default(),
+                default_site: std::sync::OnceLock::new(),
             }),
         };
         office.ensure_sites()?;
@@ -175,6 +181,34 @@ impl Office {
     /// changes take a permit from it (tests hold one to fill it).
     pub fn password_checks(&self) -> &accounts::PasswordChecks {
         &self.inner.password_checks
+    }
+
+    /// The bearer tokens checked less than a second ago
+    /// ([`accounts::auth_cache`]).
+    pub(crate) fn auth_cache(&self) -> &accounts::AuthCache {
+        &self.inner.auth_cache
+    }
+
+    /// The default site, once read ([`Office::default_site`]).
+    pub(crate) fn remembered_default_site(&self) -> &std::sync::OnceLock<i64> {
+        &self.inner.default_site
+    }
+
+    /// After a change that can end a token's or a session's rights: no
+    /// remembered check is believed any more.
+    pub(crate) fn accounts_changed(&self) {
+        self.inner.auth_cache.forget_all();
+    }
+
+    /// A writing transaction that changes accounts, tokens, sessions or
+    /// sites: [`Office::accounts_changed`] once it has ended.
+    pub(crate) fn write_accounts<T>(
+        &self,
+        f: impl FnOnce(&mut db::DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        let result = self.db().write(f);
+        self.accounts_changed();
+        result
     }
 
     /// The database.

@@ -179,11 +179,20 @@ impl Office {
         self.site_of_row(&row)
     }
 
-    /// The site that cards from before sites belong to.
+    /// The site that cards from before sites belong to. Written once, when
+    /// the office gets its first site ([`Office::ensure_sites`]), and never
+    /// changed: remembered once read (one round trip less per enrolment).
     pub(crate) fn default_site(&self, c: &mut db::DbConnection) -> Result<Option<i64>> {
-        Ok(db::meta::get(c, DEFAULT_SITE)?
+        if let Some(id) = self.remembered_default_site().get() {
+            return Ok(Some(*id));
+        }
+        let id = db::meta::get(c, DEFAULT_SITE)?
             .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-            .map(i64::from_be_bytes))
+            .map(i64::from_be_bytes);
+        if let Some(id) = id {
+            let _ = self.remembered_default_site().set(id);
+        }
+        Ok(id)
     }
 
     /// The sites a resident enrolled by `actor` may pick the card up at:
@@ -270,7 +279,7 @@ impl Office {
                 "cards are still waiting at this site: hand them over or move them first",
             ));
         }
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             db::sites::set_closed(c, id, closed.then(|| self.now()))?;
             audit::append(
                 c,
@@ -300,7 +309,7 @@ impl Office {
             }
         }
         let name = crate::office::accounts::normalize_username(username)?;
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             let user = db::users::by_name(c, &name)?.ok_or(Error::NotFound("user"))?;
             let role = user.role()?;
             if site.is_some() && matches!(role, Role::Admin | Role::Auditor) {
@@ -347,7 +356,7 @@ impl Office {
             return Ok(());
         }
         let name = validate_name(self.office_name()).unwrap_or_else(|_| "Office".to_owned());
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             if db::sites::count(c)? > 0 {
                 return Ok(());
             }

@@ -197,6 +197,11 @@ impl FromRequest for ApiUser {
         Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(AppError::unauthorized)?;
+            // A token checked less than a second ago needs no database
+            // read, and so no trip to the blocking pool (accounts::auth_cache).
+            if let Some(auth) = state.office().remembered_bearer(token.expose_secret()) {
+                return Ok(ApiUser { auth, token });
+            }
             let t = token.clone();
             let auth = state
                 .run(move |office| office.authenticate_bearer(t.expose_secret()))

@@ -381,7 +381,7 @@ pub fn rewrite_audit_chain(db: &citycard::db::Db, drop: Option<i64>, truncate_af
             hash: hash.clone(),
             ..e
         };
-        audit::insert(c, &new).unwrap();
+        audit::insert(c, &new, &[]).unwrap();
         prev = hash;
     }
 }

@@ -29,6 +29,7 @@
 //! tokens). Rows and queries are in `db::users`, `db::sessions`,
 //! `db::tokens` and `db::throttle`.
 
+pub mod auth_cache;
 pub mod login;
 pub mod password_checks;
 pub mod passwords;
@@ -37,6 +38,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
+pub use auth_cache::AuthCache;
 pub use password_checks::{ARGON2_M_KIB, ARGON2_P, ARGON2_T, PasswordCheckPermit, PasswordChecks};
 pub use passwords::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_password_rules};
 pub use sessions::{Authenticated, NewSession};

@@ -95,7 +95,7 @@ impl Office {
         let hash = permit.hash(new)?;
         drop(permit);
         let keep = keep_session.map(|t| token_hash(t.expose_secret()));
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             let now = db::now();
             db::users::store_password(c, user.id, &hash, false, now)?;
             // A new password ends the user's API tokens too.

@@ -160,6 +160,19 @@ impl Office {
     /// The user of an `Authorization: Bearer` token: an API token, or a
     /// session token from `POST /api/v1/sessions`.
     pub fn authenticate_bearer(&self, token: &str) -> Result<Authenticated> {
+        let epoch = self.auth_cache().epoch();
+        let auth = self.check_bearer(token)?;
+        self.auth_cache().remember(token_hash(token), &auth, epoch);
+        Ok(auth)
+    }
+
+    /// The user of a bearer token checked less than a second ago, without
+    /// a database read (`None`: call [`Office::authenticate_bearer`]).
+    pub fn remembered_bearer(&self, token: &str) -> Option<Authenticated> {
+        self.auth_cache().get(&token_hash(token))
+    }
+
+    fn check_bearer(&self, token: &str) -> Result<Authenticated> {
         let token = token.trim();
         if token.starts_with(SESSION_TOKEN_PREFIX) {
             return self.authenticate_session(token).map(|mut a| {
@@ -218,14 +231,16 @@ impl Office {
     pub fn logout(&self, token: &str) -> Result<()> {
         let hash = token_hash(token);
         let office = self.office_name().to_owned();
-        self.db().write(|c| {
+        let done = self.db().write(|c| {
             let Some(username) = db::sessions::username(c, &hash)? else {
                 return Ok(());
             };
             db::sessions::delete(c, &hash)?;
             audit::append(c, &username, &office, AuditAction::LoggedOut, None, "")?;
             Ok(())
-        })
+        });
+        self.accounts_changed();
+        done
     }
 
     /// Deletes ended sessions and old throttle rows; returns how many rows.

@@ -233,7 +233,7 @@ impl Office {
     /// Revokes one of the actor's API tokens (admins: anyone's).
     pub fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<()> {
         let admin = actor.require(Permission::ManageUsers).is_ok();
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             let owner = db::tokens::owner(c, id)?;
             match owner {
                 Some(o) if o == actor.user_id || admin => {}

@@ -168,7 +168,7 @@ impl Office {
         let username = normalize_username(username)?;
         check_password_rules(&username, password)?;
         let hash = self.password_checks().try_permit()?.hash(password)?;
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             if load_user(c, &username)?.is_some() {
                 return Err(Error::Conflict("a user with that name"));
             }
@@ -210,7 +210,7 @@ impl Office {
         let username = normalize_username(username)?;
         check_password_rules(&username, password)?;
         let hash = self.password_checks().try_permit()?.hash(password)?;
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             let user = load_user(c, &username)?.ok_or(Error::NotFound("user"))?;
             let now = db::now();
             db::users::store_password(c, user.id, &hash, must_change_password, now)?;
@@ -235,7 +235,7 @@ impl Office {
     pub fn set_role(&self, by: &Actor, username: &str, role: Role) -> Result<()> {
         by.require(Permission::ManageUsers)?;
         let username = normalize_username(username)?;
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             let user = load_user(c, &username)?.ok_or(Error::NotFound("user"))?;
             if user.role()? == Role::Admin && role != Role::Admin && enabled_admins(c)? <= 1 {
                 return Err(Error::AccountRule(AccountRule::LastAdminRole));
@@ -263,7 +263,7 @@ impl Office {
     pub fn set_user_disabled(&self, by: &Actor, username: &str, disabled: bool) -> Result<()> {
         by.require(Permission::ManageUsers)?;
         let username = normalize_username(username)?;
-        self.db().write(|c| {
+        self.write_accounts(|c| {
             let user = load_user(c, &username)?.ok_or(Error::NotFound("user"))?;
             if disabled && user.id == by.user_id {
                 return Err(Error::AccountRule(AccountRule::OwnAccount));

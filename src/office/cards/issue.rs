@@ -23,26 +23,26 @@ pub(super) struct CardPlan {
     pub(super) pickup: Option<i64>,
 }
 
+/// A card signed and its QR sealed before the transaction that stores it
+/// ([`Office::prepare_card`]): the signature and the sealing are most of
+/// issuance's CPU, and outside the transaction they run beside other
+/// writers instead of holding the write lock (SQLite) or the rows that
+/// every issuance updates (PostgreSQL).
+pub(super) struct PreparedCard {
+    number: CardNumber,
+    today: Date,
+    expires: Date,
+    qr_text: String,
+    sealed_qr: Vec<u8>,
+}
+
 impl Office {
-    /// Issues a card to a resident inside a transaction: number, claims,
-    /// signature, sealed QR, row.
-    pub(super) fn issue_card_in(
-        &self,
-        c: &mut DbConnection,
-        actor: &Actor,
-        resident_id: i64,
-        personal: &PersonalData,
-        plan: CardPlan,
-    ) -> Result<IssuedCard> {
-        let CardPlan {
-            attestation,
-            previous,
-            pickup,
-        } = plan;
+    /// Chooses a random card number and signs and seals the card of
+    /// `personal` for it (no database access). The transaction that
+    /// stores it ([`Office::issue_card_in`]) takes another number, and
+    /// signs again, only if this one is taken by then.
+    pub(super) fn prepare_card(&self, personal: &PersonalData) -> Result<PreparedCard> {
         let signing = self.signing()?;
-        // Every transaction that seals (enrolment, renewal, replacement)
-        // issues a card: refuse keys that a rotation has replaced.
-        self.ensure_keys_current(c)?;
         let today = self.today();
         if !signing.card_entry.may_sign_on(today) {
             return Err(Error::Signing(
@@ -51,19 +51,10 @@ impl Office {
                     .to_owned(),
             ));
         }
-        let mut number = None;
-        for _ in 0..20 {
-            let candidate = CardNumber::random(&mut rand_core::OsRng);
-            if !db::cards::exists(c, candidate)? {
-                number = Some(candidate);
-                break;
-            }
-        }
-        let number = number.ok_or(Error::Integrity("no free card number was found"))?;
+        let number = CardNumber::random(&mut rand_core::OsRng);
         // The age band on the day of issue (enrolment, renewal and
-        // replacement alike): a minor's shorter validity, and a caretaker.
+        // replacement alike): a minor's shorter validity.
         let band = self.age_band(personal.date_of_birth);
-        attestation.require_caretaker(band.caretaker_needed)?;
         let expires = add_years(today, band.validity_years)
             .previous_day()
             .unwrap_or(today)
@@ -85,37 +76,92 @@ impl Office {
         let sealed_qr = self
             .vault()
             .seal(Purpose::CardQr, to_i64(number), qr_text.as_bytes())?;
+        Ok(PreparedCard {
+            number,
+            today,
+            expires,
+            qr_text,
+            sealed_qr,
+        })
+    }
+
+    /// Issues a card to a resident inside a transaction: the prepared
+    /// card (signed and sealed, [`Office::prepare_card`]) under a number
+    /// that is free, and its row. Returns the card, and the `enrolled`
+    /// step for the enrolling site's figures, which the caller's audit
+    /// entry records ([`audit::append_counting`]).
+    pub(super) fn issue_card_in(
+        &self,
+        c: &mut DbConnection,
+        actor: &Actor,
+        resident_id: i64,
+        personal: &PersonalData,
+        plan: CardPlan,
+        prepared: PreparedCard,
+    ) -> Result<(IssuedCard, db::sites::SiteEvent)> {
+        let CardPlan {
+            attestation,
+            previous,
+            pickup,
+        } = plan;
+        let signing = self.signing()?;
+        // Every transaction that seals (enrolment, renewal, replacement)
+        // issues a card: refuse keys that a rotation has replaced.
+        self.ensure_keys_current(c)?;
+        let band = self.age_band(personal.date_of_birth);
+        attestation.require_caretaker(band.caretaker_needed)?;
         let now = self.now();
         let route = self.new_route(c, actor, pickup)?;
-        let sealed_route = self.seal_route(to_i64(number), &route)?;
-        db::cards::insert(
-            c,
-            &db::cards::NewCard {
-                card_number: to_i64(number),
-                resident_id,
-                issued: today,
+        let mut next = Some(prepared);
+        let mut tries = 0;
+        // The prepared number, or (rarely: it was taken meanwhile) another.
+        let (number, today, expires, qr_text) = loop {
+            let Some(PreparedCard {
+                number,
+                today,
                 expires,
-                office: self.office_name(),
-                kid: signing.card_entry.kid.to_vec(),
+                qr_text,
                 sealed_qr,
-                identity_checked: attestation.identity_checked,
-                residence_checked: attestation.residence_checked,
-                caretaker_present: attestation.caretaker_present && band.caretaker_needed,
-                // Who attested is in the sealed route (issue 11).
-                attested_by: "",
-                attested_at: now,
-                previous_card: previous,
-                sealed_route,
-                pickup_state: super::PickupStep::Queued.as_str(),
-            },
-        )?;
-        db::sites::count_event(
-            c,
-            route.enrolled_at,
-            &super::pickup::month_of(now),
-            "enrolled",
-        )?;
-        Ok(IssuedCard {
+            }) = next.take()
+            else {
+                return Err(Error::Integrity("no free card number was found"));
+            };
+            let sealed_route = self.seal_route(to_i64(number), &route)?;
+            let inserted = db::cards::insert_if_free(
+                c,
+                &db::cards::NewCard {
+                    card_number: to_i64(number),
+                    resident_id,
+                    issued: today,
+                    expires,
+                    office: self.office_name(),
+                    kid: signing.card_entry.kid.to_vec(),
+                    sealed_qr,
+                    identity_checked: attestation.identity_checked,
+                    residence_checked: attestation.residence_checked,
+                    caretaker_present: attestation.caretaker_present && band.caretaker_needed,
+                    // Who attested is in the sealed route (issue 11).
+                    attested_by: "",
+                    attested_at: now,
+                    previous_card: previous,
+                    sealed_route,
+                    pickup_state: super::PickupStep::Queued.as_str(),
+                },
+            )?;
+            if inserted {
+                break (number, today, expires, qr_text);
+            }
+            tries += 1;
+            if tries < 20 {
+                next = Some(self.prepare_card(personal)?);
+            }
+        };
+        let enrolled = db::sites::SiteEvent {
+            site: route.enrolled_at,
+            month: super::pickup::month_of(now),
+            event: "enrolled",
+        };
+        let issued = IssuedCard {
             card_number: number,
             qr_text,
             issued: today,
@@ -124,7 +170,8 @@ impl Office {
             previous_card: previous.map(from_i64).transpose()?,
             duplicate_confirmed: false,
             revocation_list: None,
-        })
+        };
+        Ok((issued, enrolled))
     }
 
     /// Enrols a resident and issues the first card. When residents with the
@@ -166,6 +213,21 @@ impl Office {
         };
         let search = self.search_tag_of(&personal);
         let record = personal.encode()?;
+        // Signing and sealing happen before the transaction (see
+        // `PreparedCard`); it takes another resident id or card number,
+        // and seals or signs again, only when this one is taken by then.
+        let seal_resident = |rid: i64| -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+            let sealed = self.vault().seal(Purpose::ResidentRecord, rid, &record)?;
+            let photo = enrolment
+                .photo
+                .as_deref()
+                .map(|p| self.vault().seal(Purpose::ResidentPhoto, rid, p))
+                .transpose()?;
+            Ok((sealed, photo))
+        };
+        let first_rid = random_id()?;
+        let first_sealed = seal_resident(first_rid)?;
+        let prepared = self.prepare_card(&personal)?;
         self.db().write(|c| {
             let duplicates = self.duplicates(c, &candidates)?;
             if !duplicates.is_empty() && !enrolment.confirm_duplicate {
@@ -179,28 +241,28 @@ impl Office {
                 )?;
                 return Ok(EnrolOutcome::PossibleDuplicate(duplicates));
             }
-            let mut rid = random_id()?;
-            while db::residents::exists(c, rid)? {
+            let (mut rid, mut sealed) = (first_rid, first_sealed);
+            // The prepared id, or (rarely: it was taken meanwhile) another.
+            loop {
+                let (sealed_record, sealed_photo) = sealed;
+                let inserted = db::residents::insert_if_free(
+                    c,
+                    &db::residents::NewResident {
+                        id: rid,
+                        sealed_record,
+                        sealed_photo,
+                        dedup_hmac: &tag,
+                        search_hmac: &search,
+                        created_at: self.now(),
+                    },
+                )?;
+                if inserted {
+                    break;
+                }
                 rid = random_id()?;
+                sealed = seal_resident(rid)?;
             }
-            let sealed = self.vault().seal(Purpose::ResidentRecord, rid, &record)?;
-            let photo = enrolment
-                .photo
-                .as_deref()
-                .map(|p| self.vault().seal(Purpose::ResidentPhoto, rid, p))
-                .transpose()?;
-            db::residents::insert(
-                c,
-                &db::residents::NewResident {
-                    id: rid,
-                    sealed_record: sealed,
-                    sealed_photo: photo,
-                    dedup_hmac: &tag,
-                    search_hmac: &search,
-                    created_at: self.now(),
-                },
-            )?;
-            let mut issued = self.issue_card_in(
+            let (mut issued, enrolled) = self.issue_card_in(
                 c,
                 actor,
                 rid,
@@ -210,6 +272,7 @@ impl Office {
                     previous: None,
                     pickup: enrolment.pickup_site,
                 },
+                prepared,
             )?;
             issued.duplicate_confirmed = !duplicates.is_empty();
             let detail = if issued.duplicate_confirmed {
@@ -220,13 +283,14 @@ impl Office {
             } else {
                 format!("new_resident=1 expires={}", issued.expires)
             };
-            audit::append(
+            audit::append_counting(
                 c,
                 &actor.who(),
                 &actor.office,
                 AuditAction::CardIssued,
                 Some(issued.card_number),
                 &detail,
+                &[enrolled],
             )?;
             Ok(EnrolOutcome::Issued(issued))
         })

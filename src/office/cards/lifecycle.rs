@@ -107,7 +107,8 @@ impl Office {
                 let sealed = self.vault().seal(Purpose::ResidentPhoto, rid, photo)?;
                 db::residents::set_photo(c, rid, sealed)?;
             }
-            let issued = self.issue_card_in(
+            let prepared = self.prepare_card(&personal)?;
+            let (issued, enrolled) = self.issue_card_in(
                 c,
                 actor,
                 rid,
@@ -117,6 +118,7 @@ impl Office {
                     previous: Some(old.card_number),
                     pickup: request.pickup_site,
                 },
+                prepared,
             )?;
             let old_number = from_i64(old.card_number)?;
             if revoked_now {
@@ -134,7 +136,7 @@ impl Office {
             } else {
                 AuditAction::CardReplaced
             };
-            audit::append(
+            audit::append_counting(
                 c,
                 &actor.who(),
                 &actor.office,
@@ -145,6 +147,7 @@ impl Office {
                     old_number.digits(),
                     issued.expires
                 ),
+                &[enrolled],
             )?;
             Ok((issued, revoked_now))
         })?;

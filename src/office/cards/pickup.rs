@@ -320,13 +320,26 @@ impl Office {
             if !db::sites::move_step(c, row.card_number, &[from.as_str()], to.as_str(), now)? {
                 return Err(Error::InvalidState("the card is not at that step"));
             }
+            let mut events = Vec::new();
             if to == PickupStep::HandedOver {
                 if let Some(rid) = row.resident_id {
                     db::residents::delete_photo(c, rid)?;
                 }
-                db::sites::count_event(c, route.pickup, &month_of(now), "handed_over")?;
+                events.push(db::sites::SiteEvent {
+                    site: route.pickup,
+                    month: month_of(now),
+                    event: "handed_over",
+                });
             }
-            audit::append(c, &actor.who(), &actor.office, action, Some(card), "")?;
+            audit::append_counting(
+                c,
+                &actor.who(),
+                &actor.office,
+                action,
+                Some(card),
+                "",
+                &events,
+            )?;
             Ok(route)
         })
     }
@@ -419,14 +432,18 @@ impl Office {
                 if let Some(rid) = row.resident_id {
                     db::residents::delete_photo(c, rid)?;
                 }
-                db::sites::count_event(c, route.pickup, &month_of(now), "not_collected")?;
-                audit::append(
+                audit::append_counting(
                     c,
                     &system.who(),
                     &system.office,
                     AuditAction::CardRevoked,
                     Some(from_i64(n)?),
                     "reason=not_collected",
+                    &[db::sites::SiteEvent {
+                        site: route.pickup,
+                        month: month_of(now),
+                        event: "not_collected",
+                    }],
                 )?;
                 Ok(true)
             })?;

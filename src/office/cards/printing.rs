@@ -102,9 +102,14 @@ impl Office {
                 next.as_str(),
                 now,
             )?;
-            db::sites::count_event(c, route.pickup, &month_of(now), "printed")?;
+            let count = |event| db::sites::SiteEvent {
+                site: route.pickup,
+                month: month_of(now),
+                event,
+            };
+            let mut events = vec![count("printed")];
             if handed_over {
-                db::sites::count_event(c, route.pickup, &month_of(now), "handed_over")?;
+                events.push(count("handed_over"));
             }
             if let Some(rid) = row.resident_id {
                 match retention {
@@ -120,13 +125,14 @@ impl Office {
                     }
                 }
             }
-            audit::append(
+            audit::append_counting(
                 c,
                 &actor.who(),
                 &actor.office,
                 AuditAction::CardPrinted,
                 Some(card),
                 "",
+                &events,
             )?;
             if handed_over {
                 if let Some(rid) = row.resident_id {
