@@ -45,7 +45,7 @@ report() { callgrind_annotate --inclusive=yes "$@" "$file" 2>/dev/null; }
 cards=$(report --tree=caller | awk '
     /^$/ { s = 0; next }
     / < / { if (match($0, /\(([0-9,]+)x\)/, m)) { v = m[1]; gsub(",", "", v); s += v }; next }
-    index($0, "*  ???:citycard::db::residents::insert [") { print s; exit }') || true
+    index($0, "*  ???:citycard::db::residents::insert_if_free [") { print s; exit }') || true
 total=$(report | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 echo "# $(basename "$bin"): $cards cards counted; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "instructions per card, whole server: $((total / cards))"
