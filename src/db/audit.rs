@@ -6,7 +6,7 @@ use super::schema::{audit_head, audit_log};
 use super::sites::SiteEvent;
 use crate::error::Result;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Binary, Nullable, Text, Timestamp};
 use time::PrimitiveDateTime;
@@ -121,10 +121,7 @@ pub fn insert(c: &mut DbConnection, e: &AuditEntry, events: &[SiteEvent]) -> Res
 /// could render differently), this one once per connection.
 struct MoveHead<'a>(&'a AuditEntry);
 
-impl QueryId for MoveHead<'_> {
-    type QueryId = MoveHead<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+super::fixed_sql_statement!(MoveHead);
 
 impl<DB> QueryFragment<DB> for MoveHead<'_>
 where
@@ -142,8 +139,6 @@ where
     }
 }
 
-impl<C> RunQueryDsl<C> for MoveHead<'_> {}
-
 /// PostgreSQL: the upsert of `N` counts, the entry's `INSERT` and the
 /// head's `UPDATE` in one statement, prepared once per connection (one
 /// statement type for each `N`).
@@ -158,10 +153,7 @@ impl<'a, const N: usize> AppendAndMove<'a, N> {
     }
 }
 
-impl<const N: usize> QueryId for AppendAndMove<'_, N> {
-    type QueryId = AppendAndMove<'static, N>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+super::fixed_sql_statement!(AppendAndMove<const N: usize>);
 
 impl<const N: usize> QueryFragment<diesel::pg::Pg> for AppendAndMove<'_, N> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
@@ -209,8 +201,6 @@ impl<const N: usize> QueryFragment<diesel::pg::Pg> for AppendAndMove<'_, N> {
         Ok(())
     }
 }
-
-impl<C, const N: usize> RunQueryDsl<C> for AppendAndMove<'_, N> {}
 
 /// Up to `limit` entries from sequence number `from` on, oldest first.
 pub fn batch_from(c: &mut DbConnection, from: i64, limit: i64) -> Result<Vec<AuditEntry>> {

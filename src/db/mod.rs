@@ -103,6 +103,22 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// Makes a statement written as a `QueryFragment` with fixed SQL (a
+/// struct with one lifetime) a statement diesel prepares once per
+/// connection: a static query id, and `execute`. For the statements every
+/// issuance runs that diesel's query builder would prepare anew at each
+/// execution (an `UPDATE`, an upsert; docs/performance.md "Issuance").
+macro_rules! fixed_sql_statement {
+    ($name:ident $(<const $n:ident: usize>)?) => {
+        impl$(<const $n: usize>)? diesel::query_builder::QueryId for $name<'_ $(, $n)?> {
+            type QueryId = $name<'static $(, $n)?>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        impl<C $(, const $n: usize)?> diesel::query_dsl::RunQueryDsl<C> for $name<'_ $(, $n)?> {}
+    };
+}
+pub(crate) use fixed_sql_statement;
+
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

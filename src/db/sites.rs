@@ -6,7 +6,7 @@ use super::DbConnection;
 use super::schema::{cards, site_figures, sites, users};
 use crate::error::Result;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Text};
 use time::PrimitiveDateTime;
@@ -208,10 +208,7 @@ struct CountEvent<'a> {
     event: &'a str,
 }
 
-impl QueryId for CountEvent<'_> {
-    type QueryId = CountEvent<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+super::fixed_sql_statement!(CountEvent);
 
 impl<DB> QueryFragment<DB> for CountEvent<'_>
 where
@@ -233,8 +230,6 @@ where
         Ok(())
     }
 }
-
-impl<C> RunQueryDsl<C> for CountEvent<'_> {}
 
 /// Every count from `month_from` (`YYYY-MM`) on: (site, month, event, count).
 pub fn figures_from(
