@@ -127,15 +127,6 @@ pub fn of_resident(c: &mut DbConnection, id: i64) -> Result<Vec<CardRow>> {
         .load(c)?)
 }
 
-/// Whether a card number is taken.
-pub fn exists(c: &mut DbConnection, n: CardNumber) -> Result<bool> {
-    let taken: i64 = super::on_backend!(c, |c| cards::table
-        .filter(cards::card_number.eq(to_i64(n)))
-        .count()
-        .get_result(c))?;
-    Ok(taken != 0)
-}
-
 /// Inserts a new active card with its route, in one statement (an
 /// `UPDATE` is never a cached statement in diesel: it is prepared anew
 /// each time), unless the number is taken: then nothing is written and

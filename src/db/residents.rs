@@ -47,15 +47,6 @@ pub fn load(c: &mut DbConnection, id: i64) -> Result<ResidentRow> {
         .ok_or(Error::Integrity("a card's resident is missing"))
 }
 
-/// Whether the id is taken.
-pub fn exists(c: &mut DbConnection, id: i64) -> Result<bool> {
-    Ok(super::on_backend!(c, |c| residents::table
-        .find(id)
-        .count()
-        .get_result::<i64>(c))?
-        > 0)
-}
-
 /// Inserts a resident unless the id is taken (then nothing is written and
 /// the answer is `false`): one statement, where a check and an insert
 /// would be two round trips.

@@ -231,16 +231,14 @@ impl Office {
     pub fn logout(&self, token: &str) -> Result<()> {
         let hash = token_hash(token);
         let office = self.office_name().to_owned();
-        let done = self.db().write(|c| {
+        self.write_accounts(|c| {
             let Some(username) = db::sessions::username(c, &hash)? else {
                 return Ok(());
             };
             db::sessions::delete(c, &hash)?;
             audit::append(c, &username, &office, AuditAction::LoggedOut, None, "")?;
             Ok(())
-        });
-        self.accounts_changed();
-        done
+        })
     }
 
     /// Deletes ended sessions and old throttle rows; returns how many rows.
