@@ -3,7 +3,9 @@
 //! each in a savepoint; a failing write loses only its own rows; a
 //! panicking one fails the others of its transaction with an error
 //! instead of leaving them waiting; and nobody is answered before the
-//! commit. On PostgreSQL every write is a transaction of its own.
+//! commit. The same for writes handed over to the writer that leads
+//! (`Db::write_handed_over`), which run on another writer's thread. On
+//! PostgreSQL every write is a transaction of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod office_support;
@@ -21,6 +23,15 @@ type Work = Box<dyn FnOnce(&mut DbConnection) -> citycard::Result<()> + Send>;
 fn insert(c: &mut DbConnection, n: i64) -> citycard::Result<()> {
     diesel::sql_query(format!("INSERT INTO scratch (n) VALUES ({n})")).execute(c)?;
     Ok(())
+}
+
+/// The office's database with an empty `scratch` table, and the
+/// transactions it committed so far.
+fn scratch(t: &TestOffice) -> (Db, u64) {
+    t.sql("CREATE TABLE scratch (n BIGINT PRIMARY KEY)");
+    let db = t.office.db().clone();
+    let before = db.transactions_committed();
+    (db, before)
 }
 
 fn rows(db: &Db) -> Vec<i64> {
@@ -42,6 +53,15 @@ fn rows(db: &Db) -> Vec<i64> {
     v
 }
 
+/// How the queued writes are sent.
+#[derive(Clone, Copy, Debug)]
+enum Sent {
+    /// `Db::write`: each runs its own work.
+    Plain,
+    /// `Db::write_handed_over`: the leading writer runs it.
+    HandedOver,
+}
+
 /// Runs `first` on the writer and, while it holds it, starts `others`
 /// (one thread each) so that they queue behind it. Returns every result in
 /// order (`first` first); a panic is `None`.
@@ -49,6 +69,15 @@ fn queued_behind(
     db: &Db,
     first: impl FnOnce(&mut DbConnection) -> citycard::Result<()> + Send + 'static,
     others: Vec<Work>,
+) -> Vec<Option<citycard::Result<()>>> {
+    queued_behind_as(db, first, others, Sent::Plain)
+}
+
+fn queued_behind_as(
+    db: &Db,
+    first: impl FnOnce(&mut DbConnection) -> citycard::Result<()> + Send + 'static,
+    others: Vec<Work>,
+    sent: Sent,
 ) -> Vec<Option<citycard::Result<()>>> {
     let started = Arc::new(Barrier::new(2));
     let first = {
@@ -67,7 +96,10 @@ fn queued_behind(
         .into_iter()
         .map(|f| {
             let db = db.clone();
-            thread::spawn(move || db.write(f))
+            thread::spawn(move || match sent {
+                Sent::Plain => db.write(f),
+                Sent::HandedOver => db.write_handed_over(f),
+            })
         })
         .collect();
     std::iter::once(first)
@@ -79,9 +111,7 @@ fn queued_behind(
 #[test]
 fn queued_writes_share_a_commit_and_fail_alone() {
     on_both(|t| {
-        t.sql("CREATE TABLE scratch (n BIGINT PRIMARY KEY)");
-        let db = t.office.db().clone();
-        let before = db.transactions_committed();
+        let (db, before) = scratch(&t);
         let mut others: Vec<Work> = Vec::new();
         for n in 2..=9 {
             others.push(Box::new(move |c| {
@@ -120,8 +150,7 @@ fn queued_writes_share_a_commit_and_fail_alone() {
 #[test]
 fn a_panicking_write_fails_its_transaction_not_the_server() {
     on_both(|t| {
-        t.sql("CREATE TABLE scratch (n BIGINT PRIMARY KEY)");
-        let db = t.office.db().clone();
+        let (db, _) = scratch(&t);
         let others: Vec<Work> = vec![
             Box::new(|c| insert(c, 2)),
             Box::new(|c| {
@@ -165,9 +194,7 @@ fn a_panicking_write_fails_its_transaction_not_the_server() {
 #[test]
 fn a_write_alone_commits_at_once() {
     on_both(|t| {
-        t.sql("CREATE TABLE scratch (n BIGINT PRIMARY KEY)");
-        let db = t.office.db().clone();
-        let before = db.transactions_committed();
+        let (db, before) = scratch(&t);
         for n in 1..=3 {
             db.write(|c| insert(c, n)).unwrap();
             // Seen by another connection as soon as the write returned.
@@ -181,5 +208,90 @@ fn a_write_alone_commits_at_once() {
         });
         assert!(err.is_err());
         assert_eq!(rows(&db), vec![1, 2, 3]);
+    });
+}
+
+#[test]
+fn handed_over_writes_share_a_commit_and_fail_alone() {
+    on_both(|t| {
+        let (db, before) = scratch(&t);
+        let mut others: Vec<Work> = Vec::new();
+        for n in 2..=9 {
+            others.push(Box::new(move |c| {
+                insert(c, n * 10)?;
+                match n {
+                    4 => Err(citycard::Error::InvalidState("refused on purpose")),
+                    6 => panic!("a bug in a handed-over write"),
+                    _ => insert(c, n * 10 + 1),
+                }
+            }));
+        }
+        let results = queued_behind_as(&db, |c| insert(c, 10), others, Sent::HandedOver);
+        // The refused write: its own error, its own rows gone.
+        assert!(
+            matches!(results[3], Some(Err(citycard::Error::InvalidState(_)))),
+            "{:?}",
+            results[3]
+        );
+        let kept = rows(&db);
+        if t.backend == Backend::Postgres {
+            // On its own thread, in a transaction of its own.
+            assert!(results[5].is_none(), "the panic reaches its own thread");
+            assert_eq!(
+                kept,
+                vec![10, 20, 21, 30, 31, 50, 51, 70, 71, 80, 81, 90, 91]
+            );
+            assert_eq!(db.transactions_committed() - before, 7);
+            return;
+        }
+        // SQLite: the panic, on whichever thread led, is its writer's error
+        // (never a lost answer), and the transaction it was in is given up:
+        // its writers are told that nothing of theirs was kept.
+        assert!(
+            matches!(results[5], Some(Err(citycard::Error::Integrity(_)))),
+            "{:?}",
+            results[5]
+        );
+        // The first write (n = 1) wrote only 10.
+        let mut expected = Vec::new();
+        for (i, r) in results.iter().enumerate() {
+            let n = i as i64 + 1;
+            match r {
+                Some(Ok(())) if n == 1 => expected.push(10),
+                Some(Ok(())) => expected.extend([n * 10, n * 10 + 1]),
+                Some(Err(citycard::Error::Unavailable(_))) => {}
+                _ if n == 4 || n == 6 => {}
+                other => panic!("write {n}: {other:?}"),
+            }
+        }
+        expected.sort_unstable();
+        assert_eq!(kept, expected, "{results:?}");
+        // The writer works afterwards, handed over or not.
+        db.write_handed_over(|c| insert(c, 100)).unwrap();
+        db.write(|c| insert(c, 101)).unwrap();
+        assert!(rows(&db).ends_with(&[100, 101]));
+    });
+}
+
+#[test]
+fn many_handed_over_writes_all_commit() {
+    on_both(|t| {
+        let (db, before) = scratch(&t);
+        // More than one transaction holds (writer::MAX_BATCH is 32): the
+        // lead is handed on, and nobody is left waiting.
+        let others: Vec<Work> = (2..=80)
+            .map(|n| -> Work { Box::new(move |c| insert(c, n)) })
+            .collect();
+        let results = queued_behind_as(&db, |c| insert(c, 1), others, Sent::HandedOver);
+        assert!(
+            results.iter().all(|r| matches!(r, Some(Ok(())))),
+            "{results:?}"
+        );
+        assert_eq!(rows(&db), (1..=80).collect::<Vec<_>>());
+        let commits = db.transactions_committed() - before;
+        match t.backend {
+            Backend::Sqlite => assert!(commits < 20, "{commits} commits for 80 queued writes"),
+            Backend::Postgres => assert_eq!(commits, 80),
+        }
     });
 }

@@ -15,7 +15,9 @@
 //!   connection of its own (the *writer*, outside the pool) runs them one
 //!   after the other, queued on a mutex, with group commit: under load
 //!   several writes share one transaction, each in a savepoint, and one
-//!   commit ([`writer`]). On PostgreSQL each write is a transaction of its
+//!   commit ([`writer`]); an enrolment hands its work over instead
+//!   ([`Db::write_handed_over`]), and a checkpoint thread writes the WAL
+//!   back beside the writer. On PostgreSQL each write is a transaction of its
 //!   own on a pooled connection: the database runs them side by side (one
 //!   writer connection measured slower there: its round trips queue
 //!   behind one another; docs/performance.md, "Issuance"). On SQLite the
@@ -259,10 +261,10 @@ impl Db {
             DatabaseUrl::Sqlite { path } => {
                 let mut wal = path.clone().into_os_string();
                 wal.push("-wal");
-                Some(Arc::new(writer::Writer::new(
+                Some(writer::Writer::start(
                     Manager { url: url.clone() },
                     wal.into(),
-                )))
+                ))
             }
             DatabaseUrl::Postgres { .. } => None,
         };
@@ -367,6 +369,38 @@ impl Db {
     /// connection, see [`writer`]): its error rolls back all it wrote; it
     /// returns once what it wrote is committed.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        self.writing(|connected| match &self.writer {
+            Some(writer) => writer.run(connected, f),
+            None => {
+                let mut pooled = self.conn()?;
+                writer::one_transaction(&mut pooled, f).inspect(|_| {
+                    self.pooled_commits
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })
+            }
+        })
+    }
+
+    /// [`Db::write`] for work that owns what it needs: on SQLite it is
+    /// handed to the writer that leads, which runs the queued work of
+    /// several writers back to back in one transaction (`writer::queue`),
+    /// instead of each writer taking the writer's mutex in turn. The same
+    /// outcome, and the same transaction rules, as `write`.
+    pub fn write_handed_over<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        match &self.writer {
+            Some(writer) => self.writing(|connected| writer.run_handed_over(connected, f)),
+            None => self.write(f),
+        }
+    }
+
+    /// What every write goes through: refused at once while the database
+    /// is known to be unreachable; run with the audit key in scope; its
+    /// outcome noted in [`health`]. `run` is told whether a connection
+    /// could be opened.
+    fn writing<T>(&self, run: impl FnOnce(&dyn Fn(bool)) -> Result<T>) -> Result<T> {
         if !self.health.admit(self.connect_timeout) {
             return Err(Error::Unavailable(
                 "it could not be reached a moment ago".to_owned(),
@@ -379,16 +413,7 @@ impl Db {
                 self.health.connect_failed();
             }
         };
-        let result = crate::audit_key::with_scope(self.audit_key(), || match &self.writer {
-            Some(writer) => writer.run(&connected, f),
-            None => {
-                let mut pooled = self.conn()?;
-                writer::one_transaction(&mut pooled, f).inspect(|_| {
-                    self.pooled_commits
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                })
-            }
-        });
+        let result = crate::audit_key::with_scope(self.audit_key(), || run(&connected));
         self.track(result, true)
     }
 
@@ -411,6 +436,9 @@ impl Db {
     /// completed: `false` when readers kept it from finishing (the next
     /// checkpoint retries). Does nothing on PostgreSQL (`true`).
     pub fn checkpoint(&self) -> Result<bool> {
+        // Not beside the checkpointer's own (SQLite refuses a second
+        // checkpoint at once with an error).
+        let _alone = self.writer.as_ref().map(|w| w.checkpoints_held());
         let mut conn = self.conn()?;
         if let DbConnection::Sqlite(c) = &mut *conn {
             let r: CheckpointResult =
@@ -439,6 +467,9 @@ struct CheckpointResult {
     /// 1 when the checkpoint could not complete (readers or writers).
     #[diesel(sql_type = diesel::sql_types::Integer)]
     busy: i32,
+    /// Frames in the WAL (`-1` when it is not in WAL mode).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
 }
 
 /// SQLite ends a transaction itself when the disk is full, so diesel's

@@ -23,6 +23,15 @@
 //!   and the panic goes on.
 //! - A writing transaction that opens another on the same thread would
 //!   wait for itself for ever: it is refused ([`WriteGuard`]).
+//! - Work that owns what it needs can be handed over instead
+//!   ([`queue`]): the writer that leads runs it, with others, in one
+//!   transaction, and the mutex changes hands once per transaction
+//!   instead of once per piece of work.
+//! - SQLite: a checkpoint thread writes the WAL back beside the writer
+//!   ([`checkpointer`]), so that the writer seldom waits for the disk.
+
+mod checkpointer;
+mod queue;
 
 use super::{DbConnection, Manager, SQLITE_WAL_TRUNCATE_AT, meta};
 use crate::error::{Error, Result};
@@ -53,6 +62,13 @@ pub(super) struct Writer {
     commits: AtomicU64,
     /// The `-wal` file.
     wal: PathBuf,
+    /// Work handed over to whichever writer leads ([`queue`]).
+    queue: queue::Queue,
+    /// SQLite: writes the WAL back beside the writer ([`checkpointer`]).
+    checkpointer: checkpointer::Checkpointer,
+    /// Held by whoever checkpoints the database apart from the writer's
+    /// own automatic checkpoint (which gives way by itself).
+    checkpointing: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -110,14 +126,19 @@ enum Ran<T> {
 }
 
 impl Writer {
-    pub(super) fn new(manager: Manager, wal: PathBuf) -> Writer {
-        Writer {
+    /// The writer of the SQLite database that `manager` opens, and its
+    /// checkpointer.
+    pub(super) fn start(manager: Manager, wal: PathBuf) -> Arc<Writer> {
+        Arc::new_cyclic(|me| Writer {
+            checkpointer: checkpointer::Checkpointer::start(manager.clone(), me.clone()),
             manager,
             state: Mutex::new(State::default()),
             queued: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
             wal,
-        }
+            queue: queue::Queue::default(),
+            checkpointing: Mutex::new(()),
+        })
     }
 
     /// Runs `f` in the writer's transaction and returns once that has
@@ -220,6 +241,10 @@ impl Writer {
                 })?;
                 if let DbConnection::Sqlite(c) = &mut conn {
                     c.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}"))?;
+                    c.batch_execute(&format!(
+                        "PRAGMA wal_autocheckpoint = {}",
+                        checkpointer::WRITER_CHECKPOINT_PAGES
+                    ))?;
                 }
                 empty.insert(conn)
             }
@@ -245,11 +270,11 @@ impl Writer {
         let committed = M::commit_transaction(conn).map_err(Error::from);
         match &committed {
             Ok(()) => {
-                if self
-                    .commits
-                    .fetch_add(1, Ordering::Relaxed)
-                    .is_multiple_of(SQLITE_WAL_CHECK_EVERY)
-                {
+                let commits = self.commits.fetch_add(1, Ordering::Relaxed);
+                if commits.is_multiple_of(checkpointer::NUDGE_EVERY) {
+                    self.checkpointer.nudge();
+                }
+                if commits.is_multiple_of(SQLITE_WAL_CHECK_EVERY) {
                     self.bound_wal(conn);
                 }
             }

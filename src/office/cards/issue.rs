@@ -216,21 +216,30 @@ impl Office {
         // Signing and sealing happen before the transaction (see
         // `PreparedCard`); it takes another resident id or card number,
         // and seals or signs again, only when this one is taken by then.
-        let seal_resident = |rid: i64| -> Result<(Vec<u8>, Option<Vec<u8>>)> {
-            let sealed = self.vault().seal(Purpose::ResidentRecord, rid, &record)?;
-            let photo = enrolment
-                .photo
+        let office = self.clone();
+        let photo = enrolment.photo;
+        let seal_resident = move |rid: i64| -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+            let sealed = office.vault().seal(Purpose::ResidentRecord, rid, &record)?;
+            let photo = photo
                 .as_deref()
-                .map(|p| self.vault().seal(Purpose::ResidentPhoto, rid, p))
+                .map(|p| office.vault().seal(Purpose::ResidentPhoto, rid, p))
                 .transpose()?;
             Ok((sealed, photo))
         };
         let first_rid = random_id()?;
         let first_sealed = seal_resident(first_rid)?;
         let prepared = self.prepare_card(&personal)?;
-        self.db().write(|c| {
-            let duplicates = self.duplicates(c, &candidates)?;
-            if !duplicates.is_empty() && !enrolment.confirm_duplicate {
+        let (attestation, pickup, confirm) = (
+            enrolment.attestation,
+            enrolment.pickup_site,
+            enrolment.confirm_duplicate,
+        );
+        let (office, actor) = (self.clone(), actor.clone());
+        // The work owns what it needs: the writer may run it on another
+        // request's thread, with other enrolments in one transaction.
+        self.db().write_handed_over(move |c| {
+            let duplicates = office.duplicates(c, &candidates)?;
+            if !duplicates.is_empty() && !confirm {
                 audit::append(
                     c,
                     &actor.who(),
@@ -253,7 +262,7 @@ impl Office {
                         sealed_photo,
                         dedup_hmac: &tag,
                         search_hmac: &search,
-                        created_at: self.now(),
+                        created_at: office.now(),
                     },
                 )?;
                 if inserted {
@@ -262,15 +271,15 @@ impl Office {
                 rid = random_id()?;
                 sealed = seal_resident(rid)?;
             }
-            let (mut issued, enrolled) = self.issue_card_in(
+            let (mut issued, enrolled) = office.issue_card_in(
                 c,
-                actor,
+                &actor,
                 rid,
                 &personal,
                 CardPlan {
-                    attestation: enrolment.attestation,
+                    attestation,
                     previous: None,
-                    pickup: enrolment.pickup_site,
+                    pickup,
                 },
                 prepared,
             )?;
