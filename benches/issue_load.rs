@@ -5,6 +5,7 @@
 //! cargo build --release --bin citycard
 //! cargo bench --bench issue_load                       # SQLite and PostgreSQL
 //! cargo bench --bench issue_load -- --backend sqlite --connections 8,32,64 --seconds 10
+//! cargo bench --bench issue_load -- --backend postgres --no-analyze   # a new database's first minute
 //! ```
 //!
 //! For each backend it makes a fresh office (a temporary data directory;
@@ -14,7 +15,10 @@
 //! use another), creates a clerk with `citycard admin create-user`, logs in
 //! **once** (`POST /api/v1/sessions`: the login is argon2id-hashed and
 //! throttled, so it must not be in the measured loop) and makes an API
-//! token limited to `cards.issue`. Then, for each number of connections, it
+//! token limited to `cards.issue`. On PostgreSQL it then enrols for a
+//! second and runs `ANALYZE`, as autovacuum does in a new database's first
+//! minute (`--no-analyze` leaves it out; see `analyze_after_warm_up`).
+//! Then, for each number of connections, it
 //! enrols distinct residents (`POST /api/v1/cards`, no photo) from that
 //! many threads, one keep-alive HTTP/1.1 connection each, for `--seconds`
 //! after a one-second warm-up, and prints:
@@ -52,6 +56,9 @@ struct Options {
     seconds: f64,
     binary: PathBuf,
     pool: Option<u32>,
+    /// PostgreSQL: run `ANALYZE` after the first warm-up (see
+    /// [`analyze_after_warm_up`]).
+    analyze: bool,
 }
 
 fn options() -> Options {
@@ -64,6 +71,7 @@ fn options() -> Options {
         seconds: 10.0,
         binary: target.join("release/citycard"),
         pool: None,
+        analyze: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -84,6 +92,7 @@ fn options() -> Options {
             "--seconds" => o.seconds = value().parse().unwrap(),
             "--binary" => o.binary = PathBuf::from(value()),
             "--pool" => o.pool = Some(value().parse().unwrap()),
+            "--no-analyze" => o.analyze = false,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -464,7 +473,13 @@ fn bench_backend(o: &Options, backend: &str) {
             "pg µs/card",
             "wal MB"
         );
-        for &n in &o.connections {
+        for (i, &n) in o.connections.iter().enumerate() {
+            if i == 0
+                && o.analyze
+                && let Some(url) = &url
+            {
+                analyze_after_warm_up(&server.addr, &token, url, n);
+            }
             let backends = admin
                 .as_mut()
                 .map(|a| pg_backends(a, &database))
@@ -511,6 +526,24 @@ fn bench_backend(o: &Options, backend: &str) {
         c.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
             .unwrap();
     }
+}
+
+/// PostgreSQL plans a prepared statement once for all (a *generic* plan)
+/// after five executions, with the statistics it has then. In a database
+/// made a second ago it has none, and the plan it keeps for the duplicate
+/// check (`dedup_hmac = ANY($1)`) reads the whole table, a cost that grows
+/// with every card. Autovacuum analyses a table within a minute of its
+/// first 50 changed rows (`autovacuum_naptime`, default 60 s), which
+/// makes the server plan again; a running office is in that state. The
+/// bench does the same at once, after a warm-up of a few hundred cards
+/// (`--no-analyze` measures the first minute of a new database instead).
+fn analyze_after_warm_up(addr: &str, token: &str, url: &str, connections: usize) {
+    run_level(addr, token, connections, 1.0);
+    PgConnection::establish(url)
+        .unwrap()
+        .batch_execute("ANALYZE")
+        .unwrap();
+    println!("(ANALYZE after a warm-up, as autovacuum does in a new database's first minute)");
 }
 
 fn main() {

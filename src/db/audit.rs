@@ -2,6 +2,7 @@
 //! rules (hashing, appending, checking) live in `office/audit.rs`.
 
 use super::DbConnection;
+use super::Remembered;
 use super::schema::{audit_head, audit_log};
 use super::sites::SiteEvent;
 use crate::error::Result;
@@ -36,6 +37,13 @@ pub struct AuditEntry {
     pub hash: Vec<u8>,
 }
 
+/// The head as this transaction's last append left it (see
+/// `db::writer::epoch`: forgotten when the transaction ends or a rollback
+/// may have undone that append), so that the next append of the same
+/// transaction needs not read and lock it again: one round trip less per
+/// enrolment in a batch on PostgreSQL.
+static HEAD: Remembered<(i64, Vec<u8>)> = Remembered::new();
+
 /// The head of the chain: the last sequence number and hash.
 pub fn head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
     Ok(super::on_backend!(c, |c| audit_head::table
@@ -52,7 +60,13 @@ pub fn head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
 /// transaction begun otherwise that read an older head could not write
 /// (SQLite refuses a write from a snapshot that another writer moved on
 /// from, `SQLITE_BUSY_SNAPSHOT`).
+///
+/// Later appends of the same transaction take the head that the last one
+/// left ([`HEAD`]): it is still locked, and nothing else moved it.
 pub fn lock_head(c: &mut DbConnection) -> Result<(i64, Vec<u8>)> {
+    if let Some(head) = HEAD.get() {
+        return Ok(head);
+    }
     match c {
         DbConnection::Pg(pg) => audit_head::table
             .find(1)
@@ -94,6 +108,7 @@ pub fn insert(c: &mut DbConnection, e: &AuditEntry, events: &[SiteEvent]) -> Res
                 "the audit head row is missing",
             ));
         }
+        HEAD.set((e.seq, e.hash.clone()));
         return Ok(());
     }
     super::on_backend!(c, |c| diesel::insert_into(audit_log::table)
@@ -113,6 +128,7 @@ pub fn insert(c: &mut DbConnection, e: &AuditEntry, events: &[SiteEvent]) -> Res
         super::sites::count_event(c, ev.site, &ev.month, ev.event)?;
     }
     super::on_backend!(c, |c| MoveHead(e).execute(c))?;
+    HEAD.set((e.seq, e.hash.clone()));
     Ok(())
 }
 

@@ -18,9 +18,11 @@
 //!   commit ([`writer`]); an enrolment hands its work over instead
 //!   ([`Db::write_handed_over`]), and a checkpoint thread writes the WAL
 //!   back beside the writer. On PostgreSQL each write is a transaction of its
-//!   own on a pooled connection: the database runs them side by side (one
-//!   writer connection measured slower there: its round trips queue
-//!   behind one another; docs/performance.md, "Issuance"). On SQLite the
+//!   own on a pooled connection, and the database runs them side by side;
+//!   only the enrolments are handed over to a writer connection of their
+//!   own, which runs them in batches, one transaction and one commit each
+//!   (every enrolment appends to the one audit chain, so they wait for one
+//!   another anyway; docs/performance.md, "Issuance"). On SQLite the
 //!   transaction begins with `BEGIN IMMEDIATE`: the write lock is taken up
 //!   front, so a transaction never fails half-way when upgrading a read
 //!   lock, and waiting writers sleep on the mutex (woken at once when it is
@@ -54,6 +56,8 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 mod writer;
+
+pub(crate) use writer::epoch::Remembered;
 
 use crate::audit_key::AuditKey;
 use crate::config::{Config, DatabaseUrl};
@@ -200,10 +204,11 @@ pub struct Db {
     audit_key: Arc<OnceLock<Arc<AuditKey>>>,
     health: std::sync::Arc<health::Health>,
     connect_timeout: Duration,
-    /// SQLite: the one connection that writes, with group commit (see the
-    /// module documentation and [`writer`]); `None` on PostgreSQL.
-    writer: Option<Arc<writer::Writer>>,
-    /// PostgreSQL: writing transactions committed.
+    /// The connection that writes with group commit (see the module
+    /// documentation and [`writer`]): on SQLite every write, on
+    /// PostgreSQL the handed-over ones.
+    writer: Arc<writer::Writer>,
+    /// PostgreSQL: writing transactions committed on pooled connections.
     pooled_commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -257,17 +262,7 @@ impl Db {
             .error_handler(Box::new(health::NoteConnectError(health.clone())))
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable(e.to_string()))?;
-        let writer = match url {
-            DatabaseUrl::Sqlite { path } => {
-                let mut wal = path.clone().into_os_string();
-                wal.push("-wal");
-                Some(writer::Writer::start(
-                    Manager { url: url.clone() },
-                    wal.into(),
-                ))
-            }
-            DatabaseUrl::Postgres { .. } => None,
-        };
+        let writer = writer::Writer::start(Manager { url: url.clone() });
         let db = Db {
             pool,
             backend,
@@ -284,12 +279,10 @@ impl Db {
     /// How many writing transactions this handle has committed (each may
     /// hold several writes: see [`writer`]).
     pub fn transactions_committed(&self) -> u64 {
-        match &self.writer {
-            Some(writer) => writer.committed(),
-            None => self
+        self.writer.committed()
+            + self
                 .pooled_commits
-                .load(std::sync::atomic::Ordering::Relaxed),
-        }
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What is known to be wrong with the database (for `/healthz`).
@@ -369,9 +362,9 @@ impl Db {
     /// connection, see [`writer`]): its error rolls back all it wrote; it
     /// returns once what it wrote is committed.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
-        self.writing(|connected| match &self.writer {
-            Some(writer) => writer.run(connected, f),
-            None => {
+        self.writing(|connected| match self.backend {
+            Backend::Sqlite => self.writer.run(connected, f),
+            Backend::Postgres => {
                 let mut pooled = self.conn()?;
                 writer::one_transaction(&mut pooled, f).inspect(|_| {
                     self.pooled_commits
@@ -381,19 +374,18 @@ impl Db {
         })
     }
 
-    /// [`Db::write`] for work that owns what it needs: on SQLite it is
-    /// handed to the writer that leads, which runs the queued work of
-    /// several writers back to back in one transaction (`writer::queue`),
-    /// instead of each writer taking the writer's mutex in turn. The same
-    /// outcome, and the same transaction rules, as `write`.
+    /// [`Db::write`] for work that owns what it needs: it is handed to
+    /// the writer that leads, which runs the queued work of several
+    /// writers back to back in one transaction on the writer's connection
+    /// (`writer::queue`), instead of each writer taking the writer's mutex
+    /// in turn (SQLite) or a pooled connection and a commit of its own
+    /// (PostgreSQL). The same outcome, and the same transaction rules, as
+    /// `write`.
     pub fn write_handed_over<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        match &self.writer {
-            Some(writer) => self.writing(|connected| writer.run_handed_over(connected, f)),
-            None => self.write(f),
-        }
+        self.writing(|connected| self.writer.run_handed_over(connected, f))
     }
 
     /// What every write goes through: refused at once while the database
@@ -438,7 +430,7 @@ impl Db {
     pub fn checkpoint(&self) -> Result<bool> {
         // Not beside the checkpointer's own (SQLite refuses a second
         // checkpoint at once with an error).
-        let _alone = self.writer.as_ref().map(|w| w.checkpoints_held());
+        let _alone = self.writer.checkpoints_held();
         let mut conn = self.conn()?;
         if let DbConnection::Sqlite(c) = &mut *conn {
             let r: CheckpointResult =

@@ -1,6 +1,9 @@
-//! The writer: on SQLite, the one connection that runs every writing
-//! transaction of this server ([`super::Db::write`]), with group commit;
-//! on PostgreSQL, [`one_transaction`] on a pooled connection.
+//! The writer: a connection of its own, outside the pool, that runs
+//! writing transactions with group commit. On SQLite it runs every writing
+//! transaction of this server ([`super::Db::write`]); on PostgreSQL only
+//! the handed-over ones ([`super::Db::write_handed_over`], the
+//! enrolments), and every other write is [`one_transaction`] on a pooled
+//! connection.
 //!
 //! - Writers queue on a mutex. The one that holds it runs its work in the
 //!   writer's open transaction (begun with `BEGIN IMMEDIATE`): the first work of a
@@ -31,9 +34,11 @@
 //!   ([`checkpointer`]), so that the writer seldom waits for the disk.
 
 mod checkpointer;
+pub(crate) mod epoch;
 mod queue;
 
 use super::{DbConnection, Manager, SQLITE_WAL_TRUNCATE_AT, meta};
+use crate::config::DatabaseUrl;
 use crate::error::{Error, Result};
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
@@ -60,8 +65,8 @@ pub(super) struct Writer {
     /// Transactions committed (SQLite: the WAL's size is looked at every
     /// [`SQLITE_WAL_CHECK_EVERY`] of them).
     commits: AtomicU64,
-    /// The `-wal` file.
-    wal: PathBuf,
+    /// SQLite: the `-wal` file.
+    wal: Option<PathBuf>,
     /// Work handed over to whichever writer leads ([`queue`]).
     queue: queue::Queue,
     /// SQLite: writes the WAL back beside the writer ([`checkpointer`]).
@@ -82,6 +87,8 @@ struct State {
 struct Open {
     /// Pieces of work run in it.
     work: usize,
+    /// Its epoch now ([`epoch`]).
+    epoch: u64,
     /// How it ended, for the writers waiting for it.
     ended: Arc<Ended>,
 }
@@ -126,11 +133,22 @@ enum Ran<T> {
 }
 
 impl Writer {
-    /// The writer of the SQLite database that `manager` opens, and its
-    /// checkpointer.
-    pub(super) fn start(manager: Manager, wal: PathBuf) -> Arc<Writer> {
+    /// The writer of the database that `manager` opens (it connects when
+    /// first needed), and on SQLite its checkpointer.
+    pub(super) fn start(manager: Manager) -> Arc<Writer> {
+        let wal = match &manager.url {
+            DatabaseUrl::Sqlite { path } => {
+                let mut wal = path.clone().into_os_string();
+                wal.push("-wal");
+                Some(PathBuf::from(wal))
+            }
+            DatabaseUrl::Postgres { .. } => None,
+        };
         Arc::new_cyclic(|me| Writer {
-            checkpointer: checkpointer::Checkpointer::start(manager.clone(), me.clone()),
+            checkpointer: match wal {
+                Some(_) => checkpointer::Checkpointer::start(manager.clone(), me.clone()),
+                None => checkpointer::Checkpointer::none(),
+            },
             manager,
             state: Mutex::new(State::default()),
             queued: AtomicUsize::new(0),
@@ -157,13 +175,16 @@ impl Writer {
         // The first work of a transaction needs no savepoint: when it
         // fails, the whole transaction is rolled back.
         let first = st.open.as_ref().is_some_and(|open| open.work == 0);
+        let in_epoch = st.open.as_ref().map_or(0, |open| open.epoch);
         let ran = match st.conn.as_mut() {
             Some(conn) => match catch_unwind(AssertUnwindSafe(|| {
-                if first {
-                    alone(conn, f)
-                } else {
-                    in_savepoint(conn, f)
-                }
+                epoch::within(in_epoch, || {
+                    if first {
+                        alone(conn, f)
+                    } else {
+                        in_savepoint(conn, f)
+                    }
+                })
             })) {
                 Ok(ran) => ran,
                 Err(panic) => {
@@ -179,7 +200,14 @@ impl Writer {
                 self.fail(&mut st, matches!(e, Error::StorageFull));
                 return Err(e);
             }
-            Ran::Done(result) => result,
+            Ran::Done(result) => {
+                if result.is_err()
+                    && let Some(open) = st.open.as_mut()
+                {
+                    open.epoch = epoch::fresh();
+                }
+                result
+            }
             Ran::RolledBack(e) => {
                 // Nobody else's work was in it, and nobody waits for it.
                 st.open = None;
@@ -227,10 +255,40 @@ impl Writer {
     }
 
     /// Begins a transaction (and opens the connection) when none is open.
+    /// A connection kept from before that cannot begin one (the server
+    /// closed it: PostgreSQL restarted, the database was dropped) is
+    /// replaced once, so that the failure is told as a connection that
+    /// could not be opened.
     fn begin(&self, st: &mut State, connected: &dyn Fn(bool)) -> Result<()> {
         if st.open.is_some() {
             return Ok(());
         }
+        let kept = st.conn.is_some();
+        let began = begin_write(self.connection(st, connected)?);
+        if let Err(e) = began {
+            st.conn = None;
+            if !kept {
+                return Err(e.into());
+            }
+            if let Err(e) = begin_write(self.connection(st, connected)?) {
+                st.conn = None;
+                return Err(e.into());
+            }
+        }
+        st.open = Some(Open {
+            work: 0,
+            epoch: epoch::fresh(),
+            ended: Arc::default(),
+        });
+        Ok(())
+    }
+
+    /// The writer's connection, opened when there is none.
+    fn connection<'a>(
+        &self,
+        st: &'a mut State,
+        connected: &dyn Fn(bool),
+    ) -> Result<&'a mut DbConnection> {
         let conn = match &mut st.conn {
             Some(conn) => conn,
             empty => {
@@ -250,15 +308,7 @@ impl Writer {
             }
         };
         connected(true);
-        if let Err(e) = begin_write(conn) {
-            st.conn = None;
-            return Err(e.into());
-        }
-        st.open = Some(Open {
-            work: 0,
-            ended: Arc::default(),
-        });
-        Ok(())
+        Ok(conn)
     }
 
     /// Commits the open transaction and wakes the writers waiting for it.
@@ -309,7 +359,9 @@ impl Writer {
     /// committed, and a checkpoint that readers kept from finishing is
     /// tried again later.
     fn bound_wal(&self, conn: &mut DbConnection) {
-        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT) {
+        if let Some(wal) = &self.wal
+            && std::fs::metadata(wal).is_ok_and(|m| m.len() > SQLITE_WAL_TRUNCATE_AT)
+        {
             let _ = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)");
         }
     }
@@ -325,7 +377,7 @@ pub(super) fn one_transaction<T>(
     type M = <DbConnection as Connection>::TransactionManager;
     let _inside = WriteGuard::enter()?;
     begin_write(conn)?;
-    match alone(conn, f) {
+    match epoch::within(epoch::fresh(), || alone(conn, f)) {
         Ran::Done(Ok(value)) => {
             M::commit_transaction(conn)?;
             Ok(value)

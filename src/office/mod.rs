@@ -64,6 +64,9 @@ struct Inner {
     vault: Vault,
     /// The key check value the vault was checked against at start.
     key_check: Vec<u8>,
+    /// Set when [`Office::ensure_keys_current`] passed in the writing
+    /// transaction that runs now (see `db::writer::epoch`).
+    keys_checked: db::Remembered<()>,
     signing: std::result::Result<Signing, SigningKeysError>,
     office_name: String,
     publish_lock: Mutex<()>,
@@ -141,6 +144,7 @@ impl Office {
                 db,
                 vault,
                 key_check,
+                keys_checked: db::Remembered::new(),
                 signing,
                 office_name,
                 publish_lock: Mutex::new(()),
@@ -299,8 +303,14 @@ impl Office {
     /// before, and a rotation that begins later waits until this
     /// transaction has ended. It is not cached in memory: the rotation is
     /// another process (on PostgreSQL possibly on another host), and only
-    /// the database can tell this server that it began.
+    /// the database can tell this server that it began. It is read once
+    /// per transaction: a rotation cannot begin while the transaction
+    /// runs, so later work in it (enrolments handed over in one batch)
+    /// need not read it again.
     pub(crate) fn ensure_keys_current(&self, c: &mut db::DbConnection) -> Result<()> {
+        if self.inner.keys_checked.get().is_some() {
+            return Ok(());
+        }
         let (current, rotation) = db::meta::get_two(c, KEY_CHECK, key_rotation::ROTATION)?;
         if current.as_deref() != Some(self.inner.key_check.as_slice()) || rotation.is_some() {
             return Err(Error::Keys(
@@ -308,6 +318,7 @@ impl Office {
                     .to_owned(),
             ));
         }
+        self.inner.keys_checked.set(());
         Ok(())
     }
 

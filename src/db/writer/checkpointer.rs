@@ -51,6 +51,11 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
+    /// No thread: the database needs no checkpoints (PostgreSQL).
+    pub(super) fn none() -> Checkpointer {
+        Checkpointer { nudge: None }
+    }
+
     /// Starts the thread (`None` inside: it could not be started, and the
     /// writer's own checkpoints do all the work).
     pub(super) fn start(manager: Manager, writer: Weak<Writer>) -> Checkpointer {
