@@ -17,7 +17,7 @@
 //! throttled, so it must not be in the measured loop) and makes an API
 //! token limited to `cards.issue`. On PostgreSQL it then enrols for a
 //! second and runs `ANALYZE`, as autovacuum does in a new database's first
-//! minute (`--no-analyze` leaves it out; see `analyze_after_warm_up`).
+//! minute (`--no-analyze` leaves it out: see `analyze_after_warm_up`).
 //! Then, for each number of connections, it
 //! enrols distinct residents (`POST /api/v1/cards`, no photo) from that
 //! many threads, one keep-alive HTTP/1.1 connection each, for `--seconds`
@@ -530,13 +530,17 @@ fn bench_backend(o: &Options, backend: &str) {
 
 /// PostgreSQL plans a prepared statement once for all (a *generic* plan)
 /// after five executions, with the statistics it has then. In a database
-/// made a second ago it has none, and the plan it keeps for the duplicate
-/// check (`dedup_hmac = ANY($1)`) reads the whole table, a cost that grows
-/// with every card. Autovacuum analyses a table within a minute of its
-/// first 50 changed rows (`autovacuum_naptime`, default 60 s), which
-/// makes the server plan again; a running office is in that state. The
-/// bench does the same at once, after a warm-up of a few hundred cards
-/// (`--no-analyze` measures the first minute of a new database instead).
+/// made a second ago they say `residents` has a page of rows, and the plan
+/// it keeps for the duplicate check (`dedup_hmac = ANY($1)`) reads the
+/// whole table, a cost that grows with every card. Autovacuum (on by
+/// default) analyses a table within a minute of its first 50 changed rows
+/// (`autovacuum_naptime`), which makes the server plan again: measured, a
+/// minute after the start the rate went from ~230 back to ~1,260 cards a
+/// second (docs/performance.md, "Issuance", fifth round). A running office
+/// is in that state. The bench does the same at once, after a warm-up of
+/// a second (`--no-analyze` measures a new database's first minute
+/// instead, or an office whose autovacuum is off, as on the machine the
+/// figures were taken on).
 fn analyze_after_warm_up(addr: &str, token: &str, url: &str, connections: usize) {
     run_level(addr, token, connections, 1.0);
     PgConnection::establish(url)

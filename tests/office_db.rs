@@ -333,3 +333,28 @@ fn a_nested_write_is_refused_not_a_deadlock() {
     // The writer is free again afterwards.
     db.write(|_| Ok(())).unwrap();
 }
+
+/// `citycard serve` warns when PostgreSQL's autovacuum is off
+/// (docs/operations.md): the check reads the server's own setting.
+#[test]
+fn autovacuum_is_read_from_the_server() {
+    on_both(|t| {
+        let off = citycard::db::health::autovacuum_off(t.office.db()).unwrap();
+        if t.backend == Backend::Sqlite {
+            assert!(!off);
+            return;
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            autovacuum: String,
+        }
+        let mut conn = t.office.db().conn().unwrap();
+        let citycard::db::DbConnection::Pg(pg) = &mut *conn else {
+            panic!("not PostgreSQL");
+        };
+        let s: Setting =
+            diesel::RunQueryDsl::get_result(diesel::sql_query("SHOW autovacuum"), pg).unwrap();
+        assert_eq!(off, s.autovacuum == "off");
+    });
+}

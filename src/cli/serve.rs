@@ -102,6 +102,13 @@ impl ServeArgs {
                 citycard::config::DatabaseUrl::Postgres { .. } => "postgres://…".to_owned(),
             }
         );
+        if citycard::db::health::autovacuum_off(office.db()).unwrap_or(false) {
+            eprintln!(
+                "WARNING: PostgreSQL's autovacuum is off: without the statistics it keeps, \
+                 enrolment slows down as the office grows (docs/operations.md, \
+                 \"SQLite or PostgreSQL\"). Turn it on, or run ANALYZE regularly."
+            );
+        }
         match office.key_status() {
             Ok(k) => eprintln!(
                 "Signing cards with kid {} (valid {} to {}).",
