@@ -143,6 +143,27 @@ impl<E: std::fmt::Display> r2d2::HandleError<E> for NoteConnectError {
     }
 }
 
+/// PostgreSQL: whether autovacuum is off for this server. Without it the
+/// planner keeps the statistics of the office's first minutes (tables of
+/// a few rows), plans the duplicate check at each enrolment as a read of
+/// every resident, and enrolment slows as the office grows
+/// (docs/operations.md "SQLite or PostgreSQL"). `false` on SQLite.
+pub fn autovacuum_off(db: &super::Db) -> crate::error::Result<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        autovacuum: String,
+    }
+    use diesel::RunQueryDsl;
+    db.read(|c| match c {
+        super::DbConnection::Pg(pg) => {
+            let s: Setting = diesel::sql_query("SHOW autovacuum").get_result(pg)?;
+            Ok(s.autovacuum != "on")
+        }
+        super::DbConnection::Sqlite(_) => Ok(false),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,25 +201,4 @@ mod tests {
         h.wrote();
         assert_eq!(h.status(), Status::Ok);
     }
-}
-
-/// PostgreSQL: whether autovacuum is off for this server. Without it the
-/// planner keeps the statistics of the office's first minutes (tables of
-/// a few rows), plans the duplicate check at each enrolment as a read of
-/// every resident, and enrolment slows as the office grows
-/// (docs/operations.md "SQLite or PostgreSQL"). `false` on SQLite.
-pub fn autovacuum_off(db: &super::Db) -> crate::error::Result<bool> {
-    #[derive(diesel::QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        autovacuum: String,
-    }
-    use diesel::RunQueryDsl;
-    db.read(|c| match c {
-        super::DbConnection::Pg(pg) => {
-            let s: Setting = diesel::sql_query("SHOW autovacuum").get_result(pg)?;
-            Ok(s.autovacuum != "on")
-        }
-        super::DbConnection::Sqlite(_) => Ok(false),
-    })
 }
