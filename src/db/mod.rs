@@ -414,10 +414,15 @@ impl Db {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
         let mut full = false;
-        let result = conn.transaction(|c| {
-            let result = f(c);
-            full = matches!(result, Err(Error::StorageFull));
-            result
+        // Not the epoch of a write this read runs inside of: what that
+        // write remembered is about its own connection
+        // (`writer::epoch::Remembered`).
+        let result = writer::epoch::within(0, || {
+            conn.transaction(|c| {
+                let result = f(c);
+                full = matches!(result, Err(Error::StorageFull));
+                result
+            })
         });
         self.track(keep_storage_full(result, full), false)
     }

@@ -28,7 +28,8 @@ pub(in crate::db) fn fresh() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Runs `f` (a piece of work) in `epoch`.
+/// Runs `f` (a piece of work) in `epoch` (0: outside any writing
+/// transaction, as a read is even when a write's work starts it).
 pub(in crate::db) fn within<T>(epoch: u64, f: impl FnOnce() -> T) -> T {
     struct Restore(u64);
     impl Drop for Restore {
