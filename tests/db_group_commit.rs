@@ -54,6 +54,26 @@ fn rows(db: &Db) -> Vec<i64> {
     v
 }
 
+/// Writes n = 2 to 9, each inserting n × 10 and then n × 10 + 1; write
+/// `refused` fails with an error after its first row, write `panics`
+/// panics there.
+fn tens(refused: i64, panics: Option<i64>) -> Vec<Work> {
+    (2..=9)
+        .map(|n| -> Work {
+            Box::new(move |c| {
+                insert(c, n * 10)?;
+                if n == refused {
+                    return Err(citycard::Error::InvalidState("refused on purpose"));
+                }
+                if Some(n) == panics {
+                    panic!("a bug in a handed-over write");
+                }
+                insert(c, n * 10 + 1)
+            })
+        })
+        .collect()
+}
+
 /// How the queued writes are sent.
 #[derive(Clone, Copy, Debug)]
 enum Sent {
@@ -117,17 +137,8 @@ fn queued_behind_as(
 fn queued_writes_share_a_commit_and_fail_alone() {
     on_both(|t| {
         let (db, before) = scratch(&t);
-        let mut others: Vec<Work> = Vec::new();
-        for n in 2..=9 {
-            others.push(Box::new(move |c| {
-                insert(c, n * 10)?;
-                if n == 5 {
-                    // Its own row goes; the others' stay.
-                    return Err(citycard::Error::InvalidState("refused on purpose"));
-                }
-                insert(c, n * 10 + 1)
-            }));
-        }
+        // Write 5 is refused: its own row goes; the others' stay.
+        let others = tens(5, None);
         let results = queued_behind(&db, |c| insert(c, 10), others);
         for (i, r) in results.iter().enumerate() {
             let r = r.as_ref().expect("no panic");
@@ -220,17 +231,7 @@ fn a_write_alone_commits_at_once() {
 fn handed_over_writes_share_a_commit_and_fail_alone() {
     on_both(|t| {
         let (db, before) = scratch(&t);
-        let mut others: Vec<Work> = Vec::new();
-        for n in 2..=9 {
-            others.push(Box::new(move |c| {
-                insert(c, n * 10)?;
-                match n {
-                    4 => Err(citycard::Error::InvalidState("refused on purpose")),
-                    6 => panic!("a bug in a handed-over write"),
-                    _ => insert(c, n * 10 + 1),
-                }
-            }));
-        }
+        let others = tens(4, Some(6));
         let results = queued_behind_as(&db, |c| insert(c, 10), others, Sent::HandedOver);
         // The refused write: its own error, its own rows gone.
         assert!(

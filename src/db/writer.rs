@@ -93,6 +93,42 @@ struct Open {
     ended: Arc<Ended>,
 }
 
+impl State {
+    /// Runs one piece of work in the open transaction, in its epoch: the
+    /// first work of a transaction directly (when it fails, the whole
+    /// transaction is rolled back), a later one in a savepoint. When the
+    /// savepoint was rolled back, the transaction's epoch is renewed (what
+    /// the work wrote may have been remembered). A panic is returned, not
+    /// raised.
+    fn run_work<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> std::thread::Result<Ran<T>> {
+        let first = self.open.as_ref().is_some_and(|open| open.work == 0);
+        let in_epoch = self.open.as_ref().map_or(0, |open| open.epoch);
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(Ran::Broken(Error::Integrity(
+                "the writer has no connection",
+            )));
+        };
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            epoch::within(in_epoch, || {
+                if first {
+                    alone(conn, f)
+                } else {
+                    in_savepoint(conn, f)
+                }
+            })
+        }));
+        if let Ok(Ran::Done(Err(_))) = &ran
+            && let Some(open) = self.open.as_mut()
+        {
+            open.epoch = epoch::fresh();
+        }
+        ran
+    }
+}
+
 /// How a transaction ended, told to the writers that wait for it (each
 /// transaction has its own: waking them takes nothing from the writer's
 /// mutex, which the next transaction's writers need).
@@ -146,7 +182,7 @@ impl Writer {
         };
         Arc::new_cyclic(|me| Writer {
             checkpointer: match wal {
-                Some(_) => checkpointer::Checkpointer::start(manager.clone(), me.clone()),
+                Some(_) => checkpointer::Checkpointer::new(manager.clone(), me.clone()),
                 None => checkpointer::Checkpointer::none(),
             },
             manager,
@@ -172,42 +208,20 @@ impl Writer {
         let mut st = self.lock();
         self.queued.fetch_sub(1, Ordering::SeqCst);
         self.begin(&mut st, connected)?;
-        // The first work of a transaction needs no savepoint: when it
-        // fails, the whole transaction is rolled back.
-        let first = st.open.as_ref().is_some_and(|open| open.work == 0);
-        let in_epoch = st.open.as_ref().map_or(0, |open| open.epoch);
-        let ran = match st.conn.as_mut() {
-            Some(conn) => match catch_unwind(AssertUnwindSafe(|| {
-                epoch::within(in_epoch, || {
-                    if first {
-                        alone(conn, f)
-                    } else {
-                        in_savepoint(conn, f)
-                    }
-                })
-            })) {
-                Ok(ran) => ran,
-                Err(panic) => {
-                    self.fail(&mut st, false);
-                    drop(st);
-                    resume_unwind(panic)
-                }
-            },
-            None => Ran::Broken(Error::Integrity("the writer has no connection")),
+        let ran = match st.run_work(f) {
+            Ok(ran) => ran,
+            Err(panic) => {
+                self.fail(&mut st, false);
+                drop(st);
+                resume_unwind(panic)
+            }
         };
         let result = match ran {
             Ran::Broken(e) => {
                 self.fail(&mut st, matches!(e, Error::StorageFull));
                 return Err(e);
             }
-            Ran::Done(result) => {
-                if result.is_err()
-                    && let Some(open) = st.open.as_mut()
-                {
-                    open.epoch = epoch::fresh();
-                }
-                result
-            }
+            Ran::Done(result) => result,
             Ran::RolledBack(e) => {
                 // Nobody else's work was in it, and nobody waits for it.
                 st.open = None;
@@ -321,7 +335,7 @@ impl Writer {
         match &committed {
             Ok(()) => {
                 let commits = self.commits.fetch_add(1, Ordering::Relaxed);
-                if commits.is_multiple_of(checkpointer::NUDGE_EVERY) {
+                if (commits + 1).is_multiple_of(checkpointer::NUDGE_EVERY) {
                     self.checkpointer.nudge();
                 }
                 if commits.is_multiple_of(SQLITE_WAL_CHECK_EVERY) {

@@ -8,7 +8,8 @@
 //! waits behind it: under load it was most of the time the writer held
 //! its lock (docs/performance.md, "Issuance, fourth round").
 //!
-//! - The writer nudges the checkpointer every [`NUDGE_EVERY`] commits. It
+//! - The writer nudges the checkpointer every [`NUDGE_EVERY`] commits (the
+//!   thread starts at the first nudge). It
 //!   runs a passive checkpoint beside the writer: one that takes no lock
 //!   the writer needs and waits for nobody. That writes back, and waits
 //!   for the disk for, nearly the whole WAL.
@@ -32,7 +33,7 @@
 use super::Writer;
 use crate::db::{CheckpointResult, DbConnection, Manager};
 use diesel::RunQueryDsl;
-use std::sync::Weak;
+use std::sync::{OnceLock, Weak};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 /// The writer nudges the checkpointer every this many commits.
@@ -45,33 +46,49 @@ const RESTART_FRAMES: i32 = 1000;
 /// checkpointer fell behind.
 pub(super) const WRITER_CHECKPOINT_PAGES: u32 = 4000;
 
-/// The writer's end: nudges the checkpointer.
+/// The writer's end: starts the checkpointer's thread when first nudged
+/// (a server that writes little, or a CLI command that writes once, has
+/// none), and nudges it.
 pub(super) struct Checkpointer {
-    nudge: Option<SyncSender<()>>,
+    /// What the thread needs (`None`: the database needs no checkpoints).
+    starts: Option<(Manager, Weak<Writer>)>,
+    /// The thread's end of the channel once started (`None` inside: it
+    /// could not be started, and the writer's own checkpoints do all the
+    /// work).
+    nudge: OnceLock<Option<SyncSender<()>>>,
 }
 
 impl Checkpointer {
     /// No thread: the database needs no checkpoints (PostgreSQL).
     pub(super) fn none() -> Checkpointer {
-        Checkpointer { nudge: None }
+        Checkpointer {
+            starts: None,
+            nudge: OnceLock::new(),
+        }
     }
 
-    /// Starts the thread (`None` inside: it could not be started, and the
-    /// writer's own checkpoints do all the work).
-    pub(super) fn start(manager: Manager, writer: Weak<Writer>) -> Checkpointer {
-        let (nudge, nudged) = sync_channel(1);
-        let started = std::thread::Builder::new()
-            .name("citycard-checkpoint".to_owned())
-            .spawn(move || run(&manager, &writer, &nudged));
+    /// A checkpointer for the writer of the SQLite database that `manager`
+    /// opens; its thread starts at the first nudge.
+    pub(super) fn new(manager: Manager, writer: Weak<Writer>) -> Checkpointer {
         Checkpointer {
-            nudge: started.ok().map(|_| nudge),
+            starts: Some((manager, writer)),
+            nudge: OnceLock::new(),
         }
     }
 
     /// Asks for a checkpoint (at once; one asked for and not begun yet
     /// covers this one too).
     pub(super) fn nudge(&self) {
-        if let Some(nudge) = &self.nudge {
+        let nudge = self.nudge.get_or_init(|| {
+            let (manager, writer) = self.starts.clone()?;
+            let (nudge, nudged) = sync_channel(1);
+            std::thread::Builder::new()
+                .name("citycard-checkpoint".to_owned())
+                .spawn(move || run(&manager, &writer, &nudged))
+                .ok()
+                .map(|_| nudge)
+        });
+        if let Some(nudge) = nudge {
             // Full: a nudge is waiting already. Disconnected: the thread
             // has gone, and the writer's own checkpoints do the work.
             let _: Result<(), TrySendError<()>> = nudge.try_send(());

@@ -22,11 +22,10 @@
 //!   [`Error::Integrity`], the others of the transaction `Unavailable`
 //!   (nothing of theirs was kept), and the lead goes on.
 
-use super::{MAX_BATCH, Ran, State, Writer, alone, epoch, in_savepoint, not_committed};
+use super::{MAX_BATCH, Ran, State, Writer, not_committed};
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 /// The queued work and whether a writer leads.
@@ -217,21 +216,9 @@ impl Writer {
             writer.ended(Err(e));
             return Ok(None);
         }
-        let first = st.open.as_ref().is_some_and(|open| open.work == 0);
-        let in_epoch = st.open.as_ref().map_or(0, |open| open.epoch);
-        let ran = match st.conn.as_mut() {
-            Some(conn) => catch_unwind(AssertUnwindSafe(|| {
-                epoch::within(in_epoch, || {
-                    if first {
-                        alone(conn, work)
-                    } else {
-                        in_savepoint(conn, work)
-                    }
-                })
-            }))
-            .unwrap_or(Ran::Broken(Error::Integrity("a write failed unexpectedly"))),
-            None => Ran::Broken(Error::Integrity("the writer has no connection")),
-        };
+        let ran = st
+            .run_work(work)
+            .unwrap_or(Ran::Broken(Error::Integrity("a write failed unexpectedly")));
         match ran {
             Ran::Done(Ok(())) => {
                 if let Some(open) = st.open.as_mut() {
@@ -240,9 +227,6 @@ impl Writer {
                 Ok(Some(writer))
             }
             Ran::Done(Err(e)) => {
-                if let Some(open) = st.open.as_mut() {
-                    open.epoch = epoch::fresh();
-                }
                 writer.ended(Err(e));
                 Ok(None)
             }
