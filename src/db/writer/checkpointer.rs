@@ -33,8 +33,8 @@
 use super::Writer;
 use crate::db::{CheckpointResult, DbConnection, Manager};
 use diesel::RunQueryDsl;
-use std::sync::{OnceLock, Weak};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{OnceLock, Weak};
 
 /// The writer nudges the checkpointer every this many commits.
 pub(super) const NUDGE_EVERY: u64 = 8;
