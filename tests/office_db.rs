@@ -358,3 +358,79 @@ fn autovacuum_is_read_from_the_server() {
         assert_eq!(off, s.autovacuum == "off");
     });
 }
+
+/// The audit page's check (issue 12): the whole chain at first, then only
+/// the entries written since; an entry changed where the last check ended
+/// makes it check the whole chain again, and one changed before that is
+/// found by the next whole check.
+#[test]
+fn the_audit_page_checks_only_what_is_new() {
+    on_both(|t| {
+        let auditor = t.user("auditor", Role::Auditor);
+        let clerk = t.user("clerk", Role::Clerk);
+        let enrol = |family: &str| {
+            let e = Enrolment {
+                given_names: "Gina".to_owned(),
+                family_name: family.to_owned(),
+                attestation: Attestation::BOTH,
+                ..Default::default()
+            };
+            assert!(matches!(
+                t.office.enrol_and_issue(&clerk, e).unwrap(),
+                EnrolOutcome::Issued(_)
+            ));
+        };
+        enrol("Amrein");
+        let first = t.office.verify_audit_since_last(&auditor).unwrap();
+        assert!(first.first_broken.is_none(), "{first}");
+        assert_eq!(first.earlier, None, "the first view checks the whole chain");
+        let whole_at = first.last.clone().unwrap();
+        enrol("Bachmann");
+        enrol("Conti");
+        let second = t.office.verify_audit_since_last(&auditor).unwrap();
+        assert!(second.first_broken.is_none(), "{second}");
+        let earlier = second.earlier.clone().expect("only the new entries");
+        assert_eq!((earlier.seq, earlier.hash.clone()), whole_at);
+        assert_eq!(
+            second.entries,
+            citycard::office::audit::verify(t.office.db())
+                .unwrap()
+                .entries
+        );
+        assert!(second.last.as_ref().unwrap().0 > whole_at.0);
+
+        let drop_triggers = match t.backend {
+            Backend::Sqlite => {
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+            }
+            Backend::Postgres => "ALTER TABLE audit_log DISABLE TRIGGER USER;",
+        };
+        t.sql(drop_triggers);
+        // An entry before the last check's end: not seen by the page…
+        t.sql("UPDATE audit_log SET detail = detail || 'x' WHERE id = 2");
+        let page = t.office.verify_audit_since_last(&auditor).unwrap();
+        assert!(page.first_broken.is_none(), "{page}");
+        assert!(page.earlier.is_some());
+        // …but by the whole check, which the page then remembers as broken.
+        let whole = t.office.verify_audit(&auditor).unwrap();
+        assert_eq!(
+            whole.first_broken.as_ref().map(|b| b.seq),
+            Some(2),
+            "{whole}"
+        );
+        let again = t.office.verify_audit_since_last(&auditor).unwrap();
+        assert_eq!(again.earlier, None, "a broken chain is checked whole");
+        assert_eq!(again.first_broken.map(|b| b.seq), Some(2));
+        // Changing the entry where the last check ended: checked whole.
+        t.sql("UPDATE audit_log SET detail = substr(detail, 1, length(detail) - 1) WHERE id = 2");
+        let mended = t.office.verify_audit(&auditor).unwrap();
+        assert!(mended.first_broken.is_none(), "{mended}");
+        let end = mended.last.unwrap().0;
+        t.sql(&format!(
+            "UPDATE audit_log SET detail = detail || 'y' WHERE id = {end}"
+        ));
+        let page = t.office.verify_audit_since_last(&auditor).unwrap();
+        assert_eq!(page.earlier, None);
+        assert_eq!(page.first_broken.map(|b| b.seq), Some(end));
+    });
+}

@@ -11,7 +11,10 @@ mod office_support;
 use citycard::Error;
 use citycard::config::DatabaseUrl;
 use citycard::office::actor::{Actor, Role};
-use citycard::office::cards::{Attestation, EnrolOutcome, Enrolment, IssuedCard, PickupStep};
+use citycard::office::cards::{
+    Attestation, EnrolOutcome, Enrolment, IssuedCard, PICKUP_LIST_LIMIT, PickupEntry, PickupQuery,
+    PickupStep,
+};
 use citycard::office::sites::SiteKind;
 use citycard_credential::CardNumber;
 use office_support::*;
@@ -27,6 +30,19 @@ struct Sites {
     partner_clerk: Actor,
     mitte_clerk: Actor,
     nord_clerk: Actor,
+}
+
+/// The first page of the actor's whole pick-up list.
+fn pickup_list(o: &citycard::Office, a: &Actor) -> citycard::Result<Vec<PickupEntry>> {
+    o.pickup_page(
+        a,
+        PickupQuery {
+            step: None,
+            after: None,
+            limit: PICKUP_LIST_LIMIT,
+        },
+    )
+    .map(|p| p.entries)
 }
 
 fn at(t: &TestOffice, name: &str, role: Role, site: i64) -> Actor {
@@ -150,11 +166,11 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
 
         // Printed at its pick-up site: ready there at once.
         t.office.mark_printed(&s.mitte_clerk, n).unwrap();
-        let list = t.office.pickup_list(&s.mitte_clerk).unwrap();
+        let list = pickup_list(&t.office, &s.mitte_clerk).unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].step, PickupStep::Ready);
         assert_eq!(list[0].family_name, "Haddad");
-        assert!(t.office.pickup_list(&s.nord_clerk).unwrap().is_empty());
+        assert!(pickup_list(&t.office, &s.nord_clerk).unwrap().is_empty());
         assert!(matches!(
             t.office.hand_over(&s.nord_clerk, n, true),
             Err(Error::OtherSite)
@@ -167,7 +183,7 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
             })
         ));
         t.office.hand_over(&s.mitte_clerk, n, true).unwrap();
-        assert!(t.office.pickup_list(&s.mitte_clerk).unwrap().is_empty());
+        assert!(pickup_list(&t.office, &s.mitte_clerk).unwrap().is_empty());
         // The photo went at hand-over.
         assert!(t.office.photo(&s.mitte_clerk, n).unwrap().is_none());
 
@@ -181,7 +197,7 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
         t.office
             .mark_printed_handed_over(&s.mitte_clerk, waiting, true)
             .unwrap();
-        assert!(t.office.pickup_list(&s.mitte_clerk).unwrap().is_empty());
+        assert!(pickup_list(&t.office, &s.mitte_clerk).unwrap().is_empty());
         assert!(t.office.photo(&s.mitte_clerk, waiting).unwrap().is_none());
 
         // Printed centrally: printed → sent → ready.
@@ -192,7 +208,7 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
             Err(Error::OtherSite)
         ));
         t.office.mark_sent(&central, second).unwrap();
-        let list = t.office.pickup_list(&s.nord_clerk).unwrap();
+        let list = pickup_list(&t.office, &s.nord_clerk).unwrap();
         assert_eq!(list[0].step, PickupStep::Sent);
         // A site with cards on their way cannot be closed.
         assert!(t.office.set_site_closed(&t.cli(), s.nord, true).is_err());
@@ -200,7 +216,7 @@ fn a_partner_enrols_a_counter_prints_and_hands_over() {
         t.office.hand_over(&s.nord_clerk, second, true).unwrap();
         t.office.set_site_closed(&t.cli(), s.nord, true).unwrap();
         assert!(matches!(
-            t.office.pickup_list(&s.nord_clerk),
+            pickup_list(&t.office, &s.nord_clerk),
             Err(Error::SiteClosed)
         ));
 
@@ -231,13 +247,95 @@ fn cards_not_collected_are_revoked_and_listed_to_destroy() {
         config.clock.offset_days = 91;
         let later = citycard::Office::open(&config).unwrap();
         assert_eq!(later.expire_uncollected().unwrap(), 1);
-        let list = later.pickup_list(&s.mitte_clerk).unwrap();
+        let list = pickup_list(&later, &s.mitte_clerk).unwrap();
         assert_eq!(list[0].step, PickupStep::NotCollected);
         assert!(later.photo(&s.mitte_clerk, n).unwrap().is_none());
         let card = later.get_card(&s.mitte_clerk, n).unwrap();
         assert_eq!(card.summary.status.as_str(), "revoked");
         later.mark_destroyed(&s.mitte_clerk, n).unwrap();
-        assert!(later.pickup_list(&s.mitte_clerk).unwrap().is_empty());
+        assert!(pickup_list(&later, &s.mitte_clerk).unwrap().is_empty());
+    });
+}
+
+/// The pick-up list a page at a time (issue 12): every card once, oldest
+/// first, the counts of the whole list, a place that outlives its card,
+/// and the same list from an office that has opened no route yet.
+#[test]
+fn pickup_list_is_paged() {
+    on_both(|t| {
+        let s = three_sites(&t);
+        let mut mine = Vec::new();
+        let families = [
+            "Aho", "Berg", "Costa", "Dahl", "Eriksen", "Fontaine", "Greco",
+        ];
+        for (i, family) in families.into_iter().enumerate() {
+            let n = enrol(&t, &s.mitte_clerk, family, None).card_number;
+            t.office.mark_printed(&s.mitte_clerk, n).unwrap();
+            mine.push(n);
+            if i == 3 {
+                // Another site's card among them is not on Mitte's list.
+                let other = enrol(&t, &s.nord_clerk, "Anderswo", None).card_number;
+                t.office.mark_printed(&s.nord_clerk, other).unwrap();
+            }
+        }
+        let q = |after| PickupQuery {
+            step: Some(PickupStep::Ready),
+            after,
+            limit: 3,
+        };
+        let first = t.office.pickup_page(&s.mitte_clerk, q(None)).unwrap();
+        assert_eq!(first.count(PickupStep::Ready), 7);
+        assert_eq!(first.entries.len(), 3);
+        assert!(first.next.is_some());
+        // A fresh office (no route opened yet) shows the same page.
+        let fresh = citycard::Office::open(&t.config).unwrap();
+        let again = fresh.pickup_page(&s.mitte_clerk, q(None)).unwrap();
+        let numbers = |p: &[PickupEntry]| -> Vec<CardNumber> {
+            p.iter().map(|e| e.summary.card_number).collect()
+        };
+        assert_eq!(numbers(&again.entries), numbers(&first.entries));
+        // The page's last card moves on: the next page still starts after it.
+        t.office
+            .hand_over(&s.mitte_clerk, first.entries[2].summary.card_number, true)
+            .unwrap();
+        let second = t.office.pickup_page(&s.mitte_clerk, q(first.next)).unwrap();
+        assert_eq!(second.count(PickupStep::Ready), 6);
+        let third = t
+            .office
+            .pickup_page(&s.mitte_clerk, q(second.next))
+            .unwrap();
+        assert_eq!(third.next, None);
+        let pages = [first.entries, second.entries, third.entries].concat();
+        let mut seen = numbers(&pages);
+        assert!(
+            pages
+                .windows(2)
+                .all(|w| (w[0].since, w[0].summary.card_number)
+                    < (w[1].since, w[1].summary.card_number)),
+            "oldest first, each card once"
+        );
+        seen.sort();
+        mine.sort();
+        assert_eq!(seen, mine);
+        // The first page of every step: the oldest of each, and the counts.
+        let overview = t.office.pickup_overview(&s.mitte_clerk, 2).unwrap();
+        assert_eq!(overview.entries.len(), 2);
+        assert_eq!(overview.count(PickupStep::Ready), 6);
+        assert_eq!(overview.count(PickupStep::Sent), 0);
+        assert_eq!(overview.next, None);
+        // A step that is not on a site clerk's list shows nothing of it.
+        let printed = t
+            .office
+            .pickup_page(
+                &s.mitte_clerk,
+                PickupQuery {
+                    step: Some(PickupStep::Printed),
+                    after: None,
+                    limit: 3,
+                },
+            )
+            .unwrap();
+        assert!(printed.entries.is_empty());
     });
 }
 

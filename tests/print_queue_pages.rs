@@ -542,3 +542,73 @@ fn the_api_pages_with_a_cursor() {
         });
     }
 }
+
+/// The pick-up list's API a page at a time (issue 12): the `Link` header's
+/// place, followed to the end, gives every card once; a bad step or place
+/// is `400`.
+#[test]
+fn the_pickup_api_pages_with_its_link() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(t) = office_with(backend, |_| {}) else {
+            continue;
+        };
+        eprintln!("--- on {backend:?}");
+        actix_web::rt::System::new().block_on(async {
+            // City-wide staff print centrally: the cards are to send.
+            let clerk = t.user("clerk", Role::Clerk);
+            let mut printed: Vec<String> = (0..5)
+                .map(|i| {
+                    let n = enrol(&t, &clerk, &name(i), None);
+                    t.office.mark_printed(&clerk, n).unwrap();
+                    n.digits()
+                })
+                .collect();
+            let app = app!(&t);
+            let res = test::call_service(
+                &app,
+                TestRequest::post()
+                    .uri("/api/v1/sessions")
+                    .set_json(json!({"username": "clerk", "password": PASSWORD}))
+                    .to_request(),
+            )
+            .await;
+            let v: Value = test::read_body_json(res).await;
+            let token = v["token"].as_str().unwrap().to_owned();
+
+            let (status, all, link) = call!(app, "/api/v1/pickup", token);
+            assert_eq!(status, StatusCode::OK, "{all}");
+            assert_eq!(listed(&all).len(), 5);
+            assert!(link.is_empty(), "{link}");
+            let mut seen = Vec::new();
+            let mut uri = "/api/v1/pickup?limit=2&step=printed".to_owned();
+            for pages in 1.. {
+                let (status, page, link) = call!(app, uri, token);
+                assert_eq!(status, StatusCode::OK, "{page}");
+                seen.extend(listed(&page));
+                if link.is_empty() {
+                    assert_eq!(pages, 3);
+                    break;
+                }
+                let next = link
+                    .strip_prefix('<')
+                    .and_then(|l| l.strip_suffix(">; rel=\"next\""))
+                    .unwrap_or_else(|| panic!("{link}"));
+                assert!(next.contains("&step=printed"), "{next}");
+                uri = next.to_owned();
+            }
+            assert_eq!(seen, listed(&all), "the pages, in the list's order");
+            seen.sort();
+            printed.sort();
+            assert_eq!(seen, printed);
+            for bad in [
+                "/api/v1/pickup?step=queued",
+                "/api/v1/pickup?step=nonsense",
+                "/api/v1/pickup?after=12",
+                "/api/v1/pickup?page=2",
+            ] {
+                let (status, e, _) = call!(app, bad, token);
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {e}");
+            }
+        });
+    }
+}

@@ -104,38 +104,49 @@ pub fn users_at(c: &mut DbConnection, site: i64) -> Result<i64> {
         .get_result(c)?)
 }
 
-type StoredPickupRow = (
-    i64,
-    Option<String>,
-    Option<PrimitiveDateTime>,
-    Option<Vec<u8>>,
-);
+type StoredKey = (i64, Option<String>, Option<PrimitiveDateTime>, bool);
 
-/// A card on its way to a resident: number, step, since when, sealed route.
-pub type PickupRow = (i64, String, Option<PrimitiveDateTime>, Option<Vec<u8>>);
+/// A card on its way to a resident: number, step, since when, and whether
+/// it has a sealed route (an erased card has none, nor a card from before
+/// sites).
+pub type OnTheWayKey = (i64, String, Option<PrimitiveDateTime>, bool);
 
 /// Every card in one of the pick-up steps `states` (through the partial
-/// index `cards_in_pickup`), oldest step first.
-pub fn in_pickup(c: &mut DbConnection, states: &[&str]) -> Result<Vec<PickupRow>> {
-    let rows: Vec<StoredPickupRow> = cards::table
+/// index `cards_in_pickup`), in no order: the keys only, not the sealed
+/// routes ([`sealed_routes`] reads those that are needed).
+pub fn on_the_way(c: &mut DbConnection, states: &[&str]) -> Result<Vec<OnTheWayKey>> {
+    let rows: Vec<StoredKey> = cards::table
         .filter(cards::pickup_state.eq_any(states))
         .filter(
             cards::status
                 .eq("active")
                 .or(cards::pickup_state.eq("not_collected")),
         )
-        .order((cards::pickup_state_at.asc(), cards::card_number.asc()))
         .select((
             cards::card_number,
             cards::pickup_state,
             cards::pickup_state_at,
-            cards::sealed_route,
+            cards::sealed_route.is_not_null(),
         ))
         .load(c)?;
     Ok(rows
         .into_iter()
         .map(|(n, s, at, r)| (n, s.unwrap_or_default(), at, r))
         .collect())
+}
+
+/// The sealed routes of these cards (those that have one), read 500 at a
+/// time.
+pub fn sealed_routes(c: &mut DbConnection, numbers: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
+    let mut out = Vec::with_capacity(numbers.len());
+    for chunk in numbers.chunks(500) {
+        let rows: Vec<(i64, Option<Vec<u8>>)> = cards::table
+            .filter(cards::card_number.eq_any(chunk))
+            .select((cards::card_number, cards::sealed_route))
+            .load(c)?;
+        out.extend(rows.into_iter().filter_map(|(n, r)| Some((n, r?))));
+    }
+    Ok(out)
 }
 
 /// Moves a card from one pick-up step to the next if it is at `from`;

@@ -26,9 +26,12 @@
 mod checkpoint;
 mod csv;
 mod key;
+mod verified;
 
 pub use checkpoint::Checkpoint;
 pub use csv::{ActionLabel, CSV_HEADER, write_csv};
+pub(crate) use verified::LastCheck;
+pub use verified::WholeCheck;
 
 /// Largest checkpoint file read.
 pub fn checkpoint_max_file() -> u64 {
@@ -445,6 +448,12 @@ pub struct ChainReport {
     /// The entry of the checkpoint that was checked, if one was given and
     /// the database still holds that history.
     pub checkpoint: Option<i64>,
+    /// When only the entries after an earlier check of the whole chain
+    /// were checked: that check ([`Office::verify_audit_since_last`]).
+    pub earlier: Option<WholeCheck>,
+    /// The last entry checked, intact: sequence number and hash (`None`
+    /// for an empty or a broken log).
+    pub last: Option<(i64, Vec<u8>)>,
 }
 
 /// Where the chain breaks.
@@ -494,7 +503,7 @@ impl std::fmt::Display for ChainReport {
 /// The keyed part is checked with the database's `audit.key` (loaded when
 /// the office opened).
 pub fn verify(db: &Db) -> Result<ChainReport> {
-    verify_chain(db, None)
+    verify_chain(db, None, None)
 }
 
 /// [`verify`], and that the database still holds the history up to an
@@ -510,24 +519,49 @@ pub fn verify_with_checkpoint(db: &Db, checkpoint: &Checkpoint) -> Result<ChainR
                 .to_owned(),
         ));
     }
-    verify_chain(db, Some(checkpoint))
+    verify_chain(db, Some(checkpoint), None)
 }
 
-fn verify_chain(db: &Db, checkpoint: Option<&Checkpoint>) -> Result<ChainReport> {
+/// The chain from where an earlier check of the whole of it ended
+/// (`from`), if that entry is still there, unchanged (its hash the same,
+/// and its content still matching it): `None` if not (then only a check
+/// of the whole chain can tell what changed).
+pub(crate) fn verify_from(db: &Db, from: &WholeCheck) -> Result<Option<ChainReport>> {
+    let mut conn = db.conn()?;
+    let anchor = db::audit::batch_from(&mut conn, from.seq, 1)?;
+    drop(conn);
+    let key = db.audit_key();
+    match anchor.first() {
+        Some(e) if e.seq == from.seq && e.hash == from.hash && e.hash_is_valid(key.as_deref()) => {
+            verify_chain(db, None, Some(from)).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn verify_chain(
+    db: &Db,
+    checkpoint: Option<&Checkpoint>,
+    from: Option<&WholeCheck>,
+) -> Result<ChainReport> {
     const BATCH: i64 = 2000;
     let key = db.audit_key();
     let keyed_from = key.as_ref().map(|k| k.keyed_from());
     let mut conn = db.conn()?;
-    let mut prev = vec![0u8; HASH_LEN];
-    let mut expected_seq = 1i64;
-    let mut entries = 0u64;
+    let (mut prev, mut expected_seq, mut entries) = match from {
+        Some(w) => (w.hash.clone(), w.seq + 1, w.entries),
+        None => (vec![0u8; HASH_LEN], 1i64, 0u64),
+    };
     let mut checkpoint_seen = false;
+    let earlier = from.cloned();
     let broken = |entries, seq, problem| {
         Ok(ChainReport {
             entries,
             first_broken: Some(BrokenEntry { seq, problem }),
             keyed_from,
             checkpoint: None,
+            earlier: earlier.clone(),
+            last: None,
         })
     };
     loop {
@@ -607,6 +641,8 @@ fn verify_chain(db: &Db, checkpoint: Option<&Checkpoint>) -> Result<ChainReport>
         first_broken: None,
         keyed_from,
         checkpoint: checkpoint.map(|cp| cp.seq),
+        earlier,
+        last: (expected_seq > 1).then_some((expected_seq - 1, prev)),
     })
 }
 
@@ -670,10 +706,30 @@ impl Office {
         write_csv(self.db(), out, label)
     }
 
-    /// Checks the chain (auditors only).
+    /// Checks the whole chain (auditors only), and remembers where it
+    /// ended for [`Office::verify_audit_since_last`].
     pub fn verify_audit(&self, actor: &Actor) -> Result<ChainReport> {
         actor.require(Permission::ReadAudit)?;
-        verify(self.db())
+        let report = verify(self.db())?;
+        self.last_audit_check().whole_checked(&report, self.now());
+        Ok(report)
+    }
+
+    /// Checks the chain from where the last check of the whole of it in
+    /// this process ended (auditors only; the audit page): a view costs
+    /// the entries written since, not the log. The report names that check
+    /// ([`ChainReport::earlier`]). The whole chain is checked when there
+    /// was no such check yet, or when its last entry is no longer there
+    /// unchanged. A broken chain is never remembered.
+    pub fn verify_audit_since_last(&self, actor: &Actor) -> Result<ChainReport> {
+        actor.require(Permission::ReadAudit)?;
+        if let Some(from) = self.last_audit_check().get()
+            && let Some(report) = verify_from(self.db(), &from)?
+        {
+            self.last_audit_check().checked_since(&report);
+            return Ok(report);
+        }
+        self.verify_audit(actor)
     }
 
     /// Checks the chain and that it still holds the history up to an
@@ -684,7 +740,9 @@ impl Office {
         checkpoint: &Checkpoint,
     ) -> Result<ChainReport> {
         actor.require(Permission::ReadAudit)?;
-        verify_with_checkpoint(self.db(), checkpoint)
+        let report = verify_with_checkpoint(self.db(), checkpoint)?;
+        self.last_audit_check().whole_checked(&report, self.now());
+        Ok(report)
     }
 
     /// Records a checkpoint in the log and returns it, covering that entry

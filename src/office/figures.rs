@@ -93,13 +93,12 @@ impl Office {
             let rows = db::sites::figures_from(c, &first)?;
             let everyone = Actor::command_line(self.office_name());
             let mut waiting: HashMap<i64, i64> = HashMap::new();
-            for (.., route) in self.on_the_way(
+            for (.., site) in self.on_the_way(
                 c,
                 &everyone,
                 &[PickupStep::Printed, PickupStep::Sent, PickupStep::Ready],
-                usize::MAX,
             )? {
-                *waiting.entry(route.pickup).or_default() += 1;
+                *waiting.entry(site).or_default() += 1;
             }
             Ok((rows, waiting))
         })?;

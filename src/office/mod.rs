@@ -83,6 +83,10 @@ struct Inner {
     auth_cache: accounts::AuthCache,
     /// The default site, once read (`sites.rs`).
     default_site: std::sync::OnceLock<i64>,
+    /// The pick-up sites of cards whose routes were opened.
+    pickup_sites: cards::pickup_sites::PickupSites,
+    /// The last check of the whole audit chain.
+    last_audit_check: audit::LastCheck,
 }
 
 /// The office: cheap to clone (one shared inner value), safe to share
@@ -154,6 +158,8 @@ impl Office {
                 password_checks: accounts::PasswordChecks::new(config.password_check_memory_mib),
                 auth_cache: accounts::AuthCache::default(),
                 default_site: std::sync::OnceLock::new(),
+                pickup_sites: Default::default(),
+                last_audit_check: Default::default(),
             }),
         };
         office.ensure_sites()?;
@@ -218,6 +224,16 @@ impl Office {
     /// The database.
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// The pick-up sites of cards whose routes were opened.
+    pub(crate) fn remembered_pickups(&self) -> &cards::pickup_sites::PickupSites {
+        &self.inner.pickup_sites
+    }
+
+    /// The last check of the whole audit chain.
+    pub(crate) fn last_audit_check(&self) -> &audit::LastCheck {
+        &self.inner.last_audit_check
     }
 
     /// The personal-data keys.

@@ -38,12 +38,14 @@ pub fn write_csv(db: &Db, out: &mut dyn Write, label: ActionLabel<'_>) -> Result
     };
     writeln!(out, "{CSV_HEADER}").map_err(io)?;
     let key = db.audit_key();
-    let mut conn = db.conn()?;
     let mut after = 0i64;
     let mut n = 0u64;
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     loop {
-        let batch = db::audit::batch_from(&mut conn, after + 1, BATCH)?;
+        // A connection per batch: a slow reader of a streamed download
+        // holds none of the pool's while it reads (the log is append-only,
+        // so the batches need no one snapshot).
+        let batch = db::audit::batch_from(&mut *db.conn()?, after + 1, BATCH)?;
         let Some(last) = batch.last() else {
             break;
         };

@@ -28,6 +28,7 @@ pub mod issue;
 pub mod lifecycle;
 pub mod model;
 pub mod pickup;
+pub(crate) mod pickup_sites;
 pub mod printing;
 pub mod queue;
 pub mod route;
@@ -42,7 +43,9 @@ pub use model::{
     EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PickupInfo, PrintableCard,
     ReplaceReason, RevocationReason, Revoked,
 };
-pub use pickup::{PickupEntry, PickupStep};
+pub use pickup::{
+    PICKUP_LIST_LIMIT, PICKUP_PAGE, PickupCursor, PickupEntry, PickupPage, PickupQuery, PickupStep,
+};
 pub use queue::{PRINT_QUEUE_LIMIT, PRINT_QUEUE_PAGE, QueueEntry, QueueFrom, QueuePage};
 pub use route::Route;
 pub use rules::{AgeBand, MAX_PHOTO_BYTES, RenewalState, age_on, clean_name};

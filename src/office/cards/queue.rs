@@ -327,7 +327,7 @@ impl Office {
                 let here = match (actor.site, sealed_route) {
                     (None, _) => true,
                     (Some(site), Some(sealed)) => {
-                        self.open_route(key.card_number, &sealed)?.pickup == site
+                        self.pickup_site_opened(key.card_number, &sealed)? == site
                     }
                     (Some(site), None) => first_site == site,
                 };

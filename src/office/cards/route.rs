@@ -35,8 +35,8 @@ pub struct Route {
 }
 
 impl Office {
-    /// Seals a card's route.
-    pub(crate) fn seal_route(&self, card_number: i64, route: &Route) -> Result<Vec<u8>> {
+    /// Seals a card's route (public for `examples/scale_seed.rs`).
+    pub fn seal_route(&self, card_number: i64, route: &Route) -> Result<Vec<u8>> {
         let json = serde_json::to_vec(route)
             .map_err(|_| Error::Integrity("a route could not be encoded"))?;
         self.vault().seal(
@@ -53,6 +53,17 @@ impl Office {
             .unseal(Purpose::CardRoute, card_number, sealed)?;
         serde_json::from_slice(&plain)
             .map_err(|_| Error::Integrity("a sealed route is not readable"))
+    }
+
+    /// The pick-up site of a card with a sealed route: remembered, or its
+    /// route opened and the site remembered (`pickup_sites.rs`).
+    pub(crate) fn pickup_site_opened(&self, card_number: i64, sealed: &[u8]) -> Result<i64> {
+        if let Some(site) = self.remembered_pickups().get(card_number) {
+            return Ok(site);
+        }
+        let site = self.open_route(card_number, sealed)?.pickup;
+        self.remembered_pickups().remember(card_number, site);
+        Ok(site)
     }
 
     /// A card's route; a card from before sites belongs to the first site.

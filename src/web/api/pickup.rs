@@ -3,11 +3,13 @@
 //! handed over, destroyed (`crate::office::cards::pickup`).
 
 use super::json::{CardSummaryJson, ErrorBody, card_number, ok, timestamp};
+use crate::office::Office;
 use crate::office::actor::Permission;
-use crate::office::cards::PickupEntry;
+use crate::office::cards::{PICKUP_LIST_LIMIT, PickupCursor, PickupEntry, PickupQuery, PickupStep};
 use crate::web::auth::ApiUser;
-use crate::web::error::AppResult;
+use crate::web::error::{AppError, AppResult};
 use crate::web::state::AppState;
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use citycard_credential::CardNumber;
 use serde::{Deserialize, Serialize};
@@ -57,19 +59,68 @@ pub struct HandOverRequest {
     pub compared: bool,
 }
 
+/// `GET /api/v1/pickup` query.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PickupParams {
+    step: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
 /// The caller's site's pick-up list (clerks, supervisors; city-wide staff
 /// see every site's, and the cards printed centrally to send), oldest
-/// first. Recorded in the audit log (the count only).
+/// first (since when, then card number), a page at a time: the first
+/// `limit` cards, or those after `after`. A `Link` header (RFC 8288) names
+/// the page after (`rel="next"`) when more cards follow; its `after` is a
+/// place in the list (`MICROS.NUMBER`), valid when that card has moved on
+/// meanwhile. Recorded in the audit log (the page's count only).
 #[utoipa::path(get, path = "/api/v1/pickup", tag = "pickup",
-    responses((status = 200, body = [PickupEntryJson]),
+    params(("step" = Option<String>, Query, description = "only the cards at this step: `printed` (city-wide staff), `sent`, `ready` or `not_collected`"),
+        ("after" = Option<String>, Query, description = "the cards after this place: the `after` of the `Link` header's `rel=\"next\"`"),
+        ("limit" = Option<u32>, Query, description = "at most this many (default and most 500)")),
+    responses((status = 200, body = [PickupEntryJson],
+            headers(("Link" = String, description = "`</api/v1/pickup?after=P&limit=L>; rel=\"next\"` (and `&step=S` when asked for), when more cards follow"))),
+        (status = 400, body = ErrorBody, description = "`invalid_input`: a step that is not on the caller's list, or an `after` that does not read"),
         (status = 403, description = "forbidden; site_closed: the caller's site is closed", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn pickup_list(state: web::Data<AppState>, user: ApiUser) -> AppResult<HttpResponse> {
+pub async fn pickup_list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<PickupParams>,
+) -> AppResult<HttpResponse> {
     user.require(Permission::HandOverCards)?;
+    let q = query.into_inner();
     let actor = user.actor().clone();
-    let list = state.run(move |office| office.pickup_list(&actor)).await?;
-    let out: Vec<PickupEntryJson> = list.iter().map(Into::into).collect();
-    Ok(ok(&out))
+    let step = match q.step.as_deref() {
+        None => None,
+        Some(s) => Some(
+            PickupStep::parse(s)
+                .filter(|s| Office::pickup_steps(&actor).contains(s))
+                .ok_or_else(|| AppError::invalid("step", "choice"))?,
+        ),
+    };
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(a) => {
+            Some(PickupCursor::parse(a).ok_or_else(|| AppError::invalid("after", "format"))?)
+        }
+    };
+    let max = u32::try_from(PICKUP_LIST_LIMIT).unwrap_or(500);
+    let limit = usize::try_from(q.limit.unwrap_or(max).clamp(1, max)).unwrap_or(500);
+    let page = state
+        .run(move |office| office.pickup_page(&actor, PickupQuery { step, after, limit }))
+        .await?;
+    let out: Vec<PickupEntryJson> = page.entries.iter().map(Into::into).collect();
+    let mut response = ok(&out);
+    if let Some(next) = page.next {
+        let step = step.map(|s| format!("&step={s}")).unwrap_or_default();
+        let link = format!("</api/v1/pickup?after={next}&limit={limit}{step}>; rel=\"next\"");
+        if let Ok(value) = header::HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
 /// A card printed centrally was sent to its pick-up site (city-wide staff

@@ -420,6 +420,7 @@ async fn audit_page(
     pasted: String,
 ) -> HtmlResult<HttpResponse> {
     let before = query_value(req, "before").and_then(|b| b.parse::<i64>().ok());
+    let whole = query_value(req, "whole").is_some_and(|w| w == "1");
     let actor = user.actor().clone();
     let page = Page::new(req, user, "audit.title");
     let lang = page.lang;
@@ -442,7 +443,8 @@ async fn audit_page(
                     Err(crate::Error::Keys(_)) => Err(o.verify_audit(&actor)?),
                     Err(e) => return Err(e),
                 },
-                None => Ok(o.verify_audit(&actor)?),
+                None if whole => Ok(o.verify_audit(&actor)?),
+                None => Ok(o.verify_audit_since_last(&actor)?),
             };
             Ok((entries, report))
         })
@@ -474,7 +476,23 @@ async fn audit_page(
                     )
                 })
                 .unwrap_or_default();
-            (format!("{ok} {keyed}{checked}"), true)
+            let since = report
+                .earlier
+                .as_ref()
+                .map(|w| {
+                    format!(
+                        " {}",
+                        lang.tf(
+                            "audit.checked_since",
+                            &[
+                                ("seq", &w.seq.to_string()),
+                                ("at", &w.at.format(UTC_SECONDS).unwrap_or_default()),
+                            ],
+                        )
+                    )
+                })
+                .unwrap_or_default();
+            (format!("{ok}{since} {keyed}{checked}"), true)
         }
         Some(b) => (
             lang.tf(

@@ -267,6 +267,14 @@ pub struct Queue<'a> {
 pub struct Pickup<'a> {
     pub page: &'a Page,
     pub groups: Vec<PickupGroup>,
+    /// One step, a page at a time (`?step=`).
+    pub one_step: bool,
+    /// The step's first page, when this is a later one.
+    pub first_page: Option<String>,
+    /// Where the page is, for its forms to come back to (empty: the
+    /// first page of every step).
+    pub list_step: &'static str,
+    pub list_after: String,
 }
 
 /// One step's cards on the pick-up list.
@@ -278,7 +286,16 @@ pub struct PickupGroup {
     pub action: &'static str,
     /// The step opens a page (hand-over) rather than posting at once.
     pub link: bool,
+    /// How many cards are at this step (all, not only those shown).
+    pub count: usize,
+    /// "The 50 oldest of 70 are shown", when not all are.
+    pub shown: Option<String>,
     pub rows: Vec<PickupRow>,
+    /// The step's own pages (address, label), when it has more cards than
+    /// shown.
+    pub more: Option<(String, String)>,
+    /// The step's next page.
+    pub next: Option<String>,
 }
 
 /// One card on the pick-up list.

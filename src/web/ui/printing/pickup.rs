@@ -4,15 +4,15 @@
 //! the person with the card's photo.
 
 use super::number_from_path;
+use crate::office::Office;
 use crate::office::actor::Permission;
-use crate::office::cards::{PickupEntry, PickupStep};
+use crate::office::cards::{PICKUP_PAGE, PickupCursor, PickupEntry, PickupQuery, PickupStep};
 use crate::web::auth::AuthUser;
 use crate::web::error::{AppError, HtmlResult};
 use crate::web::state::AppState;
 use crate::web::ui::errors::field_error;
-use crate::web::ui::session::CsrfForm;
 use crate::web::ui::templates::{HandOver, Pickup, PickupGroup, PickupRow};
-use crate::web::ui::view::{FieldErrors, Page, render, render_status, see_other};
+use crate::web::ui::view::{FieldErrors, Page, query_value, render, render_status, see_other};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -46,7 +46,9 @@ const GROUPS: [(PickupStep, &str, &str, &str); 4] = [
     ),
 ];
 
-/// `GET /pickup`.
+/// `GET /pickup`: each step's oldest cards and how many there are;
+/// `GET /pickup?step=S` one step, a page at a time (`&after=` the cursor
+/// of the page before).
 pub async fn pickup(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -57,24 +59,71 @@ pub async fn pickup(
     let lang = page.lang;
     let actor = user.actor().clone();
     let city_wide = actor.site.is_none();
-    let (entries, sites) = state
-        .run(move |o| Ok((o.pickup_list(&actor)?, o.sites()?)))
+    let at = ListAt::of(
+        &actor,
+        query_value(&req, "step").as_deref(),
+        query_value(&req, "after").as_deref(),
+    );
+    let (list, sites) = state
+        .run(move |o| {
+            let list = match at.step {
+                Some(step) => o.pickup_page(
+                    &actor,
+                    PickupQuery {
+                        step: Some(step),
+                        after: at.after,
+                        limit: PICKUP_PAGE,
+                    },
+                )?,
+                None => o.pickup_overview(&actor, PICKUP_PAGE)?,
+            };
+            Ok((list, o.sites()?))
+        })
         .await
         .map_err(AppError::html)?;
     let names: HashMap<i64, String> = sites.into_iter().map(|s| (s.id, s.name)).collect();
     let groups = GROUPS
         .iter()
         .filter(|(step, ..)| city_wide || *step != PickupStep::Printed)
-        .map(|(step, title, action, button)| PickupGroup {
-            title: lang.t(title),
-            hint: lang.t(&format!("{title}_hint")),
-            action,
-            link: *step == PickupStep::Ready,
-            rows: entries
+        .filter(|(step, ..)| at.step.is_none_or(|only| only == *step))
+        .map(|(step, title, action, button)| {
+            let rows: Vec<PickupRow> = list
+                .entries
                 .iter()
                 .filter(|e| e.step == *step)
                 .map(|e| row(lang, e, &names, city_wide, button))
-                .collect(),
+                .collect();
+            let count = list.count(*step);
+            let code = step.as_str();
+            let more = (at.step.is_none() && count > rows.len()).then(|| {
+                (
+                    format!("/pickup?step={code}"),
+                    lang.tf("pickup.show_all", &[("count", &count.to_string())]),
+                )
+            });
+            PickupGroup {
+                title: lang.t(title),
+                hint: lang.t(&format!("{title}_hint")),
+                action,
+                link: *step == PickupStep::Ready,
+                // On a step's own pages the count and the pages say it.
+                shown: (at.step.is_none() && count > rows.len()).then(|| {
+                    lang.tf(
+                        "pickup.shown",
+                        &[
+                            ("shown", &rows.len().to_string()),
+                            ("count", &count.to_string()),
+                        ],
+                    )
+                }),
+                count,
+                rows,
+                more,
+                next: at
+                    .step
+                    .and(list.next)
+                    .map(|c| format!("/pickup?step={code}&after={c}")),
+            }
         })
         .collect();
     render(
@@ -82,8 +131,45 @@ pub async fn pickup(
         &Pickup {
             page: &page,
             groups,
+            one_step: at.step.is_some(),
+            first_page: at
+                .step
+                .filter(|_| at.after.is_some())
+                .map(|s| format!("/pickup?step={}", s.as_str())),
+            list_step: at.step.map(|s| s.as_str()).unwrap_or_default(),
+            list_after: at.after.map(|c| c.to_string()).unwrap_or_default(),
         },
     )
+}
+
+/// Which part of the pick-up list a page shows: a step of the user's list
+/// and where in it, or every step (a step not on the user's list, or a
+/// cursor that does not read, shows the first page).
+#[derive(Clone, Copy)]
+struct ListAt {
+    step: Option<PickupStep>,
+    after: Option<PickupCursor>,
+}
+
+impl ListAt {
+    fn of(actor: &crate::office::actor::Actor, step: Option<&str>, after: Option<&str>) -> ListAt {
+        let step = step
+            .and_then(PickupStep::parse)
+            .filter(|s| Office::pickup_steps(actor).contains(s));
+        ListAt {
+            step,
+            after: step.and(after.and_then(PickupCursor::parse)),
+        }
+    }
+
+    /// The page's address, with a message.
+    fn href(self, msg: &str) -> String {
+        match (self.step, self.after) {
+            (None, _) => format!("/pickup?msg={msg}"),
+            (Some(s), None) => format!("/pickup?step={}&msg={msg}", s.as_str()),
+            (Some(s), Some(c)) => format!("/pickup?step={}&after={c}&msg={msg}", s.as_str()),
+        }
+    }
 }
 
 fn row(
@@ -110,18 +196,36 @@ fn row(
     }
 }
 
-/// `POST /pickup/{number}/sent`, `/received`, `/destroyed`: one step.
+/// A step's form: the CSRF token, and the list page it was sent from (to
+/// go back to).
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    list_step: String,
+    #[serde(default)]
+    list_after: String,
+}
+
+/// `POST /pickup/{number}/sent`, `/received`, `/destroyed`: one step, then
+/// back to the page of the list it was sent from.
 pub async fn step(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<StepForm>,
 ) -> HtmlResult<HttpResponse> {
     user.check_csrf(&form.csrf_token)?;
     user.require(Permission::HandOverCards)?;
     let (number, action) = path.into_inner();
     let number = number_from_path(&number)?;
     let actor = user.actor().clone();
+    let back = ListAt::of(
+        &actor,
+        Some(form.list_step.as_str()),
+        Some(form.list_after.as_str()),
+    );
     let (msg, run): (&str, fn(&crate::office::Office, &_, _) -> crate::Result<()>) =
         match action.as_str() {
             "sent" => ("pickup.sent_done", |o, a, n| o.mark_sent(a, n)),
@@ -133,7 +237,7 @@ pub async fn step(
         .run(move |o| run(o, &actor, number))
         .await
         .map_err(AppError::html)?;
-    Ok(see_other(&format!("/pickup?msg={msg}")))
+    Ok(see_other(&back.href(msg)))
 }
 
 /// `GET /pickup/{number}/hand-over`: the confirmation page.
