@@ -74,6 +74,14 @@ enum Command {
         /// Cards waiting in the print queue.
         #[arg(long, default_value_t = 100)]
         queued: u64,
+        /// Printed cards waiting for pick-up (step `ready`, with sealed
+        /// routes: every other one at the second site, `Scale Nord`).
+        #[arg(long, default_value_t = 0)]
+        ready: u64,
+        /// Audit entries to write (`card_viewed` by `scale`, chained and
+        /// keyed as the office writes them).
+        #[arg(long, default_value_t = 0)]
+        audit: u64,
     },
     /// Signs and stores the revocation list `--runs` times; prints the times.
     Publish {
@@ -258,7 +266,14 @@ fn make_row(
     })
 }
 
-fn seed(o: &OfficeArgs, total: u64, revoked_per_mille: u64, queued: u64) -> Result<()> {
+fn seed(
+    o: &OfficeArgs,
+    total: u64,
+    revoked_per_mille: u64,
+    queued: u64,
+    ready: u64,
+    audit: u64,
+) -> Result<()> {
     let office = open(o)?;
     let (residents_now, cards_now, _) = citycard::office::count_rows(office.db())?;
     if residents_now + cards_now > 0 {
@@ -314,12 +329,14 @@ fn seed(o: &OfficeArgs, total: u64, revoked_per_mille: u64, queued: u64) -> Resu
             c.batch_execute(statement)?;
         }
     }
+    let ready = make_ready(&office, ready)?;
+    write_audit(&office, audit, &samples)?;
     let sample_file = o.data_dir.join("scale-sample.txt");
     std::fs::write(&sample_file, samples.join("\n") + "\n")
         .with_context(|| format!("writing {}", sample_file.display()))?;
     let published = office.publish_revocations()?;
     println!(
-        "seeded {total} cards ({} revoked on the list, {queued} queued) in {:.1} s",
+        "seeded {total} cards ({} revoked on the list, {queued} queued, {ready} ready) in {:.1} s",
         published.revoked,
         started.elapsed().as_secs_f64()
     );
@@ -513,6 +530,103 @@ fn load(
 }
 
 /// The load script's user: `scale`, a supervisor, password from `SCALE_PASSWORD`.
+/// Puts the `n` newest printed active cards at the pick-up step `ready`,
+/// since they were printed, with sealed routes: every other one enrolled
+/// and picked up at a second site (`Scale Nord`), the others at the first
+/// site. Makes the user `scale-site`, a clerk at the first site, with the
+/// same password as `scale`. Returns how many cards.
+fn make_ready(office: &Office, n: u64) -> Result<u64> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let cli = Actor::command_line(office.office_name());
+    let first = office
+        .sites()?
+        .first()
+        .map(|s| s.id)
+        .context("the office has no site")?;
+    let nord = office
+        .create_site(
+            &cli,
+            "Scale Nord",
+            citycard::office::sites::SiteKind::Counter,
+        )?
+        .id;
+    let password = SecretString::from(
+        std::env::var("SCALE_PASSWORD").unwrap_or_else(|_| "scale-bench-password".to_owned()),
+    );
+    office.create_user_at(
+        &cli,
+        "scale-site",
+        Role::Clerk,
+        &password,
+        false,
+        Some(first),
+    )?;
+    let mut c = office.db().conn()?;
+    let rows: Vec<(i64, Option<PrimitiveDateTime>)> = cards::table
+        .filter(cards::status.eq("active"))
+        .filter(cards::printed_at.is_not_null())
+        .order(cards::attested_at.desc())
+        .limit(i64::try_from(n)?)
+        .select((cards::card_number, cards::printed_at))
+        .load(&mut *c)?;
+    c.transaction(|c| {
+        for (i, (number, printed_at)) in rows.iter().enumerate() {
+            let site = if i % 2 == 0 { first } else { nord };
+            let route = citycard::office::cards::Route {
+                enrolled_at: site,
+                pickup: site,
+                attested_by: "scale-seed".to_owned(),
+            };
+            let sealed = office.seal_route(*number, &route)?;
+            diesel::update(cards::table.find(*number))
+                .set((
+                    cards::pickup_state.eq(Some("ready")),
+                    cards::pickup_state_at.eq(*printed_at),
+                    cards::sealed_route.eq(Some(sealed)),
+                    cards::attested_by.eq(""),
+                ))
+                .execute(c)?;
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(u64::try_from(rows.len())?)
+}
+
+/// Appends `n` audit entries (`card_viewed` of the sample cards, by
+/// `scale`), 2,000 to a transaction, through the office's own append.
+fn write_audit(office: &Office, n: u64, samples: &[String]) -> Result<()> {
+    let numbers: Vec<CardNumber> = samples
+        .iter()
+        .filter_map(|s| s.split(' ').next())
+        .filter_map(|d| d.parse::<u64>().ok())
+        .filter_map(|d| CardNumber::from_u64(d).ok())
+        .collect();
+    let scale = Actor::command_line(office.office_name());
+    let mut done = 0;
+    while done < n {
+        let batch = (n - done).min(CHUNK);
+        office.db().write(|c| {
+            for i in 0..batch {
+                let card =
+                    numbers.get(usize::try_from(done + i).unwrap_or(0) % numbers.len().max(1));
+                citycard::office::audit::append(
+                    c,
+                    "scale",
+                    &scale.office,
+                    citycard::office::audit::AuditAction::CardViewed,
+                    card.copied(),
+                    "",
+                )?;
+            }
+            Ok(())
+        })?;
+        done += batch;
+    }
+    Ok(())
+}
+
 fn ensure_user(office: &Office) -> Result<()> {
     office.ensure_initial_admin()?;
     let password = SecretString::from(
@@ -526,6 +640,14 @@ fn ensure_user(office: &Office) -> Result<()> {
         office
             .set_password(&cli, "scale", &password, false)
             .context("the user `scale`")?;
+    }
+    if office
+        .create_user(&cli, "scale-audit", Role::Auditor, &password, false)
+        .is_err()
+    {
+        office
+            .set_password(&cli, "scale-audit", &password, false)
+            .context("the user `scale-audit`")?;
     }
     Ok(())
 }
@@ -551,7 +673,9 @@ fn main() -> Result<()> {
             cards,
             revoked_per_mille,
             queued,
-        } => seed(&office, cards, revoked_per_mille, queued),
+            ready,
+            audit,
+        } => seed(&office, cards, revoked_per_mille, queued, ready, audit),
         Command::Publish { office, runs } => publish(&office, runs),
     }
 }
