@@ -228,11 +228,13 @@ pub fn batch_from(c: &mut DbConnection, from: i64, limit: i64) -> Result<Vec<Aud
         .load(c)?)
 }
 
-/// How many entries have a sequence number below 1.
-pub fn count_below_one(c: &mut DbConnection) -> Result<i64> {
+/// The lowest sequence number in the log (`None`: no entry). A `MIN`
+/// over the key, which both backends answer from the key's index whatever
+/// their statistics say (a `COUNT` of `id < 1` was a sequential scan of
+/// the whole log on a PostgreSQL that never analysed it: 130 ms at 1M).
+pub fn lowest_seq(c: &mut DbConnection) -> Result<Option<i64>> {
     Ok(audit_log::table
-        .filter(audit_log::id.lt(1))
-        .count()
+        .select(diesel::dsl::min(audit_log::id))
         .get_result(c)?)
 }
 

@@ -231,6 +231,22 @@ pub fn with_residents(
     Ok(rows)
 }
 
+/// These cards, each with its resident (`None` when it has none), in no
+/// order; one read (a list's page).
+pub fn with_residents_any(
+    c: &mut DbConnection,
+    numbers: &[i64],
+) -> Result<Vec<(CardRow, Option<ResidentRow>)>> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(cards::table
+        .left_join(residents::table)
+        .filter(cards::card_number.eq_any(numbers))
+        .select((CardRow::as_select(), Option::<ResidentRow>::as_select()))
+        .load(c)?)
+}
+
 /// The numbers of revoked cards that have not expired by `today`.
 pub fn revoked_numbers(c: &mut DbConnection, today: Date) -> Result<Vec<i64>> {
     Ok(cards::table

@@ -111,11 +111,20 @@ type StoredKey = (i64, Option<String>, Option<PrimitiveDateTime>, bool);
 /// sites).
 pub type OnTheWayKey = (i64, String, Option<PrimitiveDateTime>, bool);
 
+/// The `WHERE` of the partial index `cards_in_pickup`, as the migration
+/// wrote it. SQLite reads through a partial index only when the query
+/// names the index's `WHERE` term as written (a bound `IN (?, ?)` does not
+/// count): without it, every list of cards on their way read the whole
+/// `cards` table on SQLite (26 ms at 100,000 cards). PostgreSQL proves
+/// the same from it.
+const IN_PICKUP: &str = "pickup_state IN ('queued', 'printed', 'sent', 'ready', 'not_collected')";
+
 /// Every card in one of the pick-up steps `states` (through the partial
 /// index `cards_in_pickup`), in no order: the keys only, not the sealed
 /// routes ([`sealed_routes`] reads those that are needed).
 pub fn on_the_way(c: &mut DbConnection, states: &[&str]) -> Result<Vec<OnTheWayKey>> {
     let rows: Vec<StoredKey> = cards::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(IN_PICKUP))
         .filter(cards::pickup_state.eq_any(states))
         .filter(
             cards::status

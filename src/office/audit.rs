@@ -603,8 +603,7 @@ fn verify_chain(
         }
     }
     // Entries below 1 would be skipped by the loop: there must be none.
-    let stray = db::audit::count_below_one(&mut conn)?;
-    if stray > 0 {
+    if db::audit::lowest_seq(&mut conn)?.is_some_and(|lowest| lowest < 1) {
         return broken(entries, 0, "an entry has a sequence number below 1");
     }
     let (head_seq, head_hash) = db::audit::head(&mut conn)?;

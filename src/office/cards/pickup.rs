@@ -353,10 +353,18 @@ impl Office {
                 .map(|s| (*s, all.iter().filter(|w| w.1 == *s).count()))
                 .collect();
             let (chosen, next) = pick(&all);
+            let numbers: Vec<i64> = chosen.iter().map(|w| w.0).collect();
+            let mut rows: std::collections::HashMap<i64, _> =
+                db::cards::with_residents_any(c, &numbers)?
+                    .into_iter()
+                    .map(|(card, resident)| (card.card_number, (card, resident)))
+                    .collect();
             let mut entries = Vec::with_capacity(chosen.len());
             for (n, step, since, site) in chosen {
-                let row = load_card(c, from_i64(n)?)?;
-                entries.push(self.entry_of(c, &row, step, since, site, today)?);
+                let Some((row, resident)) = rows.remove(&n) else {
+                    continue;
+                };
+                entries.push(self.entry_of(&row, resident.as_ref(), step, since, site, today)?);
             }
             Ok(PickupPage {
                 entries,
@@ -402,7 +410,18 @@ impl Office {
             if row.pickup_state.as_deref() != Some(step.as_str()) {
                 return Err(Error::InvalidState("the card is not at that step"));
             }
-            let entry = self.entry_of(c, &row, step, row.pickup_state_at, route.pickup, today)?;
+            let resident = row
+                .resident_id
+                .map(|rid| load_resident(c, rid))
+                .transpose()?;
+            let entry = self.entry_of(
+                &row,
+                resident.as_ref(),
+                step,
+                row.pickup_state_at,
+                route.pickup,
+                today,
+            )?;
             audit::append(
                 c,
                 &actor.who(),
@@ -419,15 +438,15 @@ impl Office {
     /// (empty once erased).
     fn entry_of(
         &self,
-        c: &mut DbConnection,
         row: &crate::db::cards::CardRow,
+        resident: Option<&crate::db::residents::ResidentRow>,
         step: PickupStep,
         since: Option<PrimitiveDateTime>,
         pickup_site: i64,
         today: citycard_credential::Date,
     ) -> Result<PickupEntry> {
-        let personal = match row.resident_id {
-            Some(rid) => self.unseal_personal(&load_resident(c, rid)?)?,
+        let personal = match resident {
+            Some(r) => self.unseal_personal(r)?,
             None => None,
         };
         Ok(PickupEntry {
