@@ -316,6 +316,8 @@ fn seed(
         indexes.len(),
         rebuilt.elapsed().as_secs_f64()
     );
+    let ready = make_ready(&office, ready)?;
+    write_audit(&office, audit, &samples)?;
     // Planner statistics for the new rows (PostgreSQL: VACUUM ANALYZE, which
     // also sets the visibility map that index-only scans read; SQLite:
     // optimize).
@@ -323,14 +325,16 @@ fn seed(
         let mut c = office.db().conn()?;
         let sql: &[&str] = match &*c {
             DbConnection::Sqlite(_) => &["PRAGMA optimize=0x10002;"],
-            DbConnection::Pg(_) => &["VACUUM (ANALYZE) residents", "VACUUM (ANALYZE) cards"],
+            DbConnection::Pg(_) => &[
+                "VACUUM (ANALYZE) residents",
+                "VACUUM (ANALYZE) cards",
+                "VACUUM (ANALYZE) audit_log",
+            ],
         };
         for statement in sql {
             c.batch_execute(statement)?;
         }
     }
-    let ready = make_ready(&office, ready)?;
-    write_audit(&office, audit, &samples)?;
     let sample_file = o.data_dir.join("scale-sample.txt");
     std::fs::write(&sample_file, samples.join("\n") + "\n")
         .with_context(|| format!("writing {}", sample_file.display()))?;
@@ -467,12 +471,6 @@ fn load(
                                 cards::kid.eq(kid),
                                 cards::sealed_qr.eq(Some(&r.sealed_qr)),
                                 cards::printed_at.eq(r.printed_at),
-                                // A queued card waits on the first site's
-                                // print queue (an empty route), as the
-                                // sites migration leaves older ones.
-                                cards::pickup_state.eq(r.printed_at.is_none().then_some("queued")),
-                                cards::pickup_state_at
-                                    .eq(r.printed_at.is_none().then_some(r.attested_at)),
                                 cards::identity_checked.eq(true),
                                 cards::residence_checked.eq(true),
                                 cards::attested_by.eq("scale-seed"),
@@ -564,15 +562,20 @@ fn make_ready(office: &Office, n: u64) -> Result<u64> {
         Some(first),
     )?;
     let mut c = office.db().conn()?;
-    let rows: Vec<(i64, Option<PrimitiveDateTime>)> = cards::table
+    let rows: Vec<i64> = cards::table
         .filter(cards::status.eq("active"))
         .filter(cards::printed_at.is_not_null())
         .order(cards::attested_at.desc())
         .limit(i64::try_from(n)?)
-        .select((cards::card_number, cards::printed_at))
+        .select(cards::card_number)
         .load(&mut *c)?;
+    // Ready since the last 30 days (spread by the minute), so that the
+    // daily revocation of cards not collected within 90 days leaves them.
+    let now = office.now();
     c.transaction(|c| {
-        for (i, (number, printed_at)) in rows.iter().enumerate() {
+        for (i, number) in rows.iter().enumerate() {
+            let minutes = i64::try_from(mix(*number as u64) % (30 * 24 * 60)).unwrap_or(0);
+            let since = now - Duration::minutes(minutes);
             let site = if i % 2 == 0 { first } else { nord };
             let route = citycard::office::cards::Route {
                 enrolled_at: site,
@@ -583,7 +586,7 @@ fn make_ready(office: &Office, n: u64) -> Result<u64> {
             diesel::update(cards::table.find(*number))
                 .set((
                     cards::pickup_state.eq(Some("ready")),
-                    cards::pickup_state_at.eq(*printed_at),
+                    cards::pickup_state_at.eq(Some(since)),
                     cards::sealed_route.eq(Some(sealed)),
                     cards::attested_by.eq(""),
                 ))
