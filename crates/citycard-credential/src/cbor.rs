@@ -82,6 +82,126 @@ impl Writer {
     }
 }
 
+/// A reader of deterministic CBOR for the verifier's fast path: every head
+/// in its shortest form (RFC 8949 §4.2.1), definite lengths only, text as
+/// UTF-8. It answers `None` for anything else, and the caller then parses
+/// the same bytes the general way ([`from_slice`] and
+/// [`check_deterministic`]), which accepts what this accepts and names
+/// what is wrong with the rest. No `Value` tree, no copies.
+pub struct Strict<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Strict<'a> {
+    /// Reads `bytes` from the start.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Strict { rest: bytes }
+    }
+
+    /// Whether everything was read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.rest.len() {
+            return None;
+        }
+        let (taken, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Some(taken)
+    }
+
+    /// A head: major type and argument, in its shortest form.
+    fn head(&mut self) -> Option<(u8, u64)> {
+        let first = *self.take(1)?.first()?;
+        let (major, info) = (first >> 5, first & 0x1f);
+        let (value, least) = match info {
+            0..=23 => return Some((major, u64::from(info))),
+            24 => (u64::from(*self.take(1)?.first()?), 24),
+            25 => (
+                u64::from(u16::from_be_bytes(self.take(2)?.try_into().ok()?)),
+                0x100,
+            ),
+            26 => (
+                u64::from(u32::from_be_bytes(self.take(4)?.try_into().ok()?)),
+                0x1_0000,
+            ),
+            27 => (
+                u64::from_be_bytes(self.take(8)?.try_into().ok()?),
+                0x1_0000_0000,
+            ),
+            _ => return None,
+        };
+        (value >= least).then_some((major, value))
+    }
+
+    fn expect(&mut self, major: u8) -> Option<u64> {
+        match self.head()? {
+            (m, value) if m == major => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A tag's number (its item follows).
+    pub fn tag(&mut self) -> Option<u64> {
+        self.expect(6)
+    }
+
+    /// An array's length (its items follow).
+    pub fn array(&mut self) -> Option<u64> {
+        self.expect(4)
+    }
+
+    /// A map's number of entries (its keys and values follow).
+    pub fn map(&mut self) -> Option<u64> {
+        self.expect(5)
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.expect(2)?).ok()?;
+        self.take(len)
+    }
+
+    /// A text string.
+    pub fn text(&mut self) -> Option<&'a str> {
+        let len = usize::try_from(self.expect(3)?).ok()?;
+        std::str::from_utf8(self.take(len)?).ok()
+    }
+
+    /// An integer within i64.
+    pub fn int(&mut self) -> Option<i64> {
+        match self.head()? {
+            (0, n) => i64::try_from(n).ok(),
+            (1, n) => i64::try_from(n).ok().map(|n| -1 - n),
+            _ => None,
+        }
+    }
+
+    /// `null`, if that comes next (read), else nothing read.
+    pub fn null(&mut self) -> bool {
+        match self.rest.split_first() {
+            Some((0xf6, rest)) => {
+                self.rest = rest;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the next map key is `key` (then it is read; else nothing
+    /// is).
+    pub fn key(&mut self, key: i64) -> bool {
+        let before = self.rest;
+        if self.int() == Some(key) {
+            return true;
+        }
+        self.rest = before;
+        false
+    }
+}
+
 /// Parses exactly one CBOR item, with nothing after it.
 pub fn from_slice(bytes: &[u8], bad: Malformed) -> Result<Value, Malformed> {
     let mut rest = bytes;
@@ -187,6 +307,32 @@ pub fn bytes(value: Option<Value>, bad: Malformed) -> Result<Vec<u8>, Malformed>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_strict_reader_takes_only_shortest_definite_heads() {
+        // 5 as one byte; as 0x18 0x05 it is not the shortest form.
+        assert_eq!(Strict::new(&[0x05]).int(), Some(5));
+        assert_eq!(Strict::new(&[0x18, 0x05]).int(), None);
+        assert_eq!(Strict::new(&[0x18, 0x18]).int(), Some(24));
+        assert_eq!(Strict::new(&[0x19, 0x00, 0xff]).int(), None);
+        assert_eq!(Strict::new(&[0x19, 0x01, 0x00]).int(), Some(256));
+        assert_eq!(Strict::new(&[0x3a, 0x00, 0x00, 0xff, 0xff]).int(), None);
+        assert_eq!(Strict::new(&[0x20]).int(), Some(-1));
+        // Past i64, and indefinite lengths: not here.
+        assert_eq!(Strict::new(&[0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0]).int(), None);
+        assert_eq!(Strict::new(&[0x5f, 0x41, 0x00, 0xff]).bytes(), None);
+        assert_eq!(Strict::new(&[0x9f, 0xff]).array(), None);
+        // Text must be UTF-8; a length past the end is refused.
+        assert_eq!(Strict::new(&[0x62, 0xc3, 0x28]).text(), None);
+        assert_eq!(Strict::new(&[0x62, 0xc3, 0xa4]).text(), Some("ä"));
+        assert_eq!(Strict::new(&[0x43, 0x01]).bytes(), None);
+        // A key is read only when it is the one asked for.
+        let mut r = Strict::new(&[0x01, 0x02]);
+        assert!(!r.key(2));
+        assert!(r.key(1));
+        assert!(r.key(2));
+        assert!(r.is_empty());
+    }
 
     #[test]
     fn the_writer_writes_what_ciborium_writes_for_the_same_value() {

@@ -210,6 +210,91 @@ impl CardClaims {
     /// Parses a claims set strictly: exactly these keys, these types,
     /// deterministic encoding, and every rule of [`CardClaims::validate`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, Malformed> {
+        if let Some(fast) = Self::from_cbor_fast(bytes) {
+            debug_assert_eq!(
+                Ok(&fast),
+                Self::from_cbor_general(bytes).as_ref(),
+                "the fast path accepts only what the general one does"
+            );
+            return Ok(fast);
+        }
+        Self::from_cbor_general(bytes)
+    }
+
+    /// A valid claims set read straight from its bytes with
+    /// [`cbor::Strict`]: `None` for anything else, which
+    /// [`CardClaims::from_cbor_general`] then reads and names what is wrong
+    /// with. It accepts exactly what the general reader accepts, with the
+    /// same result (checked in debug builds, so by every test, property
+    /// test and fuzz target).
+    fn from_cbor_fast(bytes: &[u8]) -> Option<Self> {
+        let mut r = cbor::Strict::new(bytes);
+        if r.map()? != 5 || !r.key(keys::ISS) {
+            return None;
+        }
+        let issuer = r.text()?;
+        let exp = if r.key(keys::EXP) {
+            r.int()?
+        } else {
+            return None;
+        };
+        let iat = if r.key(keys::IAT) {
+            r.int()?
+        } else {
+            return None;
+        };
+        let cti = if r.key(keys::CTI) {
+            r.bytes()?
+        } else {
+            return None;
+        };
+        if !r.key(keys::CARD) {
+            return None;
+        }
+        let entries = r.map()?;
+        let given_names = if r.key(keys::GIVEN_NAMES) {
+            r.text()?
+        } else {
+            return None;
+        };
+        let family_name = if r.key(keys::FAMILY_NAME) {
+            r.text()?
+        } else {
+            return None;
+        };
+        let date_of_birth = match entries {
+            2 => None,
+            3 if r.key(keys::DATE_OF_BIRTH) => Some(BirthDate::Day(date::from_days(r.int()?)?)),
+            3 if r.key(keys::PARTIAL_DATE_OF_BIRTH) => {
+                let parts = r.array()?;
+                let year = i32::try_from(r.int()?).ok()?;
+                match parts {
+                    1 => Some(BirthDate::year(year)?),
+                    2 => Some(BirthDate::month(year, u8::try_from(r.int()?).ok()?)?),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        if !r.is_empty() {
+            return None;
+        }
+        let claims = CardClaims {
+            issuer: issuer.to_owned(),
+            card_number: CardNumber::from_bytes(cti).ok()?,
+            given_names: given_names.to_owned(),
+            family_name: family_name.to_owned(),
+            issued: date::from_numeric_date(iat)?,
+            expires: date::from_numeric_date(exp).and_then(Date::previous_day)?,
+            date_of_birth,
+        };
+        claims.validate().ok()?;
+        Some(claims)
+    }
+
+    /// The general reader: the claims as a `ciborium::Value`, checked
+    /// against their deterministic encoding; it names what is wrong.
+    fn from_cbor_general(bytes: &[u8]) -> Result<Self, Malformed> {
         const BAD: Malformed = Malformed::Claims;
         let value = cbor::from_slice(bytes, BAD)?;
         cbor::check_deterministic(&value, bytes)?;

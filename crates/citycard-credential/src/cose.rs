@@ -75,7 +75,7 @@ fn sign1_bytes(protected: &[u8], payload: &[u8], signature: &Signature) -> Vec<u
 const TAG_SIGN1: u64 = 18;
 
 /// A strictly parsed COSE_Sign1 whose signature is not yet checked.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Parsed {
     /// The key identifier from the protected header.
     pub kid: Kid,
@@ -182,6 +182,74 @@ pub fn parse_typed(
 }
 
 fn parse_strict(bytes: &[u8], content_types: &[&str]) -> Result<(Parsed, usize), Malformed> {
+    if let Some(fast) = parse_fast(bytes, content_types) {
+        debug_assert_eq!(
+            Ok(&fast),
+            parse_general(bytes, content_types).as_ref(),
+            "the fast path accepts only what the general one does"
+        );
+        return Ok(fast);
+    }
+    parse_general(bytes, content_types)
+}
+
+/// A well-formed COSE_Sign1 read straight from its bytes with
+/// [`cbor::Strict`]: `None` for anything else, which [`parse_general`]
+/// then reads and names what is wrong with. It accepts exactly what
+/// [`parse_general`] accepts, and gives the same result (checked in debug
+/// builds, so by every test, property test and fuzz target).
+fn parse_fast(bytes: &[u8], content_types: &[&str]) -> Option<(Parsed, usize)> {
+    let mut r = cbor::Strict::new(bytes);
+    if r.tag()? != TAG_SIGN1 || r.array()? != 4 {
+        return None;
+    }
+    let protected = r.bytes()?;
+    if r.map()? != 0 || r.null() {
+        return None;
+    }
+    let payload = r.bytes()?;
+    let signature = r.bytes()?;
+    if !r.is_empty() || signature.len() != 64 {
+        return None;
+    }
+    let (kid, which) = protected_fast(protected, content_types)?;
+    Some((
+        Parsed {
+            kid,
+            protected: protected.to_vec(),
+            payload: payload.to_vec(),
+            signature: signature.to_vec(),
+        },
+        which,
+    ))
+}
+
+/// [`check_protected`] of a well-formed header, read with
+/// [`cbor::Strict`]: `None` for anything else.
+fn protected_fast(protected: &[u8], content_types: &[&str]) -> Option<(Kid, usize)> {
+    let mut r = cbor::Strict::new(protected);
+    let entries = if content_types.is_empty() { 2 } else { 3 };
+    if r.map()? != entries || !r.key(1) || r.int()? != -8 {
+        return None;
+    }
+    let mut which = 0;
+    if !content_types.is_empty() {
+        if !r.key(3) {
+            return None;
+        }
+        let ct = r.text()?;
+        which = content_types.iter().position(|t| *t == ct)?;
+    }
+    if !r.key(4) {
+        return None;
+    }
+    let kid: Kid = r.bytes()?.try_into().ok()?;
+    r.is_empty().then_some((kid, which))
+}
+
+/// The general reader: the whole object as a `ciborium::Value`, checked
+/// against its deterministic encoding; it names what is wrong.
+fn parse_general(bytes: &[u8], content_types: &[&str]) -> Result<(Parsed, usize), Malformed> {
     const BAD: Malformed = Malformed::NotCoseSign1;
     // COSE_Sign1 = #6.18([protected: bstr, unprotected: map, payload: bstr / nil,
     // signature: bstr]), read with ciborium. The whole object must be in
