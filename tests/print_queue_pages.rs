@@ -456,6 +456,23 @@ macro_rules! call {
     }};
 }
 
+/// An API token of a user made with [`PASSWORD`].
+macro_rules! token {
+    ($app:expr, $username:expr) => {{
+        let res = test::call_service(
+            &$app,
+            TestRequest::post()
+                .uri("/api/v1/sessions")
+                .set_json(json!({"username": $username, "password": PASSWORD}))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let v: Value = test::read_body_json(res).await;
+        v["token"].as_str().unwrap().to_owned()
+    }};
+}
+
 fn listed(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -478,17 +495,7 @@ fn the_api_pages_with_a_cursor() {
             let in_order = in_queue_order(&t, &enrolled);
             let order: Vec<String> = in_order.iter().map(|n| n.digits()).collect();
             let app = app!(&t);
-            let res = test::call_service(
-                &app,
-                TestRequest::post()
-                    .uri("/api/v1/sessions")
-                    .set_json(json!({"username": "clerk", "password": PASSWORD}))
-                    .to_request(),
-            )
-            .await;
-            assert_eq!(res.status(), StatusCode::CREATED);
-            let v: Value = test::read_body_json(res).await;
-            let token = v["token"].as_str().unwrap().to_owned();
+            let token = token!(app, "clerk");
 
             // The whole queue at the default limit.
             let (status, all, link) = call!(app, "/api/v1/print-queue", token);
@@ -564,16 +571,7 @@ fn the_pickup_api_pages_with_its_link() {
                 })
                 .collect();
             let app = app!(&t);
-            let res = test::call_service(
-                &app,
-                TestRequest::post()
-                    .uri("/api/v1/sessions")
-                    .set_json(json!({"username": "clerk", "password": PASSWORD}))
-                    .to_request(),
-            )
-            .await;
-            let v: Value = test::read_body_json(res).await;
-            let token = v["token"].as_str().unwrap().to_owned();
+            let token = token!(app, "clerk");
 
             let (status, all, link) = call!(app, "/api/v1/pickup", token);
             assert_eq!(status, StatusCode::OK, "{all}");

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PASSWORD, checkA11y, launch, loginAs, newPage, setupAdmin, shot, startOffice, t,
+  apiAs, checkA11y, launch, loginAs, newPage, setupAdmin, shot, startOffice, t,
   toolsReady,
 } from './office.mjs';
 
@@ -24,19 +24,10 @@ const PAGE = 50;
 let office;
 let browser;
 let clerk;
-let token;
+/** The clerk's JSON API client. */
+let api;
 /** The cards to send, oldest first (as the API lists them). */
 let order = [];
-
-async function api(method, route, body) {
-  const res = await fetch(`${office.base}/api/v1${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
-}
 
 /** The card numbers in the rows of one group of the page. */
 async function rowsOf(page, group) {
@@ -65,13 +56,7 @@ before(async () => {
   await form.locator('#password').fill(oneTime);
   await Promise.all([admin.waitForNavigation(), form.locator('button[type=submit]').click()]);
   clerk = await loginAs(browser, office.base, 'paula', oneTime);
-  const login = await fetch(`${office.base}/api/v1/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'paula', password: PASSWORD }),
-  });
-  assert.equal(login.status, 201);
-  token = (await login.json()).token;
+  api = await apiAs(office.base, 'paula');
   const families = ['Abegg', 'Brunner', 'Caflisch', 'Dubois', 'Egli', 'Frei', 'Gerber', 'Huber', 'Imhof', 'Jost', 'Keller'];
   for (let i = 0; i < CARDS; i++) {
     const { status, json } = await api('POST', '/cards', {

@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  PASSWORD, checkA11y, createUser, downloadPdf, launch, loginAs, newPage, photoFile, qrTextsOfPdf,
+  apiAs, checkA11y, createUser, downloadPdf, launch, loginAs, newPage, photoFile, qrTextsOfPdf,
   setupAdmin, shot, startOffice, t, toolsReady,
 } from './office.mjs';
 import { decodeText, parseClaims, parseCoseSign1 } from '../../src/web/desk/verifier.js';
@@ -27,22 +27,13 @@ const PAGE = 50;
 let office;
 let browser;
 let clerk;
-let token;
+/** The clerk's JSON API client. */
+let api;
 /** The queued cards' numbers in queue order (as the API lists them). */
 let order = [];
 
 const grouped = (n) => `${n.slice(0, 4)} ${n.slice(4, 8)} ${n.slice(8, 12)}`;
 const cardNumberOfQr = (text) => parseClaims(parseCoseSign1(decodeText(text)).payload).cardNumber;
-
-async function api(method, route, body) {
-  const res = await fetch(`${office.base}/api/v1${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
-}
 
 /** The card numbers in the rows of the queue page shown. */
 async function rowsShown(page) {
@@ -58,13 +49,7 @@ before(async () => {
   await setupAdmin(admin, office);
   const oneTime = await createUser(admin, office.base, { username: 'paula', role: 'clerk' });
   clerk = await loginAs(browser, office.base, 'paula', oneTime);
-  const login = await fetch(`${office.base}/api/v1/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'paula', password: PASSWORD }),
-  });
-  assert.equal(login.status, 201);
-  token = (await login.json()).token;
+  api = await apiAs(office.base, 'paula');
   const photo = readFileSync(photoFile()).toString('base64');
   const families = ['Abegg', 'Brunner', 'Caflisch', 'Dubois', 'Egli', 'Frei', 'Gerber', 'Huber', 'Imhof', 'Jost', 'Keller'];
   for (let i = 0; i < CARDS; i++) {

@@ -232,6 +232,30 @@ export async function fillEnrolment(page, { given = '', family = '', dob = '', p
   }
 }
 
+/**
+ * Signs in to the JSON API as `username` and returns a client of it:
+ * `api(method, route, body)` → `{ status, headers, json }`, the route under
+ * `/api/v1`.
+ */
+export async function apiAs(base, username, password = PASSWORD) {
+  const login = await fetch(`${base}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(login.status, 201, `API login of ${username}`);
+  const { token } = await login.json();
+  return async (method, route, body) => {
+    const res = await fetch(`${base}/api/v1${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
+  };
+}
+
 /** The card number of the card page shown, from its URL, else null. */
 export function cardNumberOnPage(page) {
   const m = new URL(page.url()).pathname.match(/^\/cards\/(\d{12})$/);
