@@ -19,7 +19,9 @@
 //! Where things are: [`birth_date`] (a day, a month or a year), [`model`] (the value types), [`rules`] (names, photo,
 //! dates), [`issue`] (enrol and issue), [`lifecycle`] (renew, replace,
 //! revoke, erase), [`printing`] (print, mark printed, reprint, photos),
-//! [`queue`] (the print queue, a page at a time), [`search`] (get and
+//! [`queue`] (the print queue, a page at a time), [`pickup`] (the steps
+//! of a card's way to its resident), [`pickup_list`] (each site's list of
+//! them, a page at a time), [`search`] (get and
 //! find cards, search by name). Rows and queries are in `db::cards`,
 //! `db::print_queue` and `db::residents`.
 
@@ -28,6 +30,7 @@ pub mod issue;
 pub mod lifecycle;
 pub mod model;
 pub mod pickup;
+pub mod pickup_list;
 pub(crate) mod pickup_sites;
 pub mod printing;
 pub mod queue;
@@ -43,8 +46,9 @@ pub use model::{
     EnrolOutcome, Enrolment, Erased, IssuedCard, NewCardRequest, PickupInfo, PrintableCard,
     ReplaceReason, RevocationReason, Revoked,
 };
-pub use pickup::{
-    PICKUP_LIST_LIMIT, PICKUP_PAGE, PickupCursor, PickupEntry, PickupPage, PickupQuery, PickupStep,
+pub use pickup::PickupStep;
+pub use pickup_list::{
+    PICKUP_LIST_LIMIT, PICKUP_PAGE, PickupCursor, PickupEntry, PickupPage, PickupQuery,
 };
 pub use queue::{PRINT_QUEUE_LIMIT, PRINT_QUEUE_PAGE, QueueEntry, QueueFrom, QueuePage};
 pub use route::Route;
