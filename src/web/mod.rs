@@ -294,6 +294,22 @@ pub async fn run_maintenance(state: &AppState) {
     }
 }
 
+/// Checks the whole audit chain on the blocking pool (after the start and
+/// daily) and logs the outcome: the entries' count, or the first broken
+/// entry's number and a fixed reason. The audit page then checks only the
+/// entries written since (`office::audit::verified`).
+pub async fn check_audit_chain(state: &AppState) {
+    let started = std::time::Instant::now();
+    match state.run(|office| office.check_audit_chain()).await {
+        Ok(r) if r.first_broken.is_none() => eprintln!(
+            "audit check: {r} (the whole chain, {:.1} s)",
+            started.elapsed().as_secs_f64()
+        ),
+        Ok(r) => eprintln!("WARNING: audit check: {r}"),
+        Err(e) => eprintln!("audit check failed: {}: {}", e.code(), e.message()),
+    }
+}
+
 /// Runs the office's server until SIGINT or SIGTERM (actix stops
 /// gracefully: it stops accepting, lets running requests finish, then
 /// returns). Runs maintenance once before listening and then daily.
@@ -308,11 +324,14 @@ pub async fn serve(office: Office, desk: desk::DeskConfig) -> Result<()> {
     run_maintenance(&state).await;
     let timer_state = state.clone();
     actix_web::rt::spawn(async move {
+        // The whole audit chain, while the server already answers.
+        check_audit_chain(&timer_state).await;
         let mut interval = actix_web::rt::time::interval(MAINTENANCE_INTERVAL);
         interval.tick().await; // the first tick is immediate: done above
         loop {
             interval.tick().await;
             run_maintenance(&timer_state).await;
+            check_audit_chain(&timer_state).await;
         }
     });
     let app_state = state.clone();
