@@ -142,7 +142,7 @@ impl Office {
         let codes: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
         let keys = db::sites::on_the_way(c, &codes)?;
         let numbers: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut sites = self.remembered_pickups().get_many(&numbers);
+        let sites = self.remembered_pickups().get_many(&numbers);
         let missing: Vec<i64> = keys
             .iter()
             .zip(&sites)
@@ -155,13 +155,14 @@ impl Office {
         }
         // Cards from before sites, and erased ones, have no route: the
         // first site's, read once.
-        let first_site = match keys.iter().any(|k| !k.3) {
-            true => self.default_site(c)?.unwrap_or(0),
-            false => 0,
+        let first_site = if keys.iter().any(|k| !k.3) {
+            self.default_site(c)?.unwrap_or(0)
+        } else {
+            0
         };
         let mut out = Vec::new();
-        for ((n, step, since, sealed), known) in keys.into_iter().zip(sites.iter_mut()) {
-            let site = match (sealed, *known) {
+        for ((n, step, since, sealed), known) in keys.into_iter().zip(sites) {
+            let site = match (sealed, known) {
                 (false, _) => first_site,
                 (true, Some(site)) => site,
                 (true, None) => match opened.get(&n) {
